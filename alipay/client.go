@@ -1,0 +1,317 @@
+package alipay
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Gateways.
+const (
+	ProductionGateway = "https://openapi.alipay.com/gateway.do"
+	// SandboxGateway is the sandbox launched in 2023. The old
+	// openapi.alipaydev.com sandbox is dead; its app ids no longer work.
+	SandboxGateway = "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
+)
+
+// Config configures a Client. AppID, PrivateKey and one way of verifying
+// Alipay's signatures (AlipayPublicKey, or certificate mode) are required.
+type Config struct {
+	AppID      string
+	PrivateKey *rsa.PrivateKey // the app private key (应用私钥)
+
+	// Key mode: Alipay's public key (支付宝公钥), not the app's own.
+	AlipayPublicKey *rsa.PublicKey
+
+	// Certificate mode: see UseCertificates. AppCertSN and AlipayRootCertSN
+	// are sent (and signed) with every request; AlipayCerts maps each
+	// alipay_cert_sn to the key that verifies responses carrying it, so
+	// several certificates may be loaded across a rotation.
+	AppCertSN        string
+	AlipayRootCertSN string
+	AlipayCerts      map[string]*rsa.PublicKey
+
+	// Gateway is the gateway URL: ProductionGateway (the default),
+	// SandboxGateway, or any URL such as an offline simulator's.
+	Gateway  string
+	SignType SignType // RSA2 (default) or RSA for old apps
+
+	// NotifyURL and ReturnURL are the defaults for calls that take them.
+	NotifyURL string
+	ReturnURL string
+
+	// EncryptKey, when set, is the AES key (the console's base64 string,
+	// decoded) used to encrypt biz_content (encrypt_type=AES).
+	EncryptKey []byte
+
+	HTTPClient   *http.Client     // default: a client with a 15 s timeout
+	Now          func() time.Time // default: time.Now
+	AppAuthToken string           // ISV calls on behalf of a merchant
+}
+
+// Client calls Alipay's gateway. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+}
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.AppID == "" {
+		return nil, errors.New("alipay: Config.AppID is empty")
+	}
+	if cfg.PrivateKey == nil {
+		return nil, errors.New("alipay: Config.PrivateKey is nil")
+	}
+	if cfg.AlipayPublicKey == nil && len(cfg.AlipayCerts) == 0 {
+		return nil, errors.New("alipay: set Config.AlipayPublicKey (key mode) or load certificates (certificate mode)")
+	}
+	if cfg.AlipayPublicKey != nil && SameKey(cfg.AlipayPublicKey, &cfg.PrivateKey.PublicKey) {
+		return nil, ErrAppKeyAsAlipayKey
+	}
+	for _, k := range cfg.AlipayCerts {
+		if SameKey(k, &cfg.PrivateKey.PublicKey) {
+			return nil, ErrAppKeyAsAlipayKey
+		}
+	}
+	if (cfg.AppCertSN == "") != (cfg.AlipayRootCertSN == "") {
+		return nil, errors.New("alipay: certificate mode needs both AppCertSN and AlipayRootCertSN")
+	}
+	if cfg.SignType == "" {
+		cfg.SignType = RSA2
+	}
+	if _, err := cfg.SignType.hash(); err != nil {
+		return nil, err
+	}
+	if cfg.Gateway == "" {
+		cfg.Gateway = ProductionGateway
+	}
+	if u, err := url.Parse(cfg.Gateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("alipay: bad gateway URL %q", cfg.Gateway)
+	}
+	if cfg.EncryptKey != nil {
+		if err := checkAESKey(cfg.EncryptKey); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Client{cfg: cfg}, nil
+}
+
+// AppID returns the configured app id.
+func (c *Client) AppID() string { return c.cfg.AppID }
+
+// Gateway returns the configured gateway URL.
+func (c *Client) Gateway() string { return c.cfg.Gateway }
+
+// request holds the parameters of one gateway call before signing.
+type request struct {
+	method string
+	biz    any               // marshalled to biz_content; nil → none
+	extra  map[string]string // notify_url, return_url, …
+}
+
+// params builds and signs the full parameter set of a call.
+func (c *Client) params(r request) (map[string]string, error) {
+	p := map[string]string{
+		"app_id":    c.cfg.AppID,
+		"method":    r.method,
+		"format":    "JSON",
+		"charset":   "utf-8",
+		"sign_type": string(c.cfg.SignType),
+		"timestamp": FormatTime(c.cfg.Now()),
+		"version":   "1.0",
+	}
+	if c.cfg.AppCertSN != "" {
+		p["app_cert_sn"] = c.cfg.AppCertSN
+		p["alipay_root_cert_sn"] = c.cfg.AlipayRootCertSN
+	}
+	if c.cfg.AppAuthToken != "" {
+		p["app_auth_token"] = c.cfg.AppAuthToken
+	}
+	for k, v := range r.extra {
+		if v != "" {
+			p[k] = v
+		}
+	}
+	if r.biz != nil {
+		biz, err := marshalBiz(r.biz)
+		if err != nil {
+			return nil, err
+		}
+		if c.cfg.EncryptKey != nil {
+			enc, err := EncryptContent(c.cfg.EncryptKey, biz)
+			if err != nil {
+				return nil, err
+			}
+			p["encrypt_type"] = "AES"
+			biz = []byte(enc)
+		}
+		p["biz_content"] = string(biz)
+	}
+	if err := SignRequest(c.cfg.PrivateKey, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// marshalBiz writes compact JSON without HTML escaping (so "&" stays "&").
+func marshalBiz(v any) ([]byte, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw, nil
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("alipay: biz_content: %w", err)
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// maxResponse bounds the size of a gateway response.
+const maxResponse = 8 << 20
+
+// Call invokes any gateway method: biz is marshalled to biz_content (nil for
+// none), the response is verified, and the node is unmarshalled into out
+// (which may be nil). A response with code other than 10000 returns *Error.
+func (c *Client) Call(ctx context.Context, method string, biz any, out any) error {
+	return c.do(ctx, request{method: method, biz: biz}, out)
+}
+
+// CallWithParams is Call with extra protocol parameters (notify_url, …).
+func (c *Client) CallWithParams(ctx context.Context, method string, extra map[string]string, biz any, out any) error {
+	return c.do(ctx, request{method: method, biz: biz, extra: extra}, out)
+}
+
+func (c *Client) do(ctx context.Context, r request, out any) error {
+	p, err := c.params(r)
+	if err != nil {
+		return err
+	}
+	u := c.cfg.Gateway
+	if strings.Contains(u, "?") {
+		u += "&charset=utf-8"
+	} else {
+		u += "?charset=utf-8"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(EncodeForm(p)))
+	if err != nil {
+		return fmt.Errorf("alipay: %s: %w", r.method, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("alipay: %s: %w: %w", r.method, ErrUnknownOutcome, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return fmt.Errorf("alipay: %s: %w: reading response: %w", r.method, ErrUnknownOutcome, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("alipay: %s: %w: HTTP %s", r.method, ErrUnknownOutcome, resp.Status)
+	}
+	if len(body) > maxResponse {
+		return fmt.Errorf("alipay: %s: %w: response larger than %d bytes", r.method, ErrUnknownOutcome, maxResponse)
+	}
+	return c.DecodeResponse(r.method, body, out)
+}
+
+// DecodeResponse verifies a raw gateway response of method and unmarshals
+// its node into out. It is what every call uses; it is exported for responses
+// obtained some other way.
+func (c *Client) DecodeResponse(method string, body []byte, out any) error {
+	raw, err := ExtractResponse(body, method)
+	if err != nil {
+		return fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, err)
+	}
+	content := raw.Content
+	var e Error
+	if raw.Sign == "" {
+		// Alipay leaves some gateway errors unsigned. Report the error, but
+		// never treat an unsigned body as a verified success.
+		if json.Unmarshal(content, &e) == nil && e.Code != "" && e.Code != "10000" {
+			e.Method, e.Unverified = method, true
+			return &e
+		}
+		return fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, ErrUnsigned)
+	}
+	pub, err := c.responseKey(raw.CertSN)
+	if err != nil {
+		return fmt.Errorf("alipay: %s: %w", method, err)
+	}
+	if err := VerifyResponseContent(pub, c.cfg.SignType, content, raw.Sign); err != nil {
+		return fmt.Errorf("alipay: %s: response %w: %w", method, err, ErrUnknownOutcome)
+	}
+	if len(content) > 0 && content[0] == '"' { // AES-encrypted node
+		var enc string
+		if err := json.Unmarshal(content, &enc); err != nil {
+			return fmt.Errorf("alipay: %s: %w: %v", method, ErrBadResponse, err)
+		}
+		if c.cfg.EncryptKey == nil {
+			return fmt.Errorf("alipay: %s: response is encrypted but no EncryptKey is set", method)
+		}
+		if content, err = DecryptContent(c.cfg.EncryptKey, enc); err != nil {
+			return fmt.Errorf("alipay: %s: %w", method, err)
+		}
+	}
+	if err := json.Unmarshal(content, &e); err != nil {
+		return fmt.Errorf("alipay: %s: %w: %v", method, ErrBadResponse, err)
+	}
+	if e.Code != "10000" {
+		e.Method = method
+		return &e
+	}
+	if out != nil {
+		if err := json.Unmarshal(content, out); err != nil {
+			return fmt.Errorf("alipay: %s: %w: %v", method, ErrBadResponse, err)
+		}
+	}
+	return nil
+}
+
+func (c *Client) responseKey(sn string) (*rsa.PublicKey, error) {
+	if len(c.cfg.AlipayCerts) > 0 {
+		if sn == "" {
+			if c.cfg.AlipayPublicKey != nil {
+				return c.cfg.AlipayPublicKey, nil
+			}
+			if len(c.cfg.AlipayCerts) == 1 {
+				for _, k := range c.cfg.AlipayCerts {
+					return k, nil
+				}
+			}
+			return nil, fmt.Errorf("%w: none in the response and several certificates are loaded", ErrUnknownCertSN)
+		}
+		if k, ok := c.cfg.AlipayCerts[sn]; ok {
+			return k, nil
+		}
+		return nil, fmt.Errorf("%w: %q", ErrUnknownCertSN, sn)
+	}
+	return c.cfg.AlipayPublicKey, nil
+}
+
+// notifyKey picks the key for a notification or return (which carry no cert SN).
+func (c *Client) notifyKeys() []*rsa.PublicKey {
+	if c.cfg.AlipayPublicKey != nil {
+		return []*rsa.PublicKey{c.cfg.AlipayPublicKey}
+	}
+	keys := make([]*rsa.PublicKey, 0, len(c.cfg.AlipayCerts))
+	for _, k := range c.cfg.AlipayCerts {
+		keys = append(keys, k)
+	}
+	return keys
+}

@@ -1,0 +1,213 @@
+package alipay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Notification is a verified asynchronous notification (notify_url POST) or
+// return redirect (return_url GET). Amounts are in fen, times in Beijing time.
+// A zero time or amount means the field was absent.
+type Notification struct {
+	NotifyID    string
+	NotifyType  string // trade_status_sync
+	NotifyTime  time.Time
+	Method      string // returns only: alipay.trade.page.pay.return, …
+	AppID       string
+	AuthAppID   string
+	Charset     string
+	Version     string
+	SignType    string
+	TradeNo     string
+	OutTradeNo  string
+	OutBizNo    string // refund notifications: the refund's out_request_no
+	TradeStatus string // empty on returns
+
+	BuyerID      string
+	BuyerOpenID  string
+	BuyerLogonID string
+	SellerID     string
+	SellerEmail  string
+
+	TotalAmount    Amount
+	ReceiptAmount  Amount
+	InvoiceAmount  Amount
+	BuyerPayAmount Amount
+	PointAmount    Amount
+	RefundFee      Amount // cumulative refunded total, refund notifications only
+
+	Subject        string
+	Body           string
+	PassbackParams string
+	FundBillList   string // a JSON string, as sent
+
+	GmtCreate  time.Time
+	GmtPayment time.Time
+	GmtRefund  time.Time
+	GmtClose   time.Time
+
+	// Params holds every received parameter, sign included, decoded once.
+	Params map[string]string
+}
+
+// MaxNotifyBody bounds the body size DecodeNotification reads.
+const MaxNotifyBody = 64 << 10
+
+var (
+	// ErrNotSigned marks a notification or return without sign.
+	ErrNotSigned = errors.New("alipay: no sign parameter")
+	// ErrMismatch marks a verified notification whose content does not
+	// belong to this merchant or order (app_id, seller_id, amount).
+	ErrMismatch = errors.New("alipay: notification does not match")
+)
+
+// VerifyNotification verifies a notification or return given as decoded
+// parameters (rule v1: sign and sign_type excluded, empty values skipped),
+// then parses it. The returned error wraps ErrSignature, ErrNotSigned or
+// ErrBadNotification. It does not check app_id, seller_id or the amount:
+// call Notification.Check.
+func (c *Client) VerifyNotification(params map[string]string) (*Notification, error) {
+	sign := params["sign"]
+	if sign == "" {
+		return nil, ErrNotSigned
+	}
+	if st := params["sign_type"]; st != "" && SignType(st) != c.cfg.SignType {
+		return nil, fmt.Errorf("%w: sign_type %s, want %s", ErrSignature, st, c.cfg.SignType)
+	}
+	content := NotifySignContent(params)
+	err := ErrSignature
+	for _, k := range c.notifyKeys() {
+		if err = Verify(k, c.cfg.SignType, content, sign); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotification(params)
+}
+
+// VerifyNotificationBody decodes a raw form body exactly once (multi-valued
+// keys rejected) and verifies it.
+func (c *Client) VerifyNotificationBody(body []byte) (*Notification, error) {
+	params, err := ParseForm(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
+	}
+	return c.VerifyNotification(params)
+}
+
+// DecodeNotification reads a notification POST (at most MaxNotifyBody bytes
+// of body; query parameters are ignored, as Alipay does not sign them) and
+// verifies it. It also returns the raw body, to be stored whatever the result.
+func (c *Client) DecodeNotification(r *http.Request) (*Notification, []byte, error) {
+	if r.Method != http.MethodPost {
+		return nil, nil, fmt.Errorf("%w: method %s, want POST", ErrBadNotification, r.Method)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxNotifyBody+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
+	}
+	if len(body) > MaxNotifyBody {
+		return nil, body[:MaxNotifyBody], fmt.Errorf("%w: body larger than %d bytes", ErrBadNotification, MaxNotifyBody)
+	}
+	n, err := c.VerifyNotificationBody(body)
+	return n, body, err
+}
+
+// VerifyReturn verifies the query of a return_url redirect (r.URL.RawQuery).
+func (c *Client) VerifyReturn(rawQuery string) (*Notification, error) {
+	params, err := ParseForm(rawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
+	}
+	return c.VerifyNotification(params)
+}
+
+// ErrBadNotification marks a notification that is not a well-formed form or
+// has malformed fields.
+var ErrBadNotification = errors.New("alipay: malformed notification")
+
+// ParseNotification converts parameters to a Notification without verifying
+// them. Use VerifyNotification unless the parameters were verified already.
+func ParseNotification(p map[string]string) (*Notification, error) {
+	n := &Notification{
+		NotifyID: p["notify_id"], NotifyType: p["notify_type"], Method: p["method"],
+		AppID: p["app_id"], AuthAppID: p["auth_app_id"], Charset: p["charset"], Version: p["version"],
+		SignType: p["sign_type"], TradeNo: p["trade_no"], OutTradeNo: p["out_trade_no"], OutBizNo: p["out_biz_no"],
+		TradeStatus: p["trade_status"], BuyerID: p["buyer_id"], BuyerOpenID: p["buyer_open_id"],
+		BuyerLogonID: p["buyer_logon_id"], SellerID: p["seller_id"], SellerEmail: p["seller_email"],
+		Subject: p["subject"], Body: p["body"], PassbackParams: p["passback_params"], FundBillList: p["fund_bill_list"],
+		Params: p,
+	}
+	var errs []error
+	amt := func(dst *Amount, key string) {
+		if s := p[key]; s != "" {
+			v, err := ParseAmount(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			}
+			*dst = v
+		}
+	}
+	tm := func(dst *time.Time, key string) {
+		if s := p[key]; s != "" {
+			v, err := ParseTime(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			}
+			*dst = v
+		}
+	}
+	amt(&n.TotalAmount, "total_amount")
+	amt(&n.ReceiptAmount, "receipt_amount")
+	amt(&n.InvoiceAmount, "invoice_amount")
+	amt(&n.BuyerPayAmount, "buyer_pay_amount")
+	amt(&n.PointAmount, "point_amount")
+	amt(&n.RefundFee, "refund_fee")
+	tm(&n.NotifyTime, "notify_time")
+	tm(&n.GmtCreate, "gmt_create")
+	tm(&n.GmtPayment, "gmt_payment")
+	tm(&n.GmtRefund, "gmt_refund")
+	tm(&n.GmtClose, "gmt_close")
+	if n.OutTradeNo == "" {
+		errs = append(errs, errors.New("out_trade_no is missing"))
+	}
+	if n.AppID == "" {
+		errs = append(errs, errors.New("app_id is missing"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
+	}
+	return n, nil
+}
+
+// Expect is what a merchant must check in every notification before acting
+// on it (Alipay: "任何一项不通过…务必忽略").
+type Expect struct {
+	AppID       string // this app's id
+	SellerID    string // this merchant's 2088… id; "" skips the check (and SellerEmail must then be set)
+	TotalAmount Amount // the order's amount in fen
+}
+
+// Check compares a verified notification with the merchant's own data. It
+// returns an error wrapping ErrMismatch naming the first field that differs.
+func (n *Notification) Check(want Expect) error {
+	if n.AppID != want.AppID {
+		return fmt.Errorf("%w: app_id %q, want %q", ErrMismatch, n.AppID, want.AppID)
+	}
+	if want.SellerID != "" && n.SellerID != want.SellerID {
+		return fmt.Errorf("%w: seller_id %q, want %q", ErrMismatch, n.SellerID, want.SellerID)
+	}
+	if n.TotalAmount != want.TotalAmount {
+		return fmt.Errorf("%w: total_amount %s, want %s", ErrMismatch, n.TotalAmount, want.TotalAmount)
+	}
+	return nil
+}
+
+// Paid reports whether the notification says the trade is paid
+// (TRADE_SUCCESS or TRADE_FINISHED).
+func (n *Notification) Paid() bool { return Paid(n.TradeStatus) }

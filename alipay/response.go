@@ -1,0 +1,179 @@
+package alipay
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Error is a failure reported by Alipay: a gateway error (code 40001, 40002,
+// …) or a business error (code 40004 with an ACQ.* sub_code).
+type Error struct {
+	Method  string `json:"-"`
+	Code    string `json:"code"`
+	Msg     string `json:"msg"`
+	SubCode string `json:"sub_code,omitempty"`
+	SubMsg  string `json:"sub_msg,omitempty"`
+	// Unverified is true when the response carried no signature (Alipay does
+	// not sign some gateway errors, e.g. isv.invalid-app-id). Its content
+	// could have been written by anyone on the path.
+	Unverified bool `json:"-"`
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("alipay: ")
+	if e.Method != "" {
+		b.WriteString(e.Method + ": ")
+	}
+	b.WriteString(e.Code + " " + e.Msg)
+	if e.SubCode != "" {
+		b.WriteString(" (" + e.SubCode)
+		if e.SubMsg != "" {
+			b.WriteString(": " + e.SubMsg)
+		}
+		b.WriteString(")")
+	}
+	if e.Unverified {
+		b.WriteString(" [unsigned response]")
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is(err, ErrUnsigned) and errors.Is(err, ErrUnknownOutcome) work.
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.Unverified {
+		errs = append(errs, ErrUnsigned)
+	}
+	if e.unknownOutcome() {
+		errs = append(errs, ErrUnknownOutcome)
+	}
+	return errs
+}
+
+func (e *Error) unknownOutcome() bool {
+	switch {
+	case e.Code == "20000", e.SubCode == "ACQ.SYSTEM_ERROR", e.SubCode == "isp.unknow-error", e.SubCode == "aop.unknow-error":
+		return true
+	}
+	return false
+}
+
+var (
+	// ErrUnknownOutcome marks a call whose effect at Alipay is unknown: a
+	// network error or timeout after the request was sent, a non-200 HTTP
+	// status, code 20000 or ACQ.SYSTEM_ERROR, or an unreadable response.
+	// Repeat the call with the same parameters, or query, to learn the outcome.
+	ErrUnknownOutcome = errors.New("alipay: outcome unknown")
+	// ErrUnsigned marks a response that carried no signature.
+	ErrUnsigned = errors.New("alipay: response is not signed")
+	// ErrBadResponse marks a response that is not the expected JSON shape.
+	ErrBadResponse = errors.New("alipay: malformed response")
+	// ErrDuplicateNode marks a response with the same top-level key twice, a
+	// sign of an injection attempt.
+	ErrDuplicateNode = errors.New("alipay: response has a duplicate node")
+	// ErrUnknownCertSN marks a response signed with an Alipay certificate the
+	// client does not know (alipay_cert_sn); load the new certificate.
+	ErrUnknownCertSN = errors.New("alipay: unknown alipay_cert_sn")
+)
+
+// IsUnknownOutcome reports whether err leaves the call's effect unknown, so
+// the caller must retry with the same parameters or query before deciding.
+func IsUnknownOutcome(err error) bool { return errors.Is(err, ErrUnknownOutcome) }
+
+// RawResponse is the signed part of a synchronous response, located in the
+// exact bytes received.
+type RawResponse struct {
+	Node    string // the key used: "<method>_response" or "error_response"
+	Content []byte // the exact bytes of the node's value, as signed
+	Sign    string // the top-level "sign", "" if absent
+	CertSN  string // the top-level "alipay_cert_sn", "" if absent
+}
+
+// ResponseNode returns the response key of a method: "alipay.trade.query" →
+// "alipay_trade_query_response".
+func ResponseNode(method string) string {
+	return strings.ReplaceAll(method, ".", "_") + "_response"
+}
+
+// ExtractResponse locates the response node of method in body without
+// re-serialising anything. It falls back to "error_response" when the method
+// node is absent, and rejects a body in which any top-level key repeats.
+func ExtractResponse(body []byte, method string) (*RawResponse, error) {
+	node := ResponseNode(method)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrBadResponse)
+	}
+	seen := map[string]bool{}
+	var r RawResponse
+	var errNode []byte
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadResponse, err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, fmt.Errorf("%w: bad key", ErrBadResponse)
+		}
+		if seen[key] {
+			return nil, fmt.Errorf("%w: %q", ErrDuplicateNode, key)
+		}
+		seen[key] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadResponse, err)
+		}
+		switch key {
+		case node:
+			r.Content = raw
+		case "error_response":
+			errNode = raw
+		case "sign", "alipay_cert_sn":
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, fmt.Errorf("%w: %s is not a string", ErrBadResponse, key)
+			}
+			if key == "sign" {
+				r.Sign = s
+			} else {
+				r.CertSN = s
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadResponse, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: trailing data after the object", ErrBadResponse)
+	}
+	switch {
+	case r.Content != nil:
+		r.Node = node
+	case errNode != nil:
+		r.Node, r.Content = "error_response", errNode
+	default:
+		return nil, fmt.Errorf("%w: no %s or error_response", ErrBadResponse, node)
+	}
+	return &r, nil
+}
+
+// VerifyResponseContent checks sign over the node bytes; when that fails and
+// the bytes contain `\/`, it retries with `\/` replaced by `/` as the Java SDK does.
+func VerifyResponseContent(pub *rsa.PublicKey, t SignType, content []byte, sign string) error {
+	err := Verify(pub, t, content, sign)
+	if err != nil && bytes.Contains(content, []byte(`\/`)) {
+		if Verify(pub, t, bytes.ReplaceAll(content, []byte(`\/`), []byte("/")), sign) == nil {
+			return nil
+		}
+	}
+	return err
+}

@@ -1,0 +1,373 @@
+package alipay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Product codes.
+const (
+	ProductPagePay = "FAST_INSTANT_TRADE_PAY" // alipay.trade.page.pay
+	ProductWapPay  = "QUICK_WAP_WAY"          // alipay.trade.wap.pay
+	ProductQRCode  = "QR_CODE_OFFLINE"        // alipay.trade.precreate (订单码支付)
+)
+
+// Trade statuses.
+const (
+	WaitBuyerPay  = "WAIT_BUYER_PAY"
+	TradeSuccess  = "TRADE_SUCCESS"
+	TradeFinished = "TRADE_FINISHED"
+	TradeClosed   = "TRADE_CLOSED"
+)
+
+// Paid reports whether a trade status means the buyer has paid.
+func Paid(tradeStatus string) bool { return tradeStatus == TradeSuccess || tradeStatus == TradeFinished }
+
+var outTradeNoRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ErrInvalidParam reports a parameter the client refuses to send.
+var ErrInvalidParam = errors.New("alipay: invalid parameter")
+
+func checkTrade(outTradeNo string, amount Amount, subject string) error {
+	if !outTradeNoRe.MatchString(outTradeNo) {
+		return fmt.Errorf("%w: out_trade_no %q must be 1-64 letters, digits, _ or -", ErrInvalidParam, outTradeNo)
+	}
+	if !amount.Valid() {
+		return fmt.Errorf("%w: total_amount %s must be 0.01 to 100000000.00 yuan", ErrInvalidParam, amount)
+	}
+	if subject == "" || strings.ContainsAny(subject, "/=&") || len([]rune(subject)) > 256 {
+		return fmt.Errorf("%w: subject %q must be 1-256 characters without / = &", ErrInvalidParam, subject)
+	}
+	return nil
+}
+
+// TradePagePay is the business content of alipay.trade.page.pay (PC web) and
+// alipay.trade.wap.pay (mobile web).
+type TradePagePay struct {
+	OutTradeNo     string `json:"out_trade_no"`
+	TotalAmount    Amount `json:"total_amount"`
+	Subject        string `json:"subject"`
+	ProductCode    string `json:"product_code"` // set by the call if empty
+	Body           string `json:"body,omitempty"`
+	TimeExpire     string `json:"time_expire,omitempty"`     // "yyyy-MM-dd HH:mm:ss"; use FormatTime
+	TimeoutExpress string `json:"timeout_express,omitempty"` // "1m".."15d"
+	PassbackParams string `json:"passback_params,omitempty"`
+	QRPayMode      string `json:"qr_pay_mode,omitempty"`
+	QuitURL        string `json:"quit_url,omitempty"` // wap pay only
+
+	NotifyURL string `json:"-"` // default Config.NotifyURL
+	ReturnURL string `json:"-"` // default Config.ReturnURL
+}
+
+func (c *Client) pagePayParams(method, product string, p TradePagePay) (map[string]string, error) {
+	if err := checkTrade(p.OutTradeNo, p.TotalAmount, p.Subject); err != nil {
+		return nil, err
+	}
+	if p.ProductCode == "" {
+		p.ProductCode = product
+	}
+	extra := map[string]string{"notify_url": p.NotifyURL, "return_url": p.ReturnURL}
+	if extra["notify_url"] == "" {
+		extra["notify_url"] = c.cfg.NotifyURL
+	}
+	if extra["return_url"] == "" {
+		extra["return_url"] = c.cfg.ReturnURL
+	}
+	return c.params(request{method: method, biz: p, extra: extra})
+}
+
+// PagePayURL returns the signed GET URL of alipay.trade.page.pay; redirect the
+// buyer's browser to it. No call is made: the trade is created when the buyer
+// opens the cashier.
+func (c *Client) PagePayURL(p TradePagePay) (string, error) {
+	params, err := c.pagePayParams("alipay.trade.page.pay", ProductPagePay, p)
+	if err != nil {
+		return "", err
+	}
+	return c.gatewayURL(params), nil
+}
+
+// WapPayURL is PagePayURL for alipay.trade.wap.pay (mobile browsers).
+func (c *Client) WapPayURL(p TradePagePay) (string, error) {
+	params, err := c.pagePayParams("alipay.trade.wap.pay", ProductWapPay, p)
+	if err != nil {
+		return "", err
+	}
+	return c.gatewayURL(params), nil
+}
+
+// PagePayForm returns an HTML form that POSTs the signed page-pay request to
+// the gateway and submits itself, the way the official SDKs' pageExecute do.
+// Use it when a GET URL would be too long. All values are HTML-escaped.
+func (c *Client) PagePayForm(p TradePagePay) (string, error) {
+	params, err := c.pagePayParams("alipay.trade.page.pay", ProductPagePay, p)
+	if err != nil {
+		return "", err
+	}
+	return c.autoSubmitForm(params), nil
+}
+
+func (c *Client) gatewayURL(params map[string]string) string {
+	sep := "?"
+	if strings.Contains(c.cfg.Gateway, "?") {
+		sep = "&"
+	}
+	return c.cfg.Gateway + sep + EncodeForm(params)
+}
+
+func (c *Client) autoSubmitForm(params map[string]string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	action := c.cfg.Gateway
+	if strings.Contains(action, "?") {
+		action += "&charset=utf-8"
+	} else {
+		action += "?charset=utf-8"
+	}
+	var b strings.Builder
+	b.WriteString(`<form name="punchout_form" method="post" action="` + html.EscapeString(action) + `">` + "\n")
+	for _, k := range keys {
+		b.WriteString(`<input type="hidden" name="` + html.EscapeString(k) + `" value="` + html.EscapeString(params[k]) + `">` + "\n")
+	}
+	b.WriteString(`<input type="submit" value="立即支付">` + "\n</form>\n<script>document.forms[0].submit();</script>\n")
+	return b.String()
+}
+
+// TradePrecreate is the business content of alipay.trade.precreate.
+type TradePrecreate struct {
+	OutTradeNo     string `json:"out_trade_no"`
+	TotalAmount    Amount `json:"total_amount"`
+	Subject        string `json:"subject"`
+	ProductCode    string `json:"product_code,omitempty"`
+	Body           string `json:"body,omitempty"`
+	TimeoutExpress string `json:"timeout_express,omitempty"`
+	TimeExpire     string `json:"time_expire,omitempty"`
+	StoreID        string `json:"store_id,omitempty"`
+	NotifyURL      string `json:"-"`
+}
+
+// PrecreateResult is the answer of alipay.trade.precreate.
+type PrecreateResult struct {
+	OutTradeNo string `json:"out_trade_no"`
+	QRCode     string `json:"qr_code"`
+}
+
+// Precreate asks Alipay for a QR code the buyer scans to pay.
+func (c *Client) Precreate(ctx context.Context, p TradePrecreate) (*PrecreateResult, error) {
+	if err := checkTrade(p.OutTradeNo, p.TotalAmount, p.Subject); err != nil {
+		return nil, err
+	}
+	notify := p.NotifyURL
+	if notify == "" {
+		notify = c.cfg.NotifyURL
+	}
+	var r PrecreateResult
+	err := c.do(ctx, request{method: "alipay.trade.precreate", biz: p, extra: map[string]string{"notify_url": notify}}, &r)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// TradeRef names a trade by out_trade_no or Alipay's trade_no (trade_no wins
+// when both are given).
+type TradeRef struct {
+	OutTradeNo string `json:"out_trade_no,omitempty"`
+	TradeNo    string `json:"trade_no,omitempty"`
+}
+
+func (r TradeRef) check() error {
+	if r.OutTradeNo == "" && r.TradeNo == "" {
+		return fmt.Errorf("%w: give out_trade_no or trade_no", ErrInvalidParam)
+	}
+	return nil
+}
+
+// TradeQueryResult is the answer of alipay.trade.query.
+type TradeQueryResult struct {
+	TradeNo        string `json:"trade_no"`
+	OutTradeNo     string `json:"out_trade_no"`
+	TradeStatus    string `json:"trade_status"`
+	TotalAmount    Amount `json:"total_amount"`
+	BuyerPayAmount Amount `json:"buyer_pay_amount"`
+	ReceiptAmount  Amount `json:"receipt_amount"`
+	InvoiceAmount  Amount `json:"invoice_amount"`
+	PointAmount    Amount `json:"point_amount"`
+	BuyerLogonID   string `json:"buyer_logon_id"`
+	BuyerUserID    string `json:"buyer_user_id"`
+	BuyerOpenID    string `json:"buyer_open_id"`
+	SendPayDate    string `json:"send_pay_date"`
+	Subject        string `json:"subject"`
+	Body           string `json:"body"`
+	StoreID        string `json:"store_id"`
+}
+
+// Query calls alipay.trade.query. A trade the buyer has not reached yet
+// answers *Error with SubCode ACQ.TRADE_NOT_EXIST (see IsTradeNotExist).
+func (c *Client) Query(ctx context.Context, ref TradeRef) (*TradeQueryResult, error) {
+	if err := ref.check(); err != nil {
+		return nil, err
+	}
+	var r TradeQueryResult
+	if err := c.do(ctx, request{method: "alipay.trade.query", biz: ref}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// IsTradeNotExist reports whether err is Alipay's ACQ.TRADE_NOT_EXIST.
+func IsTradeNotExist(err error) bool { return HasSubCode(err, "ACQ.TRADE_NOT_EXIST") }
+
+// HasSubCode reports whether err is a verified *Error with the given sub_code.
+func HasSubCode(err error, subCode string) bool {
+	var e *Error
+	return errors.As(err, &e) && !e.Unverified && e.SubCode == subCode
+}
+
+// TradeRefund is the business content of alipay.trade.refund.
+type TradeRefund struct {
+	TradeRef
+	RefundAmount Amount `json:"refund_amount"`
+	// OutRequestNo identifies this refund within the trade. Store it before
+	// the call and send the same value on every retry: Alipay then refunds
+	// once and answers fund_change=N to the repeats.
+	OutRequestNo string `json:"out_request_no"`
+	RefundReason string `json:"refund_reason,omitempty"`
+}
+
+// TradeRefundResult is the answer of alipay.trade.refund.
+type TradeRefundResult struct {
+	TradeNo      string `json:"trade_no"`
+	OutTradeNo   string `json:"out_trade_no"`
+	BuyerLogonID string `json:"buyer_logon_id"`
+	FundChange   string `json:"fund_change"` // Y: money moved by this call; N: a repeat (or confirm with RefundQuery)
+	RefundFee    Amount `json:"refund_fee"`  // the trade's cumulative refunded total
+	GmtRefundPay string `json:"gmt_refund_pay"`
+	SendBackFee  Amount `json:"send_back_fee"`
+}
+
+// Refund calls alipay.trade.refund.
+func (c *Client) Refund(ctx context.Context, p TradeRefund) (*TradeRefundResult, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if !p.RefundAmount.Valid() {
+		return nil, fmt.Errorf("%w: refund_amount %s", ErrInvalidParam, p.RefundAmount)
+	}
+	if !outTradeNoRe.MatchString(p.OutRequestNo) {
+		return nil, fmt.Errorf("%w: out_request_no %q must be 1-64 letters, digits, _ or -", ErrInvalidParam, p.OutRequestNo)
+	}
+	var r TradeRefundResult
+	if err := c.do(ctx, request{method: "alipay.trade.refund", biz: p}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// RefundQueryResult is the answer of alipay.trade.fastpay.refund.query.
+type RefundQueryResult struct {
+	TradeNo      string `json:"trade_no"`
+	OutTradeNo   string `json:"out_trade_no"`
+	OutRequestNo string `json:"out_request_no"`
+	RefundAmount Amount `json:"refund_amount"`
+	TotalAmount  Amount `json:"total_amount"`
+	RefundStatus string `json:"refund_status"` // REFUND_SUCCESS, or "" when not (yet) refunded
+	RefundReason string `json:"refund_reason"`
+	GmtRefundPay string `json:"gmt_refund_pay"`
+}
+
+// Refunded reports whether the queried refund succeeded.
+func (r *RefundQueryResult) Refunded() bool { return r.RefundStatus == "REFUND_SUCCESS" }
+
+// RefundQuery calls alipay.trade.fastpay.refund.query for one refund.
+func (c *Client) RefundQuery(ctx context.Context, ref TradeRef, outRequestNo string) (*RefundQueryResult, error) {
+	if err := ref.check(); err != nil {
+		return nil, err
+	}
+	if outRequestNo == "" {
+		return nil, fmt.Errorf("%w: out_request_no is required", ErrInvalidParam)
+	}
+	biz := struct {
+		TradeRef
+		OutRequestNo string   `json:"out_request_no"`
+		QueryOptions []string `json:"query_options"`
+	}{ref, outRequestNo, []string{"gmt_refund_pay"}}
+	var r RefundQueryResult
+	if err := c.do(ctx, request{method: "alipay.trade.fastpay.refund.query", biz: biz}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// TradeCloseResult is the answer of alipay.trade.close.
+type TradeCloseResult struct {
+	TradeNo    string `json:"trade_no"`
+	OutTradeNo string `json:"out_trade_no"`
+}
+
+// Close calls alipay.trade.close; only a WAIT_BUYER_PAY trade can be closed
+// (others answer ACQ.TRADE_STATUS_ERROR; a trade never opened answers
+// ACQ.TRADE_NOT_EXIST).
+func (c *Client) Close(ctx context.Context, ref TradeRef) (*TradeCloseResult, error) {
+	if err := ref.check(); err != nil {
+		return nil, err
+	}
+	var r TradeCloseResult
+	if err := c.do(ctx, request{method: "alipay.trade.close", biz: ref}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// TradeCancelResult is the answer of alipay.trade.cancel.
+type TradeCancelResult struct {
+	TradeNo    string `json:"trade_no"`
+	OutTradeNo string `json:"out_trade_no"`
+	RetryFlag  string `json:"retry_flag"`
+	Action     string `json:"action"` // close (was unpaid) or refund (was paid)
+}
+
+// Cancel calls alipay.trade.cancel (for a payment whose outcome is unknown).
+func (c *Client) Cancel(ctx context.Context, ref TradeRef) (*TradeCancelResult, error) {
+	if err := ref.check(); err != nil {
+		return nil, err
+	}
+	var r TradeCancelResult
+	if err := c.do(ctx, request{method: "alipay.trade.cancel", biz: ref}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// BillDownloadResult is the answer of alipay.data.dataservice.bill.downloadurl.query.
+type BillDownloadResult struct {
+	BillDownloadURL string `json:"bill_download_url"` // valid for 30 s
+	BillFileCode    string `json:"bill_file_code"`
+}
+
+// BillDownloadURL asks for the URL of a bill: billType "trade" or
+// "signcustomer", billDate "yyyy-MM-dd" or "yyyy-MM". No bill answers
+// *Error with SubCode isp.bill_not_exist.
+func (c *Client) BillDownloadURL(ctx context.Context, billType, billDate string) (*BillDownloadResult, error) {
+	if billType == "" || billDate == "" {
+		return nil, fmt.Errorf("%w: bill_type and bill_date are required", ErrInvalidParam)
+	}
+	biz := map[string]string{"bill_type": billType, "bill_date": billDate}
+	var r BillDownloadResult
+	if err := c.do(ctx, request{method: "alipay.data.dataservice.bill.downloadurl.query", biz: biz}, &r); err != nil {
+		return nil, err
+	}
+	if _, err := url.Parse(r.BillDownloadURL); err != nil || r.BillDownloadURL == "" {
+		return nil, fmt.Errorf("alipay: bill download URL %q: %w", r.BillDownloadURL, ErrBadResponse)
+	}
+	return &r, nil
+}
