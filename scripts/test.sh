@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every check and test of alishop. It installs what the tests need when it
+# can (staticcheck; Debian's chromium when missing and running as root) and
+# fails loudly instead of skipping when CI=true.
+#
+#   scripts/test.sh            everything
+#   FUZZTIME=30s scripts/test.sh   longer fuzzing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATICCHECK_VERSION=v0.8.2 # honnef.co/go/tools 2026.2.2
+FUZZTIME=${FUZZTIME:-10s}
+CI=${CI:-}
+export PATH="$(go env GOPATH)/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+step "go version"
+go version
+
+step "installing test tools"
+if ! staticcheck -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
+	go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
+			{ [ -n "$CI" ] && fail "could not install chromium for the browser test"; echo "warning: chromium not installed; the browser test will be skipped"; }
+	elif [ -n "$CI" ]; then
+		fail "chromium is missing and cannot be installed (not root): the browser test needs it"
+	else
+		echo "warning: chromium is missing; the browser test will be skipped"
+	fi
+fi
+# PostgreSQL: these machines run one at 127.0.0.1:5432 (user root, database test, trust auth). Start it if it is installed but down.
+if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+	pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start 2>/dev/null || true
+fi
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+	export ALISHOP_TEST_POSTGRES=${ALISHOP_TEST_POSTGRES:-postgres://root@127.0.0.1:5432/test?sslmode=disable}
+elif [ -n "$CI" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+	fail "PostgreSQL is installed but not reachable at 127.0.0.1:5432"
+fi
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go') 2>&1 || true)
+[ -z "$unformatted" ] || fail "gofmt would change: $unformatted"
+
+step "go vet"
+go vet ./...
+
+step "staticcheck"
+staticcheck ./...
+
+step "go test -race"
+go test -race -count=1 -timeout 20m ./...
+
+step "fuzzing (${FUZZTIME} per target)"
+for file in $(git ls-files '*_test.go'); do
+	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
+		pkg="./$(dirname "$file")"
+		echo "fuzz $pkg $target"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/alishop-fuzz.log 2>&1 ||
+			{ cat /tmp/alishop-fuzz.log; fail "fuzz target $target in $pkg"; }
+	done
+done
+
+step "all checks passed"
