@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Gateways.
@@ -55,6 +56,8 @@ type Config struct {
 	HTTPClient   *http.Client     // default: a client with a 15 s timeout
 	Now          func() time.Time // default: time.Now
 	AppAuthToken string           // ISV calls on behalf of a merchant
+
+	appCertKey *rsa.PublicKey // set by UseCertificates; New checks it against PrivateKey
 }
 
 // Client calls Alipay's gateway. It is safe for concurrent use.
@@ -84,17 +87,30 @@ func New(cfg Config) (*Client, error) {
 	if (cfg.AppCertSN == "") != (cfg.AlipayRootCertSN == "") {
 		return nil, errors.New("alipay: certificate mode needs both AppCertSN and AlipayRootCertSN")
 	}
+	if cfg.appCertKey != nil && !SameKey(cfg.appCertKey, &cfg.PrivateKey.PublicKey) {
+		return nil, errors.New("alipay: the app certificate does not hold the public key of Config.PrivateKey (wrong app certificate or wrong private key)")
+	}
 	if cfg.SignType == "" {
 		cfg.SignType = RSA2
 	}
 	if _, err := cfg.SignType.hash(); err != nil {
 		return nil, err
 	}
+	if bits := cfg.PrivateKey.N.BitLen(); cfg.SignType == RSA2 && bits < 2048 {
+		return nil, fmt.Errorf("alipay: RSA2 needs a key of at least 2048 bits; the app private key has %d", bits)
+	}
+	if err := cfg.PrivateKey.Validate(); err != nil {
+		return nil, fmt.Errorf("alipay: app private key: %w", err)
+	}
 	if cfg.Gateway == "" {
 		cfg.Gateway = ProductionGateway
 	}
-	if u, err := url.Parse(cfg.Gateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("alipay: bad gateway URL %q", cfg.Gateway)
+	u, err := url.Parse(cfg.Gateway)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("alipay: bad gateway URL %q (want production, sandbox or an http(s) URL)", cfg.Gateway)
+	}
+	if u.Query().Has("charset") || u.Fragment != "" {
+		return nil, fmt.Errorf("alipay: gateway URL %q must not carry charset or a fragment", cfg.Gateway)
 	}
 	if cfg.EncryptKey != nil {
 		if err := checkAESKey(cfg.EncryptKey); err != nil {
@@ -108,6 +124,22 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	return &Client{cfg: cfg}, nil
+}
+
+// ResolveGateway maps "production" (or "") and "sandbox" to the gateway URLs
+// and checks that anything else is an http(s) URL.
+func ResolveGateway(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "production", "prod":
+		return ProductionGateway, nil
+	case "sandbox":
+		return SandboxGateway, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("alipay: bad gateway %q: want production, sandbox or an http(s) URL", s)
+	}
+	return s, nil
 }
 
 // AppID returns the configured app id.
@@ -201,13 +233,14 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	if err != nil {
 		return err
 	}
-	u := c.cfg.Gateway
-	if strings.Contains(u, "?") {
-		u += "&charset=utf-8"
-	} else {
-		u += "?charset=utf-8"
+	// As the Java SDK does: the protocol parameters (charset included, as the
+	// gateway wants it in the URL) go in the query, biz_content in the body.
+	var form string
+	if biz, ok := p["biz_content"]; ok {
+		form = "biz_content=" + string(appendQueryEscape(nil, biz))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(EncodeForm(p)))
+	u := c.cfg.Gateway + querySep(c.cfg.Gateway) + encodeParams(p, "biz_content")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form))
 	if err != nil {
 		return fmt.Errorf("alipay: %s: %w", r.method, err)
 	}
@@ -251,7 +284,7 @@ func (c *Client) DecodeResponse(method string, body []byte, out any) error {
 	}
 	pub, err := c.responseKey(raw.CertSN)
 	if err != nil {
-		return fmt.Errorf("alipay: %s: %w", method, err)
+		return fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, err)
 	}
 	if err := VerifyResponseContent(pub, c.cfg.SignType, content, raw.Sign); err != nil {
 		return fmt.Errorf("alipay: %s: response %w: %w", method, err, ErrUnknownOutcome)
@@ -268,8 +301,16 @@ func (c *Client) DecodeResponse(method string, body []byte, out any) error {
 			return fmt.Errorf("alipay: %s: %w", method, err)
 		}
 	}
+	if !utf8.Valid(content) {
+		// The signature held, so the bytes are Alipay's, but in a charset
+		// other than UTF-8 (GBK): refuse rather than return mangled text.
+		return fmt.Errorf("alipay: %s: %w: the response is not UTF-8 (GBK?); this client sends charset=utf-8 and reads UTF-8 only", method, ErrBadResponse)
+	}
 	if err := json.Unmarshal(content, &e); err != nil {
 		return fmt.Errorf("alipay: %s: %w: %v", method, ErrBadResponse, err)
+	}
+	if e.Code == "" {
+		return fmt.Errorf("alipay: %s: %w: no code in the response", method, ErrBadResponse)
 	}
 	if e.Code != "10000" {
 		e.Method = method
@@ -304,14 +345,21 @@ func (c *Client) responseKey(sn string) (*rsa.PublicKey, error) {
 	return c.cfg.AlipayPublicKey, nil
 }
 
-// notifyKey picks the key for a notification or return (which carry no cert SN).
-func (c *Client) notifyKeys() []*rsa.PublicKey {
+// notifyKeys lists the keys that may have signed a notification or return
+// (which normally carry no cert SN): the public key, or every loaded Alipay
+// certificate, the one named by sn (if any) first.
+func (c *Client) notifyKeys(sn string) []*rsa.PublicKey {
 	if c.cfg.AlipayPublicKey != nil {
 		return []*rsa.PublicKey{c.cfg.AlipayPublicKey}
 	}
 	keys := make([]*rsa.PublicKey, 0, len(c.cfg.AlipayCerts))
-	for _, k := range c.cfg.AlipayCerts {
+	if k, ok := c.cfg.AlipayCerts[sn]; ok {
 		keys = append(keys, k)
+	}
+	for s, k := range c.cfg.AlipayCerts {
+		if s != sn {
+			keys = append(keys, k)
+		}
 	}
 	return keys
 }

@@ -1,11 +1,14 @@
 package alipay
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Notification is a verified asynchronous notification (notify_url POST) or
@@ -77,17 +80,63 @@ func (c *Client) VerifyNotification(params map[string]string) (*Notification, er
 	if st := params["sign_type"]; st != "" && SignType(st) != c.cfg.SignType {
 		return nil, fmt.Errorf("%w: sign_type %s, want %s", ErrSignature, st, c.cfg.SignType)
 	}
-	content := NotifySignContent(params)
-	err := ErrSignature
-	for _, k := range c.notifyKeys() {
-		if err = Verify(k, c.cfg.SignType, content, sign); err == nil {
-			break
+	keys := c.notifyKeys(params["alipay_cert_sn"])
+	err := verifyAny(keys, c.cfg.SignType, NotifySignContent(params), sign)
+	if err != nil && params["alipay_cert_sn"] != "" {
+		// Alipay does not put alipay_cert_sn in notifications, but some
+		// relays and SDKs add it without signing it: retry without it.
+		rest := make(map[string]string, len(params))
+		for k, v := range params {
+			if k != "alipay_cert_sn" {
+				rest[k] = v
+			}
 		}
+		err = verifyAny(keys, c.cfg.SignType, NotifySignContent(rest), sign)
 	}
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCharset(params); err != nil {
+		return nil, err
+	}
 	return ParseNotification(params)
+}
+
+func verifyAny(keys []*rsa.PublicKey, t SignType, content []byte, sign string) error {
+	err := ErrSignature
+	for _, k := range keys {
+		if err = Verify(k, t, content, sign); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// ErrCharset marks a verified notification in a charset other than UTF-8
+// (Alipay uses the charset of the request, and this client always sends
+// utf-8). Its signature is valid, but its text cannot be read without GBK
+// tables, which the standard library lacks, so it is refused rather than
+// returned garbled.
+var ErrCharset = errors.New("alipay: notification is not UTF-8")
+
+func checkCharset(params map[string]string) error {
+	cs := strings.ToLower(params["charset"])
+	if cs == "" || cs == "utf-8" || cs == "utf8" {
+		for k, v := range params {
+			if !utf8.ValidString(v) {
+				return fmt.Errorf("%w: %s is not valid UTF-8", ErrCharset, k)
+			}
+		}
+		return nil
+	}
+	for k, v := range params {
+		for i := 0; i < len(v); i++ {
+			if v[i] >= 0x80 {
+				return fmt.Errorf("%w: charset=%s and %s holds non-ASCII text; send requests with charset=utf-8", ErrCharset, params["charset"], k)
+			}
+		}
+	}
+	return nil
 }
 
 // VerifyNotificationBody decodes a raw form body exactly once (multi-valued

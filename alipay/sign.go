@@ -157,11 +157,59 @@ func SignRequest(key *rsa.PrivateKey, params map[string]string) error {
 	return nil
 }
 
-// EncodeForm encodes params as a form, keys sorted (space as '+').
+// EncodeForm encodes params as a form, keys sorted, exactly as
+// url.Values.Encode does (space as '+').
 func EncodeForm(params map[string]string) string {
-	v := make(url.Values, len(params))
-	for k, s := range params {
-		v.Set(k, s)
+	return encodeParams(params, "")
+}
+
+// encodeParams is EncodeForm leaving out the key skip (if not "").
+func encodeParams(params map[string]string, skip string) string {
+	var arr [24]string
+	keys := arr[:0]
+	n := 0
+	for k, v := range params {
+		if k == skip {
+			continue
+		}
+		keys = append(keys, k)
+		n += len(k) + len(v) + 2
 	}
-	return v.Encode()
+	slices.Sort(keys)
+	b := make([]byte, 0, n+n/2)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = appendQueryEscape(b, k)
+		b = append(b, '=')
+		b = appendQueryEscape(b, params[k])
+	}
+	return string(b)
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does: letters,
+// digits and -_.~ stay, space becomes '+', every other byte %XX.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hexDigits = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return b
+}
+
+// querySep is the separator that appends a query to u: "?" or "&".
+func querySep(u string) string {
+	if strings.Contains(u, "?") {
+		return "&"
+	}
+	return "?"
 }

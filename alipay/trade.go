@@ -7,7 +7,6 @@ import (
 	"html"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -27,7 +26,9 @@ const (
 )
 
 // Paid reports whether a trade status means the buyer has paid.
-func Paid(tradeStatus string) bool { return tradeStatus == TradeSuccess || tradeStatus == TradeFinished }
+func Paid(tradeStatus string) bool {
+	return tradeStatus == TradeSuccess || tradeStatus == TradeFinished
+}
 
 var outTradeNoRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
@@ -50,16 +51,18 @@ func checkTrade(outTradeNo string, amount Amount, subject string) error {
 // TradePagePay is the business content of alipay.trade.page.pay (PC web) and
 // alipay.trade.wap.pay (mobile web).
 type TradePagePay struct {
-	OutTradeNo     string `json:"out_trade_no"`
-	TotalAmount    Amount `json:"total_amount"`
-	Subject        string `json:"subject"`
-	ProductCode    string `json:"product_code"` // set by the call if empty
+	// Fields in the alphabetical order of their JSON names, so biz_content
+	// is written in the order the official SDKs' examples use.
 	Body           string `json:"body,omitempty"`
-	TimeExpire     string `json:"time_expire,omitempty"`     // "yyyy-MM-dd HH:mm:ss"; use FormatTime
-	TimeoutExpress string `json:"timeout_express,omitempty"` // "1m".."15d"
+	OutTradeNo     string `json:"out_trade_no"`
 	PassbackParams string `json:"passback_params,omitempty"`
+	ProductCode    string `json:"product_code"` // set by the call if empty
 	QRPayMode      string `json:"qr_pay_mode,omitempty"`
 	QuitURL        string `json:"quit_url,omitempty"` // wap pay only
+	Subject        string `json:"subject"`
+	TimeExpire     string `json:"time_expire,omitempty"`     // "yyyy-MM-dd HH:mm:ss"; use FormatTime
+	TimeoutExpress string `json:"timeout_express,omitempty"` // "1m".."15d"
+	TotalAmount    Amount `json:"total_amount"`
 
 	NotifyURL string `json:"-"` // default Config.NotifyURL
 	ReturnURL string `json:"-"` // default Config.ReturnURL
@@ -114,31 +117,20 @@ func (c *Client) PagePayForm(p TradePagePay) (string, error) {
 }
 
 func (c *Client) gatewayURL(params map[string]string) string {
-	sep := "?"
-	if strings.Contains(c.cfg.Gateway, "?") {
-		sep = "&"
-	}
-	return c.cfg.Gateway + sep + EncodeForm(params)
+	return c.cfg.Gateway + querySep(c.cfg.Gateway) + EncodeForm(params)
 }
 
+// autoSubmitForm builds the form the Java SDK's pageExecute builds: the
+// protocol parameters (sign included) in the action URL, biz_content in a
+// hidden field.
 func (c *Client) autoSubmitForm(params map[string]string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	action := c.cfg.Gateway
-	if strings.Contains(action, "?") {
-		action += "&charset=utf-8"
-	} else {
-		action += "?charset=utf-8"
-	}
+	action := c.cfg.Gateway + querySep(c.cfg.Gateway) + encodeParams(params, "biz_content")
 	var b strings.Builder
 	b.WriteString(`<form name="punchout_form" method="post" action="` + html.EscapeString(action) + `">` + "\n")
-	for _, k := range keys {
-		b.WriteString(`<input type="hidden" name="` + html.EscapeString(k) + `" value="` + html.EscapeString(params[k]) + `">` + "\n")
+	if biz, ok := params["biz_content"]; ok {
+		b.WriteString(`<input type="hidden" name="biz_content" value="` + html.EscapeString(biz) + `">` + "\n")
 	}
-	b.WriteString(`<input type="submit" value="立即支付">` + "\n</form>\n<script>document.forms[0].submit();</script>\n")
+	b.WriteString(`<input type="submit" value="立即支付" style="display:none">` + "\n</form>\n<script>document.forms[0].submit();</script>\n")
 	return b.String()
 }
 

@@ -1,0 +1,253 @@
+package alipay
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"strings"
+)
+
+// Certificate ("public key certificate") mode.
+//
+// An app in certificate mode signs requests with its private key as usual,
+// but sends app_cert_sn (the SN of its own certificate, appCertPublicKey_*.crt)
+// and alipay_root_cert_sn (the SNs of Alipay's root bundle, alipayRootCert.crt)
+// with every request, and Alipay's responses carry alipay_cert_sn, the SN of
+// the certificate whose key signed them (alipayCertPublicKey_RSA2.crt).
+//
+// An SN is the lowercase hex MD5 of the certificate's issuer distinguished
+// name (RFC 2253 form, as Java's getIssuerX500Principal().getName()) followed
+// by its serial number in decimal. Certificate validity dates are not
+// checked: the SN is an identifier, and Alipay computes it the same way.
+
+// ErrCertificate marks certificate data that cannot be used.
+var ErrCertificate = errors.New("alipay: bad certificate")
+
+// rsaSignatureOID is the arc of the RSA signature algorithms
+// (sha1WithRSAEncryption, sha256WithRSAEncryption, …): 1.2.840.113549.1.1.
+var rsaSignatureOID = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1}
+
+// CertSN returns the SN of the first certificate in certPEM: the value of
+// app_cert_sn for the app certificate, or alipay_cert_sn for Alipay's
+// certificate (alipayCertPublicKey_RSA2.crt holds a chain; only its first
+// certificate counts).
+func CertSN(certPEM []byte) (string, error) {
+	c, err := firstCert(certPEM)
+	if err != nil {
+		return "", err
+	}
+	return certSN(c), nil
+}
+
+// RootCertSN returns alipay_root_cert_sn for a root bundle: the SNs of every
+// certificate in the bundle signed with an RSA algorithm, in file order,
+// joined with "_". Other certificates (SM2, ECDSA), including those Go cannot
+// parse, are skipped as the official SDKs skip them.
+func RootCertSN(bundlePEM []byte) (string, error) {
+	var sns []string
+	rest := bundlePEM
+	n := 0
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		n++
+		if !rsaSigned(block.Bytes) {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			continue
+		}
+		sns = append(sns, certSN(c))
+	}
+	if n == 0 {
+		return "", fmt.Errorf("%w: no PEM CERTIFICATE block in the root bundle", ErrCertificate)
+	}
+	if len(sns) == 0 {
+		return "", fmt.Errorf("%w: none of the %d certificates in the root bundle is RSA-signed", ErrCertificate, n)
+	}
+	return strings.Join(sns, "_"), nil
+}
+
+// rsaSigned reports whether a DER certificate's signature algorithm is in the
+// RSA arc. It reads only the outer structure, so it works on certificates Go's
+// x509 package rejects (SM2).
+func rsaSigned(der []byte) bool {
+	var outer struct {
+		TBS    asn1.RawValue
+		SigAlg pkix.AlgorithmIdentifier
+		Sig    asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(der, &outer); err != nil {
+		return false
+	}
+	oid := outer.SigAlg.Algorithm
+	return len(oid) > len(rsaSignatureOID) && oid[:len(rsaSignatureOID)].Equal(rsaSignatureOID)
+}
+
+func certSN(c *x509.Certificate) string {
+	sum := md5.Sum([]byte(issuerName(c) + serialString(c.SerialNumber)))
+	return hex.EncodeToString(sum[:])
+}
+
+func serialString(n *big.Int) string {
+	if n == nil {
+		return "0"
+	}
+	return n.String()
+}
+
+// issuerName is the issuer DN in RFC 2253 order (most specific first), built
+// from the raw issuer so that the attribute order is the certificate's own.
+func issuerName(c *x509.Certificate) string {
+	var seq pkix.RDNSequence
+	if rest, err := asn1.Unmarshal(c.RawIssuer, &seq); err == nil && len(rest) == 0 {
+		return seq.String()
+	}
+	return c.Issuer.String()
+}
+
+func firstCert(data []byte) (*x509.Certificate, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCertificate, err)
+		}
+		return c, nil
+	}
+	if _, err := parsePrivateKey(data); err == nil {
+		return nil, fmt.Errorf("%w: found a private key, not a certificate", ErrCertificate)
+	}
+	if _, err := parsePublicKey(data); err == nil {
+		return nil, fmt.Errorf("%w: found a public key, not a certificate (key mode and certificate mode are separate: use the .crt files)", ErrCertificate)
+	}
+	return nil, fmt.Errorf("%w: no PEM CERTIFICATE block", ErrCertificate)
+}
+
+func certRSAKey(c *x509.Certificate) (*rsa.PublicKey, error) {
+	k, ok := c.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: the certificate holds a %T key, not RSA", ErrCertificate, c.PublicKey)
+	}
+	return k, nil
+}
+
+// UseCertificates switches cfg to certificate mode: it sets AppCertSN from
+// the app certificate (appCertPublicKey_<appid>.crt), AlipayRootCertSN from
+// the root bundle (alipayRootCert.crt), and adds the key of Alipay's
+// certificate (alipayCertPublicKey_RSA2.crt) to AlipayCerts under its SN.
+// Call AddAlipayCert for more Alipay certificates (rotation). New checks that
+// the app certificate holds the public key of Config.PrivateKey.
+func (cfg *Config) UseCertificates(appCertPEM, alipayCertPEM, rootCertPEM []byte) error {
+	app, err := firstCert(appCertPEM)
+	if err != nil {
+		return fmt.Errorf("app certificate: %w", err)
+	}
+	appKey, err := certRSAKey(app)
+	if err != nil {
+		return fmt.Errorf("app certificate: %w", err)
+	}
+	rootSN, err := RootCertSN(rootCertPEM)
+	if err != nil {
+		return fmt.Errorf("alipay root certificate: %w", err)
+	}
+	certs := make(map[string]*rsa.PublicKey, len(cfg.AlipayCerts)+1)
+	for sn, k := range cfg.AlipayCerts {
+		certs[sn] = k
+	}
+	sn, k, err := alipayCertKey(alipayCertPEM)
+	if err != nil {
+		return err
+	}
+	if SameKey(k, appKey) {
+		return fmt.Errorf("alipay certificate: %w", ErrAppKeyAsAlipayKey)
+	}
+	certs[sn] = k
+	cfg.AppCertSN = certSN(app)
+	cfg.AlipayRootCertSN = rootSN
+	cfg.AlipayCerts = certs
+	cfg.appCertKey = appKey
+	return nil
+}
+
+// AddAlipayCert adds one more Alipay certificate (its first certificate's
+// key, under its SN) to AlipayCerts, for a certificate rotation: responses
+// are verified with the key whose SN they name. It returns the SN.
+func (cfg *Config) AddAlipayCert(alipayCertPEM []byte) (string, error) {
+	sn, k, err := alipayCertKey(alipayCertPEM)
+	if err != nil {
+		return "", err
+	}
+	certs := make(map[string]*rsa.PublicKey, len(cfg.AlipayCerts)+1)
+	for s, v := range cfg.AlipayCerts {
+		certs[s] = v
+	}
+	certs[sn] = k
+	cfg.AlipayCerts = certs
+	return sn, nil
+}
+
+func alipayCertKey(pemData []byte) (string, *rsa.PublicKey, error) {
+	c, err := firstCert(pemData)
+	if err != nil {
+		return "", nil, fmt.Errorf("alipay certificate: %w", err)
+	}
+	k, err := certRSAKey(c)
+	if err != nil {
+		return "", nil, fmt.Errorf("alipay certificate: %w", err)
+	}
+	return certSN(c), k, nil
+}
+
+// LoadCertificateFiles is UseCertificates reading the three files by name;
+// errors name the file.
+func (cfg *Config) LoadCertificateFiles(appCertFile, alipayCertFile, rootCertFile string) error {
+	var data [3][]byte
+	for i, name := range []string{appCertFile, alipayCertFile, rootCertFile} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("alipay: %w", err)
+		}
+		data[i] = b
+	}
+	if err := cfg.UseCertificates(data[0], data[1], data[2]); err != nil {
+		for i, name := range []string{appCertFile, alipayCertFile, rootCertFile} {
+			if _, e := checkCertFile(i, data[i]); e != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+func checkCertFile(i int, data []byte) (string, error) {
+	if i == 2 {
+		return RootCertSN(data)
+	}
+	return CertSN(data)
+}

@@ -1,0 +1,487 @@
+// Package sandbox is an offline, stateful simulator of Alipay's OpenAPI
+// gateway (gateway.do, protocol v2), faithful to PROTOCOL.md: any Alipay
+// client (ours, the official SDKs, gopay, smartwalle, a hand-written pay.py)
+// can use it instead of Alipay's online sandbox.
+//
+// It serves, under its root: gateway.do (GET and POST), the cashier pages the
+// buyer pays on (收银台, and a "wallet" page behind every precreate QR code),
+// bill downloads, and a test-control API under api/ (apps, trades, paying a
+// trade, the notification log, a clock, a fault plan, reset). See
+// docs/SANDBOX.md.
+//
+// State lives in memory, or in a SQLite file when Config.DataDir is set, so a
+// restart keeps apps, trades, pending notifications and the sandbox clock.
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"alishop/alipay"
+)
+
+// Config configures a Sandbox.
+type Config struct {
+	// DataDir is where state is kept: "" keeps it in memory; otherwise a
+	// SQLite file (sandbox.db) and the sandbox's Alipay key pair
+	// (sandbox-alipay-private-key.pem, sandbox-alipay-public-key.pem) live there.
+	DataDir string
+	// BaseURL is the absolute public URL of the sandbox root, e.g.
+	// "http://127.0.0.1:8000/sandbox/", used in cashier links, qr_code URLs
+	// and bill URLs. "" derives it from each request's Host.
+	BaseURL string
+	// HTTPClient delivers notifications; nil means a client with a 10 s
+	// timeout. Redirects are never followed (Alipay does not follow them).
+	HTTPClient *http.Client
+	// Now is the base clock; nil means time.Now. The sandbox clock is Now()
+	// plus the offset added by api/clock/advance.
+	Now func() time.Time
+	// Logger receives operational logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// App is a registered app: what the open platform shows a merchant.
+type App struct {
+	AppID    string `json:"app_id"`
+	SellerID string `json:"seller_id"` // 2088 + 12 digits: the merchant's PID
+}
+
+// Sandbox is the simulator. It is an http.Handler rooted at "/".
+type Sandbox struct {
+	cfg    Config
+	log    *slog.Logger
+	key    *rsa.PrivateKey
+	pubB64 string
+	client *http.Client
+	db     *store
+	mux    *http.ServeMux
+	sigs   sigCache
+
+	mu       sync.Mutex // guards everything below
+	offset   time.Duration
+	apps     map[string]*app
+	trades   map[string]*trade // by tradeKey(app_id, out_trade_no)
+	byNo     map[string]*trade // by trade_no
+	byQR     map[string]*trade // by qr code token
+	waiting  map[*trade]struct{}
+	notes    map[string]*note // by notify_id
+	attempts []*Attempt
+	faults   []*Fault
+	accounts map[string]*account // by login
+	bills    map[string]*bill    // by token
+
+	runMu  sync.Mutex // serialises event processing (worker and clock advance)
+	wake   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed bool
+}
+
+// Files in DataDir.
+const (
+	dbFile     = "sandbox.db"
+	privFile   = "sandbox-alipay-private-key.pem"
+	pubKeyFile = "sandbox-alipay-public-key.pem"
+)
+
+// New creates a sandbox. With cfg.DataDir set it loads (or creates) the
+// state and key pair there.
+func New(cfg Config) (*Sandbox, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BaseURL != "" {
+		if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
+			return nil, fmt.Errorf("sandbox: BaseURL %q must be an absolute http(s) URL", cfg.BaseURL)
+		}
+		if !strings.HasSuffix(cfg.BaseURL, "/") {
+			cfg.BaseURL += "/"
+		}
+	}
+	s := &Sandbox{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		apps:     map[string]*app{},
+		trades:   map[string]*trade{},
+		byNo:     map[string]*trade{},
+		byQR:     map[string]*trade{},
+		waiting:  map[*trade]struct{}{},
+		notes:    map[string]*note{},
+		accounts: map[string]*account{},
+		bills:    map[string]*bill{},
+		wake:     make(chan struct{}, 1),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	s.client = &c
+	s.resetAccounts()
+
+	if cfg.DataDir == "" {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: generating the Alipay key pair: %w", err)
+		}
+		s.key = k
+	} else {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("sandbox: data dir: %w", err)
+		}
+		k, err := loadOrCreateKey(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.key = k
+		db, err := openStore(filepath.Join(cfg.DataDir, dbFile))
+		if err != nil {
+			return nil, err
+		}
+		s.db = db
+		if err := s.load(); err != nil {
+			db.close()
+			return nil, err
+		}
+	}
+	s.pubB64 = alipay.MarshalPublicKey(&s.key.PublicKey)
+	s.routes()
+	return s, nil
+}
+
+func loadOrCreateKey(dir string) (*rsa.PrivateKey, error) {
+	name := filepath.Join(dir, privFile)
+	if _, err := os.Stat(name); err == nil {
+		k, err := alipay.LoadPrivateKeyFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		return k, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: generating the Alipay key pair: %w", err)
+	}
+	if err := writeFileAtomic(name, privateKeyPEM(k), 0o600); err != nil {
+		return nil, fmt.Errorf("sandbox: saving the Alipay private key: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, pubKeyFile), alipay.PublicKeyPEM(&k.PublicKey), 0o644); err != nil {
+		return nil, fmt.Errorf("sandbox: saving the Alipay public key: %w", err)
+	}
+	return k, nil
+}
+
+func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, data, perm); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
+}
+
+// PublicKey returns the sandbox's Alipay public key: what a merchant
+// configures as 支付宝公钥.
+func (s *Sandbox) PublicKey() *rsa.PublicKey { return &s.key.PublicKey }
+
+// PublicKeyBase64 returns the Alipay public key as the one-line base64 SPKI
+// the open platform shows.
+func (s *Sandbox) PublicKeyBase64() string { return s.pubB64 }
+
+// Now returns the sandbox clock: the base clock plus the advanced offset.
+func (s *Sandbox) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now()
+}
+
+func (s *Sandbox) now() time.Time { return s.cfg.Now().Add(s.offset) }
+
+// setClock moves the sandbox clock to t (forward only). Callers hold s.mu.
+func (s *Sandbox) setClock(t time.Time) {
+	if d := t.Sub(s.now()); d > 0 {
+		s.offset += d
+		s.persistMeta()
+	}
+}
+
+// Start starts the notification and expiry worker; it stops when ctx ends or
+// at Close. Without it, notifications are delivered only when the clock is
+// advanced (Advance, api/clock/advance).
+func (s *Sandbox) Start(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancel = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.worker(ctx)
+	}()
+}
+
+// Close stops the worker and closes the database.
+func (s *Sandbox) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	cancel := s.cancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	s.wg.Wait()
+	s.runMu.Lock() // wait for an Advance in progress
+	defer s.runMu.Unlock()
+	if s.db != nil {
+		return s.db.close()
+	}
+	return nil
+}
+
+// app is a registered app.
+type app struct {
+	AppID     string          `json:"app_id"`
+	SellerID  string          `json:"seller_id"`
+	PublicKey string          `json:"app_public_key"` // bare base64 SPKI
+	SignType  alipay.SignType `json:"sign_type"`
+	NotifyOn  []string        `json:"notify_on"` // triggers: success, refund, close, finished
+	AESKey    string          `json:"aes_key,omitempty"`
+	Created   time.Time       `json:"created"`
+
+	pub    *rsa.PublicKey
+	aesKey []byte
+}
+
+// Notification triggers (see PROTOCOL.md §5): which trade events notify.
+var defaultTriggers = []string{"success", "refund", "close"}
+
+func (a *app) notifies(event string) bool {
+	for _, t := range a.NotifyOn {
+		if t == event {
+			return true
+		}
+	}
+	return false
+}
+
+// AppOptions are the optional settings of an app.
+type AppOptions struct {
+	SignType alipay.SignType // RSA2 (default) or RSA for old apps
+	NotifyOn []string        // notification triggers; nil = success, refund, close
+	AESKey   string          // base64 AES key for encrypt_type=AES, "" = none
+}
+
+// RegisterApp registers an app with its public key (as a merchant uploads it
+// to the open platform). It is idempotent for the same key; a different key
+// replaces the old one (keeping the seller id).
+func (s *Sandbox) RegisterApp(appID string, appPublicKey *rsa.PublicKey) (App, error) {
+	return s.RegisterAppWith(appID, appPublicKey, AppOptions{})
+}
+
+// RegisterAppWith is RegisterApp with options.
+func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptions) (App, error) {
+	if !validAppID(appID) {
+		return App{}, fmt.Errorf("sandbox: app_id %q must be 1-32 letters or digits", appID)
+	}
+	if pub == nil || pub.N.BitLen() < 1024 {
+		return App{}, errors.New("sandbox: app public key is missing or shorter than 1024 bits")
+	}
+	if alipay.SameKey(pub, &s.key.PublicKey) {
+		return App{}, errors.New("sandbox: that is the sandbox's own Alipay public key, not an app public key")
+	}
+	if opt.SignType == "" {
+		opt.SignType = alipay.RSA2
+	}
+	if opt.SignType != alipay.RSA2 && opt.SignType != alipay.RSA {
+		return App{}, fmt.Errorf("sandbox: sign_type %q: want RSA2 or RSA", opt.SignType)
+	}
+	if opt.SignType == alipay.RSA2 && pub.N.BitLen() < 2048 {
+		return App{}, errors.New("sandbox: RSA2 needs a key of at least 2048 bits")
+	}
+	triggers := defaultTriggers
+	if opt.NotifyOn != nil {
+		triggers = nil
+		for _, t := range opt.NotifyOn {
+			t = strings.TrimSpace(strings.ToLower(t))
+			switch t {
+			case "success", "refund", "close", "finished":
+				triggers = append(triggers, t)
+			case "", "none":
+			default:
+				return App{}, fmt.Errorf("sandbox: notify_on %q: want success, refund, close, finished or none", t)
+			}
+		}
+		if triggers == nil {
+			triggers = []string{}
+		}
+	}
+	var aesKey []byte
+	if opt.AESKey != "" {
+		k, err := alipay.DecodeAESKey(opt.AESKey)
+		if err != nil {
+			return App{}, fmt.Errorf("sandbox: aes_key: %w", err)
+		}
+		aesKey = k
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[appID]
+	if a == nil {
+		a = &app{AppID: appID, SellerID: newUserID(), Created: s.now()}
+		s.apps[appID] = a
+	} else if !alipay.SameKey(a.pub, pub) {
+		s.log.Info("sandbox: app public key replaced", "app_id", appID)
+	}
+	a.pub = pub
+	a.PublicKey = alipay.MarshalPublicKey(pub)
+	a.SignType = opt.SignType
+	a.NotifyOn = triggers
+	a.AESKey, a.aesKey = opt.AESKey, aesKey
+	s.persistApp(a)
+	return App{AppID: a.AppID, SellerID: a.SellerID}, nil
+}
+
+func validAppID(id string) bool {
+	if id == "" || len(id) > 32 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Apps lists the registered apps.
+func (s *Sandbox) Apps() []App {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]App, 0, len(s.apps))
+	for _, a := range s.apps {
+		out = append(out, App{AppID: a.AppID, SellerID: a.SellerID})
+	}
+	return out
+}
+
+// account is a pre-funded buyer account.
+type account struct {
+	Login       string        `json:"login"`
+	PayPassword string        `json:"-"`
+	UserID      string        `json:"user_id"`
+	Balance     alipay.Amount `json:"balance"`
+}
+
+// Buyer accounts, like the real sandbox's: pay password 111111.
+const (
+	DefaultBuyer    = "buyer@sandbox.com"
+	PoorBuyer       = "poor@sandbox.com" // a small balance, to test 余额不足
+	BuyerPassword   = "111111"
+	defaultBalance  = alipay.Amount(1_000_000_00)
+	poorBalance     = alipay.Amount(1_00)
+	defaultBuyerUID = "2088102177846880"
+	poorBuyerUID    = "2088102177846881"
+)
+
+func (s *Sandbox) resetAccounts() {
+	s.accounts = map[string]*account{
+		DefaultBuyer: {Login: DefaultBuyer, PayPassword: BuyerPassword, UserID: defaultBuyerUID, Balance: defaultBalance},
+		PoorBuyer:    {Login: PoorBuyer, PayPassword: BuyerPassword, UserID: poorBuyerUID, Balance: poorBalance},
+	}
+}
+
+// maskLogin masks a logon id the way Alipay shows buyer_logon_id.
+func maskLogin(login string) string {
+	user, domain, ok := strings.Cut(login, "@")
+	if !ok {
+		if len(login) == 11 {
+			return login[:3] + "****" + login[7:]
+		}
+		return login
+	}
+	if len(user) > 3 {
+		user = user[:3]
+	}
+	return user + "***@" + domain
+}
+
+// baseURL returns the absolute URL of the sandbox root for r.
+func (s *Sandbox) baseURL(r *http.Request) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	// Under http.StripPrefix, RequestURI keeps the original path: the
+	// prefix is what was stripped from it.
+	prefix := ""
+	orig := r.RequestURI
+	if i := strings.IndexByte(orig, '?'); i >= 0 {
+		orig = orig[:i]
+	}
+	if strings.HasSuffix(orig, r.URL.Path) {
+		prefix = strings.TrimSuffix(orig, r.URL.Path)
+	} else if r.URL.RawPath != "" && strings.HasSuffix(orig, r.URL.RawPath) {
+		prefix = strings.TrimSuffix(orig, r.URL.RawPath)
+	}
+	if strings.HasPrefix(prefix, "http://") || strings.HasPrefix(prefix, "https://") {
+		prefix = "" // absolute-form request target (proxies)
+	}
+	return scheme + "://" + r.Host + strings.TrimSuffix(prefix, "/") + "/"
+}
+
+// ServeHTTP serves the sandbox: gateway.do, the cashier pages and api/.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Sandbox) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("/gateway.do", s.handleGateway)
+	m.HandleFunc("GET /{$}", s.handleIndex)
+	m.HandleFunc("GET /static/sandbox.css", handleCSS)
+	m.HandleFunc("GET /cashier/{trade_no}", s.handleCashier)
+	m.HandleFunc("POST /cashier/{trade_no}", s.handleCashierPost)
+	m.HandleFunc("GET /qr/{code}", s.handleWallet)
+	m.HandleFunc("POST /qr/{code}", s.handleWalletPost)
+	m.HandleFunc("GET /bill/{token}", s.handleBill)
+	m.HandleFunc("POST /api/apps", s.apiRegisterApp)
+	m.HandleFunc("GET /api/apps", s.apiListApps)
+	m.HandleFunc("GET /api/alipay-public-key", s.apiPublicKey)
+	m.HandleFunc("GET /api/accounts", s.apiAccounts)
+	m.HandleFunc("GET /api/trades", s.apiTrades)
+	m.HandleFunc("POST /api/trades/pay", s.apiPay)
+	m.HandleFunc("GET /api/notifications", s.apiNotifications)
+	m.HandleFunc("GET /api/clock", s.apiClock)
+	m.HandleFunc("POST /api/clock/advance", s.apiAdvance)
+	m.HandleFunc("GET /api/faults", s.apiFaults)
+	m.HandleFunc("POST /api/faults", s.apiAddFaults)
+	m.HandleFunc("DELETE /api/faults", s.apiClearFaults)
+	m.HandleFunc("POST /api/reset", s.apiReset)
+	s.mux = m
+}
