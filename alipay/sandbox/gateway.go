@@ -1,0 +1,542 @@
+package sandbox
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"alishop/alipay"
+)
+
+// maxGatewayBody bounds a gateway request body.
+const maxGatewayBody = 1 << 20
+
+// gwReq is one gateway request after parsing.
+type gwReq struct {
+	r       *http.Request
+	raw     map[string]string // values as received: bytes in the request's charset
+	p       map[string]string // values decoded to UTF-8
+	charset string            // "utf-8" or "gbk"
+	method  string
+	app     *app
+	biz     map[string]json.RawMessage
+	parseErr string
+}
+
+// gwError is a gateway-level error answer.
+type gwError struct {
+	code, msg, subCode, subMsg string
+}
+
+var (
+	codeMsg = map[string]string{
+		"10000": "Success",
+		"20000": "Service Currently Unavailable",
+		"40001": "Missing Required Arguments",
+		"40002": "Invalid Arguments",
+		"40003": "Insufficient Conditions",
+		"40004": "Business Failed",
+	}
+)
+
+func gatewayErr(code, sub, subMsg string) *gwError {
+	return &gwError{code: code, msg: codeMsg[code], subCode: sub, subMsg: subMsg}
+}
+
+// Methods the sandbox implements.
+var methods = map[string]bool{
+	"alipay.trade.page.pay":                          true,
+	"alipay.trade.wap.pay":                           true,
+	"alipay.trade.precreate":                         true,
+	"alipay.trade.query":                             true,
+	"alipay.trade.refund":                            true,
+	"alipay.trade.fastpay.refund.query":              true,
+	"alipay.trade.close":                             true,
+	"alipay.trade.cancel":                            true,
+	"alipay.data.dataservice.bill.downloadurl.query": true,
+}
+
+func isPageMethod(m string) bool { return m == "alipay.trade.page.pay" || m == "alipay.trade.wap.pay" }
+
+// parseGateway merges the query and the form body (identical duplicates
+// collapse, like gopay's charset given twice) and decodes the charset.
+func parseGateway(r *http.Request) *gwReq {
+	req := &gwReq{r: r, raw: map[string]string{}, p: map[string]string{}, charset: "utf-8"}
+	all := url.Values{}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		req.parseErr = "URL 查询字符串格式错误: " + err.Error()
+	}
+	for k, vs := range q {
+		all[k] = append(all[k], vs...)
+	}
+	if r.Method == http.MethodPost && r.Body != nil {
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		switch ct {
+		case "multipart/form-data":
+			if err := r.ParseMultipartForm(maxGatewayBody); err != nil {
+				req.parseErr = "请求体格式错误: " + err.Error()
+			} else {
+				for k, vs := range r.MultipartForm.Value {
+					all[k] = append(all[k], vs...)
+				}
+			}
+		default:
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxGatewayBody+1))
+			switch {
+			case err != nil:
+				req.parseErr = "读取请求体失败: " + err.Error()
+			case len(body) > maxGatewayBody:
+				req.parseErr = "请求体过大"
+			case ct == "" || ct == "application/x-www-form-urlencoded" || ct == "text/plain":
+				bq, err := url.ParseQuery(string(body))
+				if err != nil {
+					req.parseErr = "请求体格式错误: " + err.Error()
+				}
+				for k, vs := range bq {
+					all[k] = append(all[k], vs...)
+				}
+			default:
+				req.parseErr = "不支持的 Content-Type: " + ct
+			}
+		}
+	}
+	for k, vs := range all {
+		v := vs[0]
+		for _, o := range vs[1:] {
+			if o != v {
+				if req.parseErr == "" {
+					req.parseErr = "参数 " + k + " 出现多次且取值不同"
+				}
+			}
+		}
+		req.raw[k] = v
+	}
+	req.method = req.raw["method"]
+	if cs, ok := normCharset(req.raw["charset"]); ok {
+		req.charset = cs
+	}
+	for k, v := range req.raw {
+		req.p[k] = decodeCharset(v, req.charset)
+	}
+	return req
+}
+
+func normCharset(cs string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(cs)) {
+	case "", "utf-8", "utf8":
+		return "utf-8", true
+	case "gbk":
+		return "gbk", true
+	}
+	return "", false
+}
+
+func decodeCharset(s, cs string) string {
+	if cs != "gbk" {
+		return s
+	}
+	out, err := simplifiedchinese.GBK.NewDecoder().String(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+func encodeCharset(b []byte, cs string) []byte {
+	if cs != "gbk" {
+		return b
+	}
+	out, err := simplifiedchinese.GBK.NewEncoder().Bytes(b)
+	if err != nil {
+		return b
+	}
+	return out
+}
+
+// signContent builds a request's string-to-sign: every parameter but sign,
+// sorted by key, k=v joined by &, raw values. blank selects which values are
+// left out: 0 = empty or whitespace-only (the Java SDK's rule), 1 = empty
+// only (a hand-written client that signs "notify_url= "), 2 = none.
+func signContent(params map[string]string, exclude []string, blank int) []byte {
+	keys := make([]string, 0, len(params))
+	for k, v := range params {
+		if slices.Contains(exclude, k) || k == "" {
+			continue
+		}
+		switch blank {
+		case 0:
+			if strings.TrimSpace(v) == "" || strings.TrimSpace(k) == "" {
+				continue
+			}
+		case 1:
+			if v == "" {
+				continue
+			}
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b bytes.Buffer
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(params[k])
+	}
+	return b.Bytes()
+}
+
+// checkSignature verifies the request's signature under each signing rule
+// that real clients use; it returns "" when valid, else the sub_msg.
+func (req *gwReq) checkSignature() (subCode, subMsg string) {
+	st := alipay.SignType(req.raw["sign_type"])
+	sign := req.raw["sign"]
+	pub := req.app.pub
+	javaRule := signContent(req.raw, []string{"sign"}, 0)
+	if alipay.Verify(pub, st, javaRule, sign) == nil {
+		return "", ""
+	}
+	for _, blank := range []int{1, 2} {
+		c := signContent(req.raw, []string{"sign"}, blank)
+		if !bytes.Equal(c, javaRule) && alipay.Verify(pub, st, c, sign) == nil {
+			return "", ""
+		}
+	}
+	other := alipay.RSA
+	if st == alipay.RSA {
+		other = alipay.RSA2
+	}
+	if alipay.Verify(pub, other, javaRule, sign) == nil {
+		return "isv.invalid-signature", "验签出错，sign值与sign_type参数指定的签名类型不一致：sign_type参数值为" + string(st) + "，您实际用的签名类型可能是" + string(other)
+	}
+	gw := decodeCharset(string(javaRule), req.charset)
+	return "isv.invalid-signature", "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：" + strings.ReplaceAll(gw, "&", "&amp;")
+}
+
+// validate runs the real gateway's checks in its order (PROTOCOL.md §10.2).
+// It returns the error and whether it must be signed.
+func (s *Sandbox) validate(req *gwReq) (*gwError, bool) {
+	appID := req.raw["app_id"]
+	if appID == "" {
+		return gatewayErr("40001", "isv.missing-app-id", "缺少AppID参数"), false
+	}
+	s.mu.Lock()
+	req.app = s.apps[appID]
+	s.mu.Unlock()
+	if req.app == nil {
+		return gatewayErr("40002", "isv.invalid-app-id", "无效的AppID参数"), false
+	}
+	if req.parseErr != "" {
+		return gatewayErr("40002", "isv.invalid-parameter", "参数无效: "+req.parseErr), true
+	}
+	for _, m := range []struct{ key, sub, msg string }{
+		{"method", "isv.missing-method", "缺少方法名参数"},
+		{"sign", "isv.missing-signature", "缺少签名参数"},
+		{"sign_type", "isv.missing-signature-type", "缺少签名类型参数"},
+		{"timestamp", "isv.missing-timestamp", "缺少时间戳参数"},
+		{"version", "isv.missing-version", "缺少版本参数"},
+	} {
+		if strings.TrimSpace(req.raw[m.key]) == "" {
+			return gatewayErr("40001", m.sub, m.msg), true
+		}
+	}
+	if _, err := time.Parse(alipay.TimeLayout, req.raw["timestamp"]); err != nil {
+		return gatewayErr("40002", "isv.invalid-timestamp", "非法的时间戳参数"), true
+	}
+	if _, ok := normCharset(req.raw["charset"]); !ok {
+		return gatewayErr("40002", "isv.invalid-charset", "字符集错误"), true
+	}
+	if f := req.raw["format"]; f != "" && !strings.EqualFold(f, "json") {
+		return gatewayErr("40002", "isv.invalid-format", "无效的数据格式"), true
+	}
+	st := alipay.SignType(req.raw["sign_type"])
+	if st != alipay.RSA2 && st != alipay.RSA {
+		return gatewayErr("40002", "isv.invalid-signature-type", "无效签名类型"), true
+	}
+	if st != req.app.SignType {
+		return gatewayErr("40003", "isv.missing-signature-config", "验签出错, 未配置对应签名算法的公钥或者证书"), true
+	}
+	if sub, msg := req.checkSignature(); sub != "" {
+		return gatewayErr("40002", sub, msg), true
+	}
+	if !methods[req.method] {
+		return gatewayErr("40002", "isv.invalid-method", "不存在的方法名"), true
+	}
+	bizText := req.p["biz_content"]
+	switch et := req.raw["encrypt_type"]; et {
+	case "":
+	case "AES":
+		if req.app.aesKey == nil {
+			return gatewayErr("40002", "isv.decryption-error-not-valid-encrypt-key", "解密出错, 未配置AES密钥"), true
+		}
+		plain, err := alipay.DecryptContent(req.app.aesKey, bizText)
+		if err != nil {
+			return gatewayErr("40002", "isv.invalid-encrypt", "解密异常"), true
+		}
+		bizText = string(plain)
+	default:
+		return gatewayErr("40002", "isv.invalid-encrypt-type", "无效的加密类型"), true
+	}
+	req.biz = map[string]json.RawMessage{}
+	if strings.TrimSpace(bizText) != "" {
+		if err := json.Unmarshal([]byte(bizText), &req.biz); err != nil {
+			return gatewayErr("40002", "isv.invalid-parameter", "参数无效: biz_content 不是 JSON 对象"), true
+		}
+	}
+	return nil, false
+}
+
+// handleGateway serves gateway.do.
+func (s *Sandbox) handleGateway(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "gateway.do accepts GET and POST", http.StatusMethodNotAllowed)
+		return
+	}
+	req := parseGateway(r)
+	s.applyLatency(req.method)
+	if e, signed := s.validate(req); e != nil {
+		if isPageMethod(req.method) {
+			s.errorPage(w, e)
+			return
+		}
+		var a *app
+		if signed {
+			a = req.app
+		}
+		s.writeNode(w, req, a, e.node())
+		return
+	}
+	if isPageMethod(req.method) {
+		s.pagePay(w, req)
+		return
+	}
+	fault := s.takeGatewayFault(req.app.AppID, req.method)
+	if fault != nil && fault.Effect == "none" {
+		s.answerFault(w, r, req, fault)
+		return
+	}
+	n := s.dispatch(req)
+	if fault != nil {
+		s.answerFault(w, r, req, fault)
+		return
+	}
+	s.writeNode(w, req, req.app, n)
+}
+
+// answerFault replaces the answer of a call whose effect (if any) is
+// committed: 20000, ACQ.SYSTEM_ERROR, or a timeout (the connection is held,
+// then dropped without an answer).
+func (s *Sandbox) answerFault(w http.ResponseWriter, r *http.Request, req *gwReq, f *Fault) {
+	switch f.Error {
+	case "timeout":
+		d := time.Duration(f.Delay)
+		if d <= 0 {
+			d = 30 * time.Second
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+		panic(http.ErrAbortHandler) // close the connection without an answer
+	case "ACQ.SYSTEM_ERROR":
+		s.writeNode(w, req, req.app, bizErr("ACQ.SYSTEM_ERROR", "系统错误"))
+	default:
+		n := &node{code: "20000", msg: codeMsg["20000"], subCode: "isp.unknow-error", subMsg: "系统繁忙"}
+		s.writeNode(w, req, req.app, n)
+	}
+}
+
+func (e *gwError) node() *node {
+	return &node{code: e.code, msg: e.msg, subCode: e.subCode, subMsg: e.subMsg}
+}
+
+// node is a response node: code, msg, sub_code, sub_msg first, then the other
+// fields in alphabetical order, as Alipay writes them.
+type node struct {
+	code, msg, subCode, subMsg string
+	fields                     map[string][]byte // raw JSON values
+}
+
+func okNode() *node { return &node{code: "10000", msg: "Success"} }
+
+func bizErr(sub, subMsg string) *node {
+	return &node{code: "40004", msg: "Business Failed", subCode: sub, subMsg: subMsg}
+}
+
+// str sets a string field; empty values are left out.
+func (n *node) str(k, v string) *node {
+	if v == "" {
+		return n
+	}
+	return n.raw(k, jsonString(nil, v))
+}
+
+func (n *node) amt(k string, a alipay.Amount) *node { return n.raw(k, jsonString(nil, a.String())) }
+
+func (n *node) raw(k string, v []byte) *node {
+	if n.fields == nil {
+		n.fields = map[string][]byte{}
+	}
+	n.fields[k] = v
+	return n
+}
+
+func (n *node) encode() []byte {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"code":`...)
+	b = jsonString(b, n.code)
+	b = append(b, `,"msg":`...)
+	b = jsonString(b, n.msg)
+	if n.subCode != "" {
+		b = append(b, `,"sub_code":`...)
+		b = jsonString(b, n.subCode)
+		b = append(b, `,"sub_msg":`...)
+		b = jsonString(b, n.subMsg)
+	}
+	keys := make([]string, 0, len(n.fields))
+	for k := range n.fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b = append(b, ',')
+		b = jsonString(b, k)
+		b = append(b, ':')
+		b = append(b, n.fields[k]...)
+	}
+	return append(b, '}')
+}
+
+// jsonString appends s as a JSON string the way Alipay's fastjson writes it:
+// no HTML escaping, and "/" escaped as "\/".
+func jsonString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\' || c == '/':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// writeNode writes {"<node>":{…},"sign":"…"}, signed over the node's exact
+// bytes (in the request's charset) with the app's sign_type; a = nil leaves
+// it unsigned, as Alipay does for an unknown app_id.
+func (s *Sandbox) writeNode(w http.ResponseWriter, req *gwReq, a *app, n *node) {
+	name := "error_response"
+	if req.method != "" {
+		name = alipay.ResponseNode(req.method)
+	}
+	content := encodeCharset(n.encode(), req.charset)
+	if a != nil && a.aesKey != nil && req.raw["encrypt_type"] == "AES" && n.code == "10000" {
+		enc, err := alipay.EncryptContent(a.aesKey, content)
+		if err == nil {
+			content = jsonString(nil, enc)
+		}
+	}
+	var b bytes.Buffer
+	b.Grow(len(content) + len(name) + 400)
+	b.WriteString(`{"`)
+	b.WriteString(name)
+	b.WriteString(`":`)
+	b.Write(content)
+	if a != nil {
+		b.WriteString(`,"sign":"`)
+		b.WriteString(s.signCached(a.SignType, content))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	cs := "utf-8"
+	if req.charset == "gbk" {
+		cs = "GBK"
+	}
+	w.Header().Set("Content-Type", "text/html;charset="+cs)
+	w.Header().Set("Content-Length", fmt.Sprint(b.Len()))
+	_, _ = w.Write(b.Bytes())
+}
+
+// sigCache caches response signatures: PKCS#1 v1.5 signatures are
+// deterministic, so the same node bytes always get the same signature, and a
+// repeated query (a reconciler polling a trade) costs no RSA operation.
+type sigCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]string
+}
+
+const sigCacheMax = 8192
+
+func (s *Sandbox) signCached(t alipay.SignType, content []byte) string {
+	h := sha256.New()
+	h.Write([]byte(t))
+	h.Write([]byte{0})
+	h.Write(content)
+	var k [32]byte
+	h.Sum(k[:0])
+	s.sigs.mu.Lock()
+	sig, ok := s.sigs.m[k]
+	s.sigs.mu.Unlock()
+	if ok {
+		return sig
+	}
+	sig, err := alipay.Sign(s.key, t, content)
+	if err != nil { // cannot happen: t is RSA2 or RSA
+		s.log.Error("sandbox: signing", "err", err)
+		return ""
+	}
+	s.sigs.mu.Lock()
+	if s.sigs.m == nil || len(s.sigs.m) >= sigCacheMax {
+		s.sigs.m = make(map[[32]byte]string, 1024)
+	}
+	s.sigs.m[k] = sig
+	s.sigs.mu.Unlock()
+	return sig
+}
+
+var errorPageTmpl = template.Must(template.New("e").Parse(`<!DOCTYPE html>
+<html><head><meta charset="GBK"><title>支付宝 - 网上支付 安全快速！</title></head>
+<body><div style="margin:40px auto;max-width:640px;font-family:sans-serif">
+<h2>调试错误，请回到请求来源地，重新发起请求。</h2>
+<p>错误代码 <b>{{.Code}}</b></p>
+<p>错误原因: {{.Msg}}</p>
+</div></body></html>
+`))
+
+// errorPage answers a bad page-pay request the way Alipay does: HTTP 200 and
+// an HTML page in GBK naming the error code without its "isv." prefix.
+func (s *Sandbox) errorPage(w http.ResponseWriter, e *gwError) {
+	var b bytes.Buffer
+	_ = errorPageTmpl.Execute(&b, struct{ Code, Msg string }{strings.TrimPrefix(e.subCode, "isv."), e.subMsg})
+	w.Header().Set("Content-Type", "text/html;charset=GBK")
+	_, _ = w.Write(encodeCharset(b.Bytes(), "gbk"))
+}
