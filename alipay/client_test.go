@@ -325,15 +325,30 @@ func TestInvalidParamsAreRefusedBeforeSending(t *testing.T) {
 	c := g.client(t)
 	ctx := t.Context()
 	cases := map[string]func() error{
-		"zero amount":       func() error { _, err := c.Precreate(ctx, TradePrecreate{OutTradeNo: "o", Subject: "s"}); return err },
-		"bad out_trade_no":  func() error { _, err := c.PagePayURL(TradePagePay{OutTradeNo: "a b", TotalAmount: 1, Subject: "s"}); return err },
-		"subject with &":    func() error { _, err := c.WapPayURL(TradePagePay{OutTradeNo: "o", TotalAmount: 1, Subject: "a&b"}); return err },
-		"too large":         func() error { _, err := c.PagePayForm(TradePagePay{OutTradeNo: "o", TotalAmount: MaxAmount + 1, Subject: "s"}); return err },
-		"no ref":            func() error { _, err := c.Query(ctx, TradeRef{}); return err },
-		"refund no request": func() error { _, err := c.Refund(ctx, TradeRefund{TradeRef: TradeRef{OutTradeNo: "o"}, RefundAmount: 1}); return err },
-		"refund zero":       func() error { _, err := c.Refund(ctx, TradeRefund{TradeRef: TradeRef{OutTradeNo: "o"}, OutRequestNo: "r"}); return err },
-		"refund query":      func() error { _, err := c.RefundQuery(ctx, TradeRef{OutTradeNo: "o"}, ""); return err },
-		"bill":              func() error { _, err := c.BillDownloadURL(ctx, "trade", ""); return err },
+		"zero amount": func() error { _, err := c.Precreate(ctx, TradePrecreate{OutTradeNo: "o", Subject: "s"}); return err },
+		"bad out_trade_no": func() error {
+			_, err := c.PagePayURL(TradePagePay{OutTradeNo: "a b", TotalAmount: 1, Subject: "s"})
+			return err
+		},
+		"subject with &": func() error {
+			_, err := c.WapPayURL(TradePagePay{OutTradeNo: "o", TotalAmount: 1, Subject: "a&b"})
+			return err
+		},
+		"too large": func() error {
+			_, err := c.PagePayForm(TradePagePay{OutTradeNo: "o", TotalAmount: MaxAmount + 1, Subject: "s"})
+			return err
+		},
+		"no ref": func() error { _, err := c.Query(ctx, TradeRef{}); return err },
+		"refund no request": func() error {
+			_, err := c.Refund(ctx, TradeRefund{TradeRef: TradeRef{OutTradeNo: "o"}, RefundAmount: 1})
+			return err
+		},
+		"refund zero": func() error {
+			_, err := c.Refund(ctx, TradeRefund{TradeRef: TradeRef{OutTradeNo: "o"}, OutRequestNo: "r"})
+			return err
+		},
+		"refund query": func() error { _, err := c.RefundQuery(ctx, TradeRef{OutTradeNo: "o"}, ""); return err },
+		"bill":         func() error { _, err := c.BillDownloadURL(ctx, "trade", ""); return err },
 	}
 	for name, f := range cases {
 		if err := f(); !errors.Is(err, ErrInvalidParam) {

@@ -449,4 +449,3 @@ func newTestClientWithAlipayKey(t testing.TB, pub *rsa.PublicKey, appID string) 
 	}
 	return c
 }
-
