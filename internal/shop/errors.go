@@ -1,0 +1,63 @@
+package shop
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. The web layer maps each to one HTTP status in one place.
+const (
+	ECONFLICT     = "conflict"
+	EINTERNAL     = "internal"
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	EUNAUTHORIZED = "unauthorized"
+	EUNAVAILABLE  = "unavailable" // a dependency (Alipay, the database) did not answer
+)
+
+// Error is an error the shop reports to its users: a code and a message
+// safe to show. Anything else is internal and is shown as a generic message.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("shop: %s: %s", e.Code, e.Message) }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, EINTERNAL for errors that are not *Error
+// and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of err that is safe to show.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "服务器内部错误"
+}
+
+// Common errors.
+var (
+	ErrGoodsNotFound = &Error{Code: ENOTFOUND, Message: "商品不存在"}
+	ErrGoodsHidden   = &Error{Code: ENOTFOUND, Message: "商品已下架"}
+	ErrOrderNotFound = &Error{Code: ENOTFOUND, Message: "订单不存在"}
+	ErrBadLogin      = &Error{Code: EUNAUTHORIZED, Message: "用户名或密码错误"}
+)

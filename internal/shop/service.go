@@ -1,0 +1,446 @@
+package shop
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"alishop/alipay"
+)
+
+// Store is the shop's persistence. Package store implements it on SQLite.
+type Store interface {
+	ListGoods(ctx context.Context, includeHidden bool) ([]Goods, error)
+	Goods(ctx context.Context, id int64) (Goods, error) // ErrGoodsNotFound
+	CreateGoods(ctx context.Context, g *Goods) error
+	UpdateGoods(ctx context.Context, g *Goods) error
+
+	CreateOrder(ctx context.Context, o *Order) error
+	Order(ctx context.Context, outTradeNo string) (Order, error) // ErrOrderNotFound
+	ListOrders(ctx context.Context, f OrderFilter) (orders []Order, total int, err error)
+
+	// Receive records m raw and, in the same transaction, calls decide with
+	// the order m names (nil when there is none, or when m.OutTradeNo is
+	// empty), applies the returned Decision by compare-and-set, records the
+	// outcome, and commits. It returns the decision as applied; when the
+	// commit fails it returns an error and nothing is changed.
+	Receive(ctx context.Context, m *Inbound, decide func(o *Order) Decision) (Decision, error)
+}
+
+// Gateway is what the shop needs from Alipay; *alipay.Client implements it.
+type Gateway interface {
+	PagePayURL(p alipay.TradePagePay) (string, error)
+	Query(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeQueryResult, error)
+	VerifyNotificationBody(body []byte) (*alipay.Notification, error)
+	VerifyReturn(rawQuery string) (*alipay.Notification, error)
+}
+
+// Inbound is a message about a payment as received: a notification POST, a
+// return redirect, or a query answer. It is stored raw, whatever it says.
+type Inbound struct {
+	Source      string // SourceNotify, SourceReturn or SourceQuery
+	ReceivedAt  time.Time
+	RemoteAddr  string
+	Method      string
+	Body        []byte // the raw body (notify), query string (return) or JSON (query)
+	Verified    bool   // the signature verified
+	NotifyID    string
+	OutTradeNo  string
+	TradeStatus string
+}
+
+// Message sources.
+const (
+	SourceNotify = "notify"
+	SourceReturn = "return"
+	SourceQuery  = "query"
+)
+
+// Outcome says what became of an inbound message.
+type Outcome string
+
+// Outcomes. Applied, duplicate and ignored are acknowledged to Alipay with
+// "success"; every other outcome is not, so Alipay delivers it again.
+const (
+	OutcomeApplied        Outcome = "applied"         // the order changed state
+	OutcomeDuplicate      Outcome = "duplicate"       // the order was already in that state
+	OutcomeIgnored        Outcome = "ignored"         // verified, but nothing to do (e.g. WAIT_BUYER_PAY)
+	OutcomeRecorded       Outcome = "recorded"        // a verified return, kept until the query confirms it
+	OutcomeReview         Outcome = "review"          // verified, but contradicts the order: flagged for review
+	OutcomeBadSignature   Outcome = "bad_signature"   // the signature did not verify, or there was none
+	OutcomeMalformed      Outcome = "malformed"       // not a well-formed form
+	OutcomeTooLarge       Outcome = "too_large"       // the body exceeded the limit
+	OutcomeBadMethod      Outcome = "bad_method"      // not a POST
+	OutcomeWrongApp       Outcome = "wrong_app"       // app_id is not this shop's
+	OutcomeWrongSeller    Outcome = "wrong_seller"    // seller_id is not this merchant's
+	OutcomeUnknownOrder   Outcome = "unknown_order"   // out_trade_no is not an order of this shop
+	OutcomeAmountMismatch Outcome = "amount_mismatch" // total_amount differs from the order's
+)
+
+// Decision is what to do with an inbound message and its order. At most one
+// of Pay and Close is set; each is a compare-and-set from unpaid.
+type Decision struct {
+	Outcome Outcome
+	Ack     bool   // answer Alipay "success" once committed
+	Detail  string // for the log and the admin; no secrets
+	Pay     *Payment
+	Close   bool
+	Review  string // set the order's needs_review flag with this reason
+}
+
+// Merchant identifies this shop at Alipay: what every message must name.
+type Merchant struct {
+	AppID    string
+	SellerID string // the 2088… partner id; "" skips the check
+}
+
+// Config configures a Service.
+type Config struct {
+	Store    Store
+	Gateway  Gateway
+	Merchant Merchant
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger     // default slog.Default()
+}
+
+// Service is the shop's use cases.
+type Service struct {
+	store    Store
+	gw       Gateway
+	merchant Merchant
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// NewService returns a Service.
+func NewService(cfg Config) *Service {
+	s := &Service{store: cfg.Store, gw: cfg.Gateway, merchant: cfg.Merchant, now: cfg.Now, log: cfg.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s
+}
+
+// Merchant returns the merchant identity the service checks messages against.
+func (s *Service) Merchant() Merchant { return s.merchant }
+
+// ListGoods lists goods for sale (includeHidden for the admin).
+func (s *Service) ListGoods(ctx context.Context, includeHidden bool) ([]Goods, error) {
+	return s.store.ListGoods(ctx, includeHidden)
+}
+
+// Goods returns one goods item.
+func (s *Service) Goods(ctx context.Context, id int64) (Goods, error) { return s.store.Goods(ctx, id) }
+
+// ValidateGoods checks a goods item's fields.
+func ValidateGoods(g *Goods) error {
+	n := utf8.RuneCountInString(g.Name)
+	switch {
+	case n == 0:
+		return Errorf(EINVALID, "商品名称不能为空")
+	case n > MaxGoodsName:
+		return Errorf(EINVALID, "商品名称不能超过 %d 个字", MaxGoodsName)
+	case !utf8.ValidString(g.Name):
+		return Errorf(EINVALID, "商品名称不是有效文字")
+	case !g.Price.Valid():
+		return Errorf(EINVALID, "价格必须在 0.01 到 %s 元之间", alipay.MaxAmount)
+	}
+	for _, r := range g.Name {
+		if r < ' ' || r == 0x7f {
+			return Errorf(EINVALID, "商品名称含有控制字符")
+		}
+	}
+	return nil
+}
+
+// SaveGoods adds (ID 0) or updates a goods item. Existing orders keep the
+// name and price they were made with.
+func (s *Service) SaveGoods(ctx context.Context, g *Goods) error {
+	if err := ValidateGoods(g); err != nil {
+		return err
+	}
+	g.UpdatedAt = s.now()
+	if g.ID == 0 {
+		g.CreatedAt = g.UpdatedAt
+		return s.store.CreateGoods(ctx, g)
+	}
+	return s.store.UpdateGoods(ctx, g)
+}
+
+// NewOutTradeNo returns an unguessable order number: the Beijing date and
+// time, then 96 random bits in hex (38 characters of [0-9]).
+func NewOutTradeNo(now time.Time) string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return now.In(alipay.Beijing).Format("20060102150405") + hex.EncodeToString(b[:])
+}
+
+// ValidOutTradeNo reports whether s could be an out_trade_no of this shop:
+// letters, digits and underscore, 1 to 64 characters.
+func ValidOutTradeNo(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateOrder creates an unpaid order for one goods item, with the amount
+// and name copied from it, and returns it with the signed gateway URL to
+// send the buyer to.
+func (s *Service) CreateOrder(ctx context.Context, goodsID int64) (Order, string, error) {
+	g, err := s.store.Goods(ctx, goodsID)
+	if err != nil {
+		return Order{}, "", err
+	}
+	if g.Hidden {
+		return Order{}, "", ErrGoodsHidden
+	}
+	now := s.now()
+	o := Order{
+		OutTradeNo: NewOutTradeNo(now),
+		GoodsID:    g.ID,
+		Subject:    g.Name,
+		Amount:     g.Price,
+		Status:     StatusUnpaid,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	if err := s.store.CreateOrder(ctx, &o); err != nil {
+		return Order{}, "", err
+	}
+	u, err := s.gw.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject})
+	if err != nil {
+		return Order{}, "", fmt.Errorf("signing page pay for %s: %w", o.OutTradeNo, err)
+	}
+	return o, u, nil
+}
+
+// Order returns an order by its number.
+func (s *Service) Order(ctx context.Context, outTradeNo string) (Order, error) {
+	if !ValidOutTradeNo(outTradeNo) {
+		return Order{}, ErrOrderNotFound
+	}
+	return s.store.Order(ctx, outTradeNo)
+}
+
+// ListOrders lists orders for the admin, newest first.
+func (s *Service) ListOrders(ctx context.Context, f OrderFilter) ([]Order, int, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, 0, Errorf(EINVALID, "未知的订单状态 %q", f.Status)
+	}
+	return s.store.ListOrders(ctx, f)
+}
+
+// Received is a notification POST as it arrived.
+type Received struct {
+	Method     string
+	RemoteAddr string
+	Body       []byte // at most the limit
+	TooLarge   bool   // the body was longer than the limit (Body holds its start)
+}
+
+// HandleNotification stores a notification raw and acts on it only when its
+// signature, app_id, seller_id, out_trade_no and total_amount all hold.
+// Decision.Ack says whether to answer "success"; it is true only after the
+// effect (or the proof of a duplicate) is committed. An error means nothing
+// was committed.
+func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision, error) {
+	in := &Inbound{Source: SourceNotify, ReceivedAt: s.now(), RemoteAddr: r.RemoteAddr, Method: r.Method, Body: r.Body}
+	reject := func(o Outcome, detail string) (Decision, error) {
+		return s.store.Receive(ctx, in, func(*Order) Decision { return Decision{Outcome: o, Detail: detail} })
+	}
+	switch {
+	case r.Method != "POST":
+		return reject(OutcomeBadMethod, "method "+r.Method)
+	case r.TooLarge:
+		return reject(OutcomeTooLarge, fmt.Sprintf("body longer than %d bytes", len(r.Body)))
+	}
+	n, err := s.gw.VerifyNotificationBody(r.Body)
+	if err != nil {
+		if errors.Is(err, alipay.ErrSignature) || errors.Is(err, alipay.ErrNotSigned) {
+			return reject(OutcomeBadSignature, err.Error())
+		}
+		return reject(OutcomeMalformed, err.Error())
+	}
+	in.Verified, in.NotifyID, in.OutTradeNo, in.TradeStatus = true, n.NotifyID, n.OutTradeNo, n.TradeStatus
+	d, err := s.store.Receive(ctx, in, func(o *Order) Decision { return s.decideNotification(n, o) })
+	if err == nil && d.Outcome != OutcomeApplied && d.Outcome != OutcomeDuplicate {
+		s.log.Info("notification not applied", "out_trade_no", n.OutTradeNo, "notify_id", n.NotifyID, "outcome", d.Outcome, "detail", d.Detail)
+	}
+	return d, err
+}
+
+// checkMessage applies the checks every verified message must pass before it
+// is acted on; it returns a rejecting decision or nil.
+func (s *Service) checkMessage(appID, sellerID string, amount alipay.Amount, o *Order) *Decision {
+	switch {
+	case appID != s.merchant.AppID:
+		return &Decision{Outcome: OutcomeWrongApp, Detail: fmt.Sprintf("app_id %q is not ours", appID)}
+	case s.merchant.SellerID != "" && sellerID != s.merchant.SellerID:
+		return &Decision{Outcome: OutcomeWrongSeller, Detail: fmt.Sprintf("seller_id %q is not ours", sellerID)}
+	case o == nil:
+		return &Decision{Outcome: OutcomeUnknownOrder, Detail: "no such order"}
+	case amount != o.Amount:
+		d := fmt.Sprintf("total_amount %s, order amount %s", amount, o.Amount)
+		return &Decision{Outcome: OutcomeAmountMismatch, Detail: d, Review: "支付宝通知金额与订单不符: " + d}
+	}
+	return nil
+}
+
+func (s *Service) decideNotification(n *alipay.Notification, o *Order) Decision {
+	if d := s.checkMessage(n.AppID, n.SellerID, n.TotalAmount, o); d != nil {
+		return *d
+	}
+	switch {
+	case n.Paid() && n.RefundFee == 0:
+		paidAt := n.GmtPayment
+		if paidAt.IsZero() {
+			paidAt = s.now()
+		}
+		return decidePaid(o, Payment{OutTradeNo: o.OutTradeNo, TradeNo: n.TradeNo, Amount: n.TotalAmount,
+			BuyerLogonID: n.BuyerLogonID, PaidAt: paidAt, Via: SourceNotify})
+	case n.TradeStatus == alipay.TradeClosed && o.Status == StatusUnpaid:
+		return Decision{Outcome: OutcomeApplied, Ack: true, Close: true, Detail: "TRADE_CLOSED"}
+	}
+	// WAIT_BUYER_PAY, refund notifications and closes of paid orders carry
+	// nothing this version acts on; they are stored and acknowledged.
+	return Decision{Outcome: OutcomeIgnored, Ack: true, Detail: "trade_status " + n.TradeStatus}
+}
+
+// decidePaid is the one state change for "Alipay says this trade is paid",
+// whoever says it.
+func decidePaid(o *Order, p Payment) Decision {
+	switch o.Status {
+	case StatusUnpaid:
+		return Decision{Outcome: OutcomeApplied, Ack: true, Pay: &p}
+	case StatusPaid, StatusPartiallyRefunded, StatusRefunded:
+		if o.TradeNo == "" || o.TradeNo == p.TradeNo {
+			return Decision{Outcome: OutcomeDuplicate, Ack: true}
+		}
+		d := fmt.Sprintf("paid again with trade_no %s (order has %s)", p.TradeNo, o.TradeNo)
+		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "重复支付: " + d}
+	default: // closed here, paid at Alipay: money taken for a closed order
+		d := "paid at Alipay after the order was closed, trade_no " + p.TradeNo
+		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "订单已关闭但支付宝已收款: " + d}
+	}
+}
+
+// ReturnResult is what the return page shows.
+type ReturnResult struct {
+	Verified bool   // the redirect's signature verified and it names our order
+	Order    *Order // the order, when verified
+}
+
+// HandleReturn verifies a return redirect (the raw query string), records
+// it, and confirms the payment with alipay.trade.query, moving the order
+// through the same state change as a notification. An unverified return
+// changes nothing.
+func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string) (ReturnResult, error) {
+	in := &Inbound{Source: SourceReturn, ReceivedAt: s.now(), RemoteAddr: remoteAddr, Method: "GET", Body: []byte(rawQuery)}
+	n, err := s.gw.VerifyReturn(rawQuery)
+	if err != nil {
+		outcome := OutcomeMalformed
+		if errors.Is(err, alipay.ErrSignature) || errors.Is(err, alipay.ErrNotSigned) {
+			outcome = OutcomeBadSignature
+		}
+		if len(in.Body) > alipay.MaxNotifyBody {
+			in.Body = in.Body[:alipay.MaxNotifyBody]
+		}
+		_, serr := s.store.Receive(ctx, in, func(*Order) Decision { return Decision{Outcome: outcome, Detail: err.Error()} })
+		return ReturnResult{}, serr
+	}
+	in.Verified, in.OutTradeNo = true, n.OutTradeNo
+	d, err := s.store.Receive(ctx, in, func(o *Order) Decision {
+		if d := s.checkMessage(n.AppID, n.SellerID, n.TotalAmount, o); d != nil {
+			return *d
+		}
+		return Decision{Outcome: OutcomeRecorded}
+	})
+	if err != nil {
+		return ReturnResult{}, err
+	}
+	if d.Outcome != OutcomeRecorded {
+		s.log.Info("return not accepted", "out_trade_no", n.OutTradeNo, "outcome", d.Outcome, "detail", d.Detail)
+		return ReturnResult{}, nil
+	}
+	o, err := s.SyncOrder(ctx, n.OutTradeNo)
+	if err != nil {
+		// The redirect is genuine; the payment is still being confirmed.
+		s.log.Warn("return: query failed", "out_trade_no", n.OutTradeNo, "err", err)
+		o, err = s.store.Order(ctx, n.OutTradeNo)
+		if err != nil {
+			return ReturnResult{}, err
+		}
+	}
+	return ReturnResult{Verified: true, Order: &o}, nil
+}
+
+// SyncOrder asks Alipay for the state of an unpaid order's trade and applies
+// it through the same compare-and-set as a notification. It returns the
+// order as stored afterwards. Orders not unpaid are returned as they are.
+func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, error) {
+	o, err := s.Order(ctx, outTradeNo)
+	if err != nil || o.Status != StatusUnpaid {
+		return o, err
+	}
+	q, err := s.gw.Query(ctx, alipay.TradeRef{OutTradeNo: outTradeNo})
+	if alipay.IsTradeNotExist(err) {
+		return o, nil // the buyer has not reached the cashier yet
+	}
+	if err != nil {
+		return o, Errorf(EUNAVAILABLE, "查询支付宝交易失败: %v", err)
+	}
+	raw, _ := json.Marshal(q)
+	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.query", Body: raw,
+		Verified: true, OutTradeNo: outTradeNo, TradeStatus: q.TradeStatus}
+	d, err := s.store.Receive(ctx, in, func(o *Order) Decision { return s.decideQuery(outTradeNo, q, o) })
+	if err != nil {
+		return o, err
+	}
+	if d.Outcome == OutcomeApplied || d.Outcome == OutcomeReview {
+		s.log.Info("query applied", "out_trade_no", outTradeNo, "outcome", d.Outcome, "trade_status", q.TradeStatus)
+	}
+	return s.store.Order(ctx, outTradeNo)
+}
+
+func (s *Service) decideQuery(outTradeNo string, q *alipay.TradeQueryResult, o *Order) Decision {
+	if o == nil {
+		return Decision{Outcome: OutcomeUnknownOrder}
+	}
+	if q.OutTradeNo != "" && q.OutTradeNo != outTradeNo {
+		return Decision{Outcome: OutcomeUnknownOrder, Detail: "query answered for " + q.OutTradeNo}
+	}
+	if q.TotalAmount != o.Amount {
+		d := fmt.Sprintf("total_amount %s, order amount %s", q.TotalAmount, o.Amount)
+		return Decision{Outcome: OutcomeAmountMismatch, Detail: d, Review: "支付宝查询金额与订单不符: " + d}
+	}
+	switch {
+	case alipay.Paid(q.TradeStatus):
+		paidAt := s.now()
+		if t, err := alipay.ParseTime(q.SendPayDate); err == nil && q.SendPayDate != "" {
+			paidAt = t
+		}
+		return decidePaid(o, Payment{OutTradeNo: outTradeNo, TradeNo: q.TradeNo, Amount: q.TotalAmount,
+			BuyerLogonID: q.BuyerLogonID, PaidAt: paidAt, Via: SourceQuery})
+	case q.TradeStatus == alipay.TradeClosed && o.Status == StatusUnpaid:
+		return Decision{Outcome: OutcomeApplied, Close: true, Detail: "TRADE_CLOSED"}
+	}
+	return Decision{Outcome: OutcomeIgnored, Detail: "trade_status " + q.TradeStatus}
+}

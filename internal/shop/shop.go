@@ -1,0 +1,114 @@
+// Package shop is the shop's domain: goods, orders and their states, the
+// errors the shop reports, and the payment service that creates orders and
+// applies verified Alipay notifications and query results to them by
+// compare-and-set. It knows nothing of HTTP or SQL: storage is the Store
+// interface (implemented by package store), and Alipay is reached through
+// the Gateway interface (implemented by *alipay.Client).
+package shop
+
+import (
+	"time"
+
+	"alishop/alipay"
+)
+
+// Status is an order's state. Every change is a compare-and-set from one
+// expected state to the next:
+//
+//	unpaid → paid → partially_refunded → refunded
+//	unpaid → closed
+type Status string
+
+// Order states.
+const (
+	StatusUnpaid            Status = "unpaid"
+	StatusPaid              Status = "paid"
+	StatusClosed            Status = "closed"
+	StatusPartiallyRefunded Status = "partially_refunded"
+	StatusRefunded          Status = "refunded"
+)
+
+// Statuses lists every state in display order.
+var Statuses = []Status{StatusUnpaid, StatusPaid, StatusPartiallyRefunded, StatusRefunded, StatusClosed}
+
+// Valid reports whether s is a known state.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusUnpaid, StatusPaid, StatusClosed, StatusPartiallyRefunded, StatusRefunded:
+		return true
+	}
+	return false
+}
+
+// Label is the state's name in the shop's Chinese UI.
+func (s Status) Label() string {
+	switch s {
+	case StatusUnpaid:
+		return "未支付"
+	case StatusPaid:
+		return "已支付"
+	case StatusClosed:
+		return "已关闭"
+	case StatusPartiallyRefunded:
+		return "部分退款"
+	case StatusRefunded:
+		return "已退款"
+	}
+	return string(s)
+}
+
+// Goods is an item for sale. Price is in fen. A hidden item is not listed
+// and cannot be bought; existing orders keep their own copy of name and price.
+type Goods struct {
+	ID        int64
+	Name      string
+	Price     alipay.Amount
+	Hidden    bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// MaxGoodsName bounds a goods name, in characters (Alipay's subject allows 256).
+const MaxGoodsName = 64
+
+// Order is one purchase of one goods item, paid through one Alipay trade
+// whose out_trade_no is the order's public number.
+type Order struct {
+	ID         int64
+	OutTradeNo string
+	GoodsID    int64
+	Subject    string        // the goods name when the order was made
+	Amount     alipay.Amount // the goods price when the order was made
+	Status     Status
+
+	TradeNo      string // Alipay's trade number, once known
+	BuyerLogonID string // masked buyer account, once paid
+	PaidVia      string // how the payment became known: notify, return or query
+	RefundedFen  alipay.Amount
+	NeedsReview  bool   // a verified message disagreed with the order (e.g. the amount)
+	ReviewReason string // why
+
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	TimeExpire time.Time // zero: none (issue 5 sets it)
+	PaidAt     time.Time // zero until paid
+	ClosedAt   time.Time // zero unless closed
+}
+
+// OrderFilter selects orders for the admin list.
+type OrderFilter struct {
+	Status Status // "" for all
+	Offset int
+	Limit  int
+}
+
+// Payment is a verified statement by Alipay that a trade was paid, from a
+// notification, a return redirect confirmed by a query, or a query.
+type Payment struct {
+	OutTradeNo   string
+	TradeNo      string
+	Amount       alipay.Amount
+	BuyerLogonID string
+	PaidAt       time.Time // Alipay's gmt_payment, or when we learned it
+	Via          string    // notify, return, query
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"alishop/alipay"
+	"alishop/internal/shop"
+)
+
+var _ shop.Store = (*DB)(nil)
+
+const goodsColumns = "id, name, price_fen, hidden, created_at, updated_at"
+
+func scanGoods(row interface{ Scan(...any) error }) (shop.Goods, error) {
+	var g shop.Goods
+	var price int64
+	var created, updated sql.NullInt64
+	if err := row.Scan(&g.ID, &g.Name, &price, &g.Hidden, &created, &updated); err != nil {
+		return g, err
+	}
+	g.Price, g.CreatedAt, g.UpdatedAt = alipay.Amount(price), fromMS(created), fromMS(updated)
+	return g, nil
+}
+
+// ListGoods lists goods by id; hidden ones only when includeHidden.
+func (db *DB) ListGoods(ctx context.Context, includeHidden bool) ([]shop.Goods, error) {
+	q := "SELECT " + goodsColumns + " FROM goods"
+	if !includeHidden {
+		q += " WHERE NOT hidden"
+	}
+	rows, err := db.r.QueryContext(ctx, q+" ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("store: list goods: %w", err)
+	}
+	defer rows.Close()
+	var out []shop.Goods
+	for rows.Next() {
+		g, err := scanGoods(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list goods: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// Goods returns one goods item or shop.ErrGoodsNotFound.
+func (db *DB) Goods(ctx context.Context, id int64) (shop.Goods, error) {
+	g, err := scanGoods(db.r.QueryRowContext(ctx, "SELECT "+goodsColumns+" FROM goods WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, shop.ErrGoodsNotFound
+	}
+	if err != nil {
+		return g, fmt.Errorf("store: goods %d: %w", id, err)
+	}
+	return g, nil
+}
+
+// CreateGoods inserts g and sets its ID.
+func (db *DB) CreateGoods(ctx context.Context, g *shop.Goods) error {
+	err := db.w.QueryRowContext(ctx, `INSERT INTO goods (name, price_fen, hidden, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		g.Name, int64(g.Price), g.Hidden, ms(g.CreatedAt), ms(g.UpdatedAt)).Scan(&g.ID)
+	if err != nil {
+		return fmt.Errorf("store: create goods: %w", err)
+	}
+	return nil
+}
+
+// UpdateGoods updates name, price and hidden of g.
+func (db *DB) UpdateGoods(ctx context.Context, g *shop.Goods) error {
+	res, err := db.w.ExecContext(ctx, "UPDATE goods SET name = $1, price_fen = $2, hidden = $3, updated_at = $4 WHERE id = $5",
+		g.Name, int64(g.Price), g.Hidden, ms(g.UpdatedAt), g.ID)
+	if err != nil {
+		return fmt.Errorf("store: update goods %d: %w", g.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return shop.ErrGoodsNotFound
+	}
+	return nil
+}
+
+const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, trade_no, buyer_logon_id, paid_via,
+	refunded_fen, needs_review, review_reason, created_at, updated_at, time_expire, paid_at, closed_at`
+
+func scanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
+	var o shop.Order
+	var amount, refunded int64
+	var status string
+	var tradeNo, buyer, via, reason sql.NullString
+	var created, updated, expire, paid, closed sql.NullInt64
+	err := row.Scan(&o.ID, &o.OutTradeNo, &o.GoodsID, &o.Subject, &amount, &status, &tradeNo, &buyer, &via,
+		&refunded, &o.NeedsReview, &reason, &created, &updated, &expire, &paid, &closed)
+	if err != nil {
+		return o, err
+	}
+	o.Amount, o.RefundedFen, o.Status = alipay.Amount(amount), alipay.Amount(refunded), shop.Status(status)
+	o.TradeNo, o.BuyerLogonID, o.PaidVia, o.ReviewReason = tradeNo.String, buyer.String, via.String, reason.String
+	o.CreatedAt, o.UpdatedAt, o.TimeExpire, o.PaidAt, o.ClosedAt = fromMS(created), fromMS(updated), fromMS(expire), fromMS(paid), fromMS(closed)
+	return o, nil
+}
+
+// CreateOrder inserts o (unpaid) and sets its ID.
+func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
+	err := db.w.QueryRowContext(ctx, `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		o.OutTradeNo, o.GoodsID, o.Subject, int64(o.Amount), string(o.Status), ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire)).Scan(&o.ID)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return shop.Errorf(shop.ECONFLICT, "订单号重复")
+		}
+		return fmt.Errorf("store: create order: %w", err)
+	}
+	return nil
+}
+
+// Order returns an order by out_trade_no or shop.ErrOrderNotFound.
+func (db *DB) Order(ctx context.Context, outTradeNo string) (shop.Order, error) {
+	return db.order(ctx, db.r, outTradeNo)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (db *DB) order(ctx context.Context, q querier, outTradeNo string) (shop.Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE out_trade_no = $1", outTradeNo))
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, shop.ErrOrderNotFound
+	}
+	if err != nil {
+		return o, fmt.Errorf("store: order: %w", err)
+	}
+	return o, nil
+}
+
+// ListOrders lists orders newest first, with the total count for paging.
+func (db *DB) ListOrders(ctx context.Context, f shop.OrderFilter) ([]shop.Order, int, error) {
+	where, args := "", []any{}
+	if f.Status != "" {
+		where, args = " WHERE status = $1", append(args, string(f.Status))
+	}
+	var total int
+	if err := db.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM orders"+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: count orders: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	n := len(args)
+	q := fmt.Sprintf("SELECT %s FROM orders%s ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d", orderColumns, where, n+1, n+2)
+	rows, err := db.r.QueryContext(ctx, q, append(args, limit, max(f.Offset, 0))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: list orders: %w", err)
+	}
+	defer rows.Close()
+	var out []shop.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: list orders: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, total, rows.Err()
+}
+
+// Receive implements shop.Store: in one write transaction it stores the
+// message raw, reads its order, lets decide choose, applies the decision by
+// compare-and-set and records the outcome. The decision is durable when
+// Receive returns without error.
+func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.Order) shop.Decision) (shop.Decision, error) {
+	tx, err := db.w.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock is taken now
+	if err != nil {
+		return shop.Decision{}, fmt.Errorf("store: receive: %w", err)
+	}
+	defer tx.Rollback()
+	var o *shop.Order
+	if m.OutTradeNo != "" {
+		got, err := db.order(ctx, tx, m.OutTradeNo)
+		switch {
+		case err == nil:
+			o = &got
+		case !errors.Is(err, shop.ErrOrderNotFound):
+			return shop.Decision{}, err
+		}
+	}
+	d := decide(o)
+	if o != nil {
+		if err := applyDecision(ctx, tx, o, &d, m.ReceivedAt); err != nil {
+			return shop.Decision{}, err
+		}
+	}
+	body := m.Body
+	if body == nil {
+		body = []byte{}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications
+		(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
+		nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail); err != nil {
+		return shop.Decision{}, fmt.Errorf("store: record %s message: %w", m.Source, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return shop.Decision{}, fmt.Errorf("store: receive: commit: %w", err)
+	}
+	return d, nil
+}
+
+func applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, d *shop.Decision, now time.Time) error {
+	var res sql.Result
+	var err error
+	switch {
+	case d.Pay != nil:
+		p := d.Pay
+		res, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'paid', trade_no = $1, buyer_logon_id = $2, paid_at = $3,
+			paid_via = $4, updated_at = $5 WHERE id = $6 AND status = 'unpaid'`,
+			nullString(p.TradeNo), nullString(p.BuyerLogonID), ms(p.PaidAt), p.Via, now.UnixMilli(), o.ID)
+	case d.Close:
+		res, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1
+			WHERE id = $2 AND status = 'unpaid'`, now.UnixMilli(), o.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("store: update order %s: %w", o.OutTradeNo, err)
+	}
+	if res != nil {
+		if n, _ := res.RowsAffected(); n == 0 {
+			// Not possible inside the write lock unless the order moved
+			// since it was read; refuse rather than report a change.
+			return fmt.Errorf("store: order %s changed concurrently", o.OutTradeNo)
+		}
+	}
+	if d.Review != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET needs_review = TRUE, review_reason = $1, updated_at = $2 WHERE id = $3`,
+			d.Review, now.UnixMilli(), o.ID); err != nil {
+			return fmt.Errorf("store: flag order %s: %w", o.OutTradeNo, err)
+		}
+	}
+	return nil
+}
+
+// Notification is a stored inbound message, for the admin and tests.
+type Notification struct {
+	ID          int64
+	Source      string
+	ReceivedAt  time.Time
+	RemoteAddr  string
+	Method      string
+	Body        []byte
+	Verified    bool
+	NotifyID    string
+	OutTradeNo  string
+	TradeStatus string
+	Outcome     shop.Outcome
+	Detail      string
+}
+
+// Notifications lists stored messages, oldest first, after id afterID.
+func (db *DB) Notifications(ctx context.Context, afterID int64, limit int) ([]Notification, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, source, received_at, remote_addr, method, body, verified,
+		notify_id, out_trade_no, trade_status, outcome, detail FROM notifications WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		var n Notification
+		var at int64
+		var nid, otn, ts sql.NullString
+		var outcome string
+		if err := rows.Scan(&n.ID, &n.Source, &at, &n.RemoteAddr, &n.Method, &n.Body, &n.Verified, &nid, &otn, &ts, &outcome, &n.Detail); err != nil {
+			return nil, fmt.Errorf("store: notifications: %w", err)
+		}
+		n.ReceivedAt, n.NotifyID, n.OutTradeNo, n.TradeStatus, n.Outcome = time.UnixMilli(at), nid.String, otn.String, ts.String, shop.Outcome(outcome)
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,184 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"alishop/alipay"
+	"alishop/internal/shop"
+)
+
+func (s *Server) goodsPage(w http.ResponseWriter, r *http.Request) {
+	goods, err := s.svc.ListGoods(r.Context(), false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "goods", "商品信息", map[string]any{"Goods": goods})
+}
+
+// createOrder is POST /orders (form goods_id): it creates the order and
+// answers 303 See Other to the signed gateway URL.
+func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	id, err := strconv.ParseInt(r.PostFormValue("goods_id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.fail(w, r, shop.Errorf(shop.EINVALID, "请选择要购买的商品"))
+		return
+	}
+	o, payURL, err := s.svc.CreateOrder(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("order created", "out_trade_no", o.OutTradeNo, "goods_id", o.GoodsID, "amount", o.Amount.String())
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, payURL, http.StatusSeeOther)
+}
+
+func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
+	o, err := s.svc.Order(r.Context(), r.PathValue("out_trade_no"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "order", "订单详情", map[string]any{"Order": o})
+}
+
+// OrderJSON is the body of GET /api/orders/{out_trade_no}.
+type OrderJSON struct {
+	OutTradeNo  string        `json:"out_trade_no"`
+	Status      shop.Status   `json:"status"`
+	StatusLabel string        `json:"status_label"`
+	Amount      alipay.Amount `json:"amount"`
+	Goods       string        `json:"goods"`
+	GoodsID     int64         `json:"goods_id"`
+	TradeNo     string        `json:"trade_no,omitempty"`
+	PaidVia     string        `json:"paid_via,omitempty"`
+	Refunded    alipay.Amount `json:"refunded"`
+	CreatedAt   string        `json:"created_at"`
+	PaidAt      string        `json:"paid_at,omitempty"`
+	ClosedAt    string        `json:"closed_at,omitempty"`
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(alipay.Beijing).Format(time.RFC3339)
+}
+
+func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) {
+	o, err := s.svc.Order(r.Context(), r.PathValue("out_trade_no"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, OrderJSON{
+		OutTradeNo: o.OutTradeNo, Status: o.Status, StatusLabel: o.Status.Label(), Amount: o.Amount,
+		Goods: o.Subject, GoodsID: o.GoodsID, TradeNo: o.TradeNo, PaidVia: o.PaidVia, Refunded: o.RefundedFen,
+		CreatedAt: rfc3339(o.CreatedAt), PaidAt: rfc3339(o.PaidAt), ClosedAt: rfc3339(o.ClosedAt),
+	})
+}
+
+// notifyStatus is the HTTP status of each notification outcome. Alipay only
+// looks for the body "success"; the status is for logs and monitoring.
+func notifyStatus(o shop.Outcome) int {
+	switch o {
+	case shop.OutcomeApplied, shop.OutcomeDuplicate, shop.OutcomeIgnored, shop.OutcomeReview:
+		return http.StatusOK
+	case shop.OutcomeBadMethod:
+		return http.StatusMethodNotAllowed
+	case shop.OutcomeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case shop.OutcomeBadSignature, shop.OutcomeMalformed:
+		return http.StatusBadRequest
+	case shop.OutcomeWrongApp, shop.OutcomeWrongSeller:
+		return http.StatusForbidden
+	case shop.OutcomeUnknownOrder:
+		return http.StatusNotFound
+	case shop.OutcomeAmountMismatch:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// alipayNotify is POST /alipay/notify. It answers exactly "success" only
+// when the outcome is committed and acknowledgeable; anything else answers
+// "fail" so that Alipay delivers the notification again.
+func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	tooLarge := false
+	if r.Method == http.MethodPost {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, alipay.MaxNotifyBody+1))
+		if err != nil {
+			s.log.Warn("notify: reading body", "err", err)
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, "fail")
+			return
+		}
+		if len(body) > alipay.MaxNotifyBody {
+			body, tooLarge = body[:alipay.MaxNotifyBody], true
+		}
+	} else {
+		body = []byte(r.URL.RawQuery)
+		if len(body) > alipay.MaxNotifyBody {
+			body = body[:alipay.MaxNotifyBody]
+		}
+	}
+	d, err := s.svc.HandleNotification(r.Context(), shop.Received{Method: r.Method, RemoteAddr: r.RemoteAddr, Body: body, TooLarge: tooLarge})
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err != nil {
+		s.log.Error("notify: not committed", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "fail")
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+	}
+	if tooLarge {
+		w.Header().Set("Connection", "close")
+	}
+	if d.Ack {
+		io.WriteString(w, "success")
+		return
+	}
+	w.WriteHeader(notifyStatus(d.Outcome))
+	io.WriteString(w, "fail")
+}
+
+// alipayReturn is GET /alipay/return: verify, confirm with a query, show
+// 支付成功 / 支付处理中 / 验签失败.
+func (s *Server) alipayReturn(w http.ResponseWriter, r *http.Request) {
+	res, err := s.svc.HandleReturn(r.Context(), r.URL.RawQuery, r.RemoteAddr)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data := map[string]any{}
+	status := http.StatusOK
+	switch {
+	case !res.Verified:
+		status = http.StatusBadRequest
+		data["Heading"], data["Class"] = "验签失败", "bad"
+		data["Message"] = "支付宝返回的信息未通过签名验证，订单状态未改变。如已付款，支付结果将以支付宝异步通知为准。"
+	case res.Order.Status == shop.StatusUnpaid:
+		data["Heading"], data["Class"] = "支付处理中", "warn"
+		data["Message"] = "支付宝尚未确认本次付款，请稍后刷新订单页面。"
+		data["Order"] = res.Order
+	case res.Order.Status == shop.StatusClosed:
+		data["Heading"], data["Class"] = "订单已关闭", "bad"
+		data["Message"] = "该订单已关闭。"
+		data["Order"] = res.Order
+	default:
+		data["Heading"], data["Class"] = "支付成功", "ok"
+		data["Message"] = "感谢您的购买，支付宝已确认付款。"
+		data["Order"] = res.Order
+	}
+	s.render(w, r, status, "result", data["Heading"].(string), data)
+}
+

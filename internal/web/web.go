@@ -1,0 +1,297 @@
+// Package web is the shop's HTTP interface: server-rendered pages in
+// Chinese (html/template, embedded templates and stylesheet), the Alipay
+// notify and return endpoints, the admin pages and a small JSON API.
+//
+// Every state-changing form is a POST protected against cross-site requests
+// by http.CrossOriginProtection; admin pages need a login whose session
+// cookie is HttpOnly and SameSite. Domain errors are mapped to HTTP statuses
+// in one place (statusOf).
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"alishop/alipay"
+	"alishop/internal/shop"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Admin is what the admin login needs from storage.
+type Admin interface {
+	Setting(ctx context.Context, key string) (string, error)
+	CreateSession(ctx context.Context, token string, ttl time.Duration) error
+	ValidSession(ctx context.Context, token string) (bool, error)
+	DeleteSession(ctx context.Context, token string) error
+}
+
+// Config configures the handler.
+type Config struct {
+	Service *shop.Service
+	Admin   Admin
+	Health  func(ctx context.Context) error // checked by /healthz
+	Logger  *slog.Logger
+	// SecureCookies marks the session cookie Secure (set it when the shop is
+	// reached over https).
+	SecureCookies bool
+	// SessionTTL is how long an admin login lasts; default 12h.
+	SessionTTL time.Duration
+	// Extra routes mounted outside the shop's CSRF protection, e.g. the
+	// embedded sandbox under "/sandbox/".
+	Mount map[string]http.Handler
+}
+
+// Server is the shop's http.Handler.
+type Server struct {
+	svc    *shop.Service
+	admin  Admin
+	health func(ctx context.Context) error
+	log    *slog.Logger
+	secure bool
+	ttl    time.Duration
+	pages  map[string]*template.Template
+	h      http.Handler
+}
+
+// New returns the shop's handler.
+func New(cfg Config) (*Server, error) {
+	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.ttl <= 0 {
+		s.ttl = 12 * time.Hour
+	}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.h = s.routes(cfg.Mount)
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+var funcs = template.FuncMap{
+	"fmtTime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(alipay.Beijing).Format("2006-01-02 15:04:05")
+	},
+}
+
+func (s *Server) parseTemplates() error {
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	if err != nil {
+		return err
+	}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	s.pages = map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, n)
+		if err != nil {
+			return fmt.Errorf("web: template %s: %w", n, err)
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+// routes lists every route of the shop.
+func (s *Server) routes(mount map[string]http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFiles, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), time.Hour)))
+
+	mux.HandleFunc("GET /{$}", s.goodsPage)
+	mux.HandleFunc("POST /orders", s.createOrder)
+	mux.HandleFunc("GET /orders/{out_trade_no}", s.orderPage)
+	mux.HandleFunc("GET /alipay/return", s.alipayReturn)
+	mux.HandleFunc("/alipay/notify", s.alipayNotify) // every method: a wrong one is recorded too
+	mux.HandleFunc("GET /api/orders/{out_trade_no}", s.apiOrder)
+	mux.HandleFunc("GET /healthz", s.healthz)
+
+	mux.HandleFunc("GET /admin/login", s.loginPage)
+	mux.HandleFunc("POST /admin/login", s.login)
+	mux.HandleFunc("POST /admin/logout", s.logout)
+	mux.Handle("GET /admin/{$}", s.requireAdmin(http.RedirectHandler("/admin/orders", http.StatusSeeOther)))
+	mux.Handle("GET /admin/orders", s.requireAdmin(http.HandlerFunc(s.adminOrders)))
+	mux.Handle("GET /admin/goods", s.requireAdmin(http.HandlerFunc(s.adminGoods)))
+	mux.Handle("GET /admin/goods/new", s.requireAdmin(http.HandlerFunc(s.goodsForm)))
+	mux.Handle("POST /admin/goods", s.requireAdmin(http.HandlerFunc(s.saveGoods)))
+	mux.Handle("GET /admin/goods/{id}/edit", s.requireAdmin(http.HandlerFunc(s.goodsForm)))
+	mux.Handle("POST /admin/goods/{id}", s.requireAdmin(http.HandlerFunc(s.saveGoods)))
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		s.renderError(w, r, http.StatusForbidden, "请求被拒绝", "跨站请求被拒绝，请从本站页面提交。")
+	}))
+	shopHandler := securityHeaders(cop.Handler(mux))
+	if len(mount) == 0 {
+		return logRequests(s.log, shopHandler)
+	}
+	root := http.NewServeMux()
+	root.Handle("/", shopHandler)
+	for pattern, h := range mount {
+		root.Handle(pattern, h)
+	}
+	return logRequests(s.log, root)
+}
+
+func cacheFor(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(d.Seconds())))
+		h.ServeHTTP(w, r)
+	})
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+		hd.Set("Referrer-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs each request's method, path (never the query, which may
+// carry signatures) and status at debug level, and 5xx at warn.
+func logRequests(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		level := slog.LevelDebug
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		}
+		log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
+	})
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data map[string]any) {
+	t := s.pages[name]
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Title"] = title
+	if _, ok := data["Admin"]; !ok {
+		data["Admin"] = s.isAdmin(r)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
+		s.log.Error("render", "template", name, "err", err)
+		http.Error(w, "服务器内部错误", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	io.WriteString(w, b.String())
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
+	s.render(w, r, status, "error", heading, map[string]any{"Heading": heading, "Message": msg})
+}
+
+// statusOf maps a domain error code to an HTTP status: the one place that does.
+func statusOf(code string) int {
+	switch code {
+	case shop.EINVALID:
+		return http.StatusUnprocessableEntity
+	case shop.ENOTFOUND:
+		return http.StatusNotFound
+	case shop.ECONFLICT:
+		return http.StatusConflict
+	case shop.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case shop.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers a request that failed with err: a page (or JSON under /api/)
+// with a safe message; internal errors are logged, never shown.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := shop.ErrorCode(err)
+	status := statusOf(code)
+	if code == shop.EINTERNAL || code == shop.EUNAVAILABLE {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	msg := shop.ErrorMessage(err)
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		writeJSON(w, status, map[string]string{"error": code, "message": msg})
+		return
+	}
+	s.renderError(w, r, status, http.StatusText(status), msg)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if s.health != nil {
+		if err := s.health(r.Context()); err != nil {
+			s.log.Error("health check failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
