@@ -25,13 +25,13 @@ const maxGatewayBody = 1 << 20
 
 // gwReq is one gateway request after parsing.
 type gwReq struct {
-	r       *http.Request
-	raw     map[string]string // values as received: bytes in the request's charset
-	p       map[string]string // values decoded to UTF-8
-	charset string            // "utf-8" or "gbk"
-	method  string
-	app     *app
-	biz     map[string]json.RawMessage
+	r        *http.Request
+	raw      map[string]string // values as received: bytes in the request's charset
+	p        map[string]string // values decoded to UTF-8
+	charset  string            // "utf-8" or "gbk"
+	method   string
+	app      *app
+	biz      map[string]json.RawMessage
 	parseErr string
 }
 

@@ -80,6 +80,8 @@ type Sandbox struct {
 	faults   []*Fault
 	accounts map[string]*account // by login
 	bills    map[string]*bill    // by token
+	seq      int64               // notes and attempts
+	faultID  int
 
 	runMu  sync.Mutex // serialises event processing (worker and clock advance)
 	wake   chan struct{}

@@ -84,9 +84,9 @@ func (s *Sandbox) persist(table, id string, v any) {
 	}
 }
 
-func (s *Sandbox) persistApp(a *app)       { s.persist("apps", a.AppID, a) }
-func (s *Sandbox) persistTrade(t *trade)   { s.persist("trades", tradeKey(t.AppID, t.OutTradeNo), t) }
-func (s *Sandbox) persistNote(n *note)     { s.persist("notes", n.NotifyID, n) }
+func (s *Sandbox) persistApp(a *app)         { s.persist("apps", a.AppID, a) }
+func (s *Sandbox) persistTrade(t *trade)     { s.persist("trades", tradeKey(t.AppID, t.OutTradeNo), t) }
+func (s *Sandbox) persistNote(n *note)       { s.persist("notes", n.NotifyID, n) }
 func (s *Sandbox) persistAttempt(a *Attempt) { s.persist("attempts", fmt.Sprintf("%012d", a.Seq), a) }
 
 func (s *Sandbox) persistMeta() {
@@ -158,6 +158,7 @@ func (s *Sandbox) load() error {
 				return err
 			}
 			s.notes[n.NotifyID] = n
+			s.seq = max(s.seq, n.Seq)
 			return nil
 		})
 	}
@@ -171,6 +172,7 @@ func (s *Sandbox) load() error {
 				return err
 			}
 			s.attempts = append(s.attempts, a)
+			s.seq = max(s.seq, a.Seq)
 			return nil
 		})
 	}

@@ -1,0 +1,262 @@
+package sandbox
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"alishop/alipay"
+)
+
+// The buyer's pages: the cashier (收银台) of page/wap pay and the wallet page
+// behind a precreate QR code. Server-rendered, no JavaScript needed. Stable
+// element ids for browser tests: input#login, input#password, button#pay,
+// button#cancel, #amount, #subject, #error, #result.
+
+const pageHead = `<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{.Title}} - 支付宝沙箱</title><link rel="stylesheet" href="{{.CSS}}"></head>
+<body><header><span class="logo">支付宝</span><span class="what">{{.Title}}</span><span class="badge">离线沙箱</span></header><main>`
+
+const pageFoot = `</main><footer>alishop 离线支付宝沙箱 · 不涉及真实资金</footer></body></html>`
+
+var pages = template.Must(template.New("pay").Parse(pageHead + `
+<section class="order">
+<p class="subject" id="subject">{{.Subject}}</p>
+<p class="amount">¥<span id="amount">{{.Amount}}</span></p>
+<dl><dt>收款方</dt><dd>{{.Merchant}}</dd><dt>商户订单号</dt><dd id="out_trade_no">{{.OutTradeNo}}</dd><dt>交易号</dt><dd>{{.TradeNo}}</dd>{{if .Expire}}<dt>付款截止</dt><dd>{{.Expire}}</dd>{{end}}</dl>
+</section>
+{{if .Error}}<p class="error" id="error" role="alert">{{.Error}}</p>{{end}}
+{{if .Payable}}
+<form method="post" class="pay">
+<h2>登录支付宝账户付款</h2>
+<label for="login">账户名</label>
+<input id="login" name="login" type="text" placeholder="buyer@sandbox.com" autocomplete="username" required value="{{.Login}}">
+<label for="password">支付密码</label>
+<input id="password" name="password" type="password" inputmode="numeric" placeholder="6 位数字" autocomplete="off">
+<div class="buttons">
+<button id="pay" name="action" value="pay" type="submit">确认付款</button>
+<button id="cancel" name="action" value="cancel" type="submit" class="secondary" formnovalidate>取消</button>
+</div>
+</form>
+<p class="hint">沙箱买家：buyer@sandbox.com，支付密码 111111；余额不足测试账户：poor@sandbox.com（余额 1.00 元），支付密码 111111。</p>
+{{end}}
+` + pageFoot))
+
+var resultPage = template.Must(template.New("result").Parse(pageHead + `
+<section class="result {{.Class}}" id="result"><h2>{{.Heading}}</h2><p>{{.Text}}</p>
+{{if .Link}}<p><a id="back" href="{{.Link}}">返回商户</a></p>{{end}}</section>
+` + pageFoot))
+
+var indexPage = template.Must(template.New("index").Parse(pageHead + `
+<section class="info">
+<h2>网关</h2><p><code>{{.Gateway}}</code></p>
+<h2>支付宝公钥</h2><p class="key"><code>{{.PublicKey}}</code></p>
+<h2>应用</h2>{{if .Apps}}<table><tr><th>app_id</th><th>seller_id</th></tr>{{range .Apps}}<tr><td>{{.AppID}}</td><td>{{.SellerID}}</td></tr>{{end}}</table>{{else}}<p>尚无应用：<code>POST api/apps</code></p>{{end}}
+<h2>买家账户</h2><table><tr><th>账户名</th><th>余额</th></tr>{{range .Accounts}}<tr><td>{{.Login}}</td><td>{{.Balance}}</td></tr>{{end}}</table><p>支付密码均为 111111</p>
+<h2>控制接口</h2><p><a href="api/trades">api/trades</a> · <a href="api/notifications">api/notifications</a> · <a href="api/clock">api/clock</a> · <a href="api/faults">api/faults</a> · <a href="api/apps">api/apps</a></p>
+</section>
+` + pageFoot))
+
+const css = `*{box-sizing:border-box}body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f5f5f5;color:#333}
+header{background:#1677ff;color:#fff;padding:12px 20px;display:flex;gap:12px;align-items:center}
+.logo{font-weight:bold;font-size:20px}.what{font-size:16px}.badge{margin-left:auto;background:#fff3;border-radius:4px;padding:2px 8px;font-size:12px}
+main{max-width:560px;margin:24px auto;padding:0 16px}footer{text-align:center;color:#999;font-size:12px;margin:24px}
+section,form.pay{background:#fff;border-radius:8px;padding:20px;margin-bottom:16px;box-shadow:0 1px 3px #0001}
+.subject{font-size:16px;margin:0}.amount{font-size:32px;color:#f5222d;margin:8px 0}
+dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;font-size:13px;color:#666;margin:0}dd{margin:0;word-break:break-all}
+label{display:block;margin:12px 0 4px;font-size:14px}input{width:100%;padding:10px;border:1px solid #ccc;border-radius:4px;font-size:16px}
+.buttons{display:flex;gap:12px;margin-top:20px}button{flex:1;padding:12px;border:0;border-radius:4px;font-size:16px;background:#1677ff;color:#fff;cursor:pointer}
+button.secondary{background:#eee;color:#333}.error{background:#fff1f0;border:1px solid #ffa39e;color:#cf1322;padding:10px;border-radius:4px}
+.hint{font-size:12px;color:#999}.result.ok h2{color:#52c41a}.result.fail h2{color:#cf1322}
+code{word-break:break-all;font-size:12px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #eee;padding:4px 8px;text-align:left}
+`
+
+func handleCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "max-age=3600")
+	_, _ = w.Write([]byte(css))
+}
+
+type payPage struct {
+	Title, CSS                                     string
+	Subject, Amount, Merchant, OutTradeNo, TradeNo string
+	Expire, Error, Login                           string
+	Payable                                        bool
+}
+
+type resultData struct {
+	Title, CSS, Class, Heading, Text, Link string
+}
+
+func render(w http.ResponseWriter, status int, t *template.Template, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = t.Execute(w, data)
+}
+
+func (s *Sandbox) payPageData(t *trade, title string) payPage {
+	p := payPage{Title: title, CSS: "../static/sandbox.css", Subject: t.Subject, Amount: t.TotalAmount.String(),
+		OutTradeNo: t.OutTradeNo, TradeNo: t.TradeNo, Payable: t.Status == alipay.WaitBuyerPay}
+	if a := s.apps[t.AppID]; a != nil {
+		p.Merchant = sellerEmail(a) + " (" + a.SellerID + ")"
+	}
+	if !t.Expire.IsZero() {
+		p.Expire = alipay.FormatTime(t.Expire)
+	}
+	switch t.Status {
+	case alipay.TradeSuccess, alipay.TradeFinished:
+		p.Error = "该交易已付款。"
+	case alipay.TradeClosed:
+		p.Error = "该交易已关闭，无法付款。"
+	}
+	return p
+}
+
+func notFound(w http.ResponseWriter, what string) {
+	render(w, http.StatusNotFound, resultPage, resultData{Title: "收银台", CSS: "../static/sandbox.css", Class: "fail", Heading: "找不到" + what, Text: "链接无效或沙箱已重置。"})
+}
+
+// handleCashier shows the cashier of a page/wap pay trade.
+func (s *Sandbox) handleCashier(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	t := s.byNo[r.PathValue("trade_no")]
+	if t == nil || !isPageMethod(t.Method) {
+		s.mu.Unlock()
+		notFound(w, "交易")
+		return
+	}
+	s.expireDue(t, s.now())
+	data := s.payPageData(t, "收银台")
+	s.mu.Unlock()
+	render(w, http.StatusOK, pages, data)
+}
+
+// handleCashierPost pays (action=pay) or leaves (action=cancel).
+func (s *Sandbox) handleCashierPost(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	t := s.byNo[r.PathValue("trade_no")]
+	if t == nil || !isPageMethod(t.Method) {
+		s.mu.Unlock()
+		notFound(w, "交易")
+		return
+	}
+	if r.PostForm.Get("action") == "cancel" {
+		quit, ret := t.QuitURL, t.ReturnURL
+		s.mu.Unlock()
+		if validHTTPURL(quit) {
+			http.Redirect(w, r, quit, http.StatusSeeOther)
+			return
+		}
+		render(w, http.StatusOK, resultPage, resultData{Title: "收银台", CSS: "../static/sandbox.css", Class: "fail",
+			Heading: "已取消付款", Text: "交易仍在等待付款，可稍后重新发起。", Link: merchantHome(ret)})
+		return
+	}
+	login := strings.TrimSpace(r.PostForm.Get("login"))
+	ret, err := s.payTrade(t, login, r.PostForm.Get("password"), true, s.now())
+	data := s.payPageData(t, "收银台")
+	s.mu.Unlock()
+	if err != nil {
+		data.Error, data.Login = err.Error(), login
+		render(w, http.StatusOK, pages, data)
+		return
+	}
+	if ret != "" {
+		http.Redirect(w, r, ret, http.StatusSeeOther)
+		return
+	}
+	render(w, http.StatusOK, resultPage, resultData{Title: "收银台", CSS: "../static/sandbox.css", Class: "ok",
+		Heading: "支付成功", Text: "¥" + data.Amount + " 已付款给 " + data.Merchant + "。"})
+}
+
+// merchantHome is the site root of a return_url, for the "back" link.
+func merchantHome(ret string) string {
+	if !validHTTPURL(ret) {
+		return ""
+	}
+	u, _ := url.Parse(ret)
+	return u.Scheme + "://" + u.Host + "/"
+}
+
+// handleWallet is what the buyer's wallet shows after scanning a precreate
+// QR code: scanning creates the trade (WAIT_BUYER_PAY).
+func (s *Sandbox) handleWallet(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	t := s.byQR[r.PathValue("code")]
+	if t == nil {
+		s.mu.Unlock()
+		notFound(w, "二维码")
+		return
+	}
+	now := s.now()
+	if t.Status == "" {
+		if !now.Before(t.Expire) {
+			s.mu.Unlock()
+			render(w, http.StatusOK, resultPage, resultData{Title: "支付宝钱包", CSS: "../static/sandbox.css", Class: "fail", Heading: "二维码已过期", Text: "请让商户重新生成二维码。"})
+			return
+		}
+		t.Status, t.Created = alipay.WaitBuyerPay, now
+		s.indexTrade(t)
+		s.persistTrade(t)
+	}
+	s.expireDue(t, now)
+	data := s.payPageData(t, "支付宝钱包 · 扫码付款")
+	s.mu.Unlock()
+	render(w, http.StatusOK, pages, data)
+}
+
+func (s *Sandbox) handleWalletPost(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	t := s.byQR[r.PathValue("code")]
+	if t == nil {
+		s.mu.Unlock()
+		notFound(w, "二维码")
+		return
+	}
+	if r.PostForm.Get("action") == "cancel" {
+		s.mu.Unlock()
+		render(w, http.StatusOK, resultPage, resultData{Title: "支付宝钱包", CSS: "../static/sandbox.css", Class: "fail", Heading: "已取消付款", Text: "交易仍在等待付款。"})
+		return
+	}
+	login := strings.TrimSpace(r.PostForm.Get("login"))
+	_, err := s.payTrade(t, login, r.PostForm.Get("password"), true, s.now())
+	data := s.payPageData(t, "支付宝钱包 · 扫码付款")
+	s.mu.Unlock()
+	if err != nil {
+		data.Error, data.Login = err.Error(), login
+		render(w, http.StatusOK, pages, data)
+		return
+	}
+	render(w, http.StatusOK, resultPage, resultData{Title: "支付宝钱包", CSS: "../static/sandbox.css", Class: "ok",
+		Heading: "支付成功", Text: "¥" + data.Amount + " 已付款给 " + data.Merchant + "。"})
+}
+
+func (s *Sandbox) handleIndex(w http.ResponseWriter, r *http.Request) {
+	apps := s.Apps()
+	slices.SortFunc(apps, func(a, b App) int { return strings.Compare(a.AppID, b.AppID) })
+	s.mu.Lock()
+	var accts []account
+	for _, a := range s.accounts {
+		accts = append(accts, *a)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(accts, func(a, b account) int { return strings.Compare(a.Login, b.Login) })
+	render(w, http.StatusOK, indexPage, struct {
+		Title, CSS, Gateway, PublicKey string
+		Apps                           []App
+		Accounts                       []account
+	}{"沙箱", "static/sandbox.css", s.baseURL(r) + "gateway.do", s.pubB64, apps, accts})
+}

@@ -1,0 +1,364 @@
+package sandbox
+
+import (
+	"context"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"alishop/alipay"
+)
+
+// RetrySchedule is the wait after each failed attempt (PROTOCOL.md §5): 8
+// attempts at 0, +4m, +14m, +24m, +1h24m, +3h24m, +9h24m, +24h24m.
+var RetrySchedule = []time.Duration{
+	4 * time.Minute, 10 * time.Minute, 10 * time.Minute,
+	time.Hour, 2 * time.Hour, 6 * time.Hour, 15 * time.Hour,
+}
+
+// MaxAttempts is the number of delivery attempts of one notification.
+var MaxAttempts = len(RetrySchedule) + 1
+
+// note is one notification: delivered until acknowledged or given up. Its
+// notify_id stays the same across retries.
+type note struct {
+	NotifyID    string            `json:"notify_id"`
+	AppID       string            `json:"app_id"`
+	OutTradeNo  string            `json:"out_trade_no"`
+	TradeStatus string            `json:"trade_status"`
+	URL         string            `json:"notify_url"`
+	Params      map[string]string `json:"params"` // without notify_time, sign, sign_type
+	SignType    alipay.SignType   `json:"sign_type"`
+	Charset     string            `json:"charset"`
+	Seq         int64             `json:"seq"`
+	Created     time.Time         `json:"created"`
+	Attempts    int               `json:"attempts"`
+	NextDue     time.Time         `json:"next_due"`
+	Held        bool              `json:"held,omitempty"` // out-of-order fault: waiting for a later notification
+	Done        bool              `json:"done"`
+	Acked       bool              `json:"acked"`
+}
+
+// Attempt is one delivery attempt, as logged in api/notifications.
+type Attempt struct {
+	Seq         int64     `json:"seq"`
+	NotifyID    string    `json:"notify_id"`
+	AppID       string    `json:"app_id"`
+	OutTradeNo  string    `json:"out_trade_no"`
+	TradeStatus string    `json:"trade_status"`
+	Attempt     int       `json:"attempt"`        // 1..8
+	Copy        int       `json:"copy,omitempty"` // 2.. for the duplicates of one attempt
+	At          time.Time `json:"at"`             // sandbox clock
+	URL         string    `json:"url"`
+	Body        string    `json:"body,omitempty"` // the form sent
+	HTTPStatus  int       `json:"http_status,omitempty"`
+	Response    string    `json:"response,omitempty"` // the first 256 bytes of the answer
+	Error       string    `json:"error,omitempty"`
+	Acked       bool      `json:"acked"` // HTTP 200 with exactly "success"
+	Faults      []string  `json:"faults,omitempty"`
+}
+
+// queueNote queues a notification of t; notifyURL overrides the trade's.
+// Callers hold s.mu.
+func (s *Sandbox) queueNote(t *trade, a *app, params map[string]string, notifyURL string) {
+	u := notifyURL
+	if u == "" {
+		u = t.NotifyURL
+	}
+	if !validHTTPURL(u) {
+		s.log.Info("sandbox: no valid notify_url; notification not sent", "out_trade_no", t.OutTradeNo, "trade_status", params["trade_status"])
+		return
+	}
+	now := s.now()
+	s.seq++
+	n := &note{
+		NotifyID: newNotifyID(now), AppID: a.AppID, OutTradeNo: t.OutTradeNo, TradeStatus: params["trade_status"],
+		URL: u, Params: params, SignType: a.SignType, Charset: orDefault(t.Charset, "utf-8"),
+		Seq: s.seq, Created: now, NextDue: now,
+	}
+	// A later notification of the trade releases the held ones right after itself.
+	for _, h := range s.notes {
+		if h.Held && h.AppID == n.AppID && h.OutTradeNo == n.OutTradeNo {
+			h.Held = false
+			h.NextDue = now.Add(time.Millisecond)
+			s.persistNote(h)
+		}
+	}
+	if f := s.takeNoteFault(KindReorder, n); f != nil {
+		n.Held = true
+		hold := time.Duration(f.Delay)
+		if hold <= 0 {
+			hold = time.Hour
+		}
+		n.NextDue = now.Add(hold)
+	}
+	s.notes[n.NotifyID] = n
+	s.persistNote(n)
+	s.wakeWorker()
+}
+
+func (s *Sandbox) wakeWorker() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// worker delivers due notifications and closes expired trades in real time.
+func (s *Sandbox) worker(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-t.C:
+		}
+		s.runMu.Lock()
+		s.processDue(ctx)
+		next, ok := s.nextEvent()
+		s.runMu.Unlock()
+		wait := time.Second
+		if ok {
+			if d := next.Sub(s.Now()); d < wait {
+				wait = max(d, time.Millisecond)
+			}
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(wait)
+	}
+}
+
+// nextEvent returns the time of the earliest pending event: a notification
+// due or a trade expiring.
+func (s *Sandbox) nextEvent() (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var next time.Time
+	found := false
+	consider := func(t time.Time) {
+		if !found || t.Before(next) {
+			next, found = t, true
+		}
+	}
+	for _, n := range s.notes {
+		if !n.Done {
+			consider(n.NextDue)
+		}
+	}
+	for t := range s.waiting {
+		if !t.Expire.IsZero() {
+			consider(t.Expire)
+		}
+	}
+	return next, found
+}
+
+// Advance moves the sandbox clock forward by d, firing every notification
+// retry and trade expiry that falls due on the way, in order, each at its
+// own time; it returns when they are done.
+func (s *Sandbox) Advance(ctx context.Context, d time.Duration) time.Time {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	target := s.Now().Add(d)
+	for ctx.Err() == nil {
+		next, ok := s.nextEvent()
+		if !ok || next.After(target) {
+			break
+		}
+		s.mu.Lock()
+		s.setClock(next)
+		s.mu.Unlock()
+		s.processDue(ctx)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setClock(target)
+	return s.now()
+}
+
+// processDue closes expired trades and delivers due notifications, trades
+// in parallel, the notifications of one trade in order. Callers hold runMu.
+func (s *Sandbox) processDue(ctx context.Context) {
+	for round := 0; round < 100 && ctx.Err() == nil; round++ {
+		s.mu.Lock()
+		now := s.now()
+		for t := range s.waiting {
+			s.expireDue(t, now)
+		}
+		var due []*note
+		for _, n := range s.notes {
+			if !n.Done && !n.NextDue.After(now) {
+				due = append(due, n)
+			}
+		}
+		s.mu.Unlock()
+		if len(due) == 0 {
+			return
+		}
+		slices.SortFunc(due, func(a, b *note) int {
+			if c := a.NextDue.Compare(b.NextDue); c != 0 {
+				return c
+			}
+			return int(a.Seq - b.Seq)
+		})
+		groups := map[string][]*note{}
+		var order []string
+		for _, n := range due {
+			k := n.AppID + "\x00" + n.OutTradeNo
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], n)
+		}
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 8)
+		for _, k := range order {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(ns []*note) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				for _, n := range ns {
+					s.deliver(ctx, n, now)
+				}
+			}(groups[k])
+		}
+		wg.Wait()
+	}
+}
+
+// deliver makes one attempt of n at sandbox time now, applying the faults.
+func (s *Sandbox) deliver(ctx context.Context, n *note, now time.Time) {
+	s.mu.Lock()
+	if n.Done {
+		s.mu.Unlock()
+		return
+	}
+	n.Attempts++
+	attempt := n.Attempts
+	p := maps.Clone(n.Params)
+	p["notify_id"] = n.NotifyID
+	p["notify_time"] = alipay.FormatTime(now)
+	var faults []string
+	drop := s.takeNoteFault(KindDrop, n) != nil
+	if drop {
+		faults = append(faults, KindDrop)
+	}
+	copies := 1
+	if f := s.takeNoteFault(KindDuplicate, n); f != nil {
+		copies = max(f.Times, 2)
+		faults = append(faults, KindDuplicate)
+	}
+	if f := s.takeNoteFault(KindWrongAmount, n); f != nil {
+		total, _ := alipay.ParseAmount(p["total_amount"])
+		wrong := total + 1
+		if f.Amount != "" {
+			if a, err := alipay.ParseAmount(f.Amount); err == nil {
+				wrong = a
+			}
+		}
+		for _, k := range []string{"total_amount", "receipt_amount", "invoice_amount", "buyer_pay_amount"} {
+			if _, ok := p[k]; ok {
+				p[k] = wrong.String()
+			}
+		}
+		faults = append(faults, KindWrongAmount)
+	}
+	corrupt := s.takeNoteFault(KindCorruptSignature, n) != nil
+	if corrupt {
+		faults = append(faults, KindCorruptSignature)
+	}
+	s.mu.Unlock()
+
+	p["sign_type"] = string(n.SignType)
+	p["sign"] = s.signV1(p, n.SignType, n.Charset)
+	if corrupt {
+		p["sign"] = corruptSign(p["sign"])
+	}
+	body := encodeForm(p, n.Charset)
+
+	var logs []*Attempt
+	acked := false
+	for c := 1; c <= copies; c++ {
+		a := &Attempt{NotifyID: n.NotifyID, AppID: n.AppID, OutTradeNo: n.OutTradeNo, TradeStatus: n.TradeStatus,
+			Attempt: attempt, At: now, URL: n.URL, Body: body, Faults: faults}
+		if copies > 1 {
+			a.Copy = c
+		}
+		if drop {
+			a.Error = "dropped by the fault plan (not sent)"
+		} else {
+			s.post(ctx, n, body, a)
+		}
+		acked = acked || a.Acked
+		logs = append(logs, a)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range logs {
+		s.seq++
+		a.Seq = s.seq
+		s.attempts = append(s.attempts, a)
+		s.persistAttempt(a)
+	}
+	if acked {
+		n.Done, n.Acked = true, true
+	} else if attempt >= MaxAttempts {
+		n.Done = true
+	} else {
+		n.NextDue = now.Add(RetrySchedule[attempt-1])
+	}
+	s.persistNote(n)
+}
+
+func (s *Sandbox) post(ctx context.Context, n *note, body string, a *Attempt) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, strings.NewReader(body))
+	if err != nil {
+		a.Error = err.Error()
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset="+n.Charset)
+	req.Header.Set("User-Agent", "Mozilla/4.0")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		a.Error = err.Error()
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	a.HTTPStatus = resp.StatusCode
+	a.Response = string(b[:min(len(b), 256)])
+	if err != nil {
+		a.Error = err.Error()
+		return
+	}
+	a.Acked = resp.StatusCode == http.StatusOK && string(b) == "success"
+}
+
+// corruptSign changes one character of a base64 signature, keeping it
+// well-formed base64 so that only the verification fails.
+func corruptSign(sig string) string {
+	if sig == "" {
+		return "AAAA"
+	}
+	b := []byte(sig)
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
