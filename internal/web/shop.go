@@ -109,21 +109,20 @@ func notifyStatus(o shop.Outcome) int {
 // when the outcome is committed and acknowledgeable; anything else answers
 // "fail" so that Alipay delivers the notification again.
 func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
-	var body []byte
-	tooLarge := false
-	if r.Method == http.MethodPost {
-		var err error
-		body, err = io.ReadAll(io.LimitReader(r.Body, alipay.MaxNotifyBody+1))
-		if err != nil {
-			s.log.Warn("notify: reading body", "err", err)
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, "fail")
-			return
-		}
-		if len(body) > alipay.MaxNotifyBody {
-			body, tooLarge = body[:alipay.MaxNotifyBody], true
-		}
-	} else {
+	// Whatever the method, what arrived is stored: the body, or for a
+	// request without one, the query string.
+	body, err := io.ReadAll(io.LimitReader(r.Body, alipay.MaxNotifyBody+1))
+	if err != nil {
+		s.log.Warn("notify: reading body", "err", err)
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "fail")
+		return
+	}
+	tooLarge := len(body) > alipay.MaxNotifyBody
+	if tooLarge {
+		body = body[:alipay.MaxNotifyBody]
+	}
+	if len(body) == 0 && r.Method != http.MethodPost {
 		body = []byte(r.URL.RawQuery)
 		if len(body) > alipay.MaxNotifyBody {
 			body = body[:alipay.MaxNotifyBody]
@@ -181,4 +180,3 @@ func (s *Server) alipayReturn(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, status, "result", data["Heading"].(string), data)
 }
-
