@@ -49,6 +49,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
+	// AlipayKey is the sandbox's Alipay private key. nil generates an
+	// RSA-2048 key (kept in DataDir when set; a key already saved there wins).
+	AlipayKey *rsa.PrivateKey
 }
 
 // App is a registered app: what the open platform shows a merchant.
@@ -137,16 +140,19 @@ func New(cfg Config) (*Sandbox, error) {
 	s.resetAccounts()
 
 	if cfg.DataDir == "" {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return nil, fmt.Errorf("sandbox: generating the Alipay key pair: %w", err)
+		s.key = cfg.AlipayKey
+		if s.key == nil {
+			k, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				return nil, fmt.Errorf("sandbox: generating the Alipay key pair: %w", err)
+			}
+			s.key = k
 		}
-		s.key = k
 	} else {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("sandbox: data dir: %w", err)
 		}
-		k, err := loadOrCreateKey(cfg.DataDir)
+		k, err := loadOrCreateKey(cfg.DataDir, cfg.AlipayKey)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +172,7 @@ func New(cfg Config) (*Sandbox, error) {
 	return s, nil
 }
 
-func loadOrCreateKey(dir string) (*rsa.PrivateKey, error) {
+func loadOrCreateKey(dir string, k *rsa.PrivateKey) (*rsa.PrivateKey, error) {
 	name := filepath.Join(dir, privFile)
 	if _, err := os.Stat(name); err == nil {
 		k, err := alipay.LoadPrivateKeyFile(name)
@@ -177,9 +183,11 @@ func loadOrCreateKey(dir string) (*rsa.PrivateKey, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: generating the Alipay key pair: %w", err)
+	if k == nil {
+		var err error
+		if k, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return nil, fmt.Errorf("sandbox: generating the Alipay key pair: %w", err)
+		}
 	}
 	if err := writeFileAtomic(name, privateKeyPEM(k), 0o600); err != nil {
 		return nil, fmt.Errorf("sandbox: saving the Alipay private key: %w", err)

@@ -1,8 +1,156 @@
 package main
 
-import "context"
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
 
-// runSandbox runs the stand-alone simulator. Owner: the sandbox work (issue 3).
+	"alishop/alipay"
+	"alishop/alipay/sandbox"
+)
+
+const sandboxUsage = `usage: alishop sandbox [flags]
+
+Runs the offline Alipay gateway simulator (docs/SANDBOX.md). It listens on
+loopback only unless --listen-any is given.
+
+flags:
+`
+
+// appFlags collects repeated --app APP_ID=APP_PUBLIC_KEY_FILE flags.
+type appFlags []string
+
+func (a *appFlags) String() string     { return strings.Join(*a, ",") }
+func (a *appFlags) Set(v string) error { *a = append(*a, v); return nil }
+
+// runSandbox runs the stand-alone simulator until ctx ends.
 func runSandbox(ctx context.Context, args []string, e *env) error {
-	return usageError("sandbox: not built yet")
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, sandboxUsage)
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", ":9000", "listen address; a host-less or wildcard address binds to 127.0.0.1 unless --listen-any")
+	listenAny := fs.Bool("listen-any", false, "listen on every interface (or on a non-loopback --addr host): other machines can then reach the sandbox")
+	data := fs.String("data", "", "directory for the SQLite state and the sandbox's Alipay key pair (default: in memory, lost on exit)")
+	publicURL := fs.String("public-url", "", "absolute URL of the sandbox root used in cashier, QR code and bill links (default: from each request's Host)")
+	var apps appFlags
+	fs.Var(&apps, "app", "register an app: APP_ID=APP_PUBLIC_KEY_FILE (PEM or one-line base64; repeatable)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError("sandbox: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageError("sandbox: unexpected argument %q", fs.Arg(0))
+	}
+	bind, err := bindAddress(*addr, *listenAny)
+	if err != nil {
+		return usageError("sandbox: %v", err)
+	}
+	type appKey struct {
+		id  string
+		pub *rsa.PublicKey
+	}
+	var keys []appKey
+	for _, a := range apps {
+		id, file, ok := strings.Cut(a, "=")
+		if !ok || id == "" || file == "" {
+			return usageError("sandbox: --app %q: want APP_ID=APP_PUBLIC_KEY_FILE", a)
+		}
+		pub, err := alipay.LoadPublicKeyFile(file)
+		if err != nil {
+			return usageError("sandbox: --app %s: %v", id, err)
+		}
+		keys = append(keys, appKey{id, pub})
+	}
+
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	sb, err := sandbox.New(sandbox.Config{DataDir: *data, BaseURL: *publicURL, Logger: logger})
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	defer sb.Close()
+	var registered []sandbox.App
+	for _, k := range keys {
+		a, err := sb.RegisterApp(k.id, k.pub)
+		if err != nil {
+			return usageError("sandbox: --app %s: %v", k.id, err)
+		}
+		registered = append(registered, a)
+	}
+
+	ln, err := net.Listen("tcp", bind)
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("sandbox: listen on %s: %v", bind, err)}
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	root := "http://" + net.JoinHostPort(host, port) + "/"
+	if *listenAny {
+		fmt.Fprintf(e.stderr, "sandbox: --listen-any: listening on %s, reachable from other machines; the control API can pay any trade\n", ln.Addr())
+	} else {
+		fmt.Fprintf(e.stderr, "sandbox: bound to loopback %s only (use --listen-any to accept connections from other machines)\n", ln.Addr())
+	}
+	if *data == "" {
+		fmt.Fprintln(e.stderr, "sandbox: state in memory (use --data DIR to keep it across restarts)")
+	}
+	fmt.Fprintf(e.stdout, "sandbox listening on %s\n", root)
+	fmt.Fprintf(e.stdout, "gateway: %sgateway.do\n", root)
+	fmt.Fprintf(e.stdout, "alipay public key (支付宝公钥): %s\n", sb.PublicKeyBase64())
+	for _, a := range registered {
+		fmt.Fprintf(e.stdout, "app %s seller_id %s\n", a.AppID, a.SellerID)
+	}
+	fmt.Fprintf(e.stdout, "buyer %s pay password %s\n", sandbox.DefaultBuyer, sandbox.BuyerPassword)
+
+	sb.Start(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return &exitError{code: 1, msg: fmt.Sprintf("sandbox: %v", err)}
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	return sb.Close()
+}
+
+// bindAddress applies the loopback-only rule: a missing or wildcard host
+// becomes 127.0.0.1, and a non-loopback host needs --listen-any.
+func bindAddress(addr string, listenAny bool) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("--addr %q: %v", addr, err)
+	}
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || ip != nil && ip.IsUnspecified():
+		if !listenAny {
+			host = "127.0.0.1"
+		}
+	case ip != nil && ip.IsLoopback():
+	default:
+		if !listenAny {
+			return "", fmt.Errorf("--addr %q is not a loopback address; add --listen-any to listen on it", addr)
+		}
+	}
+	return net.JoinHostPort(host, port), nil
 }

@@ -1,0 +1,554 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"alishop/alipay"
+)
+
+var ctx = context.Background()
+
+func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
+	e := newEnv(t)
+	// Before the buyer opens the cashier, the trade does not exist.
+	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "o1"}); !alipay.IsTradeNotExist(err) {
+		t.Fatalf("query before the cashier: %v, want ACQ.TRADE_NOT_EXIST", err)
+	}
+	cashier := e.openCashier("o1", alipay.MustAmount("88.88"))
+	q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "o1"})
+	if err != nil || q.TradeStatus != alipay.WaitBuyerPay || q.TotalAmount != alipay.MustAmount("88.88") || len(q.TradeNo) != 28 {
+		t.Fatalf("query after opening: %+v, %v", q, err)
+	}
+	// The cashier page: Chinese labels and stable ids.
+	resp, err := e.http.Get(cashier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"收银台", `id="login"`, `id="password"`, `id="pay"`, `id="cancel"`, "确认付款", "取消", "支付密码", "88.88", "测试商品 Go 书"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("cashier page lacks %q", want)
+		}
+	}
+	// A wrong password is refused and changes nothing.
+	resp, err = e.http.PostForm(cashier, url.Values{"login": {DefaultBuyer}, "password": {"000000"}, "action": {"pay"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "支付密码错误") {
+		t.Fatalf("wrong password: HTTP %d %s", resp.StatusCode, page)
+	}
+	if v, _ := e.sb.Trade(testAppID, "o1"); v.TradeStatus != alipay.WaitBuyerPay {
+		t.Fatalf("after a wrong password the trade is %s", v.TradeStatus)
+	}
+	// The poor buyer cannot pay: 余额不足.
+	resp, _ = e.http.PostForm(cashier, url.Values{"login": {PoorBuyer}, "password": {BuyerPassword}, "action": {"pay"}})
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "余额不足") {
+		t.Fatalf("poor buyer: %s", page)
+	}
+	// The right password pays and redirects to return_url with signed v1 params.
+	resp, err = e.http.PostForm(cashier, url.Values{"login": {DefaultBuyer}, "password": {BuyerPassword}, "action": {"pay"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != "/return" {
+		t.Fatalf("pay: HTTP %d Location %v", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	ret, err := e.client.VerifyReturn(loc.RawQuery)
+	if err != nil {
+		t.Fatalf("return does not verify: %v", err)
+	}
+	if ret.Method != "alipay.trade.page.pay.return" || ret.OutTradeNo != "o1" || ret.SellerID != e.app.SellerID || ret.TotalAmount != alipay.MustAmount("88.88") {
+		t.Fatalf("return: %+v", ret)
+	}
+	for _, k := range []string{"trade_status", "passback_params", "alipay_cert_sn"} {
+		if _, ok := ret.Params[k]; ok {
+			t.Errorf("return carries %s", k)
+		}
+	}
+	// The notification is delivered and verifies.
+	e.deliver()
+	got := e.m.notifications()
+	if len(got) != 1 {
+		t.Fatalf("%d notifications, want 1", len(got))
+	}
+	n, err := e.verifiedNotification(got[0])
+	if err != nil {
+		t.Fatalf("notification does not verify: %v\n%s", err, got[0])
+	}
+	if err := n.Check(alipay.Expect{AppID: testAppID, SellerID: e.app.SellerID, TotalAmount: alipay.MustAmount("88.88")}); err != nil || n.TradeStatus != alipay.TradeSuccess {
+		t.Fatalf("notification: %+v %v", n, err)
+	}
+	if len(n.NotifyID) != 34 || n.BuyerID != defaultBuyerUID || n.BuyerLogonID != "buy***@sandbox.com" {
+		t.Fatalf("notification ids: %q %q %q", n.NotifyID, n.BuyerID, n.BuyerLogonID)
+	}
+	for k, v := range n.Params {
+		if strings.TrimSpace(v) == "" {
+			t.Errorf("notification has an empty %s", k)
+		}
+	}
+	q, err = e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "o1"})
+	if err != nil || q.TradeStatus != alipay.TradeSuccess || q.BuyerUserID != defaultBuyerUID {
+		t.Fatalf("query after paying: %+v %v", q, err)
+	}
+	// Paying again is refused.
+	if _, err := e.sb.Pay(testAppID, "o1", ""); err == nil {
+		t.Fatal("a paid trade was paid twice")
+	}
+}
+
+func TestRefunds(t *testing.T) {
+	e := newEnv(t)
+	e.paid("r1", alipay.MustAmount("10.00"))
+	ref := alipay.TradeRef{OutTradeNo: "r1"}
+	r, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("3.00"), OutRequestNo: "rq1"})
+	if err != nil || r.FundChange != "Y" || r.RefundFee != alipay.MustAmount("3.00") {
+		t.Fatalf("partial refund: %+v %v", r, err)
+	}
+	r, err = e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("3.00"), OutRequestNo: "rq1"})
+	if err != nil || r.FundChange != "N" || r.RefundFee != alipay.MustAmount("3.00") {
+		t.Fatalf("repeat: %+v %v", r, err)
+	}
+	_, err = e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("4.00"), OutRequestNo: "rq1"})
+	if !alipay.HasSubCode(err, "ACQ.DISCORDANT_REPEAT_REQUEST") {
+		t.Fatalf("discordant repeat: %v", err)
+	}
+	_, err = e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("7.01"), OutRequestNo: "rq2"})
+	if !alipay.HasSubCode(err, "ACQ.REASON_TRADE_REFUND_FEE_ERR") {
+		t.Fatalf("over the cap: %v", err)
+	}
+	rq, err := e.client.RefundQuery(ctx, ref, "rq1")
+	if err != nil || !rq.Refunded() || rq.RefundAmount != alipay.MustAmount("3.00") || rq.TotalAmount != alipay.MustAmount("10.00") {
+		t.Fatalf("refund query: %+v %v", rq, err)
+	}
+	rq, err = e.client.RefundQuery(ctx, ref, "nope")
+	if err != nil || rq.Refunded() {
+		t.Fatalf("refund query of an unknown refund: %+v %v", rq, err)
+	}
+	r, err = e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("7.00"), OutRequestNo: "rq2"})
+	if err != nil || r.FundChange != "Y" || r.RefundFee != alipay.MustAmount("10.00") {
+		t.Fatalf("full refund: %+v %v", r, err)
+	}
+	q, _ := e.client.Query(ctx, ref)
+	if q.TradeStatus != alipay.TradeClosed {
+		t.Fatalf("after the full refund: %s", q.TradeStatus)
+	}
+	// Repeating a refund of a closed trade is still idempotent.
+	if r, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("7.00"), OutRequestNo: "rq2"}); err != nil || r.FundChange != "N" {
+		t.Fatalf("repeat after close: %+v %v", r, err)
+	}
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("1.00"), OutRequestNo: "rq3"}); !alipay.HasSubCode(err, "ACQ.TRADE_HAS_CLOSE") {
+		t.Fatalf("refund of a closed trade: %v", err)
+	}
+	// Notifications: payment, partial refund (TRADE_SUCCESS + refund_fee), full refund (TRADE_CLOSED).
+	e.deliver()
+	var statuses []string
+	for _, b := range e.m.notifications() {
+		n, err := e.verifiedNotification(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses = append(statuses, n.TradeStatus+"/"+n.RefundFee.String()+"/"+n.OutBizNo)
+	}
+	want := "TRADE_SUCCESS/0.00//TRADE_SUCCESS/3.00/rq1/TRADE_CLOSED/10.00/rq2"
+	if strings.Join(statuses, "/") != want {
+		t.Fatalf("notifications %v, want %s", statuses, want)
+	}
+	// Refund rules on unpaid and unknown trades.
+	e.openCashier("r2", alipay.MustAmount("5.00"))
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "r2"}, RefundAmount: alipay.MustAmount("5.00"), OutRequestNo: "x"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+		t.Fatalf("refund of an unpaid trade: %v", err)
+	}
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "none"}, RefundAmount: alipay.MustAmount("5.00"), OutRequestNo: "x"}); !alipay.IsTradeNotExist(err) {
+		t.Fatalf("refund of an unknown trade: %v", err)
+	}
+}
+
+func TestRefundWithoutOutRequestNoMustBeFull(t *testing.T) {
+	e := newEnv(t)
+	e.paid("f1", alipay.MustAmount("20.00"))
+	call := func(amount string) (map[string]any, error) {
+		var out map[string]any
+		err := e.client.Call(ctx, "alipay.trade.refund", map[string]string{"out_trade_no": "f1", "refund_amount": amount}, &out)
+		return out, err
+	}
+	if _, err := call("2.00"); !alipay.HasSubCode(err, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL") {
+		t.Fatalf("partial refund without out_request_no: %v", err)
+	}
+	if out, err := call("20.00"); err != nil || out["fund_change"] != "Y" {
+		t.Fatalf("full refund without out_request_no: %v %v", out, err)
+	}
+	// Known by out_trade_no in refund query.
+	if rq, err := e.client.RefundQuery(ctx, alipay.TradeRef{OutTradeNo: "f1"}, "f1"); err != nil || !rq.Refunded() {
+		t.Fatalf("refund query by out_trade_no: %+v %v", rq, err)
+	}
+}
+
+func TestCloseCancelExpiry(t *testing.T) {
+	e := newEnv(t)
+	// close: WAIT_BUYER_PAY only.
+	e.openCashier("c1", alipay.MustAmount("1.00"))
+	if r, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "c1"}); err != nil || r.OutTradeNo != "c1" {
+		t.Fatalf("close: %+v %v", r, err)
+	}
+	if _, err := e.sb.Pay(testAppID, "c1", ""); err == nil {
+		t.Fatal("a closed trade was paid")
+	}
+	if _, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "c1"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+		t.Fatalf("close twice: %v", err)
+	}
+	if _, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "never-opened"}); !alipay.IsTradeNotExist(err) {
+		t.Fatalf("close of a trade never opened: %v", err)
+	}
+	e.paid("c2", alipay.MustAmount("1.00"))
+	if _, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "c2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+		t.Fatalf("close of a paid trade: %v", err)
+	}
+	// A reopened cashier of a closed trade shows the error page.
+	u, _ := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "c1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x"})
+	resp, _ := e.http.Get(u)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(decodeGBK(body), "TRADE_HAS_CLOSE") {
+		t.Fatalf("page pay of a closed trade: %d %s", resp.StatusCode, decodeGBK(body))
+	}
+	// cancel: unpaid → close; paid → refund; repeat → same answer.
+	e.openCashier("k1", alipay.MustAmount("2.00"))
+	if r, err := e.client.Cancel(ctx, alipay.TradeRef{OutTradeNo: "k1"}); err != nil || r.Action != "close" || r.RetryFlag != "N" {
+		t.Fatalf("cancel unpaid: %+v %v", r, err)
+	}
+	e.paid("k2", alipay.MustAmount("2.00"))
+	if r, err := e.client.Cancel(ctx, alipay.TradeRef{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
+		t.Fatalf("cancel paid: %+v %v", r, err)
+	}
+	if r, err := e.client.Cancel(ctx, alipay.TradeRef{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
+		t.Fatalf("cancel repeated: %+v %v", r, err)
+	}
+	if v, _ := e.sb.Trade(testAppID, "k2"); v.TradeStatus != alipay.TradeClosed || v.RefundFee != alipay.MustAmount("2.00") {
+		t.Fatalf("after cancel: %+v", v)
+	}
+	// Expiry on the sandbox clock: timeout_express 30m.
+	u, _ = e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "x1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeoutExpress: "30m"})
+	resp, _ = e.http.Get(u)
+	resp.Body.Close()
+	e.advance(29 * time.Minute)
+	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "x1"}); q.TradeStatus != alipay.WaitBuyerPay {
+		t.Fatalf("before expiry: %s", q.TradeStatus)
+	}
+	e.advance(time.Minute)
+	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "x1"}); q == nil || q.TradeStatus != alipay.TradeClosed {
+		t.Fatalf("after expiry: %+v", q)
+	}
+	v, _ := e.sb.Trade(testAppID, "x1")
+	if v.GmtClose != alipay.FormatTime(t0.Add(30*time.Minute)) {
+		t.Fatalf("gmt_close %s", v.GmtClose)
+	}
+	// The close notification went out (default triggers include close).
+	var closed int
+	for _, b := range e.m.notifications() {
+		if n, err := e.verifiedNotification(b); err == nil && n.OutTradeNo == "x1" && n.TradeStatus == alipay.TradeClosed {
+			closed++
+		}
+	}
+	if closed != 1 {
+		t.Fatalf("%d close notifications for x1, want 1", closed)
+	}
+}
+
+func TestPrecreateWalletPay(t *testing.T) {
+	e := newEnv(t)
+	r, err := e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("6.60"), Subject: "扫码"})
+	if err != nil || !strings.HasPrefix(r.QRCode, e.srv.URL+"/qr/") {
+		t.Fatalf("precreate: %+v %v", r, err)
+	}
+	// Same request again: same code. A different amount: refused.
+	r2, err := e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("6.60"), Subject: "扫码"})
+	if err != nil || r2.QRCode != r.QRCode {
+		t.Fatalf("precreate again: %+v %v", r2, err)
+	}
+	if _, err := e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("7.00"), Subject: "扫码"}); !alipay.HasSubCode(err, "ACQ.CONTEXT_INCONSISTENT") {
+		t.Fatalf("precreate with another amount: %v", err)
+	}
+	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "q1"}); !alipay.IsTradeNotExist(err) {
+		t.Fatalf("query before the scan: %v", err)
+	}
+	resp, err := e.http.Get(r.QRCode) // the buyer scans
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `id="pay"`) || !strings.Contains(string(page), "6.60") {
+		t.Fatalf("wallet page: %s", page)
+	}
+	if q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "q1"}); err != nil || q.TradeStatus != alipay.WaitBuyerPay {
+		t.Fatalf("query after the scan: %+v %v", q, err)
+	}
+	resp, _ = e.http.PostForm(r.QRCode, url.Values{"login": {DefaultBuyer}, "password": {BuyerPassword}, "action": {"pay"}})
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "支付成功") {
+		t.Fatalf("wallet pay: %s", page)
+	}
+	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "q1"}); q.TradeStatus != alipay.TradeSuccess {
+		t.Fatalf("after the wallet pay: %s", q.TradeStatus)
+	}
+	e.deliver()
+	if got := e.m.notifications(); len(got) != 1 {
+		t.Fatalf("%d notifications", len(got))
+	}
+}
+
+func TestBillDownload(t *testing.T) {
+	e := newEnv(t)
+	e.paid("b1", alipay.MustAmount("12.34"))
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "b1"}, RefundAmount: alipay.MustAmount("2.34"), OutRequestNo: "br1"}); err != nil {
+		t.Fatal(err)
+	}
+	today := t0.Format("2006-01-02")
+	if _, err := e.client.BillDownloadURL(ctx, "trade", today); !alipay.HasSubCode(err, "isp.bill_not_exist") {
+		t.Fatalf("today's bill: %v", err)
+	}
+	e.advance(24 * time.Hour)
+	r, err := e.client.BillDownloadURL(ctx, "trade", today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(r.BillDownloadURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var rows [][]string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		rec, err := csv.NewReader(strings.NewReader(line)).Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, rec)
+	}
+	if len(rows) != 3 || rows[1][1] != "b1" || rows[1][2] != "交易" || rows[1][11] != "12.34" || rows[2][2] != "退款" || rows[2][11] != "-2.34" || rows[2][21] != "br1" {
+		t.Fatalf("bill rows: %q", rows)
+	}
+	// The URL expires after 30 s of sandbox time.
+	e.advance(31 * time.Second)
+	resp, _ = http.Get(r.BillDownloadURL)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("expired bill URL: HTTP %d", resp.StatusCode)
+	}
+}
+
+func TestControlAPIPayAndTrades(t *testing.T) {
+	e := newEnv(t)
+	resp, _ := http.PostForm(e.srv.URL+"/api/trades/pay", url.Values{"app_id": {testAppID}, "out_trade_no": {"p1"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("pay of an unknown trade: HTTP %d", resp.StatusCode)
+	}
+	e.openCashier("p1", alipay.MustAmount("50.00"))
+	resp, _ = http.PostForm(e.srv.URL+"/api/trades/pay", url.Values{"app_id": {testAppID}, "out_trade_no": {"p1"}, "buyer": {PoorBuyer}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("poor buyer: HTTP %d", resp.StatusCode)
+	}
+	var v struct {
+		TradeView
+		RedirectURL string `json:"redirect_url"`
+	}
+	resp, _ = http.PostForm(e.srv.URL+"/api/trades/pay", url.Values{"app_id": {testAppID}, "out_trade_no": {"p1"}})
+	if err := jsonDecode(resp, &v); err != nil || resp.StatusCode != 200 || v.TradeStatus != alipay.TradeSuccess {
+		t.Fatalf("pay: %d %+v %v", resp.StatusCode, v, err)
+	}
+	u, _ := url.Parse(v.RedirectURL)
+	if _, err := e.client.VerifyReturn(u.RawQuery); err != nil {
+		t.Fatalf("redirect_url: %v", err)
+	}
+	var tv TradeView
+	if code := e.getJSON("/api/trades?app_id="+testAppID+"&out_trade_no=p1", &tv); code != 200 || tv.TotalAmount != alipay.MustAmount("50.00") || tv.BuyerID != defaultBuyerUID {
+		t.Fatalf("api/trades: %d %+v", code, tv)
+	}
+	var none map[string]any
+	if code := e.getJSON("/api/trades?app_id="+testAppID+"&out_trade_no=zz", &none); code != 404 {
+		t.Fatalf("api/trades of an unknown trade: %d", code)
+	}
+	// Reset forgets trades but keeps the app.
+	resp, _ = http.Post(e.srv.URL+"/api/reset", "", nil)
+	resp.Body.Close()
+	if code := e.getJSON("/api/trades?app_id="+testAppID+"&out_trade_no=p1", &none); code != 404 {
+		t.Fatalf("after reset: %d", code)
+	}
+	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "p1"}); !alipay.IsTradeNotExist(err) {
+		t.Fatalf("query after reset: %v", err)
+	}
+}
+
+func TestRegisterAppAPI(t *testing.T) {
+	e := newEnv(t)
+	form := url.Values{"app_id": {"2021000000000001"}, "app_public_key": {alipay.MarshalPublicKey(&otherKey.PublicKey)}}
+	var info AppInfo
+	resp, _ := http.PostForm(e.srv.URL+"/api/apps", form)
+	if err := jsonDecode(resp, &info); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("register: %d %v", resp.StatusCode, err)
+	}
+	if len(info.SellerID) != 16 || !strings.HasPrefix(info.SellerID, "2088") || info.AlipayPublicKey != e.sb.PublicKeyBase64() {
+		t.Fatalf("app info %+v", info)
+	}
+	// Idempotent: same seller id again (PEM this time).
+	form.Set("app_public_key", string(alipay.PublicKeyPEM(&otherKey.PublicKey)))
+	var again AppInfo
+	resp, _ = http.PostForm(e.srv.URL+"/api/apps", form)
+	_ = jsonDecode(resp, &again)
+	if again.SellerID != info.SellerID {
+		t.Fatalf("seller id changed: %s → %s", info.SellerID, again.SellerID)
+	}
+	for _, bad := range []url.Values{
+		{"app_id": {"x"}},
+		{"app_id": {"bad id!"}, "app_public_key": {alipay.MarshalPublicKey(&otherKey.PublicKey)}},
+		{"app_id": {"2021000000000002"}, "app_public_key": {"not a key"}},
+		{"app_id": {"2021000000000002"}, "app_public_key": {e.sb.PublicKeyBase64()}},
+	} {
+		resp, _ := http.PostForm(e.srv.URL+"/api/apps", bad)
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("register %v: HTTP %d, want 400", bad, resp.StatusCode)
+		}
+	}
+	if len(e.sb.Apps()) != 2 {
+		t.Fatalf("apps: %v", e.sb.Apps())
+	}
+}
+
+func TestNotificationTriggers(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sb.RegisterAppWith(testAppID, &appKey.PublicKey, AppOptions{NotifyOn: []string{"success"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.paid("t1", alipay.MustAmount("3.00"))
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "t1"}, RefundAmount: alipay.MustAmount("1.00"), OutRequestNo: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver()
+	if got := e.m.notifications(); len(got) != 1 {
+		t.Fatalf("%d notifications with only the success trigger, want 1", len(got))
+	}
+}
+
+func TestPersistenceAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnvDir(t, dir)
+	e.m.setAnswer(func(int) string { return "fail" })
+	e.paid("s1", alipay.MustAmount("9.99"))
+	e.deliver() // attempt 1 fails
+	e.advance(time.Minute)
+	e.openCashier("s2", alipay.MustAmount("1.00"))
+	seller := e.app.SellerID
+	e.srv.Close()
+	if err := e.sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restart without giving the key: it is read back from the data dir.
+	sb, err := New(Config{DataDir: dir, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if !alipay.SameKey(sb.PublicKey(), e.sb.PublicKey()) {
+		t.Fatal("the Alipay key changed across the restart")
+	}
+	if got := sb.Now(); !got.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("sandbox clock after restart: %v", got)
+	}
+	a, err := sb.RegisterApp(testAppID, &appKey.PublicKey)
+	if err != nil || a.SellerID != seller {
+		t.Fatalf("app after restart: %+v %v", a, err)
+	}
+	if v, ok := sb.Trade(testAppID, "s1"); !ok || v.TradeStatus != alipay.TradeSuccess {
+		t.Fatalf("s1 after restart: %+v", v)
+	}
+	if v, ok := sb.Trade(testAppID, "s2"); !ok || v.TradeStatus != alipay.WaitBuyerPay {
+		t.Fatalf("s2 after restart: %+v", v)
+	}
+	// The pending notification continues: attempt 2 at +4m.
+	e.m.setAnswer(func(int) string { return "success" })
+	sb.Advance(ctx, 3*time.Minute)
+	atts := sb.Notifications()
+	if len(atts) != 2 || atts[1].Attempt != 2 || !atts[1].Acked || !atts[1].At.Equal(t0.Add(4*time.Minute)) || atts[0].NotifyID != atts[1].NotifyID {
+		t.Fatalf("attempts after restart: %+v", atts)
+	}
+	if _, err := sb.Pay(testAppID, "s2", ""); err != nil {
+		t.Fatalf("paying s2 after restart: %v", err)
+	}
+}
+
+func TestWorkerDeliversPromptly(t *testing.T) {
+	e := newEnv(t)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.sb.Start(wctx)
+	e.openCashier("w1", alipay.MustAmount("1.00"))
+	resp, err := http.PostForm(e.srv.URL+"/api/trades/pay", url.Values{"app_id": {testAppID}, "out_trade_no": {"w1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case <-e.m.got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not deliver the notification")
+	}
+	n, err := e.verifiedNotification(e.m.notifications()[0])
+	if err != nil || n.OutTradeNo != "w1" {
+		t.Fatalf("%+v %v", n, err)
+	}
+}
+
+func TestTimeExpireAndBadBiz(t *testing.T) {
+	e := newEnv(t)
+	// time_expire in the past: an error page, no trade.
+	u, _ := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "e1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeExpire: alipay.FormatTime(t0.Add(-time.Minute))})
+	resp, _ := e.http.Get(u)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(decodeGBK(body), "ACQ.NOW_TIME_AFTER_EXPIRE_TIME_ERROR") {
+		t.Fatalf("expired time_expire: %s", decodeGBK(body))
+	}
+	if _, ok := e.sb.Trade(testAppID, "e1"); ok {
+		t.Fatal("a trade was created from a bad request")
+	}
+	// An amount with three decimals is rejected.
+	var out map[string]any
+	err := e.client.Call(ctx, "alipay.trade.precreate", map[string]any{"out_trade_no": "e2", "total_amount": "1.001", "subject": "x"}, &out)
+	if !alipay.HasSubCode(err, "ACQ.INVALID_PARAMETER") {
+		t.Fatalf("three decimals: %v", err)
+	}
+	// A JSON number amount is accepted (fzlee/alipay sends them).
+	if err := e.client.Call(ctx, "alipay.trade.precreate", map[string]any{"out_trade_no": "e3", "total_amount": 100, "subject": "x"}, &out); err != nil {
+		t.Fatalf("number amount: %v", err)
+	}
+	var ae *alipay.Error
+	err = e.client.Call(ctx, "alipay.trade.query", nil, &out)
+	if !errors.As(err, &ae) || ae.SubCode != "ACQ.INVALID_PARAMETER" {
+		t.Fatalf("query without a trade: %v", err)
+	}
+}
