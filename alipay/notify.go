@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -73,6 +74,16 @@ var (
 // ErrBadNotification. It does not check app_id, seller_id or the amount:
 // call Notification.Check.
 func (c *Client) VerifyNotification(params map[string]string) (*Notification, error) {
+	pairs := make([]formPair, 0, len(params))
+	for k, v := range params {
+		pairs = append(pairs, formPair{k, v})
+	}
+	slices.SortFunc(pairs, func(a, b formPair) int { return strings.Compare(a.k, b.k) })
+	return c.verifyNotification(pairs, params)
+}
+
+// verifyNotification verifies params, also given as pairs sorted by key.
+func (c *Client) verifyNotification(pairs []formPair, params map[string]string) (*Notification, error) {
 	sign := params["sign"]
 	if sign == "" {
 		return nil, ErrNotSigned
@@ -80,23 +91,19 @@ func (c *Client) VerifyNotification(params map[string]string) (*Notification, er
 	if st := params["sign_type"]; st != "" && SignType(st) != c.cfg.SignType {
 		return nil, fmt.Errorf("%w: sign_type %s, want %s", ErrSignature, st, c.cfg.SignType)
 	}
-	keys := c.notifyKeys(params["alipay_cert_sn"])
-	err := verifyAny(keys, c.cfg.SignType, NotifySignContent(params), sign)
-	if err != nil && params["alipay_cert_sn"] != "" {
+	certSN := params["alipay_cert_sn"]
+	keys := c.notifyKeys(certSN)
+	err := verifyAny(keys, c.cfg.SignType, pairsSignContent(pairs, "sign", "sign_type"), sign)
+	if err != nil && certSN != "" {
 		// Alipay does not put alipay_cert_sn in notifications, but some
 		// relays and SDKs add it without signing it: retry without it.
-		rest := make(map[string]string, len(params))
-		for k, v := range params {
-			if k != "alipay_cert_sn" {
-				rest[k] = v
-			}
-		}
-		err = verifyAny(keys, c.cfg.SignType, NotifySignContent(rest), sign)
+		rest := slices.DeleteFunc(slices.Clone(pairs), func(p formPair) bool { return p.k == "alipay_cert_sn" })
+		err = verifyAny(keys, c.cfg.SignType, pairsSignContent(rest, "sign", "sign_type"), sign)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCharset(params); err != nil {
+	if err := checkCharset(pairs, params["charset"]); err != nil {
 		return nil, err
 	}
 	return ParseNotification(params)
@@ -119,20 +126,19 @@ func verifyAny(keys []*rsa.PublicKey, t SignType, content []byte, sign string) e
 // returned garbled.
 var ErrCharset = errors.New("alipay: notification is not UTF-8")
 
-func checkCharset(params map[string]string) error {
-	cs := strings.ToLower(params["charset"])
-	if cs == "" || cs == "utf-8" || cs == "utf8" {
-		for k, v := range params {
-			if !utf8.ValidString(v) {
-				return fmt.Errorf("%w: %s is not valid UTF-8", ErrCharset, k)
+func checkCharset(pairs []formPair, charset string) error {
+	cs := strings.ToLower(charset)
+	utf := cs == "" || cs == "utf-8" || cs == "utf8"
+	for _, p := range pairs {
+		if utf {
+			if !utf8.ValidString(p.v) {
+				return fmt.Errorf("%w: %s is not valid UTF-8", ErrCharset, p.k)
 			}
+			continue
 		}
-		return nil
-	}
-	for k, v := range params {
-		for i := 0; i < len(v); i++ {
-			if v[i] >= 0x80 {
-				return fmt.Errorf("%w: charset=%s and %s holds non-ASCII text; send requests with charset=utf-8", ErrCharset, params["charset"], k)
+		for i := 0; i < len(p.v); i++ {
+			if p.v[i] >= 0x80 {
+				return fmt.Errorf("%w: charset=%s and %s holds non-ASCII text; send requests with charset=utf-8", ErrCharset, charset, p.k)
 			}
 		}
 	}
@@ -142,11 +148,12 @@ func checkCharset(params map[string]string) error {
 // VerifyNotificationBody decodes a raw form body exactly once (multi-valued
 // keys rejected) and verifies it.
 func (c *Client) VerifyNotificationBody(body []byte) (*Notification, error) {
-	params, err := ParseForm(string(body))
+	var buf [32]formPair
+	pairs, err := parseFormPairs(string(body), buf[:0])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
 	}
-	return c.VerifyNotification(params)
+	return c.verifyNotification(pairs, pairsMap(pairs))
 }
 
 // DecodeNotification reads a notification POST (at most MaxNotifyBody bytes
@@ -169,11 +176,11 @@ func (c *Client) DecodeNotification(r *http.Request) (*Notification, []byte, err
 
 // VerifyReturn verifies the query of a return_url redirect (r.URL.RawQuery).
 func (c *Client) VerifyReturn(rawQuery string) (*Notification, error) {
-	params, err := ParseForm(rawQuery)
+	pairs, err := parseFormPairs(rawQuery, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
 	}
-	return c.VerifyNotification(params)
+	return c.verifyNotification(pairs, pairsMap(pairs))
 }
 
 // ErrBadNotification marks a notification that is not a well-formed form or

@@ -137,13 +137,142 @@ func SingleValues(v url.Values) (map[string]string, error) {
 }
 
 // ParseForm decodes a form body exactly once ('+' is a space, %2B a plus),
-// rejecting malformed escapes and keys given more than once.
+// rejecting malformed escapes, semicolon separators and keys given more than
+// once. It accepts what url.ParseQuery accepts, with the same result.
 func ParseForm(body string) (map[string]string, error) {
-	v, err := url.ParseQuery(body)
+	pairs, err := parseFormPairs(body, nil)
 	if err != nil {
-		return nil, fmt.Errorf("alipay: not a form: %w", err)
+		return nil, err
 	}
-	return SingleValues(v)
+	return pairsMap(pairs), nil
+}
+
+// formPair is one decoded key=value of a form.
+type formPair struct{ k, v string }
+
+// parseFormPairs decodes body into pairs sorted by key (appended to buf),
+// rejecting repeated keys. Values without escapes share body's memory.
+func parseFormPairs(body string, buf []formPair) ([]formPair, error) {
+	pairs := buf[:0]
+	for body != "" {
+		var seg string
+		if i := strings.IndexByte(body, '&'); i >= 0 {
+			seg, body = body[:i], body[i+1:]
+		} else {
+			seg, body = body, ""
+		}
+		if seg == "" {
+			continue
+		}
+		if strings.IndexByte(seg, ';') >= 0 {
+			return nil, fmt.Errorf("alipay: not a form: invalid semicolon separator in %q", truncate(seg))
+		}
+		k, v, _ := strings.Cut(seg, "=")
+		k, err := formUnescape(k)
+		if err != nil {
+			return nil, err
+		}
+		v, err = formUnescape(v)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, formPair{k, v})
+	}
+	slices.SortFunc(pairs, func(a, b formPair) int { return strings.Compare(a.k, b.k) })
+	for i := 1; i < len(pairs); i++ {
+		if pairs[i].k == pairs[i-1].k {
+			return nil, fmt.Errorf("%w: %q", ErrMultiValued, pairs[i].k)
+		}
+	}
+	return pairs, nil
+}
+
+func pairsMap(pairs []formPair) map[string]string {
+	m := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		m[p.k] = p.v
+	}
+	return m
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// formUnescape is url.QueryUnescape: '+' is a space, %XX a byte.
+func formUnescape(s string) (string, error) {
+	n := 0
+	plus := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				e := s[i:]
+				if len(e) > 3 {
+					e = e[:3]
+				}
+				return "", fmt.Errorf("alipay: not a form: invalid URL escape %q", e)
+			}
+			n++
+			i += 2
+		case '+':
+			plus = true
+		}
+	}
+	if n == 0 && !plus {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s)-2*n)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		case '+':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b), nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
+
+// pairsSignContent is signContent over sorted pairs.
+func pairsSignContent(pairs []formPair, skip1, skip2 string) []byte {
+	n := 0
+	for _, p := range pairs {
+		n += len(p.k) + len(p.v) + 2
+	}
+	b := make([]byte, 0, n)
+	for _, p := range pairs {
+		if p.k == skip1 || p.k == skip2 || isEmpty(p.k) || isEmpty(p.v) {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, '&')
+		}
+		b = append(b, p.k...)
+		b = append(b, '=')
+		b = append(b, p.v...)
+	}
+	return b
 }
 
 // SignRequest adds sign to params (which must already hold sign_type) using
@@ -169,7 +298,7 @@ func encodeParams(params map[string]string, skip string) string {
 	keys := arr[:0]
 	n := 0
 	for k, v := range params {
-		if k == skip {
+		if skip != "" && k == skip {
 			continue
 		}
 		keys = append(keys, k)
