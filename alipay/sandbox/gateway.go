@@ -536,7 +536,7 @@ var errorPageTmpl = template.Must(template.New("e").Parse(`<!DOCTYPE html>
 // an HTML page in GBK naming the error code without its "isv." prefix.
 func (s *Sandbox) errorPage(w http.ResponseWriter, e *gwError) {
 	var b bytes.Buffer
-	_ = errorPageTmpl.Execute(&b, struct{ Code, Msg string }{strings.TrimPrefix(e.subCode, "isv."), e.subMsg})
+	_ = errorPageTmpl.Execute(&b, struct{ Code, Msg string }{strings.TrimPrefix(e.subCode, "isv."), strings.ReplaceAll(e.subMsg, "&amp;", "&")})
 	w.Header().Set("Content-Type", "text/html;charset=GBK")
 	_, _ = w.Write(encodeCharset(b.Bytes(), "gbk"))
 }
