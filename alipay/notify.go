@@ -267,3 +267,15 @@ func (n *Notification) Check(want Expect) error {
 // Paid reports whether the notification says the trade is paid
 // (TRADE_SUCCESS or TRADE_FINISHED).
 func (n *Notification) Paid() bool { return Paid(n.TradeStatus) }
+
+// AckNotification answers a notification Alipay must stop resending: HTTP
+// 200 with exactly the seven bytes "success". Answer anything else (or
+// nothing) only when the notification was not handled, and Alipay retries
+// it (4m, 10m, 10m, 1h, 2h, 6h, 15h). Handlers must be idempotent: the same
+// notification (same notify_id) can arrive again, and TRADE_SUCCESS may be
+// followed by TRADE_FINISHED months later.
+func AckNotification(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, "success")
+}
