@@ -55,13 +55,13 @@ func (c *fakeClock) Now() time.Time {
 type merchant struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
-	bodies []string           // notification bodies, in arrival order
-	answer func(n int) string // the answer to the n-th notification (1-based)
+	bodies []string                        // notification bodies, in arrival order
+	answer func(n int, body string) string // the answer to the n-th notification (1-based)
 	got    chan struct{}
 }
 
 func newMerchant(t *testing.T) *merchant {
-	m := &merchant{answer: func(int) string { return "success" }, got: make(chan struct{}, 1000)}
+	m := &merchant{answer: func(int, string) string { return "success" }, got: make(chan struct{}, 1000)}
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/notify" {
 			w.WriteHeader(http.StatusOK)
@@ -73,7 +73,7 @@ func newMerchant(t *testing.T) *merchant {
 		n := len(m.bodies)
 		answer := m.answer
 		m.mu.Unlock()
-		_, _ = io.WriteString(w, answer(n))
+		_, _ = io.WriteString(w, answer(n, string(b)))
 		m.got <- struct{}{}
 	}))
 	t.Cleanup(m.srv.Close)
@@ -87,6 +87,10 @@ func (m *merchant) notifications() []string {
 }
 
 func (m *merchant) setAnswer(f func(n int) string) {
+	m.setAnswerBody(func(n int, _ string) string { return f(n) })
+}
+
+func (m *merchant) setAnswerBody(f func(n int, body string) string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.answer = f
