@@ -1,0 +1,205 @@
+package alipay_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"alishop/alipay"
+)
+
+// The examples use the throw-away test keys in testdata/keys: test_0 is the
+// app key, test_1 plays Alipay.
+
+func exampleClient(gateway string) *alipay.Client {
+	appKey, err := alipay.LoadPrivateKeyFile("testdata/keys/test_0.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	alipayKey, err := alipay.LoadPrivateKeyFile("testdata/keys/test_1.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := alipay.New(alipay.Config{
+		AppID:           "9021000122689420",
+		PrivateKey:      appKey,
+		AlipayPublicKey: &alipayKey.PublicKey, // in real life: alipay.LoadPublicKeyFile("alipay_public_key.txt")
+		Gateway:         gateway,
+		NotifyURL:       "https://shop.example/alipay/notify",
+		ReturnURL:       "https://shop.example/alipay/return",
+		Now:             func() time.Time { return time.Date(2024, 1, 2, 7, 4, 5, 0, time.UTC) },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return c
+}
+
+func ExampleParseAmount() {
+	a, err := alipay.ParseAmount("13.5")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(int64(a), "fen =", a, "yuan")
+	_, err = alipay.ParseAmount("0.001")
+	fmt.Println(err)
+	// Output:
+	// 1350 fen = 13.50 yuan
+	// alipay: invalid amount: "0.001"
+}
+
+func ExampleFormatTime() {
+	// Whatever the server's zone, Alipay gets Beijing time.
+	t := time.Date(2024, 1, 1, 20, 30, 0, 0, time.FixedZone("EST", -5*3600))
+	fmt.Println(alipay.FormatTime(t))
+	// Output: 2024-01-02 09:30:00
+}
+
+func ExampleRequestSignContent() {
+	params := map[string]string{
+		"app_id": "9021000122689420", "method": "alipay.trade.query", "charset": "utf-8",
+		"sign_type": "RSA2", "version": "1.0", "timestamp": "2024-01-02 15:04:05",
+		"notify_url":  "", // empty: left out
+		"biz_content": `{"out_trade_no":"o_1"}`,
+		"sign":        "left out too",
+	}
+	fmt.Println(string(alipay.RequestSignContent(params)))
+	// Output: app_id=9021000122689420&biz_content={"out_trade_no":"o_1"}&charset=utf-8&method=alipay.trade.query&sign_type=RSA2&timestamp=2024-01-02 15:04:05&version=1.0
+}
+
+func ExampleClient_PagePayURL() {
+	c := exampleClient(alipay.SandboxGateway)
+	u, err := c.PagePayURL(alipay.TradePagePay{
+		OutTradeNo:  "o_20240102_1",
+		TotalAmount: 8888, // fen
+		Subject:     "测试商品",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Redirect the buyer's browser to u (303 See Other).
+	pu, _ := url.Parse(u)
+	q := pu.Query()
+	fmt.Println(pu.Host)
+	fmt.Println(q.Get("method"), q.Get("timestamp"))
+	fmt.Println(q.Get("biz_content"))
+	// Output:
+	// openapi-sandbox.dl.alipaydev.com
+	// alipay.trade.page.pay 2024-01-02 15:04:05
+	// {"out_trade_no":"o_20240102_1","product_code":"FAST_INSTANT_TRADE_PAY","subject":"测试商品","total_amount":"88.88"}
+}
+
+// A gateway on the loopback interface stands in for Alipay here.
+func ExampleClient_Query() {
+	alipayKey, _ := alipay.LoadPrivateKeyFile("testdata/keys/test_1.pem")
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		node := `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"}`
+		sign, _ := alipay.Sign(alipayKey, alipay.RSA2, []byte(node))
+		fmt.Fprintf(w, `{"alipay_trade_query_response":%s,"sign":"%s"}`, node, sign)
+	}))
+	defer gw.Close()
+	c := exampleClient(gw.URL + "/gateway.do")
+
+	_, err := c.Query(context.Background(), alipay.TradeRef{OutTradeNo: "o_20240102_1"})
+	switch {
+	case alipay.IsTradeNotExist(err):
+		fmt.Println("not created yet: the buyer has not opened the cashier")
+	case alipay.IsUnknownOutcome(err):
+		fmt.Println("unknown: query again later")
+	case err != nil:
+		fmt.Println("error:", err)
+	}
+	var e *alipay.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.Code, e.SubCode, e.SubMsg)
+	}
+	// Output:
+	// not created yet: the buyer has not opened the cashier
+	// 40004 ACQ.TRADE_NOT_EXIST 交易不存在
+}
+
+func ExampleClient_DecodeNotification() {
+	c := exampleClient(alipay.ProductionGateway)
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		n, raw, err := c.DecodeNotification(r)
+		_ = raw // store it, valid or not
+		if err != nil {
+			http.Error(w, "bad notification", http.StatusBadRequest)
+			return
+		}
+		// The merchant's checks: app_id, seller, amount of the order.
+		if err := n.Check(alipay.Expect{AppID: "9021000122689420", SellerID: "2088011354228910", TotalAmount: 8888}); err != nil {
+			http.Error(w, "not ours", http.StatusBadRequest)
+			return
+		}
+		fmt.Println(n.OutTradeNo, n.TradeStatus, n.TotalAmount, n.Paid())
+		alipay.AckNotification(w) // only once the effect is stored
+	}
+
+	// Alipay's side: a signed payment notification.
+	alipayKey, _ := alipay.LoadPrivateKeyFile("testdata/keys/test_1.pem")
+	p := map[string]string{"app_id": "9021000122689420", "seller_id": "2088011354228910", "out_trade_no": "o_20240102_1",
+		"trade_status": "TRADE_SUCCESS", "total_amount": "88.88", "notify_id": "2024010200222150405000000000000001",
+		"notify_type": "trade_status_sync", "notify_time": "2024-01-02 15:04:10", "charset": "utf-8", "version": "1.0", "sign_type": "RSA2"}
+	sign, _ := alipay.Sign(alipayKey, alipay.RSA2, alipay.NotifySignContent(p))
+	p["sign"] = sign
+	r := httptest.NewRequest(http.MethodPost, "/alipay/notify", strings.NewReader(alipay.EncodeForm(p)))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	w := httptest.NewRecorder()
+	handler(w, r)
+	body, _ := io.ReadAll(w.Result().Body)
+	fmt.Printf("%d %s\n", w.Code, body)
+	// Output:
+	// o_20240102_1 TRADE_SUCCESS 88.88 true
+	// 200 success
+}
+
+func ExampleCertSN() {
+	// alipayCertPublicKey_RSA2.crt holds a chain: the SN is the first certificate's.
+	sn, err := alipay.CertSN(mustRead("testdata/certs/sw_alipayPublicCert.crt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(sn)
+	root, err := alipay.RootCertSN(mustRead("testdata/certs/sw_alipayRootCert.crt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(root)
+	// Output:
+	// 05d88faef76d723019c5c14d3ecd014a
+	// 687b59193f3f462dd5336e5abf83c5d8_02941eef3187dddf3d3b83462e1dfcf6
+}
+
+func ExampleV3Authorization() {
+	key, _ := alipay.LoadPrivateKeyFile("testdata/keys/test_0.pem")
+	h, err := alipay.V3Authorization(key, alipay.V3Request{
+		AppID:     "9021000122689420",
+		Nonce:     "4f5e6d7c-0000-4000-8000-123456789abc",
+		Timestamp: time.UnixMilli(1704179045000),
+		Method:    "POST",
+		URI:       "/v3/alipay/trade/query",
+		Body:      []byte(`{"out_trade_no":"o_1"}`),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(h[:strings.Index(h, ",sign=")])
+	// Output: ALIPAY-SHA256withRSA app_id=9021000122689420,nonce=4f5e6d7c-0000-4000-8000-123456789abc,timestamp=1704179045000
+}
+
+func mustRead(name string) []byte {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return b
+}
