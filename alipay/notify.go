@@ -93,7 +93,13 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string) 
 	}
 	certSN := params["alipay_cert_sn"]
 	keys := c.notifyKeys(certSN)
-	err := verifyAny(keys, c.cfg.SignType, pairsSignContent(pairs, "sign", "sign_type"), sign)
+	bp := contentPool.Get().(*[]byte)
+	content := appendPairsSignContent((*bp)[:0], pairs, "sign", "sign_type")
+	err := verifyAny(keys, c.cfg.SignType, content, sign)
+	if cap(content) <= 64<<10 {
+		*bp = content[:0]
+		contentPool.Put(bp)
+	}
 	if err != nil && certSN != "" {
 		// Alipay does not put alipay_cert_sn in notifications, but some
 		// relays and SDKs add it without signing it: retry without it.
@@ -106,7 +112,7 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string) 
 	if err := checkCharset(pairs, params["charset"]); err != nil {
 		return nil, err
 	}
-	return ParseNotification(params)
+	return parseNotification(pairs, params)
 }
 
 func verifyAny(keys []*rsa.PublicKey, t SignType, content []byte, sign string) error {
@@ -190,45 +196,105 @@ var ErrBadNotification = errors.New("alipay: malformed notification")
 // ParseNotification converts parameters to a Notification without verifying
 // them. Use VerifyNotification unless the parameters were verified already.
 func ParseNotification(p map[string]string) (*Notification, error) {
-	n := &Notification{
-		NotifyID: p["notify_id"], NotifyType: p["notify_type"], Method: p["method"],
-		AppID: p["app_id"], AuthAppID: p["auth_app_id"], Charset: p["charset"], Version: p["version"],
-		SignType: p["sign_type"], TradeNo: p["trade_no"], OutTradeNo: p["out_trade_no"], OutBizNo: p["out_biz_no"],
-		TradeStatus: p["trade_status"], BuyerID: p["buyer_id"], BuyerOpenID: p["buyer_open_id"],
-		BuyerLogonID: p["buyer_logon_id"], SellerID: p["seller_id"], SellerEmail: p["seller_email"],
-		Subject: p["subject"], Body: p["body"], PassbackParams: p["passback_params"], FundBillList: p["fund_bill_list"],
-		Params: p,
+	pairs := make([]formPair, 0, len(p))
+	for k, v := range p {
+		pairs = append(pairs, formPair{k, v})
 	}
+	slices.SortFunc(pairs, func(a, b formPair) int { return strings.Compare(a.k, b.k) })
+	return parseNotification(pairs, p)
+}
+
+// parseNotification builds the Notification from pairs (the same content as
+// p, which becomes Notification.Params).
+func parseNotification(pairs []formPair, p map[string]string) (*Notification, error) {
+	n := &Notification{Params: p}
 	var errs []error
-	amt := func(dst *Amount, key string) {
-		if s := p[key]; s != "" {
-			v, err := ParseAmount(s)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			}
-			*dst = v
+	amt := func(dst *Amount, key, s string) {
+		v, err := ParseAmount(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
+		*dst = v
+	}
+	tm := func(dst *time.Time, key, s string) {
+		v, err := ParseTime(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
+		*dst = v
+	}
+	for _, kv := range pairs {
+		v := kv.v
+		if v == "" {
+			continue
+		}
+		switch kv.k {
+		case "notify_id":
+			n.NotifyID = v
+		case "notify_type":
+			n.NotifyType = v
+		case "method":
+			n.Method = v
+		case "app_id":
+			n.AppID = v
+		case "auth_app_id":
+			n.AuthAppID = v
+		case "charset":
+			n.Charset = v
+		case "version":
+			n.Version = v
+		case "sign_type":
+			n.SignType = v
+		case "trade_no":
+			n.TradeNo = v
+		case "out_trade_no":
+			n.OutTradeNo = v
+		case "out_biz_no":
+			n.OutBizNo = v
+		case "trade_status":
+			n.TradeStatus = v
+		case "buyer_id":
+			n.BuyerID = v
+		case "buyer_open_id":
+			n.BuyerOpenID = v
+		case "buyer_logon_id":
+			n.BuyerLogonID = v
+		case "seller_id":
+			n.SellerID = v
+		case "seller_email":
+			n.SellerEmail = v
+		case "subject":
+			n.Subject = v
+		case "body":
+			n.Body = v
+		case "passback_params":
+			n.PassbackParams = v
+		case "fund_bill_list":
+			n.FundBillList = v
+		case "total_amount":
+			amt(&n.TotalAmount, kv.k, v)
+		case "receipt_amount":
+			amt(&n.ReceiptAmount, kv.k, v)
+		case "invoice_amount":
+			amt(&n.InvoiceAmount, kv.k, v)
+		case "buyer_pay_amount":
+			amt(&n.BuyerPayAmount, kv.k, v)
+		case "point_amount":
+			amt(&n.PointAmount, kv.k, v)
+		case "refund_fee":
+			amt(&n.RefundFee, kv.k, v)
+		case "notify_time":
+			tm(&n.NotifyTime, kv.k, v)
+		case "gmt_create":
+			tm(&n.GmtCreate, kv.k, v)
+		case "gmt_payment":
+			tm(&n.GmtPayment, kv.k, v)
+		case "gmt_refund":
+			tm(&n.GmtRefund, kv.k, v)
+		case "gmt_close":
+			tm(&n.GmtClose, kv.k, v)
 		}
 	}
-	tm := func(dst *time.Time, key string) {
-		if s := p[key]; s != "" {
-			v, err := ParseTime(s)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", key, err))
-			}
-			*dst = v
-		}
-	}
-	amt(&n.TotalAmount, "total_amount")
-	amt(&n.ReceiptAmount, "receipt_amount")
-	amt(&n.InvoiceAmount, "invoice_amount")
-	amt(&n.BuyerPayAmount, "buyer_pay_amount")
-	amt(&n.PointAmount, "point_amount")
-	amt(&n.RefundFee, "refund_fee")
-	tm(&n.NotifyTime, "notify_time")
-	tm(&n.GmtCreate, "gmt_create")
-	tm(&n.GmtPayment, "gmt_payment")
-	tm(&n.GmtRefund, "gmt_refund")
-	tm(&n.GmtClose, "gmt_close")
 	if n.OutTradeNo == "" {
 		errs = append(errs, errors.New("out_trade_no is missing"))
 	}

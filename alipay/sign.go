@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // SignType is the signature algorithm of an app: RSA2 (SHA256withRSA, the
@@ -151,15 +152,20 @@ func ParseForm(body string) (map[string]string, error) {
 type formPair struct{ k, v string }
 
 // parseFormPairs decodes body into pairs sorted by key (appended to buf),
-// rejecting repeated keys. Values without escapes share body's memory.
+// rejecting repeated keys. All decoded keys and values share one string.
 func parseFormPairs(body string, buf []formPair) ([]formPair, error) {
-	pairs := buf[:0]
-	for body != "" {
-		var seg string
-		if i := strings.IndexByte(body, '&'); i >= 0 {
-			seg, body = body[:i], body[i+1:]
+	type span struct{ k0, k1, v1 int }
+	var spansArr [32]span
+	spans := spansArr[:0]
+	var out strings.Builder
+	out.Grow(len(body))
+	rest := body
+	for rest != "" {
+		seg := rest
+		if i := strings.IndexByte(rest, '&'); i >= 0 {
+			seg, rest = rest[:i], rest[i+1:]
 		} else {
-			seg, body = body, ""
+			rest = ""
 		}
 		if seg == "" {
 			continue
@@ -168,15 +174,20 @@ func parseFormPairs(body string, buf []formPair) ([]formPair, error) {
 			return nil, fmt.Errorf("alipay: not a form: invalid semicolon separator in %q", truncate(seg))
 		}
 		k, v, _ := strings.Cut(seg, "=")
-		k, err := formUnescape(k)
-		if err != nil {
+		k0 := out.Len()
+		if err := writeUnescaped(&out, k); err != nil {
 			return nil, err
 		}
-		v, err = formUnescape(v)
-		if err != nil {
+		k1 := out.Len()
+		if err := writeUnescaped(&out, v); err != nil {
 			return nil, err
 		}
-		pairs = append(pairs, formPair{k, v})
+		spans = append(spans, span{k0, k1, out.Len()})
+	}
+	all := out.String() // no copy
+	pairs := buf[:0]
+	for _, sp := range spans {
+		pairs = append(pairs, formPair{all[sp.k0:sp.k1], all[sp.k1:sp.v1]})
 	}
 	slices.SortFunc(pairs, func(a, b formPair) int { return strings.Compare(a.k, b.k) })
 	for i := 1; i < len(pairs); i++ {
@@ -185,6 +196,35 @@ func parseFormPairs(body string, buf []formPair) ([]formPair, error) {
 		}
 	}
 	return pairs, nil
+}
+
+// writeUnescaped writes s decoded as url.QueryUnescape does: '+' is a
+// space, %XX a byte, and a malformed escape an error.
+func writeUnescaped(b *strings.Builder, s string) error {
+	for {
+		i := 0
+		for i < len(s) && s[i] != '%' && s[i] != '+' {
+			i++
+		}
+		b.WriteString(s[:i])
+		if i == len(s) {
+			return nil
+		}
+		if s[i] == '+' {
+			b.WriteByte(' ')
+			s = s[i+1:]
+			continue
+		}
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			e := s[i:]
+			if len(e) > 3 {
+				e = e[:3]
+			}
+			return fmt.Errorf("alipay: not a form: invalid URL escape %q", e)
+		}
+		b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+		s = s[i+3:]
+	}
 }
 
 func pairsMap(pairs []formPair) map[string]string {
@@ -200,44 +240,6 @@ func truncate(s string) string {
 		return s[:40] + "…"
 	}
 	return s
-}
-
-// formUnescape is url.QueryUnescape: '+' is a space, %XX a byte.
-func formUnescape(s string) (string, error) {
-	n := 0
-	plus := false
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '%':
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				e := s[i:]
-				if len(e) > 3 {
-					e = e[:3]
-				}
-				return "", fmt.Errorf("alipay: not a form: invalid URL escape %q", e)
-			}
-			n++
-			i += 2
-		case '+':
-			plus = true
-		}
-	}
-	if n == 0 && !plus {
-		return s, nil
-	}
-	b := make([]byte, 0, len(s)-2*n)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '%':
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-		case '+':
-			b = append(b, ' ')
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(b), nil
 }
 
 func isHex(c byte) bool {
@@ -260,12 +262,17 @@ func pairsSignContent(pairs []formPair, skip1, skip2 string) []byte {
 	for _, p := range pairs {
 		n += len(p.k) + len(p.v) + 2
 	}
-	b := make([]byte, 0, n)
+	return appendPairsSignContent(make([]byte, 0, n), pairs, skip1, skip2)
+}
+
+// appendPairsSignContent appends the string to sign of sorted pairs to b.
+func appendPairsSignContent(b []byte, pairs []formPair, skip1, skip2 string) []byte {
+	start := len(b)
 	for _, p := range pairs {
 		if p.k == skip1 || p.k == skip2 || isEmpty(p.k) || isEmpty(p.v) {
 			continue
 		}
-		if len(b) > 0 {
+		if len(b) > start {
 			b = append(b, '&')
 		}
 		b = append(b, p.k...)
@@ -274,6 +281,9 @@ func pairsSignContent(pairs []formPair, skip1, skip2 string) []byte {
 	}
 	return b
 }
+
+// contentPool recycles string-to-sign buffers of notification checks.
+var contentPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // SignRequest adds sign to params (which must already hold sign_type) using
 // the request rule.
