@@ -1,0 +1,110 @@
+package alipay
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseTimeFastMatchesSlow(t *testing.T) {
+	for _, s := range []string{
+		"2024-01-02 15:04:05", "2024-02-28 23:59:59", "2024-02-29 00:00:00", "2023-02-29 00:00:00", "2024-04-31 12:00:00",
+		"2024-13-01 00:00:00", "2024-00-10 00:00:00", "2024-01-00 00:00:00", "2024-01-02 24:00:00", "2024-01-02 23:60:00",
+		"2024-01-02 23:59:60", "2024-1-02 15:04:05", "2024-01-02T15:04:05", "+024-01-02 15:04:05", "0000-01-01 00:00:00",
+		"2021-07-14 09:51:36.631", "2021-07-14 09:51:36.6", "", "2024-01-02 15:04:0x",
+	} {
+		want, werr := time.ParseInLocation(TimeLayout, s, Beijing)
+		if strings.Contains(s, ".") {
+			want, werr = time.ParseInLocation(TimeLayout+"."+strings.Repeat("0", len(s)-strings.IndexByte(s, '.')-1), s, Beijing)
+		}
+		got, gerr := ParseTime(s)
+		if (gerr == nil) != (werr == nil) || !got.Equal(want) {
+			t.Errorf("ParseTime(%q) = %v, %v; time.ParseInLocation: %v, %v", s, got, gerr, want, werr)
+		}
+		if gerr == nil && got.Location() != Beijing {
+			t.Errorf("ParseTime(%q) zone %v", s, got.Location())
+		}
+	}
+}
+
+func TestV3ResponseVerify(t *testing.T) {
+	alipayKey := testKey(t, 1)
+	body := []byte(`{"out_trade_no":"o_1","trade_status":"TRADE_SUCCESS"}`)
+	sig, _ := Sign(alipayKey, RSA2, V3ResponseSignContent("1704179045000", "n1", body))
+	c := alipayClient(t)
+	if err := c.VerifyV3Response("", "1704179045000", "n1", body, sig); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.VerifyV3Response("", "1704179045001", "n1", body, sig); !errors.Is(err, ErrSignature) {
+		t.Fatalf("changed timestamp: %v", err)
+	}
+	if err := VerifyV3Response(&alipayKey.PublicKey, "1704179045000", "n1", append(body, ' '), sig); !errors.Is(err, ErrSignature) {
+		t.Fatalf("changed body: %v", err)
+	}
+	if err := VerifyV3Response(&alipayKey.PublicKey, "", "n1", body, sig); !errors.Is(err, ErrV3Unsigned) {
+		t.Fatalf("no timestamp: %v", err)
+	}
+	// The client's header uses its app id, clock and (cert mode) app_cert_sn.
+	h, err := c.V3Authorization("post", "/v3/alipay/trade/query?x=1", []byte("{}"))
+	if err != nil || !strings.HasPrefix(h, V3Scheme+" app_id="+testAppID+",nonce=") {
+		t.Fatalf("%q %v", h, err)
+	}
+	if _, err := V3Authorization(testKey(t, 0), V3Request{AppID: "a", Method: "GET", URI: "no-slash", Timestamp: fixedNow()}); !errors.Is(err, ErrInvalidParam) {
+		t.Fatalf("bad URI: %v", err)
+	}
+}
+
+// TestAESCall runs a call with encrypt_type=AES through the fake gateway:
+// biz_content goes encrypted, the response node comes back as an encrypted
+// JSON string signed with its quotes.
+func TestAESCall(t *testing.T) {
+	key, err := DecodeAESKey("aa4BtZ4tspm2wnXLb1ThQA==")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newFakeGateway(t)
+	c := g.client(t, func(cfg *Config) { cfg.EncryptKey = key })
+	var gotBiz string
+	g.setReply(func(r gotRequest) (int, string) {
+		if r.Params["encrypt_type"] == "AES" {
+			pt, err := DecryptContent(key, r.Params["biz_content"])
+			if err != nil {
+				return 500, ""
+			}
+			gotBiz = string(pt)
+		}
+		ct, _ := EncryptContent(key, []byte(`{"code":"10000","msg":"Success","out_trade_no":"o_1","total_amount":"3.00","trade_status":"TRADE_SUCCESS"}`))
+		node, _ := json.Marshal(ct)
+		return 200, signedBody(t, g.key, "alipay_trade_query_response", string(node))
+	})
+	r, err := c.Query(t.Context(), TradeRef{OutTradeNo: "o_1"})
+	if err != nil || r.TotalAmount != 300 || gotBiz != `{"out_trade_no":"o_1"}` {
+		t.Fatalf("%v %+v %q", err, r, gotBiz)
+	}
+	// Without the key, an encrypted response is an error, not a success.
+	plain := g.client(t)
+	if _, err := plain.Query(t.Context(), TradeRef{OutTradeNo: "o_1"}); err == nil || !strings.Contains(err.Error(), "no EncryptKey") {
+		t.Fatal("encrypted response accepted without a key")
+	}
+	if _, err := DecodeAESKey("c2hvcnQ="); err == nil {
+		t.Fatal("short AES key accepted")
+	}
+}
+
+func TestAmountJSON(t *testing.T) {
+	var v struct{ A, B, C, D Amount }
+	if err := json.Unmarshal([]byte(`{"A":"88.88","B":13.5,"C":"","D":null}`), &v); err != nil || v.A != 8888 || v.B != 1350 || v.C != 0 {
+		t.Fatalf("%v %+v", err, v)
+	}
+	for _, bad := range []string{`{"A":"1.001"}`, `{"A":"-1"}`, `{"A":1e3}`, `{"A":"1,00"}`, `{"A":" 1"}`} {
+		if err := json.Unmarshal([]byte(bad), &v); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	b, _ := json.Marshal(struct{ A Amount }{5})
+	if string(b) != `{"A":"0.05"}` {
+		t.Fatal(string(b))
+	}
+}
