@@ -4,8 +4,10 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/base64"
 	"net/url"
 	"testing"
+	"time"
 )
 
 // The benchmarks compare the package's operations with the raw crypto/rsa
@@ -34,12 +36,17 @@ func BenchmarkSign(b *testing.B) {
 	}
 }
 
-func BenchmarkPagePayURL(b *testing.B) {
+func benchPagePayClient(b *testing.B) *Client {
 	c, err := New(Config{AppID: testAppID, PrivateKey: testKey(b, 0), AlipayPublicKey: &testKey(b, 1).PublicKey,
 		NotifyURL: "http://example.com/notify", ReturnURL: "http://example.com/return", Now: fixedNow})
 	if err != nil {
 		b.Fatal(err)
 	}
+	return c
+}
+
+func BenchmarkPagePayURL(b *testing.B) {
+	c := benchPagePayClient(b)
 	p := TradePagePay{OutTradeNo: "ORDER20240102150405", TotalAmount: 8888, Subject: "测试商品 iPhone"}
 	for b.Loop() {
 		if _, err := c.PagePayURL(p); err != nil {
@@ -48,10 +55,10 @@ func BenchmarkPagePayURL(b *testing.B) {
 	}
 }
 
-// benchNotification is a realistic payment notification (the fields of the
-// 2019 capture in PROTOCOL.md §5) signed by test key 1.
-func benchNotification(b testing.TB) []byte {
-	p := map[string]string{
+// benchNotificationParams is a realistic payment notification (the fields
+// of the 2019 capture in PROTOCOL.md §5).
+func benchNotificationParams() map[string]string {
+	return map[string]string{
 		"gmt_create": "2024-01-02 15:04:05", "charset": "utf-8", "seller_email": "shop@example.com", "subject": "测试商品 a+b 100%",
 		"buyer_id": "2088802531875410", "invoice_amount": "88.88", "notify_id": "2024010200222150405000000000000001",
 		"fund_bill_list": `[{"amount":"88.88","fundChannel":"ALIPAYACCOUNT"}]`, "notify_type": "trade_status_sync",
@@ -60,50 +67,114 @@ func benchNotification(b testing.TB) []byte {
 		"version": "1.0", "out_trade_no": "ORDER20240102150405", "total_amount": "88.88", "trade_no": "2024010222001475410569848381",
 		"auth_app_id": testAppID, "buyer_logon_id": "wei***@qq.com", "point_amount": "0.00",
 	}
-	sig, err := Sign(testKey(b, 1), RSA2, NotifySignContent(p))
+}
+
+// benchNotification returns the notification as a form body signed by test
+// key 1, its string to sign and its raw signature.
+func benchNotification(b testing.TB) (body, content, sig []byte) {
+	p := benchNotificationParams()
+	content = NotifySignContent(p)
+	d := sha256.Sum256(content)
+	sig, err := rsa.SignPKCS1v15(nil, testKey(b, 1), crypto.SHA256, d[:])
 	if err != nil {
 		b.Fatal(err)
 	}
-	p["sign"] = sig
+	p["sign"] = base64.StdEncoding.EncodeToString(sig)
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)
 	}
-	return []byte(v.Encode())
+	return []byte(v.Encode()), content, sig
+}
+
+// rawVerify is the RSA verification alone: SHA-256 of the string to sign
+// and rsa.VerifyPKCS1v15.
+func rawVerify(b *testing.B, pub *rsa.PublicKey, content, sig []byte) {
+	d := sha256.Sum256(content)
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, d[:], sig); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func BenchmarkRawRSAVerify(b *testing.B) {
-	key := testKey(b, 1)
-	d := sha256.Sum256(benchContent)
-	sig, _ := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:])
+	pub := &testKey(b, 1).PublicKey
+	_, content, sig := benchNotification(b)
 	for b.Loop() {
-		d := sha256.Sum256(benchContent)
-		if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, d[:], sig); err != nil {
-			b.Fatal(err)
-		}
+		rawVerify(b, pub, content, sig)
 	}
 }
 
 func BenchmarkVerify(b *testing.B) {
-	key := testKey(b, 1)
-	sig, _ := Sign(key, RSA2, benchContent)
+	pub := &testKey(b, 1).PublicKey
+	_, content, sig := benchNotification(b)
+	s := base64.StdEncoding.EncodeToString(sig)
 	for b.Loop() {
-		if err := Verify(&key.PublicKey, RSA2, benchContent, sig); err != nil {
+		if err := Verify(pub, RSA2, content, s); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkNotificationParseVerify(b *testing.B) {
+func benchNotifyClient(b *testing.B) *Client {
 	c, err := New(Config{AppID: testAppID, PrivateKey: testKey(b, 0), AlipayPublicKey: &testKey(b, 1).PublicKey})
 	if err != nil {
 		b.Fatal(err)
 	}
-	body := benchNotification(b)
+	return c
+}
+
+func BenchmarkNotificationParseVerify(b *testing.B) {
+	c := benchNotifyClient(b)
+	body, _, _ := benchNotification(b)
 	for b.Loop() {
 		n, err := c.VerifyNotificationBody(body)
 		if err != nil || n.TotalAmount != 8888 {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The paired benchmarks time the package operation and the raw RSA
+// operation alternately in one loop and report their ratio ("x-raw"), so
+// that load from other processes on the machine affects both sides equally.
+
+func BenchmarkPairedPagePayURLvsRawSign(b *testing.B) {
+	key := testKey(b, 0)
+	c := benchPagePayClient(b)
+	p := TradePagePay{OutTradeNo: "ORDER20240102150405", TotalAmount: 8888, Subject: "测试商品 iPhone"}
+	var raw, ours time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		d := sha256.Sum256(benchContent)
+		if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:]); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := c.PagePayURL(p); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		raw += t1.Sub(t0)
+		ours += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(ours)/float64(raw), "x-raw")
+}
+
+func BenchmarkPairedNotificationVsRawVerify(b *testing.B) {
+	pub := &testKey(b, 1).PublicKey
+	c := benchNotifyClient(b)
+	body, content, sig := benchNotification(b)
+	var raw, ours time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		rawVerify(b, pub, content, sig)
+		t1 := time.Now()
+		if n, err := c.VerifyNotificationBody(body); err != nil || n.TotalAmount != 8888 {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		raw += t1.Sub(t0)
+		ours += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(ours)/float64(raw), "x-raw")
 }

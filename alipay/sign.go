@@ -65,7 +65,12 @@ func Verify(pub *rsa.PublicKey, t SignType, content []byte, sign string) error {
 	if err != nil {
 		return err
 	}
-	sig, err := base64.StdEncoding.DecodeString(sign)
+	var buf [512]byte // a 4096-bit signature; larger ones are allocated
+	sig := buf[:0]
+	if n := base64.StdEncoding.DecodedLen(len(sign)); n > len(buf) {
+		sig = make([]byte, 0, n)
+	}
+	sig, err = base64.StdEncoding.AppendDecode(sig, []byte(sign))
 	if err != nil {
 		return fmt.Errorf("%w: sign is not base64", ErrSignature)
 	}
@@ -201,6 +206,10 @@ func parseFormPairs(body string, buf []formPair) ([]formPair, error) {
 // writeUnescaped writes s decoded as url.QueryUnescape does: '+' is a
 // space, %XX a byte, and a malformed escape an error.
 func writeUnescaped(b *strings.Builder, s string) error {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		b.WriteString(s)
+		return nil
+	}
 	for {
 		i := 0
 		for i < len(s) && s[i] != '%' && s[i] != '+' {
@@ -216,11 +225,7 @@ func writeUnescaped(b *strings.Builder, s string) error {
 			continue
 		}
 		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-			e := s[i:]
-			if len(e) > 3 {
-				e = e[:3]
-			}
-			return fmt.Errorf("alipay: not a form: invalid URL escape %q", e)
+			return fmt.Errorf("alipay: not a form: invalid URL escape %q", truncate(s[i:min(i+3, len(s))]))
 		}
 		b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
 		s = s[i+3:]
@@ -235,11 +240,13 @@ func pairsMap(pairs []formPair) map[string]string {
 	return m
 }
 
+// truncate shortens s for an error message, copying it so that the
+// message does not keep (or make escape) the whole input.
 func truncate(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
-	return s
+	return strings.Clone(s)
 }
 
 func isHex(c byte) bool {
