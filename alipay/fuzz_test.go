@@ -47,6 +47,9 @@ func FuzzForm(f *testing.F) {
 		if !maps.Equal(got, want) {
 			t.Fatalf("ParseForm(%q) = %v, want %v", body, got, want)
 		}
+		if enc := EncodeForm(got); enc != ref.Encode() {
+			t.Fatalf("EncodeForm = %q, url.Values.Encode = %q", enc, ref.Encode())
+		}
 		back, err := ParseForm(EncodeForm(got))
 		if err != nil || !maps.Equal(back, got) {
 			t.Fatalf("round trip of %v: %v, %v", got, back, err)

@@ -205,6 +205,9 @@ func decodeKeyText(data []byte) ([]byte, string, error) {
 		if block == nil {
 			return nil, "", errors.New("malformed PEM")
 		}
+		if strings.Contains(block.Headers["Proc-Type"], "ENCRYPTED") {
+			return nil, "", errors.New("the key is password-protected; export it without a password")
+		}
 		return block.Bytes, block.Type, nil
 	}
 	// Bare base64, possibly wrapped over several lines or with spaces.

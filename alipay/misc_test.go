@@ -108,3 +108,13 @@ func TestAmountJSON(t *testing.T) {
 		t.Fatal(string(b))
 	}
 }
+
+func TestEncryptedKeysAreNamed(t *testing.T) {
+	legacy := "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END RSA PRIVATE KEY-----\n"
+	pkcs8 := "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
+	for _, k := range []string{legacy, pkcs8} {
+		if _, err := ParsePrivateKey([]byte(k)); err == nil || !strings.Contains(err.Error(), "password-protected") {
+			t.Errorf("err = %v", err)
+		}
+	}
+}

@@ -30,7 +30,10 @@ func Paid(tradeStatus string) bool {
 	return tradeStatus == TradeSuccess || tradeStatus == TradeFinished
 }
 
-var outTradeNoRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var (
+	outTradeNoRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	billDateRe   = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$`)
+)
 
 // ErrInvalidParam reports a parameter the client refuses to send.
 var ErrInvalidParam = errors.New("alipay: invalid parameter")
@@ -350,8 +353,8 @@ type BillDownloadResult struct {
 // "signcustomer", billDate "yyyy-MM-dd" or "yyyy-MM". No bill answers
 // *Error with SubCode isp.bill_not_exist.
 func (c *Client) BillDownloadURL(ctx context.Context, billType, billDate string) (*BillDownloadResult, error) {
-	if billType == "" || billDate == "" {
-		return nil, fmt.Errorf("%w: bill_type and bill_date are required", ErrInvalidParam)
+	if billType == "" || !billDateRe.MatchString(billDate) {
+		return nil, fmt.Errorf("%w: bill_type is required and bill_date %q must be yyyy-MM-dd or yyyy-MM", ErrInvalidParam, billDate)
 	}
 	biz := map[string]string{"bill_type": billType, "bill_date": billDate}
 	var r BillDownloadResult
