@@ -1,6 +1,8 @@
 package alipay
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -116,5 +118,32 @@ func TestEncryptedKeysAreNamed(t *testing.T) {
 		if _, err := ParsePrivateKey([]byte(k)); err == nil || !strings.Contains(err.Error(), "password-protected") {
 			t.Errorf("err = %v", err)
 		}
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alipayPub := &testKey(t, 1).PublicKey
+	for name, cfg := range map[string]Config{
+		"1024-bit RSA2 key": {AppID: testAppID, PrivateKey: small, AlipayPublicKey: alipayPub},
+		"no app id":         {PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub},
+		"no key":            {AppID: testAppID, AlipayPublicKey: alipayPub},
+		"no alipay key":     {AppID: testAppID, PrivateKey: testKey(t, 0)},
+		"bad sign type":     {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, SignType: "SM2"},
+		"bad gateway":       {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, Gateway: "openapi.alipay.com/gateway.do"},
+		"charset in URL":    {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, Gateway: "https://x.example/gateway.do?charset=gbk"},
+		"half cert mode":    {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, AppCertSN: "x"},
+		"short AES key":     {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, EncryptKey: []byte("short")},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// RSA (SHA1) apps may keep their 1024-bit keys.
+	if _, err := New(Config{AppID: testAppID, PrivateKey: small, AlipayPublicKey: alipayPub, SignType: RSA}); err != nil {
+		t.Errorf("RSA with 1024 bits: %v", err)
 	}
 }

@@ -433,7 +433,11 @@ func runCertSN(ctx context.Context, args []string, e *env) error {
 		sn, err = alipay.CertSN(data)
 	}
 	if err != nil {
-		return usageError("certsn: %s: %v", pos[0], err)
+		hint := ""
+		if !*root && bytes.Count(data, []byte("-----BEGIN CERTIFICATE-----")) > 2 {
+			hint = " (is it a root bundle? use --root)"
+		}
+		return usageError("certsn: %s: %v%s", pos[0], err, hint)
 	}
 	fmt.Fprintln(e.stdout, sn)
 	return nil
