@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds Debian's chromium; without it the browser test fails in
+// CI (where scripts/test.sh installs it) and is skipped elsewhere.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; the browser test needs it (apt-get install -y chromium)")
+	}
+	t.Skip("chromium is not installed; skipping the browser test (apt-get install -y chromium)")
+	return ""
+}
+
+// TestBrowserBuyerAndAdmin is acceptance 2: in headless chromium, a buyer
+// clicks 购买, logs in at the sandbox cashier, pays, comes back to 支付成功;
+// then the admin logs in, sees the order 已支付, adds a goods item and finds
+// it on the goods page.
+func TestBrowserBuyerAndAdmin(t *testing.T) {
+	exe := chromium(t)
+	p := startShop(t, t.TempDir())
+	if p.password == "" {
+		t.Fatalf("no admin password printed: %q", p.stdout)
+	}
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1024, 800),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	defer cancelCtx()
+	// Bounds a broken run; a healthy one takes a few seconds.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+
+	var result, status, orderNo string
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(p.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#buy-1`)),
+		chromedp.Click(chromedp.CSS(`#buy-1`)),
+		// The sandbox cashier.
+		chromedp.WaitVisible(chromedp.CSS(`#login`)),
+		into(&orderNo, chromedp.Text(chromedp.CSS(`#out_trade_no`))),
+		chromedp.SetValue(chromedp.CSS(`#login`), "buyer@sandbox.com"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "111111"),
+		chromedp.Click(chromedp.CSS(`#pay`)),
+		// Back at the shop's return page.
+		chromedp.WaitVisible(chromedp.CSS(`#result`)),
+		into(&result, chromedp.Text(chromedp.CSS(`#result`))),
+		into(&status, chromedp.Text(chromedp.CSS(`#status`))),
+	)
+	if err != nil {
+		t.Fatalf("buyer path: %v; stderr:\n%s", err, p.stderr)
+	}
+	orderNo = strings.TrimSpace(orderNo)
+	if result != "支付成功" || status != "已支付" || orderNo == "" {
+		t.Fatalf("return page says %q / %q for order %q", result, status, orderNo)
+	}
+
+	var loginURL, orders string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(p.base+"/admin/orders"),
+		chromedp.WaitVisible(chromedp.CSS(`#password`)),
+		into(&loginURL, chromedp.Location()),
+		chromedp.SendKeys(chromedp.CSS(`#password`), p.password),
+		chromedp.Click(chromedp.CSS(`#login`)),
+		chromedp.WaitVisible(chromedp.CSS(`#orders`)),
+		into(&orders, chromedp.Text(chromedp.CSS(`tr[data-out-trade-no="`+orderNo+`"]`))),
+	)
+	if err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	if !strings.Contains(loginURL, "/admin/login") {
+		t.Errorf("/admin/orders did not go to the login page but %s", loginURL)
+	}
+	if !strings.Contains(orders, "已支付") || !strings.Contains(orders, "369.00") || !strings.Contains(orders, "Python全栈开发课程") {
+		t.Fatalf("admin order row: %q", orders)
+	}
+
+	var goods string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(p.base+"/admin/goods"),
+		chromedp.Click(chromedp.CSS(`#new-goods`)),
+		chromedp.WaitVisible(chromedp.CSS(`#name`)),
+		chromedp.SendKeys(chromedp.CSS(`#name`), "浏览器测试商品"),
+		chromedp.SendKeys(chromedp.CSS(`#price`), "12.34"),
+		chromedp.Click(chromedp.CSS(`#save`)),
+		chromedp.WaitVisible(chromedp.CSS(`#admin-goods`)),
+		chromedp.Navigate(p.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#goods`)),
+		into(&goods, chromedp.Text(chromedp.CSS(`#goods`))),
+	)
+	if err != nil {
+		t.Fatalf("adding goods: %v", err)
+	}
+	if !strings.Contains(goods, "浏览器测试商品") || !strings.Contains(goods, "12.34") {
+		t.Fatalf("goods page after adding: %q", goods)
+	}
+}
+
+// into runs a and stores its value in dst.
+func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		v, err := a(ctx, t)
+		*dst = v
+		return chromedp.Void{}, err
+	}
+}
