@@ -174,6 +174,9 @@ func (c *Client) params(r request) (map[string]string, error) {
 		p["app_auth_token"] = c.cfg.AppAuthToken
 	}
 	for k, v := range r.extra {
+		if reservedParams[k] {
+			return nil, fmt.Errorf("%w: %s is set by the client and cannot be given as an extra parameter", ErrInvalidParam, k)
+		}
 		if v != "" {
 			p[k] = v
 		}
@@ -197,6 +200,13 @@ func (c *Client) params(r request) (map[string]string, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// reservedParams are the protocol parameters the client sets itself.
+var reservedParams = map[string]bool{
+	"app_id": true, "method": true, "format": true, "charset": true, "sign_type": true, "sign": true,
+	"timestamp": true, "version": true, "biz_content": true, "app_cert_sn": true, "alipay_root_cert_sn": true,
+	"encrypt_type": true,
 }
 
 // marshalBiz writes compact JSON without HTML escaping (so "&" stays "&").

@@ -42,7 +42,7 @@
 // decodes it exactly once, verifies it under rule v1 and returns a typed
 // [Notification]; [Notification.Check] compares app_id, seller_id and the
 // amount with the merchant's own data, and [AckNotification] writes the
-// exact "success" reply. [Client.VerifyReturn] does the same for a return_url
+// exact "success" reply. [Client.DecodeReturn] (or [Client.VerifyReturn]) does the same for a return_url
 // query; treat a return as a hint and confirm with [Client.Query].
 //
 // # The common Alipay integration problems, and what this package does

@@ -5,6 +5,8 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +147,37 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	// RSA (SHA1) apps may keep their 1024-bit keys.
 	if _, err := New(Config{AppID: testAppID, PrivateKey: small, AlipayPublicKey: alipayPub, SignType: RSA}); err != nil {
 		t.Errorf("RSA with 1024 bits: %v", err)
+	}
+}
+
+func TestExtraParamsCannotOverrideProtocol(t *testing.T) {
+	g := newFakeGateway(t)
+	c := g.client(t)
+	for _, k := range []string{"charset", "sign_type", "app_id", "sign", "biz_content"} {
+		err := c.CallWithParams(t.Context(), "alipay.trade.query", map[string]string{k: "x"}, nil, nil)
+		if !errors.Is(err, ErrInvalidParam) {
+			t.Errorf("%s: err = %v", k, err)
+		}
+	}
+}
+
+func TestDecodeReturn(t *testing.T) {
+	c := alipayClient(t)
+	p := paymentParams()
+	delete(p, "trade_status")
+	p["method"] = "alipay.trade.page.pay.return"
+	q := signNotify(t, testKey(t, 1), p)
+	r := httptest.NewRequest(http.MethodGet, "/alipay/return?"+q, nil)
+	n, err := c.DecodeReturn(r)
+	if err != nil || n.OutTradeNo != "o_1" || n.TotalAmount != 8888 {
+		t.Fatalf("%v %+v", err, n)
+	}
+	r = httptest.NewRequest(http.MethodGet, "/alipay/return?"+strings.Replace(q, "total_amount=88.88", "total_amount=0.01", 1), nil)
+	if _, err := c.DecodeReturn(r); !errors.Is(err, ErrSignature) {
+		t.Fatalf("tampered return: %v", err)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/alipay/return?"+q, nil)
+	if _, err := c.DecodeReturn(r); !errors.Is(err, ErrBadNotification) {
+		t.Fatalf("POST return: %v", err)
 	}
 }

@@ -189,6 +189,16 @@ func (c *Client) VerifyReturn(rawQuery string) (*Notification, error) {
 	return c.verifyNotification(pairs, pairsMap(pairs))
 }
 
+// DecodeReturn verifies the return_url redirect r (a GET whose query Alipay
+// signed). Treat a verified return as a hint only: confirm the payment with
+// Query or the notification before acting on it.
+func (c *Client) DecodeReturn(r *http.Request) (*Notification, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return nil, fmt.Errorf("%w: method %s, want GET", ErrBadNotification, r.Method)
+	}
+	return c.VerifyReturn(r.URL.RawQuery)
+}
+
 // ErrBadNotification marks a notification that is not a well-formed form or
 // has malformed fields.
 var ErrBadNotification = errors.New("alipay: malformed notification")
