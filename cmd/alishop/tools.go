@@ -40,8 +40,10 @@ func newFlags(name, usageLine string, e *env) *flag.FlagSet {
 }
 
 // parseFlags parses args, allowing flags after positional arguments
-// ("certsn FILE --root"), and returns the positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+// ("certsn FILE --root"), and returns the positional arguments. A flag not
+// given takes the value of its environment variable (ALISHOP_ + the name in
+// upper case with - as _), as every alishop flag does.
+func parseFlags(fs *flag.FlagSet, args []string, e *env) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -52,14 +54,29 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			break
 		}
 		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
+			pos = append(pos, args[1:]...)
+			break
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || envErr != nil || e.getenv == nil {
+			return
+		}
+		if v := e.getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				envErr = usageError("%s: %s: %v", fs.Name(), envName(f.Name), err)
+			}
+		}
+	})
+	return pos, envErr
 }
 
 // runKeygen writes a new RSA-2048 app key pair in every format Alipay's key
@@ -67,7 +84,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 func runKeygen(ctx context.Context, args []string, e *env) error {
 	fset := newFlags("keygen", "keygen [--dir D]", e)
 	dir := fset.String("dir", ".", "directory to write the key files into (created if missing)")
-	pos, err := parseFlags(fset, args)
+	pos, err := parseFlags(fset, args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -208,7 +225,7 @@ func runSign(ctx context.Context, args []string, e *env) error {
 	fset := newFlags("sign", "sign --private-key FILE [--sign-type RSA2|RSA] < form", e)
 	keyFile := fset.String("private-key", "", "the app private key (PKCS#1 or PKCS#8, PEM or one-line base64)")
 	signType := fset.String("sign-type", "", "RSA2 (SHA256withRSA, the default) or RSA (SHA1withRSA); default: the form's sign_type")
-	pos, err := parseFlags(fset, args)
+	pos, err := parseFlags(fset, args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -270,7 +287,7 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 	fset := newFlags("verify", "verify --alipay-public-key FILE [--keep-sign-type] < notification|return query|response JSON", e)
 	keyFile := fset.String("alipay-public-key", "", "Alipay's public key (支付宝公钥) or certificate (PEM or one-line base64)")
 	keepSignType := fset.Bool("keep-sign-type", false, "rule v2 for forms: keep sign_type in the string to sign (gateway messages, not payment notifications)")
-	pos, err := parseFlags(fset, args)
+	pos, err := parseFlags(fset, args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -412,7 +429,7 @@ func responseNodeName(body []byte) (string, error) {
 func runCertSN(ctx context.Context, args []string, e *env) error {
 	fset := newFlags("certsn", "certsn [--root] FILE", e)
 	root := fset.Bool("root", false, "FILE is Alipay's root bundle (alipayRootCert.crt): print alipay_root_cert_sn")
-	pos, err := parseFlags(fset, args)
+	pos, err := parseFlags(fset, args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -301,6 +302,28 @@ func TestVerifyExitCodes(t *testing.T) {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", code, out, errOut, tc.want)
 			}
 		})
+	}
+}
+
+func TestToolFlagsFromEnvironment(t *testing.T) {
+	v := loadToolVectors(t)
+	dir := t.TempDir()
+	pub := writeFile(t, dir, "alipay_public_key.txt", v.Keys["sandbox_app_public_key_spki_base64"])
+	var out, errb bytes.Buffer
+	getenv := func(k string) string {
+		if k == "ALISHOP_ALIPAY_PUBLIC_KEY" {
+			return pub
+		}
+		return ""
+	}
+	err := run(context.Background(), []string{"alishop", "verify"}, getenv, strings.NewReader(v.NotifyVerify[0].Body), &out, &errb)
+	if err != nil || lastLine(out.String()) != "signature OK" {
+		t.Fatalf("verify with ALISHOP_ALIPAY_PUBLIC_KEY: %v\n%s%s", err, out.String(), errb.String())
+	}
+	// A flag on the command line wins over the environment.
+	err = run(context.Background(), []string{"alishop", "verify", "--alipay-public-key", filepath.Join(dir, "none")}, getenv, strings.NewReader(v.NotifyVerify[0].Body), &out, &errb)
+	if exitCode(err, io.Discard) != 2 {
+		t.Fatalf("flag did not win: %v", err)
 	}
 }
 
