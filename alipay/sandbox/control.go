@@ -188,7 +188,7 @@ func (s *Sandbox) view(t *trade, base string) TradeView {
 func (s *Sandbox) Trade(appID, outTradeNo string) (TradeView, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.trades[tradeKey(appID, outTradeNo)]
+	t := s.trades[tradeID(appID, outTradeNo)]
 	if t == nil {
 		return TradeView{}, false
 	}
@@ -208,7 +208,7 @@ func (s *Sandbox) apiTrades(w http.ResponseWriter, r *http.Request) {
 		if tradeNo != "" {
 			t = s.byNo[tradeNo]
 		} else {
-			t = s.trades[tradeKey(appID, outNo)]
+			t = s.trades[tradeID(appID, outNo)]
 		}
 		if t == nil || (appID != "" && t.AppID != appID) {
 			writeErr(w, http.StatusNotFound, "no such trade")
@@ -238,7 +238,7 @@ func (s *Sandbox) Pay(appID, outTradeNo, buyer string) (string, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.trades[tradeKey(appID, outTradeNo)]
+	t := s.trades[tradeID(appID, outTradeNo)]
 	if t == nil {
 		return "", errNoTrade
 	}
@@ -275,7 +275,7 @@ func (s *Sandbox) apiPay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	v := s.view(s.trades[tradeKey(appID, outNo)], s.baseURL(r))
+	v := s.view(s.trades[tradeID(appID, outNo)], s.baseURL(r))
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, struct {
 		TradeView
@@ -427,9 +427,9 @@ func (s *Sandbox) Reset() error {
 	defer s.runMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.trades, s.byNo, s.byQR = map[string]*trade{}, map[string]*trade{}, map[string]*trade{}
+	s.trades, s.byNo, s.byQR = map[tradeRef]*trade{}, map[string]*trade{}, map[string]*trade{}
 	s.waiting, s.notes, s.attempts = map[*trade]struct{}{}, map[string]*note{}, nil
-	s.faults, s.bills, s.offset = nil, map[string]*bill{}, 0
+	s.faults, s.bills, s.offset, s.strs = nil, map[string]*bill{}, 0, map[string]string{}
 	s.resetAccounts()
 	if s.db != nil {
 		if err := s.db.clear("trades", "notes", "attempts"); err != nil {

@@ -506,7 +506,7 @@ func (s *Sandbox) signCached(t alipay.SignType, content []byte) string {
 	s.sigs.mu.Lock()
 	sig, ok := s.sigs.m[k]
 	s.sigs.mu.Unlock()
-	if ok {
+	if ok && !s.noSigCache {
 		return sig
 	}
 	sig, err := alipay.Sign(s.key, t, content)

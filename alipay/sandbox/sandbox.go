@@ -71,12 +71,14 @@ type Sandbox struct {
 	mux    *http.ServeMux
 	sigs   sigCache
 
+	noSigCache bool // benchmarks: measure the uncached signing cost
+
 	mu       sync.Mutex // guards everything below
 	offset   time.Duration
 	apps     map[string]*app
-	trades   map[string]*trade // by tradeKey(app_id, out_trade_no)
-	byNo     map[string]*trade // by trade_no
-	byQR     map[string]*trade // by qr code token
+	trades   map[tradeRef]*trade // by app_id and out_trade_no
+	byNo     map[string]*trade   // by trade_no
+	byQR     map[string]*trade   // by qr code token
 	waiting  map[*trade]struct{}
 	notes    map[string]*note // by notify_id
 	attempts []*Attempt
@@ -84,6 +86,7 @@ type Sandbox struct {
 	accounts map[string]*account // by login
 	bills    map[string]*bill    // by token
 	seq      int64               // notes and attempts
+	strs     map[string]string   // interned strings shared by trades
 	faultID  int
 
 	runMu  sync.Mutex // serialises event processing (worker and clock advance)
@@ -118,7 +121,8 @@ func New(cfg Config) (*Sandbox, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		apps:     map[string]*app{},
-		trades:   map[string]*trade{},
+		trades:   map[tradeRef]*trade{},
+		strs:     map[string]string{},
 		byNo:     map[string]*trade{},
 		byQR:     map[string]*trade{},
 		waiting:  map[*trade]struct{}{},

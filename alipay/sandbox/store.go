@@ -147,6 +147,12 @@ func (s *Sandbox) load() error {
 			if err := json.Unmarshal(v, t); err != nil {
 				return err
 			}
+			if a := s.apps[t.AppID]; a != nil {
+				t.AppID = a.AppID
+			}
+			t.Method, t.ProductCode, t.Subject, t.Body = s.intern(t.Method), s.intern(t.ProductCode), s.intern(t.Subject), s.intern(t.Body)
+			t.NotifyURL, t.ReturnURL, t.QuitURL, t.StoreID = s.intern(t.NotifyURL), s.intern(t.ReturnURL), s.intern(t.QuitURL), s.intern(t.StoreID)
+			t.Charset = s.intern(t.Charset)
 			s.indexTrade(t)
 			return nil
 		})

@@ -52,9 +52,31 @@ type refundRec struct {
 
 func tradeKey(appID, outTradeNo string) string { return appID + "\x00" + outTradeNo }
 
+// tradeRef is the map key of a trade: its strings are the trade's own, so
+// the index costs no extra allocation.
+type tradeRef struct{ appID, outTradeNo string }
+
+func tradeID(appID, outTradeNo string) tradeRef { return tradeRef{appID, outTradeNo} }
+
+// intern returns a shared copy of v: trades repeat the same URLs, subjects
+// and method names, and 100,000 trades should not hold 100,000 copies.
+// Callers hold s.mu.
+func (s *Sandbox) intern(v string) string {
+	if v == "" {
+		return ""
+	}
+	if x, ok := s.strs[v]; ok {
+		return x
+	}
+	if len(s.strs) < 100_000 && len(v) <= 512 {
+		s.strs[v] = v
+	}
+	return v
+}
+
 // indexTrade adds t to the maps. Callers hold s.mu.
 func (s *Sandbox) indexTrade(t *trade) {
-	s.trades[tradeKey(t.AppID, t.OutTradeNo)] = t
+	s.trades[tradeID(t.AppID, t.OutTradeNo)] = t
 	s.byNo[t.TradeNo] = t
 	if t.QR != "" {
 		s.byQR[t.QR] = t
@@ -263,7 +285,7 @@ func (s *Sandbox) pagePay(w http.ResponseWriter, req *gwReq) {
 // pay request. Callers hold s.mu.
 func (s *Sandbox) openTrade(req *gwReq, nt *newTrade, now time.Time) (*trade, *node) {
 	a := req.app
-	t := s.trades[tradeKey(a.AppID, nt.outTradeNo)]
+	t := s.trades[tradeID(a.AppID, nt.outTradeNo)]
 	if t != nil {
 		s.expireDue(t, now)
 		switch t.Status {
@@ -282,10 +304,10 @@ func (s *Sandbox) openTrade(req *gwReq, nt *newTrade, now time.Time) (*trade, *n
 		t.Status = alipay.WaitBuyerPay
 		t.Created = now
 	}
-	t.Method, t.ProductCode = req.method, nt.product
-	t.Subject, t.Body, t.TotalAmount = nt.subject, nt.body, nt.total
-	t.NotifyURL, t.ReturnURL, t.QuitURL = req.p["notify_url"], req.p["return_url"], nt.quitURL
-	t.Passback, t.StoreID, t.Charset = nt.passback, nt.storeID, req.charset
+	t.Method, t.ProductCode = s.intern(req.method), nt.product
+	t.Subject, t.Body, t.TotalAmount = s.intern(nt.subject), s.intern(nt.body), nt.total
+	t.NotifyURL, t.ReturnURL, t.QuitURL = s.intern(req.p["notify_url"]), s.intern(req.p["return_url"]), s.intern(nt.quitURL)
+	t.Passback, t.StoreID, t.Charset = nt.passback, s.intern(nt.storeID), req.charset
 	t.Expire = nt.expire
 	s.indexTrade(t)
 	s.persistTrade(t)
@@ -323,7 +345,7 @@ func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
 		return n
 	}
 	a := req.app
-	t := s.trades[tradeKey(a.AppID, nt.outTradeNo)]
+	t := s.trades[tradeID(a.AppID, nt.outTradeNo)]
 	if t != nil {
 		s.expireDue(t, now)
 		switch t.Status {
@@ -341,12 +363,12 @@ func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
 	if t.QR == "" {
 		t.QR = newToken()
 	}
-	t.Method, t.ProductCode = req.method, nt.product
+	t.Method, t.ProductCode = s.intern(req.method), s.intern(nt.product)
 	if t.ProductCode == "" {
 		t.ProductCode = alipay.ProductQRCode
 	}
-	t.Subject, t.Body, t.TotalAmount = nt.subject, nt.body, nt.total
-	t.NotifyURL, t.Passback, t.StoreID, t.Charset = req.p["notify_url"], nt.passback, nt.storeID, req.charset
+	t.Subject, t.Body, t.TotalAmount = s.intern(nt.subject), s.intern(nt.body), nt.total
+	t.NotifyURL, t.Passback, t.StoreID, t.Charset = s.intern(req.p["notify_url"]), nt.passback, s.intern(nt.storeID), req.charset
 	t.Expire = nt.expire
 	s.indexTrade(t)
 	s.persistTrade(t)
@@ -368,7 +390,7 @@ func (s *Sandbox) lookup(req *gwReq, now time.Time) (*trade, *node) {
 	if tradeNo != "" {
 		t = s.byNo[tradeNo]
 	} else {
-		t = s.trades[tradeKey(req.app.AppID, outNo)]
+		t = s.trades[tradeID(req.app.AppID, outNo)]
 	}
 	if t == nil || t.AppID != req.app.AppID || t.Status == "" {
 		n := bizErr("ACQ.TRADE_NOT_EXIST", "交易不存在")
