@@ -109,8 +109,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("alipay: bad gateway URL %q (want production, sandbox or an http(s) URL)", cfg.Gateway)
 	}
-	if u.Query().Has("charset") || u.Fragment != "" {
-		return nil, fmt.Errorf("alipay: gateway URL %q must not carry charset or a fragment", cfg.Gateway)
+	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(cfg.Gateway, "?") {
+		// Alipay would merge a query into the signed parameters.
+		return nil, fmt.Errorf("alipay: gateway URL %q must not carry a query or a fragment", cfg.Gateway)
 	}
 	if cfg.EncryptKey != nil {
 		if err := checkAESKey(cfg.EncryptKey); err != nil {
@@ -136,8 +137,8 @@ func ResolveGateway(s string) (string, error) {
 		return SandboxGateway, nil
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("alipay: bad gateway %q: want production, sandbox or an http(s) URL", s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("alipay: bad gateway %q: want production, sandbox or an http(s) URL without a query", s)
 	}
 	return s, nil
 }

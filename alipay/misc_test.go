@@ -136,7 +136,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		"no alipay key":     {AppID: testAppID, PrivateKey: testKey(t, 0)},
 		"bad sign type":     {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, SignType: "SM2"},
 		"bad gateway":       {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, Gateway: "openapi.alipay.com/gateway.do"},
-		"charset in URL":    {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, Gateway: "https://x.example/gateway.do?charset=gbk"},
+		"query in URL":      {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, Gateway: "https://x.example/gateway.do?charset=gbk"},
 		"half cert mode":    {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, AppCertSN: "x"},
 		"short AES key":     {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: alipayPub, EncryptKey: []byte("short")},
 	} {
