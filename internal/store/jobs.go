@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"alishop/internal/jobs"
+)
+
+var _ jobs.Queue = (*DB)(nil)
+
+// EnqueueJob schedules job (kind, ref) at runAt unless it already exists
+// (done or not): a job is created once.
+func (db *DB) EnqueueJob(ctx context.Context, kind, ref string, runAt, now time.Time) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $4) ON CONFLICT (kind, ref) DO NOTHING`, kind, ref, runAt.UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: enqueue %s job %s: %w", kind, ref, err)
+	}
+	return nil
+}
+
+// ScheduleOrderChecks gives every unpaid order that has no job one, due
+// after its creation. It returns how many it created.
+func (db *DB) ScheduleOrderChecks(ctx context.Context, after time.Duration, now time.Time) (int, error) {
+	res, err := db.w.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
+		SELECT 'order', o.out_trade_no, o.created_at + $1, $2, $2 FROM orders o
+		WHERE o.status = 'unpaid' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'order' AND j.ref = o.out_trade_no)
+		ON CONFLICT (kind, ref) DO NOTHING`, after.Milliseconds(), now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: schedule order checks: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// CheckUnpaidNow makes the job of every order still unpaid and not expired
+// due now, whatever its age: what a shop does at start-up, since buyers may
+// have paid while it was down. Orders without a job get one. It returns the
+// number of orders made due.
+func (db *DB) CheckUnpaidNow(ctx context.Context, now time.Time) (int, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: check unpaid now: %w", err)
+	}
+	defer tx.Rollback()
+	t := now.UnixMilli()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
+		SELECT 'order', out_trade_no, $1, $1, $1 FROM orders
+		WHERE status = 'unpaid' ON CONFLICT (kind, ref) DO NOTHING`, t); err != nil {
+		return 0, fmt.Errorf("store: check unpaid now: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE jobs SET run_at = $1, done_at = NULL, updated_at = $1
+		WHERE kind = 'order' AND run_at > $1 AND ref IN (SELECT out_trade_no FROM orders
+			WHERE status = 'unpaid' AND (time_expire IS NULL OR time_expire > $1))`, t)
+	if err != nil {
+		return 0, fmt.Errorf("store: check unpaid now: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: check unpaid now: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// ClaimJob implements jobs.Queue: one UPDATE takes the lease of the most
+// overdue job that is due and not leased, so of two workers racing for it
+// exactly one gets it (SQLite serialises writers; on PostgreSQL the WHERE is
+// re-checked on the locked row).
+func (db *DB) ClaimJob(ctx context.Context, token string, now time.Time, lease time.Duration) (*jobs.Job, error) {
+	t := now.UnixMilli()
+	var j jobs.Job
+	var runAt int64
+	err := db.w.QueryRowContext(ctx, `UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+		WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
+			ORDER BY run_at, id LIMIT 1)
+		AND done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
+		RETURNING id, kind, ref, run_at, attempts, last_error`, token, now.Add(lease).UnixMilli(), t).
+		Scan(&j.ID, &j.Kind, &j.Ref, &runAt, &j.Attempts, &j.LastErr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: claim job: %w", err)
+	}
+	j.RunAt, j.Token = time.UnixMilli(runAt), token
+	return &j, nil
+}
+
+// FinishJob implements jobs.Queue.
+func (db *DB) FinishJob(ctx context.Context, id int64, token string, now time.Time) (bool, error) {
+	res, err := db.w.ExecContext(ctx, `UPDATE jobs SET done_at = $1, lease_owner = NULL, lease_until = NULL, last_error = '', updated_at = $1
+		WHERE id = $2 AND lease_owner = $3`, now.UnixMilli(), id, token)
+	if err != nil {
+		return false, fmt.Errorf("store: finish job %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// RetryJob implements jobs.Queue.
+func (db *DB) RetryJob(ctx context.Context, id int64, token string, runAt time.Time, lastErr string, now time.Time) (bool, error) {
+	if len(lastErr) > 500 {
+		lastErr = lastErr[:500]
+	}
+	res, err := db.w.ExecContext(ctx, `UPDATE jobs SET run_at = $1, lease_owner = NULL, lease_until = NULL, last_error = $2, updated_at = $3
+		WHERE id = $4 AND lease_owner = $5`, runAt.UnixMilli(), lastErr, now.UnixMilli(), id, token)
+	if err != nil {
+		return false, fmt.Errorf("store: retry job %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// JobInfo is a job as stored, for the admin and tests.
+type JobInfo struct {
+	ID       int64
+	Kind     string
+	Ref      string
+	RunAt    time.Time
+	Attempts int
+	LastErr  string
+	Done     bool
+}
+
+// Jobs lists the jobs of a kind ("" for all) that are not done (or all
+// with includeDone), soonest first.
+func (db *DB) Jobs(ctx context.Context, kind string, includeDone bool) ([]JobInfo, error) {
+	q := `SELECT id, kind, ref, run_at, attempts, last_error, done_at IS NOT NULL FROM jobs WHERE ($1 = '' OR kind = $1)`
+	if !includeDone {
+		q += " AND done_at IS NULL"
+	}
+	rows, err := db.r.QueryContext(ctx, q+" ORDER BY run_at, id", kind)
+	if err != nil {
+		return nil, fmt.Errorf("store: jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []JobInfo
+	for rows.Next() {
+		var j JobInfo
+		var at int64
+		if err := rows.Scan(&j.ID, &j.Kind, &j.Ref, &at, &j.Attempts, &j.LastErr, &j.Done); err != nil {
+			return nil, fmt.Errorf("store: jobs: %w", err)
+		}
+		j.RunAt = time.UnixMilli(at)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
