@@ -2,12 +2,15 @@ package alipay
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -53,7 +56,14 @@ func CertSN(certPEM []byte) (string, error) {
 // joined with "_". Other certificates (SM2, ECDSA), including those Go cannot
 // parse, are skipped as the official SDKs skip them.
 func RootCertSN(bundlePEM []byte) (string, error) {
+	sn, _, err := rootCerts(bundlePEM)
+	return sn, err
+}
+
+// rootCerts returns the root SN and the RSA-signed roots of a bundle.
+func rootCerts(bundlePEM []byte) (string, []*x509.Certificate, error) {
 	var sns []string
+	var roots []*x509.Certificate
 	rest := bundlePEM
 	n := 0
 	for {
@@ -74,14 +84,15 @@ func RootCertSN(bundlePEM []byte) (string, error) {
 			continue
 		}
 		sns = append(sns, certSN(c))
+		roots = append(roots, c)
 	}
 	if n == 0 {
-		return "", fmt.Errorf("%w: no PEM CERTIFICATE block in the root bundle", ErrCertificate)
+		return "", nil, fmt.Errorf("%w: no PEM CERTIFICATE block in the root bundle", ErrCertificate)
 	}
 	if len(sns) == 0 {
-		return "", fmt.Errorf("%w: none of the %d certificates in the root bundle is RSA-signed", ErrCertificate, n)
+		return "", nil, fmt.Errorf("%w: none of the %d certificates in the root bundle is RSA-signed", ErrCertificate, n)
 	}
-	return strings.Join(sns, "_"), nil
+	return strings.Join(sns, "_"), roots, nil
 }
 
 // rsaSigned reports whether a DER certificate's signature algorithm is in the
@@ -171,7 +182,7 @@ func (cfg *Config) UseCertificates(appCertPEM, alipayCertPEM, rootCertPEM []byte
 	if err != nil {
 		return fmt.Errorf("app certificate: %w", err)
 	}
-	rootSN, err := RootCertSN(rootCertPEM)
+	rootSN, roots, err := rootCerts(rootCertPEM)
 	if err != nil {
 		return fmt.Errorf("alipay root certificate: %w", err)
 	}
@@ -191,6 +202,7 @@ func (cfg *Config) UseCertificates(appCertPEM, alipayCertPEM, rootCertPEM []byte
 	cfg.AlipayRootCertSN = rootSN
 	cfg.AlipayCerts = certs
 	cfg.appCertKey = appKey
+	cfg.roots = roots
 	return nil
 }
 
@@ -250,4 +262,118 @@ func checkCertFile(i int, data []byte) (string, error) {
 		return RootCertSN(data)
 	}
 	return CertSN(data)
+}
+
+// AlipayCertDownloadMethod downloads one of Alipay's certificates by SN.
+const AlipayCertDownloadMethod = "alipay.open.app.alipaycert.download"
+
+// DownloadAlipayCert fetches the Alipay certificate whose SN is sn, as the
+// official SDKs do when a response names an alipay_cert_sn the client does
+// not know (Alipay rotated its certificate; see ErrUnknownCertSN). That answer
+// is signed with the very certificate being fetched, so it cannot be checked
+// with a key the client has: the certificate is trusted only if its SN is sn
+// and it chains, at the client's current time, to the Alipay root bundle given
+// to UseCertificates. It returns the certificate (with any intermediates it
+// came with) as PEM, to be stored and added with Config.AddAlipayCert.
+func (c *Client) DownloadAlipayCert(ctx context.Context, sn string) ([]byte, error) {
+	if len(c.cfg.roots) == 0 {
+		return nil, fmt.Errorf("%w: downloading Alipay certificates needs certificate mode (Config.UseCertificates with the root bundle)", ErrInvalidParam)
+	}
+	if sn == "" {
+		return nil, fmt.Errorf("%w: empty alipay_cert_sn", ErrInvalidParam)
+	}
+	body, err := c.send(ctx, request{method: AlipayCertDownloadMethod, biz: map[string]string{"alipay_cert_sn": sn}})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := ExtractResponse(body, AlipayCertDownloadMethod)
+	if err != nil {
+		return nil, fmt.Errorf("alipay: %s: %w", AlipayCertDownloadMethod, err)
+	}
+	var r struct {
+		Error
+		Content string `json:"alipay_cert_content"`
+	}
+	if err := json.Unmarshal(raw.Content, &r); err != nil {
+		return nil, fmt.Errorf("alipay: %s: %w: %v", AlipayCertDownloadMethod, ErrBadResponse, err)
+	}
+	if r.Code != "10000" {
+		e := r.Error
+		e.Method, e.Unverified = AlipayCertDownloadMethod, true
+		return nil, &e
+	}
+	certPEM, err := decodeCertContent(r.Content)
+	if err != nil {
+		return nil, fmt.Errorf("alipay: %s: %w", AlipayCertDownloadMethod, err)
+	}
+	if err := c.checkAlipayCert(certPEM, sn); err != nil {
+		return nil, fmt.Errorf("alipay: %s: %w", AlipayCertDownloadMethod, err)
+	}
+	return certPEM, nil
+}
+
+// decodeCertContent decodes alipay_cert_content: base64 of the PEM text (or,
+// tolerated, of the DER certificate).
+func decodeCertContent(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("%w: alipay_cert_content is not base64", ErrCertificate)
+	}
+	if bytes.Contains(b, []byte("-----BEGIN CERTIFICATE-----")) {
+		return b, nil
+	}
+	if _, err := x509.ParseCertificate(b); err != nil {
+		return nil, fmt.Errorf("%w: alipay_cert_content holds no certificate", ErrCertificate)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b}), nil
+}
+
+// checkAlipayCert checks that the first certificate of certPEM has SN sn,
+// holds an RSA key other than the app's, and chains to the configured roots.
+func (c *Client) checkAlipayCert(certPEM []byte, sn string) error {
+	var certs []*x509.Certificate
+	for rest := certPEM; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrCertificate, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return fmt.Errorf("%w: no certificate", ErrCertificate)
+	}
+	leaf := certs[0]
+	if got := certSN(leaf); got != sn {
+		return fmt.Errorf("%w: asked for SN %s, got a certificate with SN %s", ErrCertificate, sn, got)
+	}
+	k, err := certRSAKey(leaf)
+	if err != nil {
+		return err
+	}
+	if SameKey(k, &c.cfg.PrivateKey.PublicKey) {
+		return ErrAppKeyAsAlipayKey
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	for _, r := range c.cfg.roots {
+		roots.AddCert(r)
+	}
+	for _, ic := range certs[1:] {
+		inter.AddCert(ic)
+	}
+	_, err = leaf.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, CurrentTime: c.cfg.Now(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return fmt.Errorf("%w: the certificate does not chain to the Alipay root bundle: %v", ErrCertificate, err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,7 +58,8 @@ type Config struct {
 	Now          func() time.Time // default: time.Now
 	AppAuthToken string           // ISV calls on behalf of a merchant
 
-	appCertKey *rsa.PublicKey // set by UseCertificates; New checks it against PrivateKey
+	appCertKey *rsa.PublicKey      // set by UseCertificates; New checks it against PrivateKey
+	roots      []*x509.Certificate // the RSA roots of the bundle given to UseCertificates
 }
 
 // Client calls Alipay's gateway. It is safe for concurrent use.
@@ -240,9 +242,18 @@ func (c *Client) CallWithParams(ctx context.Context, method string, extra map[st
 }
 
 func (c *Client) do(ctx context.Context, r request, out any) error {
-	p, err := c.params(r)
+	body, err := c.send(ctx, r)
 	if err != nil {
 		return err
+	}
+	return c.DecodeResponse(r.method, body, out)
+}
+
+// send signs and posts a request and returns the raw response body.
+func (c *Client) send(ctx context.Context, r request) ([]byte, error) {
+	p, err := c.params(r)
+	if err != nil {
+		return nil, err
 	}
 	// As the Java SDK does: the protocol parameters (charset included, as the
 	// gateway wants it in the URL) go in the query, biz_content in the body.
@@ -253,25 +264,25 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	u := c.cfg.Gateway + querySep(c.cfg.Gateway) + encodeParams(p, "biz_content")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form))
 	if err != nil {
-		return fmt.Errorf("alipay: %s: %w", r.method, err)
+		return nil, fmt.Errorf("alipay: %s: %w", r.method, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("alipay: %s: %w: %w", r.method, ErrUnknownOutcome, err)
+		return nil, fmt.Errorf("alipay: %s: %w: %w", r.method, ErrUnknownOutcome, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
-		return fmt.Errorf("alipay: %s: %w: reading response: %w", r.method, ErrUnknownOutcome, err)
+		return nil, fmt.Errorf("alipay: %s: %w: reading response: %w", r.method, ErrUnknownOutcome, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("alipay: %s: %w: HTTP %s", r.method, ErrUnknownOutcome, resp.Status)
+		return nil, fmt.Errorf("alipay: %s: %w: HTTP %s", r.method, ErrUnknownOutcome, resp.Status)
 	}
 	if len(body) > maxResponse {
-		return fmt.Errorf("alipay: %s: %w: response larger than %d bytes", r.method, ErrUnknownOutcome, maxResponse)
+		return nil, fmt.Errorf("alipay: %s: %w: response larger than %d bytes", r.method, ErrUnknownOutcome, maxResponse)
 	}
-	return c.DecodeResponse(r.method, body, out)
+	return body, nil
 }
 
 // DecodeResponse verifies a raw gateway response of method and unmarshals

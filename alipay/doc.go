@@ -90,7 +90,8 @@
 //     assumed about which fields are present.
 //  15. alipay_cert_sn: the response's SN selects the Alipay certificate
 //     ([Config.AddAlipayCert] for rotation); an unknown SN is reported as
-//     [ErrUnknownCertSN]; an unsigned alipay_cert_sn added to a notification
-//     does not break it. SNs follow the SDKs (first certificate of a chain
+//     [ErrUnknownCertSN], and [Client.DownloadAlipayCert] fetches the new
+//     certificate, trusting it only if it chains to the root bundle; an
+//     unsigned alipay_cert_sn added to a notification does not break it. SNs follow the SDKs (first certificate of a chain
 //     file; RSA-signed roots only for the root SN): [CertSN], [RootCertSN].
 package alipay

@@ -19,6 +19,8 @@ import (
 // which root SNs must skip.
 type testPKI struct {
 	rootBundle, appCert, alipayCert, oldAlipayCert []byte
+	// leaf issues a certificate for test key i under the root.
+	leaf func(serial int64, cn string, key int, notAfter time.Time) []byte
 }
 
 func newTestPKI(t testing.TB) *testPKI {
@@ -43,15 +45,19 @@ func newTestPKI(t testing.TB) *testPKI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf := func(serial int64, cn string, key int) []byte {
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: name(cn), NotBefore: notBefore, NotAfter: notBefore.AddDate(1, 0, 0)}
+	leafUntil := func(serial int64, cn string, key int, notAfter time.Time) []byte {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: name(cn), NotBefore: notBefore, NotAfter: notAfter}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, root, &testKey(t, key).PublicKey, rootKey)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return pemCert(der)
 	}
+	leaf := func(serial int64, cn string, key int) []byte {
+		return leafUntil(serial, cn, key, notBefore.AddDate(1, 0, 0))
+	}
 	return &testPKI{
+		leaf:          leafUntil,
 		rootBundle:    append(pemCert(ecDER), pemCert(rootDER)...),
 		appCert:       leaf(2001, "app 9021000122689420", 0),
 		alipayCert:    append(leaf(3001, "支付宝(中国)网络技术有限公司-2088", 1), pemCert(rootDER)...),

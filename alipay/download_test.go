@@ -1,0 +1,118 @@
+package alipay
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDownloadAlipayCert(t *testing.T) {
+	g := newFakeGateway(t)
+	pki := newTestPKI(t)
+	c := g.client(t, func(cfg *Config) {
+		cfg.AlipayPublicKey = nil
+		if err := cfg.UseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
+			t.Fatal(err)
+		}
+	})
+	rotated := pki.leaf(3002, "支付宝(中国)网络技术有限公司-2088 new", 2, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	rotatedSN, _ := CertSN(rotated)
+	answer := func(content []byte, sn string) func(gotRequest) (int, string) {
+		return func(r gotRequest) (int, string) {
+			node := `{"code":"10000","msg":"Success","alipay_cert_content":"` + base64.StdEncoding.EncodeToString(content) + `"}`
+			b := signedBody(t, testKey(t, 2), "alipay_open_app_alipaycert_download_response", node)
+			return 200, strings.Replace(b, `,"sign"`, `,"alipay_cert_sn":"`+sn+`","sign"`, 1)
+		}
+	}
+
+	g.setReply(answer(rotated, rotatedSN))
+	got, err := c.DownloadAlipayCert(t.Context(), rotatedSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := g.last(t)
+	if req.Params["method"] != AlipayCertDownloadMethod || req.Biz["alipay_cert_sn"] != rotatedSN {
+		t.Fatalf("request %v %v", req.Params["method"], req.Biz)
+	}
+	// The downloaded certificate then verifies responses naming it.
+	cfg := c.cfg
+	if _, err := cfg.AddAlipayCert(got); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(signedBody(t, testKey(t, 2), "alipay_trade_close_response", `{"code":"10000","msg":"Success"}`), `,"sign"`, `,"alipay_cert_sn":"`+rotatedSN+`","sign"`, 1)
+	if err := c.DecodeResponse("alipay.trade.close", []byte(body), nil); !errors.Is(err, ErrUnknownCertSN) {
+		t.Fatalf("before: %v", err)
+	}
+	if err := c2.DecodeResponse("alipay.trade.close", []byte(body), nil); err != nil {
+		t.Fatalf("after: %v", err)
+	}
+
+	// Refusals: another SN, a certificate outside the root, an expired one,
+	// a business error.
+	g.setReply(answer(rotated, rotatedSN))
+	if _, err := c.DownloadAlipayCert(t.Context(), "00000000000000000000000000000000"); !errors.Is(err, ErrCertificate) {
+		t.Fatalf("SN mismatch: %v", err)
+	}
+	forged := forgedCert(t, pki) // the root's name, another key
+	forgedSN, _ := CertSN(forged)
+	g.setReply(answer(forged, forgedSN))
+	if _, err := c.DownloadAlipayCert(t.Context(), forgedSN); !errors.Is(err, ErrCertificate) || !strings.Contains(err.Error(), "chain") {
+		t.Fatalf("foreign root: %v", err)
+	}
+	expired := pki.leaf(3003, "old", 2, time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC))
+	expiredSN, _ := CertSN(expired)
+	g.setReply(answer(expired, expiredSN))
+	if _, err := c.DownloadAlipayCert(t.Context(), expiredSN); !errors.Is(err, ErrCertificate) {
+		t.Fatalf("expired: %v", err)
+	}
+	g.setReply(func(gotRequest) (int, string) {
+		return 200, `{"alipay_open_app_alipaycert_download_response":{"code":"40004","msg":"Business Failed","sub_code":"CERT_NOT_EXIST","sub_msg":"证书不存在"}}`
+	})
+	var e *Error
+	if _, err := c.DownloadAlipayCert(t.Context(), rotatedSN); !errors.As(err, &e) || !e.Unverified {
+		t.Fatalf("business error: %v", err)
+	}
+	// Key mode cannot check a download.
+	if _, err := g.client(t).DownloadAlipayCert(t.Context(), rotatedSN); !errors.Is(err, ErrInvalidParam) {
+		t.Fatalf("key mode: %v", err)
+	}
+}
+
+// forgedCert issues a certificate for test key 2 under a CA that copies the
+// test root's name but holds test key 0.
+func forgedCert(t *testing.T, pki *testPKI) []byte {
+	t.Helper()
+	var root *x509.Certificate
+	for rest := pki.rootBundle; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil && c.Subject.CommonName == "Test Root R1" {
+			root = c
+		}
+	}
+	if root == nil {
+		t.Fatal("no test root")
+	}
+	fake := *root
+	fake.PublicKey = &testKey(t, 0).PublicKey
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(3002), Subject: pkix.Name{CommonName: "forged"},
+		NotBefore: root.NotBefore, NotAfter: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, &fake, &testKey(t, 2).PublicKey, testKey(t, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pemCert(der)
+}
