@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"os"
 	"strings"
+	"time"
 )
 
 // Certificate ("public key certificate") mode.
@@ -361,19 +362,53 @@ func (c *Client) checkAlipayCert(certPEM []byte, sn string) error {
 	if SameKey(k, &c.cfg.PrivateKey.PublicKey) {
 		return ErrAppKeyAsAlipayKey
 	}
-	roots, inter := x509.NewCertPool(), x509.NewCertPool()
-	for _, r := range c.cfg.roots {
-		roots.AddCert(r)
-	}
-	for _, ic := range certs[1:] {
-		inter.AddCert(ic)
-	}
-	_, err = leaf.Verify(x509.VerifyOptions{
-		Roots: roots, Intermediates: inter, CurrentTime: c.cfg.Now(),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	})
-	if err != nil {
+	if err := verifyChain(leaf, certs[1:], c.cfg.roots, c.cfg.Now()); err != nil {
 		return fmt.Errorf("%w: the certificate does not chain to the Alipay root bundle: %v", ErrCertificate, err)
 	}
 	return nil
+}
+
+// verifyChain checks that leaf chains to one of roots through intermediates,
+// every certificate being valid at now, the way the Java SDK's
+// AntCertificationUtil.isTrusted does: by issuer name and signature only.
+// (crypto/x509's Verify also demands CA basic constraints, which the
+// intermediate of Alipay's sandbox CA lacks.)
+func verifyChain(leaf *x509.Certificate, intermediates, roots []*x509.Certificate, now time.Time) error {
+	valid := func(c *x509.Certificate) error {
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			return fmt.Errorf("%q is valid from %s to %s, not at %s", c.Subject.CommonName,
+				c.NotBefore.Format(time.DateOnly), c.NotAfter.Format(time.DateOnly), now.Format(time.DateOnly))
+		}
+		return nil
+	}
+	signedBy := func(child, parent *x509.Certificate) bool {
+		return bytes.Equal(child.RawIssuer, parent.RawSubject) &&
+			parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature) == nil
+	}
+	cur := leaf
+	for depth := 0; depth < 8; depth++ {
+		if err := valid(cur); err != nil {
+			return err
+		}
+		for _, r := range roots {
+			if bytes.Equal(cur.Raw, r.Raw) {
+				return nil
+			}
+			if signedBy(cur, r) {
+				return valid(r)
+			}
+		}
+		var next *x509.Certificate
+		for _, ic := range intermediates {
+			if ic != cur && signedBy(cur, ic) {
+				next = ic
+				break
+			}
+		}
+		if next == nil {
+			return fmt.Errorf("no issuer of %q in the chain or the root bundle", cur.Subject.CommonName)
+		}
+		cur = next
+	}
+	return errors.New("chain too long")
 }

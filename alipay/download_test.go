@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,49 @@ func forgedCert(t *testing.T, pki *testPKI) []byte {
 		t.Fatal(err)
 	}
 	return pemCert(der)
+}
+
+// TestAlipayCertChainRealCerts checks the chain rule on real Alipay
+// certificates: the sandbox CA (whose intermediate lacks CA basic
+// constraints, which crypto/x509's Verify would refuse) and production.
+func TestAlipayCertChainRealCerts(t *testing.T) {
+	for _, tc := range []struct {
+		cert, root string
+		ok         bool
+	}{
+		{"sw_alipayPublicCert.crt", "fz_dc_alipay_root_cert.crt", true}, // sandbox chain, sandbox root
+		{"gp_alipayPublicCert.crt", "fz_dc_alipay_root_cert.crt", true},
+		{"es_alipayCertPublicKey_RSA2.crt", "es_alipayRootCert.crt", true}, // production
+		{"sw_alipayPublicCert.crt", "sw_alipayRootCert.crt", false},        // sandbox chain, production root
+		{"node_alipayCertPublicKey_RSA2.crt", "sw_alipayRootCert.crt", false},
+	} {
+		certPEM, err := os.ReadFile("testdata/certs/" + tc.cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rootPEM, err := os.ReadFile("testdata/certs/" + tc.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, roots, err := rootCerts(rootPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, err := firstCert(certPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := leaf.NotBefore.Add(24 * time.Hour)
+		c := &Client{cfg: Config{PrivateKey: testKey(t, 0), roots: roots, Now: func() time.Time { return at }}}
+		err = c.checkAlipayCert(certPEM, certSN(leaf))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s under %s: %v, want ok=%v", tc.cert, tc.root, err, tc.ok)
+		}
+		if tc.ok {
+			at = leaf.NotAfter.Add(time.Hour)
+			if err := c.checkAlipayCert(certPEM, certSN(leaf)); err == nil {
+				t.Errorf("%s accepted after it expired", tc.cert)
+			}
+		}
+	}
 }
