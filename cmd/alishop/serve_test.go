@@ -306,7 +306,7 @@ func TestEndToEndPayment(t *testing.T) {
 // shopTarget plays Alipay against the running program: it signs with the
 // embedded sandbox's Alipay key from the data dir and reads the shop's
 // database directly to see what was stored.
-func shopTarget(t *testing.T, p *shopProcess) (*shoptest.Target, *store.DB) {
+func shopTarget(t testing.TB, p *shopProcess) (*shoptest.Target, *store.DB) {
 	t.Helper()
 	pk, err := alipay.LoadPrivateKeyFile(filepath.Join(p.data, "sandbox", "sandbox-alipay-private-key.pem"))
 	if err != nil {

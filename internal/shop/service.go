@@ -21,6 +21,9 @@ type Store interface {
 	CreateGoods(ctx context.Context, g *Goods) error
 	UpdateGoods(ctx context.Context, g *Goods) error
 
+	// CreateOrder inserts an unpaid order for o.GoodsID, copying the goods'
+	// name and price into o atomically; ErrGoodsNotFound or ErrGoodsHidden
+	// when it cannot be bought.
 	CreateOrder(ctx context.Context, o *Order) error
 	Order(ctx context.Context, outTradeNo string) (Order, error) // ErrOrderNotFound
 	ListOrders(ctx context.Context, f OrderFilter) (orders []Order, total int, err error)
@@ -205,19 +208,10 @@ func ValidOutTradeNo(s string) bool {
 // and name copied from it, and returns it with the signed gateway URL to
 // send the buyer to.
 func (s *Service) CreateOrder(ctx context.Context, goodsID int64) (Order, string, error) {
-	g, err := s.store.Goods(ctx, goodsID)
-	if err != nil {
-		return Order{}, "", err
-	}
-	if g.Hidden {
-		return Order{}, "", ErrGoodsHidden
-	}
 	now := s.now()
 	o := Order{
 		OutTradeNo: NewOutTradeNo(now),
-		GoodsID:    g.ID,
-		Subject:    g.Name,
-		Amount:     g.Price,
+		GoodsID:    goodsID,
 		Status:     StatusUnpaid,
 		CreatedAt:  now,
 		UpdatedAt:  now,

@@ -63,9 +63,11 @@ func (db *DB) Goods(ctx context.Context, id int64) (shop.Goods, error) {
 
 // CreateGoods inserts g and sets its ID.
 func (db *DB) CreateGoods(ctx context.Context, g *shop.Goods) error {
-	err := db.w.QueryRowContext(ctx, `INSERT INTO goods (name, price_fen, hidden, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		g.Name, int64(g.Price), g.Hidden, ms(g.CreatedAt), ms(g.UpdatedAt)).Scan(&g.ID)
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO goods (name, price_fen, hidden, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			g.Name, int64(g.Price), g.Hidden, ms(g.CreatedAt), ms(g.UpdatedAt)).Scan(&g.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("store: create goods: %w", err)
 	}
@@ -74,15 +76,17 @@ func (db *DB) CreateGoods(ctx context.Context, g *shop.Goods) error {
 
 // UpdateGoods updates name, price and hidden of g.
 func (db *DB) UpdateGoods(ctx context.Context, g *shop.Goods) error {
-	res, err := db.w.ExecContext(ctx, "UPDATE goods SET name = $1, price_fen = $2, hidden = $3, updated_at = $4 WHERE id = $5",
-		g.Name, int64(g.Price), g.Hidden, ms(g.UpdatedAt), g.ID)
-	if err != nil {
-		return fmt.Errorf("store: update goods %d: %w", g.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return shop.ErrGoodsNotFound
-	}
-	return nil
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE goods SET name = $1, price_fen = $2, hidden = $3, updated_at = $4 WHERE id = $5",
+			g.Name, int64(g.Price), g.Hidden, ms(g.UpdatedAt), g.ID)
+		if err != nil {
+			return fmt.Errorf("store: update goods %d: %w", g.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return shop.ErrGoodsNotFound
+		}
+		return nil
+	})
 }
 
 const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, trade_no, buyer_logon_id, paid_via,
@@ -105,17 +109,30 @@ func scanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 	return o, nil
 }
 
-// CreateOrder inserts o (unpaid) and sets its ID.
+// CreateOrder inserts o (unpaid) for the goods o.GoodsID, copying the
+// goods' name and price into it in the same statement, and sets o.ID,
+// o.Subject and o.Amount. It returns shop.ErrGoodsNotFound or
+// shop.ErrGoodsHidden when the goods cannot be bought.
 func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
-	err := db.w.QueryRowContext(ctx, `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		o.OutTradeNo, o.GoodsID, o.Subject, int64(o.Amount), string(o.Status), ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire)).Scan(&o.ID)
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return shop.Errorf(shop.ECONFLICT, "订单号重复")
+	var amount int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire)
+			SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4 FROM goods WHERE id = $5 AND NOT hidden
+			RETURNING id, subject, amount_fen`,
+			o.OutTradeNo, ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire), o.GoodsID).Scan(&o.ID, &o.Subject, &amount)
+	})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, gerr := db.Goods(ctx, o.GoodsID); gerr != nil {
+			return gerr
 		}
+		return shop.ErrGoodsHidden
+	case err != nil && strings.Contains(err.Error(), "UNIQUE"):
+		return shop.Errorf(shop.ECONFLICT, "订单号重复")
+	case err != nil:
 		return fmt.Errorf("store: create order: %w", err)
 	}
+	o.Amount, o.Status = alipay.Amount(amount), shop.StatusUnpaid
 	return nil
 }
 
@@ -176,40 +193,39 @@ func (db *DB) ListOrders(ctx context.Context, f shop.OrderFilter) ([]shop.Order,
 // compare-and-set and records the outcome. The decision is durable when
 // Receive returns without error.
 func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.Order) shop.Decision) (shop.Decision, error) {
-	tx, err := db.w.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock is taken now
+	var d shop.Decision
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var o *shop.Order
+		if m.OutTradeNo != "" {
+			got, err := db.order(ctx, tx, m.OutTradeNo)
+			switch {
+			case err == nil:
+				o = &got
+			case !errors.Is(err, shop.ErrOrderNotFound):
+				return err
+			}
+		}
+		d = decide(o)
+		if o != nil {
+			if err := applyDecision(ctx, tx, o, &d, m.ReceivedAt); err != nil {
+				return err
+			}
+		}
+		body := m.Body
+		if body == nil {
+			body = []byte{}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications
+			(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
+			nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail); err != nil {
+			return fmt.Errorf("store: record %s message: %w", m.Source, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return shop.Decision{}, fmt.Errorf("store: receive: %w", err)
-	}
-	defer tx.Rollback()
-	var o *shop.Order
-	if m.OutTradeNo != "" {
-		got, err := db.order(ctx, tx, m.OutTradeNo)
-		switch {
-		case err == nil:
-			o = &got
-		case !errors.Is(err, shop.ErrOrderNotFound):
-			return shop.Decision{}, err
-		}
-	}
-	d := decide(o)
-	if o != nil {
-		if err := applyDecision(ctx, tx, o, &d, m.ReceivedAt); err != nil {
-			return shop.Decision{}, err
-		}
-	}
-	body := m.Body
-	if body == nil {
-		body = []byte{}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications
-		(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
-		nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail); err != nil {
-		return shop.Decision{}, fmt.Errorf("store: record %s message: %w", m.Source, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return shop.Decision{}, fmt.Errorf("store: receive: commit: %w", err)
+		return shop.Decision{}, err
 	}
 	return d, nil
 }

@@ -31,6 +31,9 @@ var migrationFiles embed.FS
 // DB is the shop's database.
 type DB struct {
 	w, r *sql.DB
+	// the group-commit writer (writer.go)
+	jobs          chan *writeJob
+	stop, stopped chan struct{}
 	// Fresh is true when Open created the schema from nothing.
 	Fresh bool
 	now   func() time.Time
@@ -85,11 +88,13 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.r = r
+	db.startWriter()
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stopWriter()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 

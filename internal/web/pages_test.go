@@ -298,7 +298,7 @@ func TestReturnPage(t *testing.T) {
 	h.gw.result[o.OutTradeNo] = &alipay.TradeQueryResult{OutTradeNo: o.OutTradeNo, TradeNo: "2026112522001400000000000999",
 		TradeStatus: "TRADE_SUCCESS", TotalAmount: o.Amount, SendPayDate: "2026-11-25 20:00:01"}
 	h.gw.mu.Unlock()
-	resp, page = h.get("/alipay/return?" + strings.Replace(q, "total_amount=369.00", "total_amount=0.01", 1))
+	resp, _ = h.get("/alipay/return?" + strings.Replace(q, "total_amount=369.00", "total_amount=0.01", 1))
 	if resp.StatusCode != 400 || h.order(o.OutTradeNo).Status != shop.StatusUnpaid {
 		t.Fatalf("forged return changed the order: %s", resp.Status)
 	}
