@@ -114,3 +114,32 @@ func FuzzResponse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAmount checks that ParseAmount never panics, accepts only what it can
+// write back, and that String and JSON round-trip exactly.
+func FuzzAmount(f *testing.F) {
+	for _, s := range []string{"0.01", "88.88", "13.5", "100", "0", "1.001", "-1", "1e3", "99999999999.99", "00.10", ".5", "5.", " 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAmount(s)
+		if err != nil {
+			return
+		}
+		if a < 0 {
+			t.Fatalf("ParseAmount(%q) = %d", s, a)
+		}
+		b, err := ParseAmount(a.String())
+		if err != nil || b != a {
+			t.Fatalf("round trip of %q: %s → %v, %v", s, a, b, err)
+		}
+		js, _ := json.Marshal(a)
+		var c Amount
+		if err := json.Unmarshal(js, &c); err != nil || c != a {
+			t.Fatalf("JSON round trip of %s: %s", a, js)
+		}
+		if _, err := ParseTime(s); err == nil && len(s) < 19 {
+			t.Fatalf("ParseTime accepted %q", s)
+		}
+	})
+}
