@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -126,6 +128,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	// The client keeps its own copies, so later changes to the caller's
+	// Config cannot race with calls.
+	cfg.AlipayCerts = maps.Clone(cfg.AlipayCerts)
+	cfg.roots = slices.Clone(cfg.roots)
+	cfg.EncryptKey = bytes.Clone(cfg.EncryptKey)
 	return &Client{cfg: cfg}, nil
 }
 
