@@ -68,6 +68,20 @@ var methods = map[string]bool{
 	"alipay.data.dataservice.bill.downloadurl.query": true,
 }
 
+// validMethodName reports whether m can name a response node (letters,
+// digits, dots and underscores); anything else answers in error_response.
+func validMethodName(m string) bool {
+	if m == "" || len(m) > 128 {
+		return false
+	}
+	for _, c := range m {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func isPageMethod(m string) bool { return m == "alipay.trade.page.pay" || m == "alipay.trade.wap.pay" }
 
 // parseGateway merges the query and the form body (identical duplicates
@@ -455,7 +469,7 @@ func jsonString(b []byte, s string) []byte {
 // it unsigned, as Alipay does for an unknown app_id.
 func (s *Sandbox) writeNode(w http.ResponseWriter, req *gwReq, a *app, n *node) {
 	name := "error_response"
-	if req.method != "" {
+	if validMethodName(req.method) {
 		name = alipay.ResponseNode(req.method)
 	}
 	content := encodeCharset(n.encode(), req.charset)

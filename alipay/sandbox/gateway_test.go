@@ -363,3 +363,50 @@ func asError(err error, target **alipay.Error) bool {
 	}
 	return false
 }
+
+func TestMountedUnderPrefix(t *testing.T) {
+	keys(t)
+	sb, err := New(Config{AlipayKey: alipayKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb))
+	srv := httptestServer(t, mux)
+	if _, err := sb.RegisterApp(testAppID, &appKey.PublicKey); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := alipay.New(alipay.Config{AppID: testAppID, PrivateKey: appKey, AlipayPublicKey: sb.PublicKey(), Gateway: srv.URL + "/sandbox/gateway.do"})
+	r, err := c.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "m1", TotalAmount: 100, Subject: "x"})
+	if err != nil || !strings.HasPrefix(r.QRCode, srv.URL+"/sandbox/qr/") {
+		t.Fatalf("qr_code under a prefix: %+v %v", r, err)
+	}
+	resp, err := http.Get(r.QRCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `href="../static/sandbox.css"`) {
+		t.Fatalf("wallet page: %s", page)
+	}
+	resp, _ = http.Get(srv.URL + "/sandbox/static/sandbox.css")
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("css: %d", resp.StatusCode)
+	}
+	// A method name that is not a name answers in error_response.
+	p := protocolParams(`x","y":{"`)
+	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	v := url.Values{}
+	for k, s := range p {
+		v.Set(k, s)
+	}
+	resp, _ = http.PostForm(srv.URL+"/sandbox/gateway.do", v)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(string(body), `{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-method"`) {
+		t.Fatalf("odd method: %s", body)
+	}
+}
