@@ -307,6 +307,12 @@ func (s *Sandbox) deliver(ctx context.Context, n *note, now time.Time) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ctx.Err() != nil && !drop {
+		// Stopped mid-delivery (Close, or an advance whose caller left): the
+		// attempt does not count; it is made again at the next start.
+		n.Attempts = attempt - 1
+		return
+	}
 	for _, a := range logs {
 		s.seq++
 		a.Seq = s.seq

@@ -362,18 +362,20 @@ func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptio
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.apps[appID]
-	if a == nil {
-		a = &app{AppID: appID, SellerID: newUserID(), Created: s.now()}
-		s.apps[appID] = a
-	} else if !alipay.SameKey(a.pub, pub) {
-		s.log.Info("sandbox: app public key replaced", "app_id", appID)
+	// A new value, never a mutation: requests in flight keep a consistent app.
+	a := &app{AppID: appID, SellerID: newUserID(), Created: s.now()}
+	if old := s.apps[appID]; old != nil {
+		a.AppID, a.SellerID, a.Created = old.AppID, old.SellerID, old.Created
+		if !alipay.SameKey(old.pub, pub) {
+			s.log.Info("sandbox: app public key replaced", "app_id", appID)
+		}
 	}
 	a.pub = pub
 	a.PublicKey = alipay.MarshalPublicKey(pub)
 	a.SignType = opt.SignType
 	a.NotifyOn = triggers
 	a.AESKey, a.aesKey = opt.AESKey, aesKey
+	s.apps[appID] = a
 	s.persistApp(a)
 	return App{AppID: a.AppID, SellerID: a.SellerID}, nil
 }
