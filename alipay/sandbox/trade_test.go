@@ -552,3 +552,61 @@ func TestTimeExpireAndBadBiz(t *testing.T) {
 		t.Fatalf("query without a trade: %v", err)
 	}
 }
+
+func TestCashierCancelAndQuitURL(t *testing.T) {
+	e := newEnv(t)
+	cashier := e.openCashier("cc1", alipay.MustAmount("1.00"))
+	resp, err := e.http.PostForm(cashier, url.Values{"action": {"cancel"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "已取消付款") || !strings.Contains(string(page), `id="back" href="`+e.m.srv.URL+`/"`) {
+		t.Fatalf("cancel page: %s", page)
+	}
+	if v, _ := e.sb.Trade(testAppID, "cc1"); v.TradeStatus != alipay.WaitBuyerPay {
+		t.Fatalf("cancel changed the trade: %s", v.TradeStatus)
+	}
+	// wap pay: cancel goes to quit_url.
+	u, _ := e.client.WapPayURL(alipay.TradePagePay{OutTradeNo: "cc2", TotalAmount: 100, Subject: "x", QuitURL: e.m.srv.URL + "/quit"})
+	resp, _ = e.http.Get(u)
+	resp.Body.Close()
+	resp, _ = e.http.PostForm(resp.Header.Get("Location"), url.Values{"action": {"cancel"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != e.m.srv.URL+"/quit" {
+		t.Fatalf("wap cancel: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The wap return carries the wap method.
+	ret, err := e.sb.Pay(testAppID, "cc2", "")
+	if err != nil || !strings.Contains(ret, "method=alipay.trade.wap.pay.return") {
+		t.Fatalf("wap return %q %v", ret, err)
+	}
+}
+
+func TestAESContentEncryption(t *testing.T) {
+	e := newEnv(t)
+	const aesKey = "aYA0GP8JEW+D7/UFaskCWA=="
+	if _, err := e.sb.RegisterAppWith("2021000000000009", &otherKey.PublicKey, AppOptions{AESKey: aesKey}); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := alipay.DecodeAESKey(aesKey)
+	c, err := alipay.New(alipay.Config{AppID: "2021000000000009", PrivateKey: otherKey, AlipayPublicKey: e.sb.PublicKey(),
+		Gateway: e.srv.URL + "/gateway.do", EncryptKey: k, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "aes1", TotalAmount: 100, Subject: "加密"})
+	if err != nil || r.OutTradeNo != "aes1" {
+		t.Fatalf("encrypted precreate: %+v %v", r, err)
+	}
+	if v, ok := e.sb.Trade("2021000000000009", "aes1"); !ok || v.Subject != "加密" {
+		t.Fatalf("trade %+v", v)
+	}
+	// Without the key configured, encrypt_type=AES is refused.
+	c2, _ := alipay.New(alipay.Config{AppID: testAppID, PrivateKey: appKey, AlipayPublicKey: e.sb.PublicKey(),
+		Gateway: e.srv.URL + "/gateway.do", EncryptKey: k, Now: e.clock.Now})
+	if _, err := c2.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "aes2", TotalAmount: 100, Subject: "x"}); !alipay.HasSubCode(err, "isv.decryption-error-not-valid-encrypt-key") {
+		t.Fatalf("AES without a key: %v", err)
+	}
+}
