@@ -183,7 +183,9 @@ func (s *Sandbox) Advance(ctx context.Context, d time.Duration) time.Time {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setClock(target)
+	if ctx.Err() == nil { // interrupted: the clock stays at the last event
+		s.setClock(target)
+	}
 	return s.now()
 }
 
