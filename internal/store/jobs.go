@@ -15,8 +15,11 @@ var _ jobs.Queue = (*DB)(nil)
 // EnqueueJob schedules job (kind, ref) at runAt unless it already exists
 // (done or not): a job is created once.
 func (db *DB) EnqueueJob(ctx context.Context, kind, ref string, runAt, now time.Time) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $4) ON CONFLICT (kind, ref) DO NOTHING`, kind, ref, runAt.UnixMilli(), now.UnixMilli())
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $4) ON CONFLICT (kind, ref) DO NOTHING`, kind, ref, runAt.UnixMilli(), now.UnixMilli())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: enqueue %s job %s: %w", kind, ref, err)
 	}
@@ -26,14 +29,20 @@ func (db *DB) EnqueueJob(ctx context.Context, kind, ref string, runAt, now time.
 // ScheduleOrderChecks gives every unpaid order that has no job one, due
 // after its creation. It returns how many it created.
 func (db *DB) ScheduleOrderChecks(ctx context.Context, after time.Duration, now time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
-		SELECT 'order', o.out_trade_no, o.created_at + $1, $2, $2 FROM orders o
-		WHERE o.status = 'unpaid' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'order' AND j.ref = o.out_trade_no)
-		ON CONFLICT (kind, ref) DO NOTHING`, after.Milliseconds(), now.UnixMilli())
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
+			SELECT 'order', o.out_trade_no, o.created_at + $1, $2, $2 FROM orders o
+			WHERE o.status = 'unpaid' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'order' AND j.ref = o.out_trade_no)
+			ON CONFLICT (kind, ref) DO NOTHING`, after.Milliseconds(), now.UnixMilli())
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: schedule order checks: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	return int(n), nil
 }
 
@@ -42,27 +51,25 @@ func (db *DB) ScheduleOrderChecks(ctx context.Context, after time.Duration, now 
 // have paid while it was down. Orders without a job get one. It returns the
 // number of orders made due.
 func (db *DB) CheckUnpaidNow(ctx context.Context, now time.Time) (int, error) {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: check unpaid now: %w", err)
-	}
-	defer tx.Rollback()
 	t := now.UnixMilli()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
-		SELECT 'order', out_trade_no, $1, $1, $1 FROM orders
-		WHERE status = 'unpaid' ON CONFLICT (kind, ref) DO NOTHING`, t); err != nil {
-		return 0, fmt.Errorf("store: check unpaid now: %w", err)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE jobs SET run_at = $1, done_at = NULL, updated_at = $1
-		WHERE kind = 'order' AND run_at > $1 AND ref IN (SELECT out_trade_no FROM orders
-			WHERE status = 'unpaid' AND (time_expire IS NULL OR time_expire > $1))`, t)
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
+			SELECT 'order', out_trade_no, $1, $1, $1 FROM orders
+			WHERE status = 'unpaid' ON CONFLICT (kind, ref) DO NOTHING`, t); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET run_at = $1, done_at = NULL, updated_at = $1
+			WHERE kind = 'order' AND run_at > $1 AND ref IN (SELECT out_trade_no FROM orders
+				WHERE status = 'unpaid' AND (time_expire IS NULL OR time_expire > $1))`, t)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: check unpaid now: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: check unpaid now: %w", err)
-	}
-	n, _ := res.RowsAffected()
 	return int(n), nil
 }
 
@@ -74,12 +81,14 @@ func (db *DB) ClaimJob(ctx context.Context, token string, now time.Time, lease t
 	t := now.UnixMilli()
 	var j jobs.Job
 	var runAt int64
-	err := db.w.QueryRowContext(ctx, `UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
 		WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
 			ORDER BY run_at, id LIMIT 1)
 		AND done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
 		RETURNING id, kind, ref, run_at, attempts, last_error`, token, now.Add(lease).UnixMilli(), t).
-		Scan(&j.ID, &j.Kind, &j.Ref, &runAt, &j.Attempts, &j.LastErr)
+			Scan(&j.ID, &j.Kind, &j.Ref, &runAt, &j.Attempts, &j.LastErr)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -92,12 +101,11 @@ func (db *DB) ClaimJob(ctx context.Context, token string, now time.Time, lease t
 
 // FinishJob implements jobs.Queue.
 func (db *DB) FinishJob(ctx context.Context, id int64, token string, now time.Time) (bool, error) {
-	res, err := db.w.ExecContext(ctx, `UPDATE jobs SET done_at = $1, lease_owner = NULL, lease_until = NULL, last_error = '', updated_at = $1
+	n, err := db.exec(ctx, `UPDATE jobs SET done_at = $1, lease_owner = NULL, lease_until = NULL, last_error = '', updated_at = $1
 		WHERE id = $2 AND lease_owner = $3`, now.UnixMilli(), id, token)
 	if err != nil {
 		return false, fmt.Errorf("store: finish job %d: %w", id, err)
 	}
-	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
 
@@ -106,12 +114,11 @@ func (db *DB) RetryJob(ctx context.Context, id int64, token string, runAt time.T
 	if len(lastErr) > 500 {
 		lastErr = lastErr[:500]
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE jobs SET run_at = $1, lease_owner = NULL, lease_until = NULL, last_error = $2, updated_at = $3
+	n, err := db.exec(ctx, `UPDATE jobs SET run_at = $1, lease_owner = NULL, lease_until = NULL, last_error = $2, updated_at = $3
 		WHERE id = $4 AND lease_owner = $5`, runAt.UnixMilli(), lastErr, now.UnixMilli(), id, token)
 	if err != nil {
 		return false, fmt.Errorf("store: retry job %d: %w", id, err)
 	}
-	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
 
@@ -149,4 +156,17 @@ func (db *DB) Jobs(ctx context.Context, kind string, includeDone bool) ([]JobInf
 		out = append(out, j)
 	}
 	return out, rows.Err()
+}
+
+// exec runs one statement through the writer and returns the rows it changed.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return err
+	})
+	return n, err
 }

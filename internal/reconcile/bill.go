@@ -1,0 +1,228 @@
+package reconcile
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"alishop/alipay"
+	"alishop/internal/jobs"
+	"alishop/internal/shop"
+	"alishop/internal/store"
+)
+
+// BillRow is one row of Alipay's 业务明细 (trade) bill.
+type BillRow struct {
+	TradeNo      string
+	OutTradeNo   string
+	Type         string        // 交易 or 退款
+	Amount       alipay.Amount // positive; refunds are negative in the file
+	OutRequestNo string        // refunds: 退款批次号/请求号
+	FinishedAt   string
+}
+
+// ParseBill reads a 业务明细 bill: "#" comment lines, a column row, then
+// rows, in UTF-8 (Alipay's own files are GBK in a zip; the sandbox writes
+// UTF-8). Columns are found by name.
+func ParseBill(data []byte) ([]BillRow, error) {
+	var body bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(strings.TrimSpace(line), "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		body.WriteString(line)
+		body.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	cr := csv.NewReader(&body)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("bill: no column row")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bill: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(h)] = i
+	}
+	need := []string{"支付宝交易号", "商户订单号", "业务类型", "订单金额（元）"}
+	for _, n := range need {
+		if _, ok := col[n]; !ok {
+			return nil, fmt.Errorf("bill: no column %q", n)
+		}
+	}
+	get := func(rec []string, name string) string {
+		i, ok := col[name]
+		if !ok || i >= len(rec) {
+			return ""
+		}
+		return strings.TrimSpace(rec[i])
+	}
+	var out []BillRow
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bill: %w", err)
+		}
+		amt := strings.TrimPrefix(get(rec, "订单金额（元）"), "-")
+		a, err := alipay.ParseAmount(amt)
+		if err != nil {
+			return nil, fmt.Errorf("bill: row %q: amount %q: %w", get(rec, "商户订单号"), amt, err)
+		}
+		out = append(out, BillRow{TradeNo: get(rec, "支付宝交易号"), OutTradeNo: get(rec, "商户订单号"), Type: get(rec, "业务类型"),
+			Amount: a, OutRequestNo: get(rec, "退款批次号/请求号"), FinishedAt: get(rec, "完成时间")})
+	}
+	return out, nil
+}
+
+// CheckBill fetches the trade bill of day (yyyy-mm-dd, Beijing), compares it
+// with the orders paid and refunds made that day, and stores the result.
+func (r *Reconciler) CheckBill(ctx context.Context, day string) (store.BillCheck, []store.BillMismatch, error) {
+	start, err := time.ParseInLocation("2006-01-02", day, alipay.Beijing)
+	if err != nil {
+		return store.BillCheck{}, nil, fmt.Errorf("bill date %q: want yyyy-mm-dd", day)
+	}
+	end := start.AddDate(0, 0, 1)
+	check := store.BillCheck{BillDate: day}
+	var rows []BillRow
+	res, err := r.cfg.Gateway.BillDownloadURL(ctx, "trade", day)
+	switch {
+	case alipay.HasSubCode(err, "isp.bill_not_exist"):
+		check.Detail = "no bill (isp.bill_not_exist)"
+	case err != nil:
+		return check, nil, err
+	default:
+		data, err := r.download(ctx, res.BillDownloadURL)
+		if err != nil {
+			return check, nil, err
+		}
+		if rows, err = ParseBill(data); err != nil {
+			return check, nil, err
+		}
+	}
+	ms, err := r.compare(ctx, day, start, end, rows)
+	if err != nil {
+		return check, nil, err
+	}
+	check.CheckedAt, check.Rows, check.Mismatches = r.cfg.Now(), len(rows), len(ms)
+	for i := range ms {
+		ms[i].BillDate, ms[i].CreatedAt = day, check.CheckedAt
+	}
+	if err := r.cfg.Store.SaveBillCheck(ctx, check, ms); err != nil {
+		return check, nil, err
+	}
+	if len(ms) > 0 {
+		r.log.Warn("bill check: mismatches", "date", day, "mismatches", len(ms))
+	}
+	return check, ms, nil
+}
+
+func (r *Reconciler) download(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("bill download: %w", err)
+	}
+	resp, err := r.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("bill download: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("bill download: HTTP %d", resp.StatusCode)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+}
+
+func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Time, rows []BillRow) ([]store.BillMismatch, error) {
+	svc := r.cfg.Service
+	var ms []store.BillMismatch
+	add := func(m store.BillMismatch) { ms = append(ms, m) }
+	inBill := map[string]bool{}
+	refundInBill := map[string]bool{}
+	for _, row := range rows {
+		switch row.Type {
+		case "交易":
+			inBill[row.OutTradeNo] = true
+			o, err := svc.Order(ctx, row.OutTradeNo)
+			if errors.Is(err, shop.ErrOrderNotFound) {
+				add(store.BillMismatch{Kind: "missing_local", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, Detail: "支付宝账单有此交易，本店没有此订单"})
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if o.Amount != row.Amount {
+				add(store.BillMismatch{Kind: "amount", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, LocalAmount: o.Amount, Detail: "金额不一致"})
+			}
+			if o.Status == shop.StatusUnpaid || o.Status == shop.StatusClosed {
+				add(store.BillMismatch{Kind: "status", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, LocalAmount: o.Amount,
+					Detail: "支付宝已收款，本店订单为" + o.Status.Label()})
+			}
+		case "退款":
+			refundInBill[row.OutRequestNo] = true
+			if r.cfg.Refunds == nil {
+				continue
+			}
+			rf, err := r.cfg.Store.Refund(ctx, row.OutRequestNo)
+			if errors.Is(err, shop.ErrRefundNotFound) {
+				add(store.BillMismatch{Kind: "refund_missing_local", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, Detail: "支付宝账单有此退款，本店没有"})
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if rf.Amount != row.Amount {
+				add(store.BillMismatch{Kind: "refund_amount", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, LocalAmount: rf.Amount, Detail: "退款金额不一致"})
+			}
+			if rf.Status != shop.RefundSucceeded {
+				add(store.BillMismatch{Kind: "refund_status", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, LocalAmount: rf.Amount,
+					Detail: "支付宝已退款，本店退款状态为 " + string(rf.Status)})
+			}
+		}
+	}
+	paid, err := r.cfg.Store.OrdersPaidBetween(ctx, start, end)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range paid {
+		if !inBill[o.OutTradeNo] {
+			add(store.BillMismatch{Kind: "missing_bill", OutTradeNo: o.OutTradeNo, LocalAmount: o.Amount, Detail: "本店订单已支付，支付宝账单没有此交易"})
+		}
+	}
+	refunds, err := r.cfg.Store.RefundsSettledBetween(ctx, start, end)
+	if err != nil {
+		return nil, err
+	}
+	for _, rf := range refunds {
+		if !refundInBill[rf.OutRequestNo] {
+			add(store.BillMismatch{Kind: "refund_missing_bill", OutTradeNo: rf.OutTradeNo, OutRequestNo: rf.OutRequestNo, LocalAmount: rf.Amount, Detail: "本店退款成功，支付宝账单没有此退款"})
+		}
+	}
+	return ms, nil
+}
+
+// billJob checks the bill of the job's day; a bill not ready yet or a failed
+// download is tried again later.
+func (r *Reconciler) billJob(ctx context.Context, j *jobs.Job) jobs.Result {
+	if _, _, err := r.CheckBill(ctx, j.Ref); err != nil {
+		return r.retry(r.cfg.Now().Add(minDur(jobs.Backoff(r.cfg.Schedule, j.Attempts+3), 6*time.Hour)), err)
+	}
+	return jobs.Result{Done: true}
+}

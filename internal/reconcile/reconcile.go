@@ -1,0 +1,291 @@
+// Package reconcile keeps the shop's orders equal to Alipay's trades with no
+// help from a person (issue 5): it queries orders still unpaid on a backoff
+// schedule until they are final, closes expired ones with alipay.trade.close,
+// settles refunds whose outcome is unknown, and compares each day's bill with
+// the orders. All of it runs as durable jobs (package jobs) in the shop's
+// database, and every state change goes through the shop's own recorded
+// compare-and-set, the one notifications use.
+//
+// Unknown outcomes (code 20000, ACQ.SYSTEM_ERROR, a timeout, a non-200) never
+// decide anything: the job runs again later with the same parameters.
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"alishop/alipay"
+	"alishop/internal/jobs"
+	"alishop/internal/shop"
+	"alishop/internal/store"
+)
+
+// Gateway is what the reconciler needs from Alipay besides what the shop's
+// service uses; *alipay.Client implements it.
+type Gateway interface {
+	Close(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeCloseResult, error)
+	BillDownloadURL(ctx context.Context, billType, billDate string) (*alipay.BillDownloadResult, error)
+}
+
+// DefaultSchedule is the wait between two queries of an unpaid order, by
+// attempt (the last entry repeats), after the first query at CheckAfter.
+var DefaultSchedule = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute, time.Hour, 6 * time.Hour}
+
+// Config configures a Reconciler.
+type Config struct {
+	Service *shop.Service
+	Refunds *shop.Refunds
+	Store   *store.DB
+	Gateway Gateway
+	Now     func() time.Time // default: the service's clock
+	Logger  *slog.Logger
+
+	// CheckAfter is the age at which an unpaid order is first queried
+	// (default 5m): notifications normally arrive well before.
+	CheckAfter time.Duration
+	// Schedule is the backoff between queries (default DefaultSchedule).
+	Schedule []time.Duration
+	// OrderTTL is the payment window of orders made without time_expire
+	// (default shop.DefaultOrderTTL).
+	OrderTTL time.Duration
+	// ExpireGrace is how long after time_expire the trade is closed
+	// (default 1m), so a payment made at the last second has landed.
+	ExpireGrace time.Duration
+	// RetryUnknown is the wait after an unknown outcome (default 1m).
+	RetryUnknown time.Duration
+	// BillAt is the Beijing time of day after which yesterday's bill is
+	// checked (default 10h: Alipay's bills are ready in the morning, T+1).
+	BillAt time.Duration
+	// BillDays is how many past days get a bill check job (default 1: yesterday).
+	BillDays int
+	// HTTPClient downloads bills (default a client with a 30 s timeout).
+	HTTPClient *http.Client
+
+	// Poll, Workers, Lease and SweepEvery tune the job runner: how often it
+	// looks for due jobs (default 1s), how many run at once (default 2), how
+	// long a claim lasts (default 2m), and how often orders without a job get
+	// one (default 10s).
+	Poll       time.Duration
+	Workers    int
+	Lease      time.Duration
+	SweepEvery time.Duration
+}
+
+// Reconciler runs the background work.
+type Reconciler struct {
+	cfg       Config
+	log       *slog.Logger
+	runner    *jobs.Runner
+	lastSweep time.Time
+}
+
+// New returns a Reconciler.
+func New(cfg Config) (*Reconciler, error) {
+	if cfg.Service == nil || cfg.Store == nil || cfg.Gateway == nil {
+		return nil, errors.New("reconcile: Service, Store and Gateway are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = cfg.Service.Now
+	}
+	if cfg.CheckAfter < 0 || cfg.ExpireGrace < 0 || cfg.RetryUnknown < 0 || cfg.OrderTTL < 0 {
+		return nil, errors.New("reconcile: negative duration")
+	}
+	if cfg.CheckAfter == 0 {
+		cfg.CheckAfter = 5 * time.Minute
+	}
+	if len(cfg.Schedule) == 0 {
+		cfg.Schedule = DefaultSchedule
+	}
+	if cfg.OrderTTL == 0 {
+		cfg.OrderTTL = shop.DefaultOrderTTL
+	}
+	if cfg.ExpireGrace == 0 {
+		cfg.ExpireGrace = time.Minute
+	}
+	if cfg.RetryUnknown == 0 {
+		cfg.RetryUnknown = time.Minute
+	}
+	if cfg.BillAt == 0 {
+		cfg.BillAt = 10 * time.Hour
+	}
+	if cfg.BillDays == 0 {
+		cfg.BillDays = 1
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = 10 * time.Second
+	}
+	r := &Reconciler{cfg: cfg, log: cfg.Logger}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	handlers := map[string]jobs.Handler{
+		jobs.KindOrder: r.orderJob,
+		jobs.KindBill:  r.billJob,
+	}
+	if cfg.Refunds != nil {
+		handlers[jobs.KindRefund] = r.refundJob
+	}
+	runner, err := jobs.New(jobs.Config{Queue: cfg.Store, Handlers: handlers, Before: r.schedule, Now: cfg.Now,
+		Poll: cfg.Poll, Lease: cfg.Lease, Workers: cfg.Workers, Logger: r.log})
+	if err != nil {
+		return nil, err
+	}
+	r.runner = runner
+	return r, nil
+}
+
+// Startup makes every order still unpaid and not expired due for a query at
+// once, whatever its age: buyers may have paid while the shop was down and
+// their notifications may be lost. It returns how many were made due.
+func (r *Reconciler) Startup(ctx context.Context) (int, error) {
+	n, err := r.cfg.Store.CheckUnpaidNow(ctx, r.cfg.Now())
+	if err == nil && n > 0 {
+		r.log.Info("reconcile: start-up check of unpaid orders", "orders", n)
+	}
+	return n, err
+}
+
+// Run runs Startup, then the job runner until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	for {
+		if _, err := r.Startup(ctx); err == nil || ctx.Err() != nil {
+			break
+		} else {
+			r.log.Warn("reconcile: start-up check failed; trying again", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	r.runner.Run(ctx)
+}
+
+// RunDue runs every due job once (tests drive the reconciler with it).
+func (r *Reconciler) RunDue(ctx context.Context) (int, error) {
+	r.lastSweep = time.Time{}
+	return r.runner.RunDue(ctx)
+}
+
+// schedule gives unpaid orders without a job one, and makes sure the bill
+// checks of the last days are scheduled. It runs before each poll, at most
+// every SweepEvery.
+func (r *Reconciler) schedule(ctx context.Context, now time.Time) error {
+	if !r.lastSweep.IsZero() && now.Sub(r.lastSweep) < r.cfg.SweepEvery && now.After(r.lastSweep) {
+		return nil
+	}
+	r.lastSweep = now
+	if _, err := r.cfg.Store.ScheduleOrderChecks(ctx, r.cfg.CheckAfter, now); err != nil {
+		return err
+	}
+	y, m, d := now.In(alipay.Beijing).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, alipay.Beijing)
+	for i := 1; i <= r.cfg.BillDays; i++ {
+		day := today.AddDate(0, 0, -i)
+		if err := r.cfg.Store.EnqueueJob(ctx, jobs.KindBill, day.Format("2006-01-02"), day.AddDate(0, 0, 1).Add(r.cfg.BillAt), now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) retry(at time.Time, err error) jobs.Result {
+	return jobs.Result{RetryAt: at, Err: err}
+}
+
+// orderJob reconciles one order: nothing to do once it is final; after its
+// expiry (plus grace) the trade is closed; before, Alipay is queried.
+func (r *Reconciler) orderJob(ctx context.Context, j *jobs.Job) jobs.Result {
+	svc := r.cfg.Service
+	o, err := svc.Order(ctx, j.Ref)
+	if errors.Is(err, shop.ErrOrderNotFound) {
+		return jobs.Result{Done: true}
+	}
+	now := r.cfg.Now()
+	if err != nil {
+		return r.retry(now.Add(r.cfg.RetryUnknown), err)
+	}
+	if o.Status != shop.StatusUnpaid {
+		return jobs.Result{Done: true}
+	}
+	closeAt := shop.ExpireAt(o, r.cfg.OrderTTL).Add(r.cfg.ExpireGrace)
+	if !now.Before(closeAt) {
+		return r.expire(ctx, o)
+	}
+	o, err = svc.SyncOrder(ctx, o.OutTradeNo)
+	if err != nil {
+		return r.retry(minTime(now.Add(r.cfg.RetryUnknown), closeAt), err)
+	}
+	if o.Status != shop.StatusUnpaid {
+		r.log.Info("reconcile: order settled by query", "out_trade_no", o.OutTradeNo, "status", o.Status)
+		return jobs.Result{Done: true}
+	}
+	return r.retry(minTime(now.Add(jobs.Backoff(r.cfg.Schedule, j.Attempts)), closeAt), nil)
+}
+
+// expire closes the trade of an expired order. Alipay's answer decides:
+// closed → closed; no trade (the buyer never opened the cashier) → closed
+// here; not closable → the query says whether it was paid; unknown → again
+// later, with the same call.
+func (r *Reconciler) expire(ctx context.Context, o shop.Order) jobs.Result {
+	svc := r.cfg.Service
+	now := r.cfg.Now()
+	res, err := r.cfg.Gateway.Close(ctx, alipay.TradeRef{OutTradeNo: o.OutTradeNo})
+	switch {
+	case err == nil:
+		raw, _ := json.Marshal(res)
+		if _, err := svc.ApplyClosed(ctx, o.OutTradeNo, "alipay.trade.close", raw, "expired: closed at Alipay"); err != nil {
+			return r.retry(now.Add(r.cfg.RetryUnknown), err)
+		}
+		r.log.Info("reconcile: expired order closed", "out_trade_no", o.OutTradeNo)
+		return jobs.Result{Done: true}
+	case alipay.IsTradeNotExist(err):
+		raw, _ := json.Marshal(err)
+		if _, err := svc.ApplyClosed(ctx, o.OutTradeNo, "alipay.trade.close", raw, "expired: ACQ.TRADE_NOT_EXIST, the buyer never opened the cashier"); err != nil {
+			return r.retry(now.Add(r.cfg.RetryUnknown), err)
+		}
+		return jobs.Result{Done: true}
+	case alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR"):
+		// Not waiting any more: paid, or already closed (by its expiry or an
+		// earlier close whose answer was lost). The query says which.
+		o2, qerr := svc.SyncOrder(ctx, o.OutTradeNo)
+		if qerr != nil {
+			return r.retry(now.Add(r.cfg.RetryUnknown), qerr)
+		}
+		if o2.Status != shop.StatusUnpaid {
+			r.log.Info("reconcile: expired order settled by query", "out_trade_no", o.OutTradeNo, "status", o2.Status)
+			return jobs.Result{Done: true}
+		}
+		return r.retry(now.Add(r.cfg.RetryUnknown), fmt.Errorf("close refused but the query leaves the order unpaid"))
+	case alipay.IsUnknownOutcome(err):
+		return r.retry(now.Add(r.cfg.RetryUnknown), err)
+	}
+	return r.retry(now.Add(jobs.Backoff(r.cfg.Schedule, 4)), err)
+}
+
+// refundJob settles a refund: refund query first, then the same refund again.
+func (r *Reconciler) refundJob(ctx context.Context, j *jobs.Job) jobs.Result {
+	done, err := r.cfg.Refunds.Settle(ctx, j.Ref, false)
+	if done {
+		return jobs.Result{Done: true}
+	}
+	return r.retry(r.cfg.Now().Add(minDur(jobs.Backoff(r.cfg.Schedule, j.Attempts), time.Hour)), err)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func minDur(a, b time.Duration) time.Duration { return min(a, b) }

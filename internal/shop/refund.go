@@ -1,0 +1,207 @@
+package shop
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"alishop/alipay"
+)
+
+// RefundStatus is the state of one refund request.
+type RefundStatus string
+
+// Refund states: pending until Alipay's answer (or a refund query, or a
+// refund notification) settles it.
+const (
+	RefundPending   RefundStatus = "pending"
+	RefundSucceeded RefundStatus = "succeeded"
+	RefundFailed    RefundStatus = "failed"
+)
+
+// Refund is one refund request of an order. OutRequestNo is stored before
+// Alipay is called and sent unchanged on every retry, so a refund is made at
+// most once whatever happens to the answers.
+type Refund struct {
+	ID           int64
+	OrderID      int64
+	OutTradeNo   string
+	OutRequestNo string
+	Amount       alipay.Amount
+	Reason       string
+	Status       RefundStatus
+	LastError    string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	SettledAt    time.Time
+}
+
+// MaxRefundReason bounds a refund reason, in characters (Alipay allows 256).
+const MaxRefundReason = 256
+
+// RefundStore is the storage of refunds (implemented by package store).
+type RefundStore interface {
+	// CreateRefund stores r as pending, with a job to settle it due at
+	// settleAt, in one transaction that refuses it (EINVALID) when the order
+	// is not paid or the refunds not failed would exceed what was paid.
+	CreateRefund(ctx context.Context, r *Refund, settleAt time.Time) error
+	Refund(ctx context.Context, outRequestNo string) (Refund, error) // ErrRefundNotFound
+	OrderRefunds(ctx context.Context, outTradeNo string) ([]Refund, error)
+	// SettleRefund records m and, in the same transaction, moves the refund
+	// from pending to succeeded and adds its amount to the order by
+	// compare-and-set. It reports whether anything changed.
+	SettleRefund(ctx context.Context, outRequestNo string, m *Inbound) (bool, error)
+	// FailRefund moves a pending refund to failed (what Alipay refused).
+	FailRefund(ctx context.Context, outRequestNo, why string, now time.Time) (bool, error)
+	// NoteRefund keeps the last unknown outcome of a pending refund.
+	NoteRefund(ctx context.Context, outRequestNo, note string, now time.Time) error
+}
+
+// RefundGateway is what refunds need from Alipay; *alipay.Client implements it.
+type RefundGateway interface {
+	Refund(ctx context.Context, p alipay.TradeRefund) (*alipay.TradeRefundResult, error)
+	RefundQuery(ctx context.Context, ref alipay.TradeRef, outRequestNo string) (*alipay.RefundQueryResult, error)
+}
+
+// ErrRefundNotFound is returned for an unknown out_request_no.
+var ErrRefundNotFound = &Error{Code: ENOTFOUND, Message: "退款不存在"}
+
+// Refunds makes and settles refunds.
+type Refunds struct {
+	svc   *Service
+	store RefundStore
+	gw    RefundGateway
+	// SettleAfter is when a refund whose answer is unknown is first looked
+	// at again (by its job); default one minute.
+	SettleAfter time.Duration
+}
+
+// NewRefunds returns the refund use cases of svc.
+func NewRefunds(svc *Service, st RefundStore, gw RefundGateway) *Refunds {
+	return &Refunds{svc: svc, store: st, gw: gw, SettleAfter: time.Minute}
+}
+
+// NewOutRequestNo returns a refund request number: R, the Beijing time,
+// and 64 random bits in hex.
+func NewOutRequestNo(now time.Time) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return "R" + now.In(alipay.Beijing).Format("20060102150405") + hex.EncodeToString(b[:])
+}
+
+// Request refunds amount of a paid order with a reason. The refund is stored
+// (with its out_request_no and a job to settle it) before Alipay is called;
+// when Alipay's answer is unknown the refund stays pending and its job
+// settles it later. It returns the refund as it stands.
+func (rf *Refunds) Request(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string) (Refund, error) {
+	if !ValidOutTradeNo(outTradeNo) {
+		return Refund{}, ErrOrderNotFound
+	}
+	switch n := utf8.RuneCountInString(reason); {
+	case !utf8.ValidString(reason):
+		return Refund{}, Errorf(EINVALID, "退款原因不是有效文字")
+	case n > MaxRefundReason:
+		return Refund{}, Errorf(EINVALID, "退款原因不能超过 %d 个字", MaxRefundReason)
+	}
+	if !amount.Valid() {
+		return Refund{}, Errorf(EINVALID, "退款金额必须大于 0")
+	}
+	now := rf.svc.now()
+	r := Refund{OutTradeNo: outTradeNo, OutRequestNo: NewOutRequestNo(now), Amount: amount, Reason: reason,
+		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
+	if err := rf.store.CreateRefund(ctx, &r, now.Add(rf.SettleAfter)); err != nil {
+		return Refund{}, err
+	}
+	if _, err := rf.Settle(ctx, r.OutRequestNo, true); err != nil {
+		rf.svc.log.Warn("refund: outcome unknown, will settle later", "out_trade_no", outTradeNo, "out_request_no", r.OutRequestNo, "err", err)
+	}
+	return rf.store.Refund(ctx, r.OutRequestNo)
+}
+
+// Settle drives a pending refund to a final state: on a retry it first asks
+// Alipay (alipay.trade.fastpay.refund.query) whether the refund was made;
+// if not, it sends the refund again with the same out_request_no. It reports
+// whether the refund is final; an error means the outcome is still unknown.
+func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) (bool, error) {
+	r, err := rf.store.Refund(ctx, outRequestNo)
+	if err != nil {
+		if errors.Is(err, ErrRefundNotFound) {
+			return true, nil
+		}
+		return false, err
+	}
+	if r.Status != RefundPending {
+		return true, nil
+	}
+	ref := alipay.TradeRef{OutTradeNo: r.OutTradeNo}
+	if !first {
+		done, err := rf.query(ctx, r, ref)
+		if done || err != nil {
+			return done, err
+		}
+	}
+	res, err := rf.gw.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: r.Amount, OutRequestNo: r.OutRequestNo, RefundReason: r.Reason})
+	switch {
+	case err == nil && res.FundChange == "Y":
+		raw, _ := json.Marshal(res)
+		_, err := rf.store.SettleRefund(ctx, r.OutRequestNo, rf.inbound("alipay.trade.refund", r.OutTradeNo, raw))
+		return err == nil, err
+	case err == nil:
+		// fund_change=N: a repeat of a refund already made, or not known
+		// yet; only the refund query says which.
+		return rf.query(ctx, r, ref)
+	case alipay.IsUnknownOutcome(err):
+		_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
+		return false, err
+	}
+	var ae *alipay.Error
+	if errors.As(err, &ae) && !ae.Unverified && ae.Code == "40004" {
+		// A business refusal (amount, trade state, balance…): final.
+		_, ferr := rf.store.FailRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
+		rf.svc.log.Warn("refund refused by Alipay", "out_trade_no", r.OutTradeNo, "out_request_no", r.OutRequestNo, "err", err)
+		return ferr == nil, ferr
+	}
+	_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
+	return false, err
+}
+
+// query settles r if Alipay's refund query says it was made.
+func (rf *Refunds) query(ctx context.Context, r Refund, ref alipay.TradeRef) (bool, error) {
+	q, err := rf.gw.RefundQuery(ctx, ref, r.OutRequestNo)
+	if err != nil {
+		_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
+		return false, err
+	}
+	if !q.Refunded() || q.OutRequestNo != r.OutRequestNo {
+		return false, nil
+	}
+	if q.RefundAmount != r.Amount {
+		return false, fmt.Errorf("refund %s: Alipay refunded %s, we asked %s", r.OutRequestNo, q.RefundAmount, r.Amount)
+	}
+	raw, _ := json.Marshal(q)
+	_, err = rf.store.SettleRefund(ctx, r.OutRequestNo, rf.inbound("alipay.trade.fastpay.refund.query", r.OutTradeNo, raw))
+	return err == nil, err
+}
+
+func (rf *Refunds) inbound(method, outTradeNo string, raw []byte) *Inbound {
+	return &Inbound{Source: SourceQuery, ReceivedAt: rf.svc.now(), Method: method, Body: raw, Verified: true, OutTradeNo: outTradeNo}
+}
+
+// OrderRefunds lists an order's refunds, oldest first.
+func (rf *Refunds) OrderRefunds(ctx context.Context, outTradeNo string) ([]Refund, error) {
+	return rf.store.OrderRefunds(ctx, outTradeNo)
+}
+
+// IsRefundNotification reports whether n tells of a refund: it carries the
+// refund's out_biz_no or a refund_fee (a partial refund is TRADE_SUCCESS with
+// refund_fee, a full one TRADE_CLOSED with refund_fee).
+func IsRefundNotification(n *alipay.Notification) bool {
+	return n.RefundFee > 0 || (n.OutBizNo != "" && !n.GmtRefund.IsZero())
+}
