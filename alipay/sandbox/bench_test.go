@@ -61,6 +61,16 @@ func BenchmarkGatewayQuery(b *testing.B) {
 			tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}
 			defer tr.CloseIdleConnections()
 			hc := &http.Client{Transport: tr}
+			if mode == "cached" { // the first answer of each trade is signed once
+				for _, body := range bodies {
+					resp, err := hc.Post(srv.URL+"/gateway.do?charset=utf-8", "application/x-www-form-urlencoded", strings.NewReader(body))
+					if err != nil {
+						b.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
 			var next atomic.Int64
 			b.SetParallelism(4)
 			b.ResetTimer()
