@@ -310,12 +310,13 @@ type AppOptions struct {
 
 // RegisterApp registers an app with its public key (as a merchant uploads it
 // to the open platform). It is idempotent for the same key; a different key
-// replaces the old one (keeping the seller id).
+// replaces the old one (keeping the seller id and the app's options).
 func (s *Sandbox) RegisterApp(appID string, appPublicKey *rsa.PublicKey) (App, error) {
 	return s.RegisterAppWith(appID, appPublicKey, AppOptions{})
 }
 
-// RegisterAppWith is RegisterApp with options.
+// RegisterAppWith is RegisterApp with options; for an app already registered,
+// zero-valued options keep their current values.
 func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptions) (App, error) {
 	if !validAppID(appID) {
 		return App{}, fmt.Errorf("sandbox: app_id %q must be 1-32 letters or digits", appID)
@@ -326,6 +327,19 @@ func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptio
 	if alipay.SameKey(pub, &s.key.PublicKey) {
 		return App{}, errors.New("sandbox: that is the sandbox's own Alipay public key, not an app public key")
 	}
+	s.mu.Lock()
+	if old := s.apps[appID]; old != nil { // omitted options keep their values
+		if opt.SignType == "" {
+			opt.SignType = old.SignType
+		}
+		if opt.NotifyOn == nil {
+			opt.NotifyOn = old.NotifyOn
+		}
+		if opt.AESKey == "" {
+			opt.AESKey = old.AESKey
+		}
+	}
+	s.mu.Unlock()
 	if opt.SignType == "" {
 		opt.SignType = alipay.RSA2
 	}

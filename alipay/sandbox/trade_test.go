@@ -610,3 +610,20 @@ func TestAESContentEncryption(t *testing.T) {
 		t.Fatalf("AES without a key: %v", err)
 	}
 }
+
+func TestReRegisterKeepsOptions(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sb.RegisterAppWith("2016000000000002", &rsa1Key.PublicKey, AppOptions{SignType: alipay.RSA, NotifyOn: []string{"none"}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.sb.RegisterApp("2016000000000002", &rsa1Key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sb.mu.Lock()
+	got := *e.sb.apps[a.AppID]
+	e.sb.mu.Unlock()
+	if got.SignType != alipay.RSA || len(got.NotifyOn) != 0 {
+		t.Fatalf("re-registration reset the options: %+v", got)
+	}
+}
