@@ -428,7 +428,7 @@ func (s *Sandbox) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.trades, s.byNo, s.byQR = map[tradeRef]*trade{}, map[string]*trade{}, map[string]*trade{}
-	s.waiting, s.notes, s.attempts = map[*trade]struct{}{}, map[string]*note{}, nil
+	s.expiries, s.notes, s.pending, s.attempts = nil, map[string]*note{}, map[*note]struct{}{}, nil
 	s.faults, s.bills, s.offset, s.strs = nil, map[string]*bill{}, 0, map[string]string{}
 	s.resetAccounts()
 	if s.db != nil {

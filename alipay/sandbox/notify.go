@@ -81,7 +81,7 @@ func (s *Sandbox) queueNote(t *trade, a *app, params map[string]string, notifyUR
 		Seq: s.seq, Created: now, NextDue: now,
 	}
 	// A later notification of the trade releases the held ones right after itself.
-	for _, h := range s.notes {
+	for h := range s.pending {
 		if h.Held && h.AppID == n.AppID && h.OutTradeNo == n.OutTradeNo {
 			h.Held = false
 			h.NextDue = now.Add(time.Millisecond)
@@ -97,6 +97,7 @@ func (s *Sandbox) queueNote(t *trade, a *app, params map[string]string, notifyUR
 		n.NextDue = now.Add(hold)
 	}
 	s.notes[n.NotifyID] = n
+	s.pending[n] = struct{}{}
 	s.persistNote(n)
 	s.wakeWorker()
 }
@@ -151,15 +152,11 @@ func (s *Sandbox) nextEvent() (time.Time, bool) {
 			next, found = t, true
 		}
 	}
-	for _, n := range s.notes {
-		if !n.Done {
-			consider(n.NextDue)
-		}
+	for n := range s.pending {
+		consider(n.NextDue)
 	}
-	for t := range s.waiting {
-		if !t.Expire.IsZero() {
-			consider(t.Expire)
-		}
+	if at, ok := s.nextExpiry(); ok {
+		consider(at)
 	}
 	return next, found
 }
@@ -195,11 +192,9 @@ func (s *Sandbox) processDue(ctx context.Context) {
 	for round := 0; round < 100 && ctx.Err() == nil; round++ {
 		s.mu.Lock()
 		now := s.now()
-		for t := range s.waiting {
-			s.expireDue(t, now)
-		}
+		s.expireTrades(now)
 		var due []*note
-		for _, n := range s.notes {
+		for n := range s.pending {
 			if !n.Done && !n.NextDue.After(now) {
 				due = append(due, n)
 			}
@@ -318,7 +313,7 @@ func (s *Sandbox) deliver(ctx context.Context, n *note, now time.Time) {
 	for _, a := range logs {
 		s.seq++
 		a.Seq = s.seq
-		s.attempts = append(s.attempts, a)
+		s.logAttempt(a)
 		s.persistAttempt(a)
 	}
 	if acked {
@@ -328,7 +323,25 @@ func (s *Sandbox) deliver(ctx context.Context, n *note, now time.Time) {
 	} else {
 		n.NextDue = now.Add(RetrySchedule[attempt-1])
 	}
+	if n.Done {
+		delete(s.pending, n)
+		n.Params = nil // delivered or given up: the body is in the log
+	}
 	s.persistNote(n)
+}
+
+// MaxLoggedAttempts bounds the delivery log kept in memory (and served by
+// api/notifications); older attempts stay in the database only.
+const MaxLoggedAttempts = 50_000
+
+// logAttempt appends to the in-memory log. Callers hold s.mu.
+func (s *Sandbox) logAttempt(a *Attempt) {
+	if len(s.attempts) >= MaxLoggedAttempts {
+		n := copy(s.attempts, s.attempts[len(s.attempts)-MaxLoggedAttempts/2:])
+		clear(s.attempts[n:])
+		s.attempts = s.attempts[:n]
+	}
+	s.attempts = append(s.attempts, a)
 }
 
 func (s *Sandbox) post(ctx context.Context, n *note, body string, a *Attempt) {

@@ -73,21 +73,23 @@ type Sandbox struct {
 
 	noSigCache bool // benchmarks: measure the uncached signing cost
 
-	mu       sync.Mutex // guards everything below
-	offset   time.Duration
-	apps     map[string]*app
-	trades   map[tradeRef]*trade // by app_id and out_trade_no
-	byNo     map[string]*trade   // by trade_no
-	byQR     map[string]*trade   // by qr code token
-	waiting  map[*trade]struct{}
-	notes    map[string]*note // by notify_id
-	attempts []*Attempt
-	faults   []*Fault
-	accounts map[string]*account // by login
-	bills    map[string]*bill    // by token
-	seq      int64               // notes and attempts
-	strs     map[string]string   // interned strings shared by trades
-	faultID  int
+	mu        sync.Mutex // guards everything below
+	offset    time.Duration
+	apps      map[string]*app
+	trades    map[tradeRef]*trade // by app_id and out_trade_no
+	byNo      map[string]*trade   // by trade_no
+	byQR      map[string]*trade   // by qr code token
+	expiries  expiryHeap          // WAIT_BUYER_PAY trades by expiry (stale entries skipped)
+	compactAt int
+	notes     map[string]*note   // by notify_id
+	pending   map[*note]struct{} // notes not done yet
+	attempts  []*Attempt
+	faults    []*Fault
+	accounts  map[string]*account // by login
+	bills     map[string]*bill    // by token
+	seq       int64               // notes and attempts
+	strs      map[string]string   // interned strings shared by trades
+	faultID   int
 
 	runMu  sync.Mutex // serialises event processing (worker and clock advance)
 	wake   chan struct{}
@@ -125,8 +127,8 @@ func New(cfg Config) (*Sandbox, error) {
 		strs:     map[string]string{},
 		byNo:     map[string]*trade{},
 		byQR:     map[string]*trade{},
-		waiting:  map[*trade]struct{}{},
 		notes:    map[string]*note{},
+		pending:  map[*note]struct{}{},
 		accounts: map[string]*account{},
 		bills:    map[string]*bill{},
 		wake:     make(chan struct{}, 1),

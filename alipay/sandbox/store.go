@@ -164,6 +164,9 @@ func (s *Sandbox) load() error {
 				return err
 			}
 			s.notes[n.NotifyID] = n
+			if !n.Done {
+				s.pending[n] = struct{}{}
+			}
 			s.seq = max(s.seq, n.Seq)
 			return nil
 		})
@@ -177,7 +180,7 @@ func (s *Sandbox) load() error {
 			if _, err := strconv.Atoi(id); err != nil {
 				return err
 			}
-			s.attempts = append(s.attempts, a)
+			s.logAttempt(a)
 			s.seq = max(s.seq, a.Seq)
 			return nil
 		})

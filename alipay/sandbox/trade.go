@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"container/heap"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -52,6 +53,66 @@ type refundRec struct {
 
 func tradeKey(appID, outTradeNo string) string { return appID + "\x00" + outTradeNo }
 
+// expiryItem schedules the expiry of a waiting trade. An item is stale when
+// the trade is no longer waiting or its expiry changed.
+type expiryItem struct {
+	at time.Time
+	t  *trade
+}
+
+func (it expiryItem) live() bool {
+	return it.t.Status == alipay.WaitBuyerPay && it.t.Expire.Equal(it.at)
+}
+
+type expiryHeap []expiryItem
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryItem)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+// nextExpiry returns the earliest live expiry, dropping stale items on the
+// way. Callers hold s.mu.
+func (s *Sandbox) nextExpiry() (time.Time, bool) {
+	for len(s.expiries) > 0 {
+		if it := s.expiries[0]; it.live() {
+			return it.at, true
+		}
+		heap.Pop(&s.expiries)
+	}
+	return time.Time{}, false
+}
+
+// expireTrades closes every trade whose expiry is due, and now and then
+// drops the stale items the heap holds. Callers hold s.mu.
+func (s *Sandbox) expireTrades(now time.Time) {
+	for {
+		at, ok := s.nextExpiry()
+		if !ok || at.After(now) {
+			break
+		}
+		it := heap.Pop(&s.expiries).(expiryItem)
+		s.expireDue(it.t, now)
+	}
+	if len(s.expiries) > max(s.compactAt, 1024) || cap(s.expiries) > 4*len(s.expiries)+1024 {
+		var live expiryHeap // a new array: the old one may be mostly stale
+		for _, it := range s.expiries {
+			if it.live() {
+				live = append(live, it)
+			}
+		}
+		s.expiries = live
+		heap.Init(&s.expiries)
+		s.compactAt = 2 * len(live)
+	}
+}
+
 // tradeRef is the map key of a trade: its strings are the trade's own, so
 // the index costs no extra allocation.
 type tradeRef struct{ appID, outTradeNo string }
@@ -81,10 +142,8 @@ func (s *Sandbox) indexTrade(t *trade) {
 	if t.QR != "" {
 		s.byQR[t.QR] = t
 	}
-	if t.Status == alipay.WaitBuyerPay {
-		s.waiting[t] = struct{}{}
-	} else {
-		delete(s.waiting, t)
+	if t.Status == alipay.WaitBuyerPay && !t.Expire.IsZero() {
+		heap.Push(&s.expiries, expiryItem{t.Expire, t})
 	}
 }
 
@@ -243,7 +302,6 @@ func (s *Sandbox) expireDue(t *trade, now time.Time) {
 func (s *Sandbox) closeTrade(t *trade, at time.Time, notifyURL string) {
 	t.Status = alipay.TradeClosed
 	t.Closed = at
-	delete(s.waiting, t)
 	s.persistTrade(t)
 	if a := s.apps[t.AppID]; a != nil && a.notifies("close") {
 		p := s.baseNotifyParams(t, a)
@@ -512,7 +570,6 @@ func (s *Sandbox) applyRefund(t *trade, r *refundRec) {
 	if full {
 		t.Status = alipay.TradeClosed
 		t.Closed = r.At
-		delete(s.waiting, t)
 	}
 	s.persistTrade(t)
 	if a := s.apps[t.AppID]; a != nil && a.notifies("refund") {
@@ -651,7 +708,6 @@ func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool,
 	acct.Balance -= t.TotalAmount
 	t.Status, t.Paid = alipay.TradeSuccess, now
 	t.BuyerID, t.BuyerLogin = acct.UserID, acct.Login
-	delete(s.waiting, t)
 	s.persistTrade(t)
 	s.persistMeta()
 	a := s.apps[t.AppID]

@@ -627,3 +627,41 @@ func TestReRegisterKeepsOptions(t *testing.T) {
 		t.Fatalf("re-registration reset the options: %+v", got)
 	}
 }
+
+func TestExpiriesInOrder(t *testing.T) {
+	e := newEnv(t)
+	open := func(out, timeout string) {
+		u, _ := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: out, TotalAmount: 100, Subject: "x", TimeoutExpress: timeout})
+		resp, err := e.http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	open("e3", "3h")
+	open("e1", "1h")
+	open("e2", "2h")
+	open("e2", "90m") // reopened with a new expiry: the old one is stale
+	e.paid("p1", 100) // paid trades never expire
+	e.advance(4 * time.Hour)
+	want := map[string]time.Duration{"e1": time.Hour, "e2": 90 * time.Minute, "e3": 3 * time.Hour}
+	for out, d := range want {
+		v, _ := e.sb.Trade(testAppID, out)
+		if v.TradeStatus != alipay.TradeClosed || v.GmtClose != alipay.FormatTime(t0.Add(d)) {
+			t.Errorf("%s: %s closed at %s, want %s", out, v.TradeStatus, v.GmtClose, alipay.FormatTime(t0.Add(d)))
+		}
+	}
+	if v, _ := e.sb.Trade(testAppID, "p1"); v.TradeStatus != alipay.TradeSuccess {
+		t.Errorf("paid trade: %s", v.TradeStatus)
+	}
+	// The close notifications went out at the expiry times, in order.
+	var closes []string
+	for _, a := range e.sb.Notifications() {
+		if a.TradeStatus == alipay.TradeClosed {
+			closes = append(closes, a.OutTradeNo+"@"+a.At.Sub(t0).String())
+		}
+	}
+	if strings.Join(closes, " ") != "e1@1h0m0s e2@1h30m0s e3@3h0m0s" {
+		t.Fatalf("close notifications: %v", closes)
+	}
+}
