@@ -92,6 +92,19 @@ func (db *DB) UpdateGoods(ctx context.Context, g *shop.Goods) error {
 const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, trade_no, buyer_logon_id, paid_via,
 	refunded_fen, needs_review, review_reason, created_at, updated_at, time_expire, paid_at, closed_at`
 
+// The hot statements (prepared once, see writer.go).
+const (
+	insertOrderSQL = `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire)
+			SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4 FROM goods WHERE id = $5 AND NOT hidden
+			RETURNING id, subject, amount_fen`
+	selectOrderSQL        = "SELECT " + orderColumns + " FROM orders WHERE out_trade_no = $1"
+	insertNotificationSQL = `INSERT INTO notifications
+			(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	payOrderSQL = `UPDATE orders SET status = 'paid', trade_no = $1, buyer_logon_id = $2, paid_at = $3,
+			paid_via = $4, updated_at = $5 WHERE id = $6 AND status = 'unpaid'`
+)
+
 func scanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 	var o shop.Order
 	var amount, refunded int64
@@ -116,9 +129,7 @@ func scanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
 	var amount int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire)
-			SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4 FROM goods WHERE id = $5 AND NOT hidden
-			RETURNING id, subject, amount_fen`,
+		return db.txQueryRow(ctx, tx, insertOrderSQL,
 			o.OutTradeNo, ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire), o.GoodsID).Scan(&o.ID, &o.Subject, &amount)
 	})
 	switch {
@@ -145,8 +156,22 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// orderTx is order inside a write transaction, with a prepared statement.
+func (db *DB) orderTx(ctx context.Context, tx *sql.Tx, outTradeNo string) (shop.Order, error) {
+	return db.order(ctx, txQuerier{db, tx}, outTradeNo)
+}
+
+type txQuerier struct {
+	db *DB
+	tx *sql.Tx
+}
+
+func (q txQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.db.txQueryRow(ctx, q.tx, query, args...)
+}
+
 func (db *DB) order(ctx context.Context, q querier, outTradeNo string) (shop.Order, error) {
-	o, err := scanOrder(q.QueryRowContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE out_trade_no = $1", outTradeNo))
+	o, err := scanOrder(q.QueryRowContext(ctx, selectOrderSQL, outTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, shop.ErrOrderNotFound
 	}
@@ -197,7 +222,7 @@ func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var o *shop.Order
 		if m.OutTradeNo != "" {
-			got, err := db.order(ctx, tx, m.OutTradeNo)
+			got, err := db.orderTx(ctx, tx, m.OutTradeNo)
 			switch {
 			case err == nil:
 				o = &got
@@ -207,7 +232,7 @@ func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.
 		}
 		d = decide(o)
 		if o != nil {
-			if err := applyDecision(ctx, tx, o, &d, m.ReceivedAt); err != nil {
+			if err := db.applyDecision(ctx, tx, o, &d, m.ReceivedAt); err != nil {
 				return err
 			}
 		}
@@ -215,9 +240,7 @@ func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.
 		if body == nil {
 			body = []byte{}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications
-			(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		if _, err := db.txExec(ctx, tx, insertNotificationSQL,
 			m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
 			nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail); err != nil {
 			return fmt.Errorf("store: record %s message: %w", m.Source, err)
@@ -230,14 +253,13 @@ func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.
 	return d, nil
 }
 
-func applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, d *shop.Decision, now time.Time) error {
+func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, d *shop.Decision, now time.Time) error {
 	var res sql.Result
 	var err error
 	switch {
 	case d.Pay != nil:
 		p := d.Pay
-		res, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'paid', trade_no = $1, buyer_logon_id = $2, paid_at = $3,
-			paid_via = $4, updated_at = $5 WHERE id = $6 AND status = 'unpaid'`,
+		res, err = db.txExec(ctx, tx, payOrderSQL,
 			nullString(p.TradeNo), nullString(p.BuyerLogonID), ms(p.PaidAt), p.Via, now.UnixMilli(), o.ID)
 	case d.Close:
 		res, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
@@ -34,6 +35,12 @@ type DB struct {
 	// the group-commit writer (writer.go)
 	jobs          chan *writeJob
 	stop, stopped chan struct{}
+	stopOnce      sync.Once
+	stmts         map[string]*sql.Stmt // hot statements prepared on w; read-only after Open
+	closing       sync.RWMutex         // guards closed
+	closed        bool
+	closeOnce     sync.Once
+	closeErr      error
 	// Fresh is true when Open created the schema from nothing.
 	Fresh bool
 	now   func() time.Time
@@ -88,14 +95,25 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	db.r = r
+	if err := db.prepareHot(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	db.startWriter()
 	return db, nil
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	db.stopWriter()
-	return errors.Join(db.r.Close(), db.w.Close())
+	db.closeOnce.Do(func() {
+		db.stopWriter()
+		for _, st := range db.stmts {
+			st.Close()
+		}
+		db.closeErr = errors.Join(db.r.Close(), db.w.Close())
+	})
+	return db.closeErr
 }
 
 // Ping checks that the database answers.
