@@ -1,0 +1,323 @@
+package reconcile_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"alishop/alipay"
+	"alishop/alipay/sandbox"
+	"alishop/internal/reconcile"
+	"alishop/internal/shop"
+	"alishop/internal/store"
+	"alishop/internal/web"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// env is a shop (service, store, web handler on loopback) wired to an
+// in-process sandbox whose clock is the shop's clock too: advancing the
+// sandbox moves both.
+type env struct {
+	t       *testing.T
+	sb      *sandbox.Sandbox
+	app     sandbox.App
+	db      *store.DB
+	client  *alipay.Client
+	svc     *shop.Service
+	refunds *shop.Refunds
+	rec     *reconcile.Reconciler
+	goods   shop.Goods
+	browser *http.Client
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	appKey, err := alipay.LoadPrivateKeyFile("../../alipay/testdata/keys/test_0.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alipayKey, err := alipay.LoadPrivateKeyFile("../../alipay/testdata/keys/test_1.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Config{AlipayKey: alipayKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	sbSrv := httptest.NewServer(sb)
+	t.Cleanup(sbSrv.Close)
+	app, err := sb.RegisterApp("2021000000000001", &appKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{Now: sb.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var handler http.Handler
+	shopSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(shopSrv.Close)
+	client, err := alipay.New(alipay.Config{AppID: app.AppID, PrivateKey: appKey, AlipayPublicKey: sb.PublicKey(),
+		Gateway: sbSrv.URL + "/gateway.do", NotifyURL: shopSrv.URL + "/alipay/notify", ReturnURL: shopSrv.URL + "/alipay/return"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: shop.Merchant{AppID: app.AppID, SellerID: app.SellerID},
+		Now: sb.Now, Logger: quiet})
+	handler, err = web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refunds := shop.NewRefunds(svc, db, client)
+	rec, err := reconcile.New(reconcile.Config{Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := shop.Goods{Name: "测试商品", Price: alipay.MustAmount("10.00")}
+	if err := svc.SaveGoods(ctx, &g); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, sb: sb, app: app, db: db, client: client, svc: svc, refunds: refunds, rec: rec, goods: g,
+		browser: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return e
+}
+
+// order makes an order; open also opens the cashier (creating the trade),
+// pay also pays it.
+func (e *env) order(open, pay bool) shop.Order {
+	e.t.Helper()
+	o, u, err := e.svc.CreateOrder(context.Background(), e.goods.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if open || pay {
+		resp, err := e.browser.Get(u)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			e.t.Fatalf("page pay: HTTP %d", resp.StatusCode)
+		}
+	}
+	if pay {
+		if _, err := e.sb.Pay(e.app.AppID, o.OutTradeNo, ""); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return o
+}
+
+func (e *env) get(outTradeNo string) shop.Order {
+	e.t.Helper()
+	o, err := e.svc.Order(context.Background(), outTradeNo)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return o
+}
+
+func (e *env) advance(d time.Duration) { e.sb.Advance(context.Background(), d) }
+
+func (e *env) runDue() {
+	e.t.Helper()
+	if _, err := e.rec.RunDue(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) faults(fs ...sandbox.Fault) {
+	e.t.Helper()
+	if _, err := e.sb.AddFaults(fs); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) wantStatus(o shop.Order, want shop.Status) shop.Order {
+	e.t.Helper()
+	got := e.get(o.OutTradeNo)
+	if got.Status != want {
+		e.t.Errorf("order %s: status %s, want %s", o.OutTradeNo, got.Status, want)
+	}
+	return got
+}
+
+// Notifications all dropped: the reconciler's queries find the payment, and
+// expired orders are closed (by alipay.trade.close, or locally when the buyer
+// never opened the cashier).
+func TestReconcilePaysAndExpires(t *testing.T) {
+	e := newEnv(t)
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
+	paid, opened, never := e.order(true, true), e.order(true, false), e.order(false, false)
+	e.advance(time.Minute)
+	e.runDue() // nothing due yet: checks start 5 minutes after the order
+	e.wantStatus(paid, shop.StatusUnpaid)
+	e.advance(5 * time.Minute)
+	e.runDue()
+	o := e.wantStatus(paid, shop.StatusPaid)
+	if o.PaidVia != shop.SourceQuery {
+		t.Errorf("paid via %q, want query", o.PaidVia)
+	}
+	e.wantStatus(opened, shop.StatusUnpaid)
+	e.wantStatus(never, shop.StatusUnpaid)
+	e.advance(26 * time.Hour)
+	e.runDue()
+	e.wantStatus(paid, shop.StatusPaid)
+	e.wantStatus(opened, shop.StatusClosed)
+	e.wantStatus(never, shop.StatusClosed)
+	if tv, _ := e.sb.Trade(e.app.AppID, opened.OutTradeNo); tv.TradeStatus != alipay.TradeClosed {
+		t.Errorf("sandbox trade of the opened order: %s, want TRADE_CLOSED", tv.TradeStatus)
+	}
+	left, err := e.db.Jobs(context.Background(), "order", false)
+	if err != nil || len(left) != 0 {
+		t.Errorf("order jobs left: %+v %v", left, err)
+	}
+}
+
+// Start-up: an unpaid order is queried at once whatever its age.
+func TestStartupChecksAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
+	paid := e.order(true, true)
+	e.runDue() // schedules the check 5 minutes out
+	if n, err := e.rec.Startup(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Startup: %d, %v", n, err)
+	}
+	e.runDue()
+	e.wantStatus(paid, shop.StatusPaid)
+}
+
+// Close calls whose effect is committed but whose answer is 20000 or a
+// timeout: the shop tries again, and the query settles the state.
+func TestCloseUnknownOutcome(t *testing.T) {
+	e := newEnv(t)
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop},
+		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.close", Error: "20000", Count: 1},
+		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.close", Error: "timeout", Delay: sandbox.Duration(50 * time.Millisecond), Count: 1})
+	a, b := e.order(true, false), e.order(true, false)
+	e.advance(32 * time.Minute)
+	e.runDue()
+	for _, o := range []shop.Order{a, b} {
+		e.wantStatus(o, shop.StatusUnpaid) // the answer was lost: nothing decided
+		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != alipay.TradeClosed {
+			t.Errorf("sandbox: %s, want the close committed", tv.TradeStatus)
+		}
+	}
+	e.advance(2 * time.Minute)
+	e.runDue()
+	e.wantStatus(a, shop.StatusClosed)
+	e.wantStatus(b, shop.StatusClosed)
+}
+
+// Refunds whose answer is lost (20000, timeout) are settled by the refund
+// query; one that never reached Alipay is sent again with the same
+// out_request_no; the total never exceeds what was paid.
+func TestRefundUnknownOutcome(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	o := e.order(true, true)
+	e.advance(time.Second) // deliver the notification
+	e.wantStatus(o, shop.StatusPaid)
+	e.faults(sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.refund", Error: "20000", Count: 1})
+	r1, err := e.refunds.Request(ctx, o.OutTradeNo, alipay.MustAmount("3.00"), "部分退款")
+	if err != nil || r1.Status != shop.RefundPending {
+		t.Fatalf("refund 1: %+v %v", r1, err)
+	}
+	e.faults(sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.refund", Error: "timeout", Delay: sandbox.Duration(50 * time.Millisecond), Count: 1})
+	r2, err := e.refunds.Request(ctx, o.OutTradeNo, alipay.MustAmount("5.00"), "")
+	if err != nil || r2.Status != shop.RefundPending {
+		t.Fatalf("refund 2: %+v %v", r2, err)
+	}
+	e.faults(sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.refund", Error: "ACQ.SYSTEM_ERROR", Effect: "none", Count: 1})
+	r3, err := e.refunds.Request(ctx, o.OutTradeNo, alipay.MustAmount("2.00"), "")
+	if err != nil || r3.Status != shop.RefundPending {
+		t.Fatalf("refund 3: %+v %v", r3, err)
+	}
+	if _, err := e.refunds.Request(ctx, o.OutTradeNo, alipay.MustAmount("0.01"), ""); shop.ErrorCode(err) != shop.EINVALID {
+		t.Fatalf("refund beyond the amount paid: %v", err)
+	}
+	e.wantStatus(o, shop.StatusPaid)
+	e.advance(2 * time.Minute)
+	e.runDue()
+	got := e.wantStatus(o, shop.StatusRefunded)
+	tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo)
+	if got.RefundedFen != tv.RefundFee || len(tv.Refunds) != 3 {
+		t.Errorf("shop refunded %s, sandbox %s in %d refunds", got.RefundedFen, tv.RefundFee, len(tv.Refunds))
+	}
+	rs, _ := e.refunds.OrderRefunds(ctx, o.OutTradeNo)
+	for _, r := range rs {
+		if r.Status != shop.RefundSucceeded {
+			t.Errorf("refund %s: %s", r.OutRequestNo, r.Status)
+		}
+	}
+}
+
+// A refund Alipay refuses is failed (final) and frees its amount.
+func TestRefundRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	o := e.order(true, true)
+	e.advance(time.Second)
+	// Refunded in full at Alipay behind the shop's back: the trade is closed
+	// there, so the shop's refund is refused with ACQ.TRADE_HAS_CLOSE.
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: o.OutTradeNo},
+		RefundAmount: o.Amount, OutRequestNo: "console-1"}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.refunds.Request(ctx, o.OutTradeNo, alipay.MustAmount("4.00"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != shop.RefundFailed || r.LastError == "" {
+		t.Fatalf("refused refund: %+v", r)
+	}
+	e.wantStatus(o, shop.StatusPaid)
+	e.advance(2 * time.Minute)
+	e.runDue() // its job finds it final
+	if left, _ := e.db.Jobs(ctx, "refund", false); len(left) != 0 {
+		t.Errorf("refund jobs left: %+v", left)
+	}
+}
+
+// The daily bill check: no mismatch when the shop agrees with Alipay; a
+// payment the shop has not seen yet is shown.
+func TestBillCheck(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.order(true, true)
+	e.advance(time.Second)
+	e.wantStatus(a, shop.StatusPaid)
+	if _, err := e.refunds.Request(ctx, a.OutTradeNo, alipay.MustAmount("1.00"), ""); err != nil {
+		t.Fatal(err)
+	}
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
+	b := e.order(true, true)
+	day := e.sb.Now().In(alipay.Beijing).Format("2006-01-02")
+	e.advance(36 * time.Hour)
+	c, ms, err := e.rec.CheckBill(ctx, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Rows != 3 || len(ms) != 1 || ms[0].Kind != "status" || ms[0].OutTradeNo != b.OutTradeNo {
+		t.Fatalf("bill check: %+v %+v", c, ms)
+	}
+	e.runDue() // the reconciler pays b (its bill job for that day runs too)
+	e.wantStatus(b, shop.StatusPaid)
+	c, ms, err = e.rec.CheckBill(ctx, day)
+	if err != nil || len(ms) != 0 {
+		t.Fatalf("bill check after reconciling: %+v %+v %v", c, ms, err)
+	}
+	stored, err := e.db.BillChecks(ctx, 10)
+	if err != nil || len(stored) == 0 || stored[0].BillDate != day {
+		t.Fatalf("stored checks: %+v %v", stored, err)
+	}
+}
