@@ -48,6 +48,8 @@ type AppInfo struct {
 	AlipayPublicKey    string          `json:"alipay_public_key"` // bare base64 SPKI
 	AlipayPublicKeyPEM string          `json:"alipay_public_key_pem"`
 	Gateway            string          `json:"gateway"`
+	// Certificate mode only: the files the open platform hands out, and their SNs.
+	*CertBundle
 }
 
 func (s *Sandbox) appInfo(r *http.Request, appID string) AppInfo {
@@ -58,6 +60,9 @@ func (s *Sandbox) appInfo(r *http.Request, appID string) AppInfo {
 	info.AlipayPublicKey = s.pubB64
 	info.AlipayPublicKeyPEM = string(alipay.PublicKeyPEM(s.PublicKey()))
 	info.Gateway = s.baseURL(r) + "gateway.do"
+	if b, err := s.Certificates(appID); err == nil {
+		info.CertBundle = &b
+	}
 	return info
 }
 
@@ -82,6 +87,17 @@ func (s *Sandbox) apiRegisterApp(w http.ResponseWriter, r *http.Request) {
 		for _, x := range v {
 			opt.NotifyOn = append(opt.NotifyOn, strings.Split(x, ",")...)
 		}
+	}
+	switch r.PostForm.Get("cert_mode") {
+	case "", "0", "false":
+	case "1", "true":
+		opt.CertMode = true
+	default:
+		writeErr(w, http.StatusBadRequest, "cert_mode must be 1 or 0")
+		return
+	}
+	if strings.Contains(keyText, "BEGIN CERTIFICATE") {
+		opt.AppCert = []byte(keyText)
 	}
 	if _, err := s.RegisterAppWith(appID, pub, opt); err != nil {
 		writeErr(w, http.StatusBadRequest, err.Error())

@@ -66,6 +66,7 @@ var methods = map[string]bool{
 	"alipay.trade.close":                             true,
 	"alipay.trade.cancel":                            true,
 	"alipay.data.dataservice.bill.downloadurl.query": true,
+	alipay.AlipayCertDownloadMethod:                  true,
 }
 
 // validMethodName reports whether m can name a response node (letters,
@@ -285,6 +286,11 @@ func (s *Sandbox) validate(req *gwReq) (*gwError, bool) {
 	if st != req.app.SignType {
 		return gatewayErr("40003", "isv.missing-signature-config", "验签出错, 未配置对应签名算法的公钥或者证书"), true
 	}
+	if req.app.AppCertSN != "" {
+		if e := s.checkCertParams(req); e != nil {
+			return e, true
+		}
+	}
 	if sub, msg := req.checkSignature(); sub != "" {
 		return gatewayErr("40002", sub, msg), true
 	}
@@ -485,6 +491,11 @@ func (s *Sandbox) writeNode(w http.ResponseWriter, req *gwReq, a *app, n *node) 
 	b.WriteString(name)
 	b.WriteString(`":`)
 	b.Write(content)
+	if sn := s.responseCertSN(a); sn != "" {
+		b.WriteString(`,"alipay_cert_sn":"`)
+		b.WriteString(sn)
+		b.WriteByte('"')
+	}
 	if a != nil {
 		b.WriteString(`,"sign":"`)
 		b.WriteString(s.signCached(a.SignType, content))

@@ -87,6 +87,7 @@ type Sandbox struct {
 	faults    []*Fault
 	accounts  map[string]*account // by login
 	bills     map[string]*bill    // by token
+	certs     *certAuthority      // certificate mode, created on first use
 	seq       int64               // notes and attempts
 	strs      map[string]string   // interned strings shared by trades
 	faultID   int
@@ -285,6 +286,8 @@ type app struct {
 	SignType  alipay.SignType `json:"sign_type"`
 	NotifyOn  []string        `json:"notify_on"` // triggers: success, refund, close, finished
 	AESKey    string          `json:"aes_key,omitempty"`
+	AppCert   string          `json:"app_cert,omitempty"`    // certificate mode: the app certificate (PEM)
+	AppCertSN string          `json:"app_cert_sn,omitempty"` // certificate mode: its SN
 	Created   time.Time       `json:"created"`
 
 	pub    *rsa.PublicKey
@@ -308,6 +311,11 @@ type AppOptions struct {
 	SignType alipay.SignType // RSA2 (default) or RSA for old apps
 	NotifyOn []string        // notification triggers; nil = success, refund, close
 	AESKey   string          // base64 AES key for encrypt_type=AES, "" = none
+	// CertMode puts the app in public-key certificate mode with an app
+	// certificate the sandbox issues; AppCert (PEM) uses a given certificate
+	// instead, whose key must be the registered key.
+	CertMode bool
+	AppCert  []byte
 }
 
 // RegisterApp registers an app with its public key (as a merchant uploads it
@@ -376,17 +384,38 @@ func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptio
 		}
 		aesKey = k
 	}
+	if opt.AppCert != nil {
+		certKey, err := alipay.ParsePublicKey(opt.AppCert)
+		if err != nil {
+			return App{}, fmt.Errorf("sandbox: app_cert: %w", err)
+		}
+		if !alipay.SameKey(certKey, pub) {
+			return App{}, errors.New("sandbox: app_cert does not hold the app public key")
+		}
+		opt.CertMode = true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// A new value, never a mutation: requests in flight keep a consistent app.
 	a := &app{AppID: appID, SellerID: newUserID(), Created: s.now()}
-	if old := s.apps[appID]; old != nil {
+	old := s.apps[appID]
+	if old != nil {
 		a.AppID, a.SellerID, a.Created = old.AppID, old.SellerID, old.Created
 		if !alipay.SameKey(old.pub, pub) {
 			s.log.Info("sandbox: app public key replaced", "app_id", appID)
+		} else if old.AppCertSN != "" && opt.AppCert == nil {
+			a.AppCert, a.AppCertSN = old.AppCert, old.AppCertSN // keeps its certificate
+		}
+		if old.AppCertSN != "" {
+			opt.CertMode = true
 		}
 	}
 	a.pub = pub
+	if opt.CertMode && (a.AppCertSN == "" || opt.AppCert != nil) {
+		if err := s.useCertMode(a, opt.AppCert); err != nil {
+			return App{}, err
+		}
+	}
 	a.PublicKey = alipay.MarshalPublicKey(pub)
 	a.SignType = opt.SignType
 	a.NotifyOn = triggers

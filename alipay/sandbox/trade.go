@@ -393,6 +393,8 @@ func (s *Sandbox) dispatch(req *gwReq) *node {
 		return s.cancelAPI(req, now)
 	case "alipay.data.dataservice.bill.downloadurl.query":
 		return s.billURL(req, now)
+	case alipay.AlipayCertDownloadMethod:
+		return s.certDownload(req)
 	}
 	return gatewayErr("40002", "isv.invalid-method", "不存在的方法名").node()
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 	data := fs.String("data", "", "directory for the SQLite state and the sandbox's Alipay key pair (default: in memory, lost on exit)")
 	publicURL := fs.String("public-url", "", "absolute URL of the sandbox root used in cashier, QR code and bill links (default: from each request's Host)")
 	var apps appFlags
-	fs.Var(&apps, "app", "register an app: APP_ID=APP_PUBLIC_KEY_FILE (PEM or one-line base64; repeatable)")
+	fs.Var(&apps, "app", "register an app: APP_ID=APP_PUBLIC_KEY_FILE (PEM or one-line base64; an app certificate selects certificate mode; repeatable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -58,8 +59,9 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 		return usageError("sandbox: %v", err)
 	}
 	type appKey struct {
-		id  string
-		pub *rsa.PublicKey
+		id   string
+		pub  *rsa.PublicKey
+		cert []byte // a certificate file: certificate mode
 	}
 	var keys []appKey
 	for _, a := range apps {
@@ -71,7 +73,11 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 		if err != nil {
 			return usageError("sandbox: --app %s: %v", id, err)
 		}
-		keys = append(keys, appKey{id, pub})
+		k := appKey{id: id, pub: pub}
+		if data, err := os.ReadFile(file); err == nil && strings.Contains(string(data), "BEGIN CERTIFICATE") {
+			k.cert = data
+		}
+		keys = append(keys, k)
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -82,7 +88,7 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 	defer sb.Close()
 	var registered []sandbox.App
 	for _, k := range keys {
-		a, err := sb.RegisterApp(k.id, k.pub)
+		a, err := sb.RegisterAppWith(k.id, k.pub, sandbox.AppOptions{AppCert: k.cert})
 		if err != nil {
 			return usageError("sandbox: --app %s: %v", k.id, err)
 		}
@@ -112,6 +118,11 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 	fmt.Fprintf(e.stdout, "gateway: %sgateway.do\n", root)
 	fmt.Fprintf(e.stdout, "alipay public key (支付宝公钥): %s\n", sb.PublicKeyBase64())
 	for _, a := range registered {
+		if b, err := sb.Certificates(a.AppID); err == nil {
+			fmt.Fprintf(e.stdout, "app %s seller_id %s certificate mode: app_cert_sn %s alipay_cert_sn %s alipay_root_cert_sn %s (files: GET %sapi/apps)\n",
+				a.AppID, a.SellerID, b.AppCertSN, b.AlipayCertSN, b.AlipayRootCertSN, root)
+			continue
+		}
 		fmt.Fprintf(e.stdout, "app %s seller_id %s\n", a.AppID, a.SellerID)
 	}
 	fmt.Fprintf(e.stdout, "buyer %s pay password %s\n", sandbox.DefaultBuyer, sandbox.BuyerPassword)

@@ -6,9 +6,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +34,7 @@ type sandboxProc struct {
 	stderr *sbLogBuffer
 	done   chan error
 	cancel context.CancelFunc
+	lines  chan string // stdout lines after the public key
 }
 
 type sbLogBuffer struct {
@@ -60,6 +65,7 @@ func startSandboxCmd(t *testing.T, args ...string) *sandboxProc {
 		p.done <- err
 	}()
 	lines := make(chan string, 100)
+	p.lines = lines
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
@@ -362,6 +368,37 @@ func TestSandboxCommandFlags(t *testing.T) {
 		got, err := bindAddress(c.addr, c.any)
 		if err != nil || got != c.want {
 			t.Errorf("bindAddress(%q, %v) = %q, %v; want %q", c.addr, c.any, got, err, c.want)
+		}
+	}
+}
+
+func TestSandboxCommandCertificateApp(t *testing.T) {
+	key, _ := writeAppKey(t)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(20260310), Subject: pkix.Name{CommonName: "9021000100000002"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	file := filepath.Join(t.TempDir(), "appCertPublicKey_9021000100000002.crt")
+	if err := os.WriteFile(file, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startSandboxCmd(t, "--addr", "127.0.0.1:0", "--app", "9021000100000002="+file)
+	sn, _ := alipay.CertSN(certPEM)
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case line := <-p.lines:
+			if strings.HasPrefix(line, "app 9021000100000002 ") {
+				if !strings.Contains(line, "certificate mode: app_cert_sn "+sn) {
+					t.Fatalf("app line %q, want app_cert_sn %s", line, sn)
+				}
+				return
+			}
+		case <-timeout:
+			t.Fatal("no app line")
 		}
 	}
 }
