@@ -531,18 +531,23 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("GET /qr/{code}", s.handleWallet)
 	m.HandleFunc("POST /qr/{code}", s.handleWalletPost)
 	m.HandleFunc("GET /bill/{token}", s.handleBill)
-	m.HandleFunc("POST /api/apps", s.apiRegisterApp)
+	// The control API changes state: refuse cross-site browser requests (a
+	// page on another site posting to 127.0.0.1), while curl and test
+	// clients, which send no Origin or Sec-Fetch-Site, pass.
+	cop := http.NewCrossOriginProtection()
+	control := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, cop.Handler(h)) }
+	control("POST /api/apps", s.apiRegisterApp)
 	m.HandleFunc("GET /api/apps", s.apiListApps)
 	m.HandleFunc("GET /api/alipay-public-key", s.apiPublicKey)
 	m.HandleFunc("GET /api/accounts", s.apiAccounts)
 	m.HandleFunc("GET /api/trades", s.apiTrades)
-	m.HandleFunc("POST /api/trades/pay", s.apiPay)
+	control("POST /api/trades/pay", s.apiPay)
 	m.HandleFunc("GET /api/notifications", s.apiNotifications)
 	m.HandleFunc("GET /api/clock", s.apiClock)
-	m.HandleFunc("POST /api/clock/advance", s.apiAdvance)
+	control("POST /api/clock/advance", s.apiAdvance)
 	m.HandleFunc("GET /api/faults", s.apiFaults)
-	m.HandleFunc("POST /api/faults", s.apiAddFaults)
-	m.HandleFunc("DELETE /api/faults", s.apiClearFaults)
-	m.HandleFunc("POST /api/reset", s.apiReset)
+	control("POST /api/faults", s.apiAddFaults)
+	control("DELETE /api/faults", s.apiClearFaults)
+	control("POST /api/reset", s.apiReset)
 	s.mux = m
 }

@@ -665,3 +665,23 @@ func TestExpiriesInOrder(t *testing.T) {
 		t.Fatalf("close notifications: %v", closes)
 	}
 }
+
+func TestControlAPIRefusesCrossSiteBrowsers(t *testing.T) {
+	e := newEnv(t)
+	e.openCashier("x1", 100)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/api/trades/pay", strings.NewReader("app_id="+testAppID+"&out_trade_no=x1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site pay: HTTP %d", resp.StatusCode)
+	}
+	if v, _ := e.sb.Trade(testAppID, "x1"); v.TradeStatus != alipay.WaitBuyerPay {
+		t.Fatalf("a cross-site request paid the trade")
+	}
+}
