@@ -1,0 +1,147 @@
+package shop
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"alishop/alipay"
+)
+
+func TestStatus(t *testing.T) {
+	want := map[Status]string{StatusUnpaid: "未支付", StatusPaid: "已支付", StatusClosed: "已关闭",
+		StatusPartiallyRefunded: "部分退款", StatusRefunded: "已退款"}
+	for s, label := range want {
+		if !s.Valid() || s.Label() != label {
+			t.Errorf("%s: valid %v label %q", s, s.Valid(), s.Label())
+		}
+	}
+	if Status("pending").Valid() || len(Statuses) != len(want) {
+		t.Error("unknown status accepted, or Statuses incomplete")
+	}
+}
+
+func TestOutTradeNo(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		n := NewOutTradeNo(now)
+		if !ValidOutTradeNo(n) || !strings.HasPrefix(n, "20261125200000") || len(n) != 38 || seen[n] {
+			t.Fatalf("out_trade_no %q", n)
+		}
+		seen[n] = true
+	}
+	for _, bad := range []string{"", "a-b", "a b", "订单", strings.Repeat("a", 65), "a/b", "a%2F"} {
+		if ValidOutTradeNo(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestValidateGoods(t *testing.T) {
+	for _, c := range []struct {
+		g  Goods
+		ok bool
+	}{
+		{Goods{Name: "机械键盘", Price: 378800}, true},
+		{Goods{Name: strings.Repeat("长", 64), Price: 1}, true},
+		{Goods{Name: "", Price: 1}, false},
+		{Goods{Name: strings.Repeat("长", 65), Price: 1}, false},
+		{Goods{Name: "a\nb", Price: 1}, false},
+		{Goods{Name: "x", Price: 0}, false},
+		{Goods{Name: "x", Price: -1}, false},
+		{Goods{Name: "x", Price: alipay.MaxAmount + 1}, false},
+		{Goods{Name: "\xff", Price: 1}, false},
+	} {
+		if err := ValidateGoods(&c.g); (err == nil) != c.ok || (err != nil && ErrorCode(err) != EINVALID) {
+			t.Errorf("%+v: %v", c.g, err)
+		}
+	}
+}
+
+// TestDecideNotification is the decision table behind the notify endpoint.
+func TestDecideNotification(t *testing.T) {
+	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
+	unpaid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusUnpaid}
+	paid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusPaid, TradeNo: "T1"}
+	closed := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusClosed}
+	n := func(kv ...string) *alipay.Notification {
+		x := &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1",
+			TotalAmount: 36900, TradeStatus: "TRADE_SUCCESS"}
+		for i := 0; i < len(kv); i += 2 {
+			switch kv[i] {
+			case "app":
+				x.AppID = kv[i+1]
+			case "seller":
+				x.SellerID = kv[i+1]
+			case "amount":
+				x.TotalAmount = alipay.MustAmount(kv[i+1])
+			case "status":
+				x.TradeStatus = kv[i+1]
+			case "trade":
+				x.TradeNo = kv[i+1]
+			case "refund":
+				x.RefundFee = alipay.MustAmount(kv[i+1])
+			}
+		}
+		return x
+	}
+	for _, c := range []struct {
+		name    string
+		n       *alipay.Notification
+		o       *Order
+		outcome Outcome
+		ack     bool
+		pay     bool
+		close   bool
+		review  bool
+	}{
+		{"paid", n(), unpaid, OutcomeApplied, true, true, false, false},
+		{"finished", n("status", "TRADE_FINISHED"), unpaid, OutcomeApplied, true, true, false, false},
+		{"duplicate", n(), paid, OutcomeDuplicate, true, false, false, false},
+		{"another trade", n("trade", "T2"), paid, OutcomeReview, true, false, false, true},
+		{"paid after close", n(), closed, OutcomeReview, true, false, false, true},
+		{"wait buyer pay", n("status", "WAIT_BUYER_PAY"), unpaid, OutcomeIgnored, true, false, false, false},
+		{"closed", n("status", "TRADE_CLOSED"), unpaid, OutcomeApplied, true, false, true, false},
+		{"refund of a paid order", n("refund", "1.00"), paid, OutcomeIgnored, true, false, false, false},
+		{"wrong app", n("app", "other"), unpaid, OutcomeWrongApp, false, false, false, false},
+		{"wrong seller", n("seller", "2088other"), unpaid, OutcomeWrongSeller, false, false, false, false},
+		{"unknown order", n(), nil, OutcomeUnknownOrder, false, false, false, false},
+		{"amount", n("amount", "0.01"), unpaid, OutcomeAmountMismatch, false, false, false, true},
+		{"amount on a paid order", n("amount", "369.01"), paid, OutcomeAmountMismatch, false, false, false, true},
+	} {
+		d := s.decideNotification(c.n, c.o)
+		if d.Outcome != c.outcome || d.Ack != c.ack || (d.Pay != nil) != c.pay || d.Close != c.close || (d.Review != "") != c.review {
+			t.Errorf("%s: %+v", c.name, d)
+		}
+		if d.Pay != nil && (d.Pay.TradeNo != c.n.TradeNo || d.Pay.Via != SourceNotify || d.Pay.PaidAt.IsZero()) {
+			t.Errorf("%s: payment %+v", c.name, d.Pay)
+		}
+	}
+}
+
+func TestDecideQuery(t *testing.T) {
+	s := NewService(Config{Merchant: Merchant{AppID: "app"}})
+	unpaid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusUnpaid}
+	q := func(status string, amount alipay.Amount) *alipay.TradeQueryResult {
+		return &alipay.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TradeStatus: status, TotalAmount: amount, SendPayDate: "2026-11-25 20:00:00"}
+	}
+	if d := s.decideQuery("o1", q("TRADE_SUCCESS", 36900), unpaid); d.Outcome != OutcomeApplied || d.Pay == nil || d.Pay.Via != SourceQuery ||
+		!d.Pay.PaidAt.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("paid: %+v", d)
+	}
+	if d := s.decideQuery("o1", q("WAIT_BUYER_PAY", 36900), unpaid); d.Outcome != OutcomeIgnored || d.Pay != nil {
+		t.Errorf("waiting: %+v", d)
+	}
+	if d := s.decideQuery("o1", q("TRADE_SUCCESS", 1), unpaid); d.Outcome != OutcomeAmountMismatch || d.Pay != nil || d.Review == "" {
+		t.Errorf("amount: %+v", d)
+	}
+	if d := s.decideQuery("o1", q("TRADE_CLOSED", 36900), unpaid); !d.Close {
+		t.Errorf("closed: %+v", d)
+	}
+	other := q("TRADE_SUCCESS", 36900)
+	other.OutTradeNo = "o2"
+	if d := s.decideQuery("o1", other, unpaid); d.Pay != nil {
+		t.Errorf("answer for another order applied: %+v", d)
+	}
+}
