@@ -184,7 +184,7 @@ func (r *Reconciler) schedule(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	r.lastSweep = now
-	if _, err := r.cfg.Store.ScheduleOrderChecks(ctx, r.cfg.CheckAfter, now); err != nil {
+	if _, err := r.cfg.Store.ScheduleOrderChecks(ctx, r.cfg.CheckAfter, r.cfg.ExpireGrace, now); err != nil {
 		return err
 	}
 	y, m, d := now.In(alipay.Beijing).Date()

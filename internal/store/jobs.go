@@ -27,14 +27,16 @@ func (db *DB) EnqueueJob(ctx context.Context, kind, ref string, runAt, now time.
 }
 
 // ScheduleOrderChecks gives every unpaid order that has no job one, due
-// after its creation. It returns how many it created.
-func (db *DB) ScheduleOrderChecks(ctx context.Context, after time.Duration, now time.Time) (int, error) {
+// after its creation, or at its expiry plus grace if that is sooner. It
+// returns how many it created.
+func (db *DB) ScheduleOrderChecks(ctx context.Context, after, grace time.Duration, now time.Time) (int, error) {
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
-			SELECT 'order', o.out_trade_no, o.created_at + $1, $2, $2 FROM orders o
+			SELECT 'order', o.out_trade_no, CASE WHEN o.time_expire IS NOT NULL AND o.time_expire + $3 < o.created_at + $1
+				THEN o.time_expire + $3 ELSE o.created_at + $1 END, $2, $2 FROM orders o
 			WHERE o.status = 'unpaid' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'order' AND j.ref = o.out_trade_no)
-			ON CONFLICT (kind, ref) DO NOTHING`, after.Milliseconds(), now.UnixMilli())
+			ON CONFLICT (kind, ref) DO NOTHING`, after.Milliseconds(), now.UnixMilli(), grace.Milliseconds())
 		if err == nil {
 			n, _ = res.RowsAffected()
 		}
