@@ -80,21 +80,28 @@ func (s *Sandbox) queueNote(t *trade, a *app, params map[string]string, notifyUR
 		URL: u, Params: params, SignType: a.SignType, Charset: orDefault(t.Charset, "utf-8"),
 		Seq: s.seq, Created: now, NextDue: now,
 	}
-	// A later notification of the trade releases the held ones right after itself.
+	// A later notification of the trade goes first and releases the held
+	// ones right after itself; otherwise a reorder rule may hold this one.
+	released := false
 	for h := range s.pending {
 		if h.Held && h.AppID == n.AppID && h.OutTradeNo == n.OutTradeNo {
 			h.Held = false
-			h.NextDue = now.Add(time.Millisecond)
+			h.NextDue = now
+			s.seq++
+			h.Seq = s.seq // sorts right after n
 			s.persistNote(h)
+			released = true
 		}
 	}
-	if f := s.takeNoteFault(KindReorder, n); f != nil {
-		n.Held = true
-		hold := time.Duration(f.Delay)
-		if hold <= 0 {
-			hold = time.Hour
+	if !released {
+		if f := s.takeNoteFault(KindReorder, n); f != nil {
+			n.Held = true
+			hold := time.Duration(f.Delay)
+			if hold <= 0 {
+				hold = time.Hour
+			}
+			n.NextDue = now.Add(hold)
 		}
-		n.NextDue = now.Add(hold)
 	}
 	s.notes[n.NotifyID] = n
 	s.pending[n] = struct{}{}

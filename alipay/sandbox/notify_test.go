@@ -374,3 +374,29 @@ func TestAdvanceRejectsBadDuration(t *testing.T) {
 		t.Fatalf("clock %v", clock)
 	}
 }
+
+func TestFaultReorderAll(t *testing.T) {
+	e := newEnv(t)
+	e.addFault(`{"kind":"reorder"}`)
+	e.paid("ra", alipay.MustAmount("10.00"))
+	ref := alipay.TradeRef{OutTradeNo: "ra"}
+	for _, rq := range []string{"r1", "r2", "r3"} {
+		if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: 100, OutRequestNo: rq}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.deliver()
+	e.advance(2 * time.Hour)
+	var order []string
+	for _, b := range e.m.notifications() {
+		n, err := e.verifiedNotification(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, orDefault(n.OutBizNo, "pay"))
+	}
+	// pay held; r1 goes first and releases pay; r2 held; r3 first, then r2.
+	if strings.Join(order, ",") != "r1,pay,r3,r2" {
+		t.Fatalf("delivery order %v", order)
+	}
+}
