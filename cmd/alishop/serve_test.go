@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"alishop/alipay"
+	"alishop/alipay/sandbox"
 	"alishop/internal/shop"
 	"alishop/internal/shoptest"
 	"alishop/internal/store"
@@ -519,5 +522,94 @@ func TestServeFlagErrors(t *testing.T) {
 		if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(ee.msg, c.want) {
 			t.Errorf("%v %v: %v, want exit 2 mentioning %q", c.args, c.env, err, c.want)
 		}
+	}
+}
+
+// TestServeWithAlipayApp runs the shop as a merchant would with a real app
+// (--alipay-app-id, key files, --alipay-gateway URL, --alipay-seller-id),
+// against a stand-alone sandbox on loopback playing Alipay: no embedded
+// sandbox, the same payment path.
+func TestServeWithAlipayApp(t *testing.T) {
+	dir := t.TempDir()
+	if err := run(context.Background(), []string{"alishop", "keygen", "--dir", dir}, func(string) string { return "" },
+		strings.NewReader(""), io.Discard, io.Discard); err != nil {
+		t.Fatalf("keygen: %v", err)
+	}
+	appKey, err := alipay.LoadPrivateKeyFile(filepath.Join(dir, "app_private_key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	const appID = "2021000000000042"
+	app, err := sb.RegisterApp(appID, &appKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sb.Start(ctx)
+	gw := httptest.NewServer(sb)
+	defer gw.Close()
+	alipayKey := filepath.Join(dir, "alipay_public_key.txt")
+	if err := os.WriteFile(alipayKey, []byte(alipay.MarshalPublicKey(sb.PublicKey())+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	p := startShop(t, data, "--alipay-app-id", appID, "--alipay-private-key", filepath.Join(dir, "app_private_key.pem"),
+		"--alipay-public-key", alipayKey, "--alipay-gateway", gw.URL+"/gateway.do", "--alipay-seller-id", app.SellerID)
+	if _, err := os.Stat(filepath.Join(data, "sandbox")); err == nil {
+		t.Fatal("an embedded sandbox was started although an app is configured")
+	}
+	if resp, _ := p.do("GET", "/sandbox/api/apps", nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("/sandbox/ is served with a real app configured: %s", resp.Status)
+	}
+	// A real shop starts with no goods: the admin adds one.
+	if p.password == "" {
+		t.Fatal("no admin password printed")
+	}
+	resp, _ := p.do("POST", "/admin/login", url.Values{"username": {"admin"}, "password": {p.password}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Fatalf("login: %s", resp.Status)
+	}
+	cookie := resp.Cookies()[0]
+	req, _ := http.NewRequest("POST", p.base+"/admin/goods", strings.NewReader(url.Values{"name": {"测试商品"}, "price": {"0.01"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(cookie)
+	if resp, err := noRedirect.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add goods: %v %v", resp, err)
+	}
+
+	resp, body := p.do("POST", "/orders", url.Values{"goods_id": {"1"}}, nil)
+	gwURL := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(gwURL, gw.URL+"/gateway.do?") {
+		t.Fatalf("POST /orders: %s %s %s", resp.Status, gwURL, body)
+	}
+	u, _ := url.Parse(gwURL)
+	if u.Query().Get("notify_url") != p.base+"/alipay/notify" || u.Query().Get("app_id") != appID {
+		t.Fatalf("gateway query %v", u.Query())
+	}
+	var biz struct {
+		OutTradeNo string `json:"out_trade_no"`
+	}
+	json.Unmarshal([]byte(u.Query().Get("biz_content")), &biz)
+	p.openCashier2(gwURL)
+	if _, err := sb.Pay(appID, biz.OutTradeNo, ""); err != nil {
+		t.Fatal(err)
+	}
+	if o := p.waitPaid(biz.OutTradeNo); o.Status != "paid" || o.PaidVia != "notify" || o.Amount != "0.01" {
+		t.Fatalf("order: %+v; stderr:\n%s", o, p.stderr)
+	}
+}
+
+// openCashier2 follows a gateway URL on any host to its cashier.
+func (p *shopProcess) openCashier2(gw string) {
+	p.t.Helper()
+	resp, body := p.do("GET", gw, nil, nil)
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "/cashier/") {
+		p.t.Fatalf("gateway: %s %s %s", resp.Status, resp.Header.Get("Location"), body)
 	}
 }
