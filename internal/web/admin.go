@@ -66,8 +66,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Both parts are always checked, so the answer and its timing do not
-	// tell which one was wrong.
+	// tell which one was wrong. One check runs at a time: a flood of login
+	// attempts queues here instead of taking every core.
+	select {
+	case s.loginSem <- struct{}{}:
+	case <-r.Context().Done():
+		return
+	}
 	okPass, err := CheckPassword(hash, password)
+	<-s.loginSem
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -65,11 +65,14 @@ type Server struct {
 	ttl    time.Duration
 	pages  map[string]*template.Template
 	h      http.Handler
+	// loginSem admits one password check at a time.
+	loginSem chan struct{}
 }
 
 // New returns the shop's handler.
 func New(cfg Config) (*Server, error) {
-	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL}
+	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL,
+		loginSem: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
