@@ -131,7 +131,7 @@ func parseGateway(r *http.Request) *gwReq {
 	for k, vs := range all {
 		v := vs[0]
 		for _, o := range vs[1:] {
-			if o != v {
+			if o != v && !(k == "charset" && strings.EqualFold(o, v)) {
 				if req.parseErr == "" {
 					req.parseErr = "参数 " + k + " 出现多次且取值不同"
 				}
