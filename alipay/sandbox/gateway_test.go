@@ -410,3 +410,43 @@ func TestMountedUnderPrefix(t *testing.T) {
 		t.Fatalf("odd method: %s", body)
 	}
 }
+
+func TestGBKNotificationSignedOverGBKBytes(t *testing.T) {
+	e := newEnv(t)
+	p := protocolParams("alipay.trade.precreate")
+	p["charset"] = "GBK"
+	p["notify_url"] = e.m.srv.URL + "/notify"
+	p["biz_content"] = `{"out_trade_no":"gbk2","total_amount":"2.00","subject":"` + string(encodeCharset([]byte("中文"), "gbk")) + `"}`
+	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	v := url.Values{}
+	for k, s := range p {
+		v.Set(k, s)
+	}
+	resp, err := http.PostForm(e.srv.URL+"/gateway.do?charset=GBK", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := e.sb.Pay(testAppID, "gbk2", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver()
+	got := e.m.notifications()
+	if len(got) != 1 {
+		t.Fatalf("%d notifications", len(got))
+	}
+	raw, err := url.ParseQuery(got[0]) // values stay GBK bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for k, vs := range raw {
+		m[k] = vs[0]
+	}
+	if m["charset"] != "gbk" || decodeCharset(m["subject"], "gbk") != "中文" {
+		t.Fatalf("charset %q subject %q", m["charset"], decodeCharset(m["subject"], "gbk"))
+	}
+	if err := alipay.Verify(e.sb.PublicKey(), alipay.RSA2, signContent(m, []string{"sign", "sign_type"}, 0), m["sign"]); err != nil {
+		t.Fatalf("GBK notification: %v", err)
+	}
+}
