@@ -117,6 +117,31 @@ func (e *env) order(open, pay bool) shop.Order {
 	return o
 }
 
+// openWithoutExpiry makes an order and opens its cashier with a page-pay
+// request of the same app that carries no time_expire, so the sandbox keeps
+// the trade waiting past the order's expiry and the shop's close is what
+// closes it.
+func (e *env) openWithoutExpiry() shop.Order {
+	e.t.Helper()
+	o, _, err := e.svc.CreateOrder(context.Background(), e.goods.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	u, err := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := e.browser.Get(u)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("page pay: HTTP %d", resp.StatusCode)
+	}
+	return o
+}
+
 func (e *env) get(outTradeNo string) shop.Order {
 	e.t.Helper()
 	o, err := e.svc.Order(context.Background(), outTradeNo)
@@ -203,13 +228,23 @@ func TestCloseUnknownOutcome(t *testing.T) {
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop},
 		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.close", Error: "20000", Count: 1},
 		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.close", Error: "timeout", Delay: sandbox.Duration(50 * time.Millisecond), Count: 1})
-	a, b := e.order(true, false), e.order(true, false)
+	a, b := e.openWithoutExpiry(), e.openWithoutExpiry()
 	e.advance(32 * time.Minute)
+	for _, o := range []shop.Order{a, b} {
+		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != alipay.WaitBuyerPay {
+			t.Fatalf("sandbox: %s before the close", tv.TradeStatus)
+		}
+	}
 	e.runDue()
 	for _, o := range []shop.Order{a, b} {
 		e.wantStatus(o, shop.StatusUnpaid) // the answer was lost: nothing decided
 		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != alipay.TradeClosed {
 			t.Errorf("sandbox: %s, want the close committed", tv.TradeStatus)
+		}
+	}
+	for _, f := range e.sb.Faults() {
+		if f.Kind == sandbox.KindGatewayError && f.Used != f.Count {
+			t.Errorf("fault %s/%s used %d times", f.Method, f.Error, f.Used)
 		}
 	}
 	e.advance(2 * time.Minute)
