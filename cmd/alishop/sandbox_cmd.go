@@ -20,7 +20,9 @@ import (
 const sandboxUsage = `usage: alishop sandbox [flags]
 
 Runs the offline Alipay gateway simulator (docs/SANDBOX.md). It listens on
-loopback only unless --listen-any is given.
+loopback only unless --listen-any is given. Every flag can be given in the
+environment as ALISHOP_SANDBOX_<FLAG> (ALISHOP_SANDBOX_ADDR, …;
+ALISHOP_SANDBOX_APP takes comma-separated APP_ID=FILE pairs).
 
 flags:
 `
@@ -53,6 +55,34 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError("sandbox: unexpected argument %q", fs.Arg(0))
+	}
+	// A flag not given takes its environment variable, ALISHOP_SANDBOX_ + the
+	// name in upper case (a prefix of its own: ALISHOP_ADDR and ALISHOP_DATA
+	// belong to the shop). ALISHOP_SANDBOX_APP holds comma-separated apps.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "ALISHOP_SANDBOX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := ""
+		if e.getenv != nil {
+			v = e.getenv(name)
+		}
+		if set[f.Name] || v == "" || envErr != nil {
+			return
+		}
+		vals := []string{v}
+		if f.Name == "app" {
+			vals = strings.Split(v, ",")
+		}
+		for _, x := range vals {
+			if err := fs.Set(f.Name, strings.TrimSpace(x)); err != nil {
+				envErr = usageError("sandbox: %s: %v", name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
 	}
 	bind, err := bindAddress(*addr, *listenAny)
 	if err != nil {

@@ -352,6 +352,17 @@ func TestSandboxCommandFlags(t *testing.T) {
 	if _, err := runCmd("extra"); !errors.As(err, &ee) || ee.code != 2 {
 		t.Errorf("extra argument: %v", err)
 	}
+	var out, errb bytes.Buffer
+	env := map[string]string{"ALISHOP_SANDBOX_ADDR": "192.0.2.1:0", "ALISHOP_ADDR": "127.0.0.1:0"}
+	err := run(ctx, []string{"alishop", "sandbox"}, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errb)
+	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(ee.msg, "192.0.2.1") {
+		t.Errorf("ALISHOP_SANDBOX_ADDR is not used: %v", err)
+	}
+	env = map[string]string{"ALISHOP_SANDBOX_APP": "9021000100000001=/no/such.pem"}
+	err = run(ctx, []string{"alishop", "sandbox"}, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errb)
+	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(ee.msg, "/no/such.pem") {
+		t.Errorf("ALISHOP_SANDBOX_APP is not used: %v", err)
+	}
 	for _, c := range []struct {
 		addr string
 		any  bool
