@@ -256,7 +256,7 @@ func (s *Sandbox) Pay(appID, outTradeNo, buyer string) (string, error) {
 	defer s.mu.Unlock()
 	t := s.trades[tradeID(appID, outTradeNo)]
 	if t == nil {
-		return "", errNoTrade
+		return "", ErrNoTrade
 	}
 	return s.payTrade(t, buyer, "", false, s.now())
 }
@@ -283,7 +283,7 @@ func (s *Sandbox) apiPay(w http.ResponseWriter, r *http.Request) {
 	ret, err := s.Pay(appID, outNo, buyer)
 	if err != nil {
 		status := http.StatusConflict
-		if err == errNoTrade {
+		if err == ErrNoTrade {
 			status = http.StatusNotFound
 			err = errors.New("no such trade (a page-pay trade exists once the buyer has opened the cashier)")
 		}

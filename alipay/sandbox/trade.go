@@ -679,7 +679,9 @@ type PayError struct{ Msg string }
 func (e *PayError) Error() string { return e.Msg }
 
 var (
-	errNoTrade  = &PayError{"交易不存在"}
+	// ErrNoTrade is Pay's error for a trade the sandbox does not have (a
+	// page-pay trade exists once the buyer has opened the cashier).
+	ErrNoTrade  = &PayError{"交易不存在"}
 	errPassword = &PayError{"账户名或支付密码错误"}
 )
 
