@@ -165,6 +165,9 @@ func (s *Sandbox) nextEvent() (time.Time, bool) {
 	if at, ok := s.nextExpiry(); ok {
 		consider(at)
 	}
+	if at, ok := s.nextFinish(); ok {
+		consider(at)
+	}
 	return next, found
 }
 
@@ -200,6 +203,7 @@ func (s *Sandbox) processDue(ctx context.Context) {
 		s.mu.Lock()
 		now := s.now()
 		s.expireTrades(now)
+		s.finishTrades(now)
 		var due []*note
 		for n := range s.pending {
 			if !n.Done && !n.NextDue.After(now) {

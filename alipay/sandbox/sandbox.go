@@ -80,6 +80,7 @@ type Sandbox struct {
 	byNo      map[string]*trade   // by trade_no
 	byQR      map[string]*trade   // by qr code token
 	expiries  expiryHeap          // WAIT_BUYER_PAY trades by expiry (stale entries skipped)
+	finishing []*trade            // paid trades in payment order: they become TRADE_FINISHED after RefundPeriod
 	compactAt int
 	notes     map[string]*note   // by notify_id
 	pending   map[*note]struct{} // notes not done yet

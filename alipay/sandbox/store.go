@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -188,5 +189,11 @@ func (s *Sandbox) load() error {
 	if err != nil {
 		return fmt.Errorf("sandbox: loading state: %w", err)
 	}
+	for _, t := range s.trades {
+		if t.Status == alipay.TradeSuccess {
+			s.finishing = append(s.finishing, t)
+		}
+	}
+	slices.SortFunc(s.finishing, func(a, b *trade) int { return a.Paid.Compare(b.Paid) })
 	return nil
 }

@@ -113,6 +113,61 @@ func (s *Sandbox) expireTrades(now time.Time) {
 	}
 }
 
+// RefundPeriod is how long after payment a trade can be refunded; then it
+// becomes TRADE_FINISHED (PROTOCOL.md §7: 12 months for PC and face-to-face).
+const RefundPeriod = 365 * 24 * time.Hour
+
+// nextFinish returns when the earliest paid trade finishes, dropping trades
+// that are no longer TRADE_SUCCESS. Payments happen in sandbox-clock order,
+// so s.finishing is sorted by payment time. Callers hold s.mu.
+func (s *Sandbox) nextFinish() (time.Time, bool) {
+	for len(s.finishing) > 0 {
+		if t := s.finishing[0]; t.Status == alipay.TradeSuccess {
+			return t.Paid.Add(RefundPeriod), true
+		}
+		s.finishing[0] = nil
+		s.finishing = s.finishing[1:]
+	}
+	return time.Time{}, false
+}
+
+// finishTrades ends the refundable period of the trades due. Callers hold s.mu.
+func (s *Sandbox) finishTrades(now time.Time) {
+	for {
+		at, ok := s.nextFinish()
+		if !ok || at.After(now) {
+			return
+		}
+		t := s.finishing[0]
+		s.finishing[0] = nil
+		s.finishing = s.finishing[1:]
+		s.finishTrade(t, at)
+	}
+}
+
+// finishDue finishes t lazily if its refundable period is over. Callers hold s.mu.
+func (s *Sandbox) finishDue(t *trade, now time.Time) {
+	if t.Status == alipay.TradeSuccess && !now.Before(t.Paid.Add(RefundPeriod)) {
+		s.finishTrade(t, t.Paid.Add(RefundPeriod))
+	}
+}
+
+func (s *Sandbox) finishTrade(t *trade, at time.Time) {
+	if t.Status != alipay.TradeSuccess {
+		return
+	}
+	t.Status = alipay.TradeFinished
+	s.persistTrade(t)
+	if a := s.apps[t.AppID]; a != nil && a.notifies("finished") {
+		p := s.baseNotifyParams(t, a)
+		p["trade_status"] = alipay.TradeFinished
+		if t.Refunded > 0 {
+			p["refund_fee"] = t.Refunded.String()
+		}
+		s.queueNote(t, a, p, "")
+	}
+}
+
 // tradeRef is the map key of a trade: its strings are the trade's own, so
 // the index costs no extra allocation.
 type tradeRef struct{ appID, outTradeNo string }
@@ -293,6 +348,7 @@ func parseTimeout(s string, now time.Time) (time.Time, error) {
 
 // expireDue closes t if it waits past its expiry. Callers hold s.mu.
 func (s *Sandbox) expireDue(t *trade, now time.Time) {
+	s.finishDue(t, now)
 	if t.Status == alipay.WaitBuyerPay && !t.Expire.IsZero() && !now.Before(t.Expire) {
 		s.closeTrade(t, t.Expire, "")
 	}
@@ -711,6 +767,7 @@ func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool,
 	}
 	acct.Balance -= t.TotalAmount
 	t.Status, t.Paid = alipay.TradeSuccess, now
+	s.finishing = append(s.finishing, t)
 	t.BuyerID, t.BuyerLogin = acct.UserID, acct.Login
 	s.persistTrade(t)
 	s.persistMeta()

@@ -685,3 +685,34 @@ func TestControlAPIRefusesCrossSiteBrowsers(t *testing.T) {
 		t.Fatalf("a cross-site request paid the trade")
 	}
 }
+
+func TestTradeFinishedAfterRefundPeriod(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sb.RegisterAppWith(testAppID, &appKey.PublicKey, AppOptions{NotifyOn: []string{"success", "finished"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.paid("fin1", alipay.MustAmount("5.00"))
+	e.deliver()
+	e.advance(RefundPeriod - time.Minute)
+	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "fin1"}); q.TradeStatus != alipay.TradeSuccess {
+		t.Fatalf("before the end of the refund period: %s", q.TradeStatus)
+	}
+	e.advance(time.Minute)
+	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "fin1"}); q.TradeStatus != alipay.TradeFinished {
+		t.Fatalf("after the refund period: %s", q.TradeStatus)
+	}
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "fin1"}, RefundAmount: 100, OutRequestNo: "late"}); !alipay.HasSubCode(err, "ACQ.TRADE_HAS_FINISHED") {
+		t.Fatalf("refund after the period: %v", err)
+	}
+	got := e.m.notifications()
+	if len(got) != 2 {
+		t.Fatalf("%d notifications, want success and finished", len(got))
+	}
+	n, err := e.verifiedNotification(got[1])
+	if err != nil || n.TradeStatus != alipay.TradeFinished {
+		t.Fatalf("finished notification: %+v %v", n, err)
+	}
+	if atts := e.attempts("fin1"); !atts[1].At.Equal(t0.Add(RefundPeriod)) {
+		t.Fatalf("finished notification at %v", atts[1].At)
+	}
+}
