@@ -53,7 +53,7 @@ const (
 // served on loopback, with the test playing Alipay: it holds Alipay's
 // private key and signs notifications and returns.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	svc    *shop.Service
 	srv    *httptest.Server
@@ -80,7 +80,7 @@ func (f *fakeQuery) Query(ctx context.Context, ref alipay.TradeRef) (*alipay.Tra
 	return nil, &alipay.Error{Code: "40004", Msg: "Business Failed", SubCode: "ACQ.TRADE_NOT_EXIST"}
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	ak, pk := keys(t)
 	ctx := context.Background()
