@@ -56,4 +56,3 @@ func FuzzNotify(f *testing.F) {
 		}
 	})
 }
-
