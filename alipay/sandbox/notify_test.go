@@ -314,7 +314,7 @@ func TestFaultLatency(t *testing.T) {
 	if _, err := impatient.Query(ctx, alipay.TradeRef{OutTradeNo: "l1"}); !alipay.IsUnknownOutcome(err) {
 		t.Fatalf("query under latency with a 100 ms client timeout: %v", err)
 	}
-	if q, err := impatient.Query(ctx, alipay.TradeRef{OutTradeNo: "l1"}); err != nil || q.TradeStatus != alipay.TradeSuccess {
+	if q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "l1"}); err != nil || q.TradeStatus != alipay.TradeSuccess {
 		t.Fatalf("after the latency rule is used up: %+v %v", q, err)
 	}
 	var plan struct{ Faults []Fault }
