@@ -84,6 +84,7 @@ const (
 	OutcomeWrongSeller    Outcome = "wrong_seller"    // seller_id is not this merchant's
 	OutcomeUnknownOrder   Outcome = "unknown_order"   // out_trade_no is not an order of this shop
 	OutcomeAmountMismatch Outcome = "amount_mismatch" // total_amount differs from the order's
+	OutcomeFailed         Outcome = "failed"          // verified, but its transaction did not commit
 )
 
 // Decision is what to do with an inbound message and its order. At most one
@@ -275,7 +276,21 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 	}
 	in.Verified, in.NotifyID, in.OutTradeNo, in.TradeStatus = true, n.NotifyID, n.OutTradeNo, n.TradeStatus
 	d, err := s.store.Receive(ctx, in, func(o *Order) Decision { return s.decideNotification(n, o) })
-	if err == nil && d.Outcome != OutcomeApplied && d.Outcome != OutcomeDuplicate {
+	if err != nil {
+		// Nothing was committed. Keep the raw message anyway if the
+		// database takes a plain insert; it is not acknowledged, so Alipay
+		// delivers it again.
+		s.log.Error("notification not committed", "out_trade_no", n.OutTradeNo, "notify_id", n.NotifyID, "err", err)
+		keep := *in
+		keep.OutTradeNo = "" // no order is read or changed
+		if _, kerr := s.store.Receive(ctx, &keep, func(*Order) Decision {
+			return Decision{Outcome: OutcomeFailed, Detail: "out_trade_no " + n.OutTradeNo + ": " + err.Error()}
+		}); kerr != nil {
+			s.log.Error("notification not stored", "out_trade_no", n.OutTradeNo, "err", kerr)
+		}
+		return Decision{}, err
+	}
+	if d.Outcome != OutcomeApplied && d.Outcome != OutcomeDuplicate {
 		s.log.Info("notification not applied", "out_trade_no", n.OutTradeNo, "notify_id", n.NotifyID, "outcome", d.Outcome, "detail", d.Detail)
 	}
 	return d, err

@@ -1,6 +1,10 @@
 package shop
 
 import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +147,45 @@ func TestDecideQuery(t *testing.T) {
 	other.OutTradeNo = "o2"
 	if d := s.decideQuery("o1", other, unpaid); d.Pay != nil {
 		t.Errorf("answer for another order applied: %+v", d)
+	}
+}
+
+// failingStore fails the first Receive, as a locked database would, and
+// records what is stored after.
+type failingStore struct {
+	Store
+	calls  int
+	stored []*Inbound
+	outc   []Outcome
+}
+
+func (f *failingStore) Receive(ctx context.Context, m *Inbound, decide func(o *Order) Decision) (Decision, error) {
+	f.calls++
+	if f.calls == 1 {
+		return Decision{}, errors.New("database is locked")
+	}
+	d := decide(nil)
+	f.stored, f.outc = append(f.stored, m), append(f.outc, d.Outcome)
+	return d, nil
+}
+
+type verifyAll struct{ Gateway }
+
+func (verifyAll) VerifyNotificationBody(body []byte) (*alipay.Notification, error) {
+	return &alipay.Notification{AppID: "app", OutTradeNo: "o1", TradeStatus: "TRADE_SUCCESS", TotalAmount: 1}, nil
+}
+
+// TestNotificationNotCommitted: when the transaction fails the answer is
+// an error (never "success") and the raw body is still kept.
+func TestNotificationNotCommitted(t *testing.T) {
+	st := &failingStore{}
+	s := NewService(Config{Store: st, Gateway: verifyAll{}, Merchant: Merchant{AppID: "app"},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	d, err := s.HandleNotification(context.Background(), Received{Method: "POST", Body: []byte("raw=1")})
+	if err == nil || d.Ack {
+		t.Fatalf("failed commit answered %+v, %v", d, err)
+	}
+	if len(st.stored) != 1 || string(st.stored[0].Body) != "raw=1" || st.stored[0].OutTradeNo != "" || st.outc[0] != OutcomeFailed {
+		t.Fatalf("kept %+v %v", st.stored, st.outc)
 	}
 }
