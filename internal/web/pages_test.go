@@ -373,3 +373,35 @@ func TestPasswordHash(t *testing.T) {
 		t.Error("unknown format accepted")
 	}
 }
+
+// TestSyncOrder: 查询支付结果 on the order page asks Alipay and applies the
+// answer; for an order Alipay does not know, nothing changes.
+func TestSyncOrder(t *testing.T) {
+	h := newHarness(t)
+	o := h.buy(h.goods.ID)
+	_, page := h.get("/orders/" + o.OutTradeNo)
+	if !strings.Contains(page, `id="sync"`) || !strings.Contains(page, "未支付") {
+		t.Fatal("unpaid order page has no 查询支付结果 button")
+	}
+	if resp, _ := h.post("/orders/"+o.OutTradeNo+"/sync", nil, map[string]string{"Sec-Fetch-Site": "cross-site"}); resp.StatusCode != 403 {
+		t.Fatalf("cross-site sync: %s", resp.Status)
+	}
+	if resp, _ := h.post("/orders/"+o.OutTradeNo+"/sync", nil, nil); resp.StatusCode != 303 || h.order(o.OutTradeNo).Status != shop.StatusUnpaid {
+		t.Fatalf("sync of an unknown trade: %s", resp.Status)
+	}
+	h.gw.mu.Lock()
+	h.gw.result[o.OutTradeNo] = &alipay.TradeQueryResult{OutTradeNo: o.OutTradeNo, TradeNo: "T9", TradeStatus: "TRADE_SUCCESS", TotalAmount: o.Amount}
+	h.gw.mu.Unlock()
+	if resp, _ := h.post("/orders/"+o.OutTradeNo+"/sync", nil, nil); resp.StatusCode != 303 {
+		t.Fatalf("sync: %s", resp.Status)
+	}
+	if got := h.order(o.OutTradeNo); got.Status != shop.StatusPaid || got.PaidVia != "query" {
+		t.Fatalf("after sync: %+v", got)
+	}
+	if _, page := h.get("/orders/" + o.OutTradeNo); strings.Contains(page, `id="sync"`) || !strings.Contains(page, "已支付") {
+		t.Fatal("paid order page")
+	}
+	if resp, _ := h.post("/orders/nope/sync", nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("unknown order: %s", resp.Status)
+	}
+}

@@ -47,6 +47,18 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "order", "订单详情", map[string]any{"Order": o})
 }
 
+// syncOrder is POST /orders/{out_trade_no}/sync (查询支付结果): ask Alipay
+// about an unpaid order, for a buyer whose notification has not arrived
+// (a shop without a public address) and who closed the return page.
+func (s *Server) syncOrder(w http.ResponseWriter, r *http.Request) {
+	no := r.PathValue("out_trade_no")
+	if _, err := s.svc.SyncOrder(r.Context(), no); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/orders/"+no, http.StatusSeeOther)
+}
+
 // OrderJSON is the body of GET /api/orders/{out_trade_no}.
 type OrderJSON struct {
 	OutTradeNo  string        `json:"out_trade_no"`

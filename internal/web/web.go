@@ -130,6 +130,7 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.HandleFunc("GET /{$}", s.goodsPage)
 	mux.HandleFunc("POST /orders", s.createOrder)
 	mux.HandleFunc("GET /orders/{out_trade_no}", s.orderPage)
+	mux.HandleFunc("POST /orders/{out_trade_no}/sync", s.syncOrder)
 	mux.HandleFunc("GET /alipay/return", s.alipayReturn)
 	mux.HandleFunc("/alipay/notify", s.alipayNotify) // every method: a wrong one is recorded too
 	mux.HandleFunc("GET /api/orders/{out_trade_no}", s.apiOrder)
