@@ -45,6 +45,7 @@ type AppInfo struct {
 	SellerID           string          `json:"seller_id"`
 	SignType           alipay.SignType `json:"sign_type"`
 	NotifyOn           []string        `json:"notify_on"`
+	SandboxRules       bool            `json:"sandbox_rules"`
 	AlipayPublicKey    string          `json:"alipay_public_key"` // bare base64 SPKI
 	AlipayPublicKeyPEM string          `json:"alipay_public_key_pem"`
 	Gateway            string          `json:"gateway"`
@@ -55,7 +56,7 @@ type AppInfo struct {
 func (s *Sandbox) appInfo(r *http.Request, appID string) AppInfo {
 	s.mu.Lock()
 	a := s.apps[appID]
-	info := AppInfo{AppID: a.AppID, SellerID: a.SellerID, SignType: a.SignType, NotifyOn: a.NotifyOn}
+	info := AppInfo{AppID: a.AppID, SellerID: a.SellerID, SignType: a.SignType, NotifyOn: a.NotifyOn, SandboxRules: a.SandboxRules}
 	s.mu.Unlock()
 	info.AlipayPublicKey = s.pubB64
 	info.AlipayPublicKeyPEM = string(alipay.PublicKeyPEM(s.PublicKey()))
@@ -94,6 +95,16 @@ func (s *Sandbox) apiRegisterApp(w http.ResponseWriter, r *http.Request) {
 		opt.CertMode = true
 	default:
 		writeErr(w, http.StatusBadRequest, "cert_mode must be 1 or 0")
+		return
+	}
+	switch r.PostForm.Get("sandbox_rules") {
+	case "":
+	case "1", "true":
+		opt.SandboxRules = true
+	case "0", "false":
+		opt.productionRules = true
+	default:
+		writeErr(w, http.StatusBadRequest, "sandbox_rules must be 1 or 0")
 		return
 	}
 	if strings.Contains(keyText, "BEGIN CERTIFICATE") {

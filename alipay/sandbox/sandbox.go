@@ -289,7 +289,10 @@ type app struct {
 	AESKey    string          `json:"aes_key,omitempty"`
 	AppCert   string          `json:"app_cert,omitempty"`    // certificate mode: the app certificate (PEM)
 	AppCertSN string          `json:"app_cert_sn,omitempty"` // certificate mode: its SN
-	Created   time.Time       `json:"created"`
+	// SandboxRules applies the online sandbox's refund rules: the full
+	// amount only, one refund call per trade.
+	SandboxRules bool      `json:"sandbox_rules,omitempty"`
+	Created      time.Time `json:"created"`
 
 	pub    *rsa.PublicKey
 	aesKey []byte
@@ -317,6 +320,11 @@ type AppOptions struct {
 	// instead, whose key must be the registered key.
 	CertMode bool
 	AppCert  []byte
+	// SandboxRules applies the refund rules of Alipay's online sandbox (full
+	// amount only, one refund call per trade) instead of production's.
+	SandboxRules bool
+
+	productionRules bool // api/apps sandbox_rules=0: turn them off again
 }
 
 // RegisterApp registers an app with its public key (as a merchant uploads it
@@ -421,6 +429,7 @@ func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptio
 	a.SignType = opt.SignType
 	a.NotifyOn = triggers
 	a.AESKey, a.aesKey = opt.AESKey, aesKey
+	a.SandboxRules = opt.SandboxRules || (old != nil && old.SandboxRules && !opt.productionRules)
 	s.apps[appID] = a
 	s.persistApp(a)
 	return App{AppID: a.AppID, SellerID: a.SellerID}, nil

@@ -42,6 +42,7 @@ type trade struct {
 	Refunded     alipay.Amount `json:"refund_fee"`
 	Refunds      []*refundRec  `json:"refunds,omitempty"`
 	CancelAction string        `json:"cancel_action,omitempty"`
+	RefundCalls  int           `json:"refund_calls,omitempty"` // sandbox rules: refund calls made
 }
 
 type refundRec struct {
@@ -585,6 +586,17 @@ func (s *Sandbox) refund(req *gwReq, now time.Time) *node {
 		return invalidParam("out_request_no 无效")
 	}
 	reason, _ := req.bizString("refund_reason")
+	if req.app.SandboxRules {
+		// Alipay's online sandbox: "退款金额必须等于支付金额；每笔交易无论成败只能调一次退款".
+		if t.RefundCalls > 0 {
+			return refundErr(t, outNo, "ACQ.TRADE_NOT_ALLOW_REFUND", "当前交易不允许退款 (沙箱每笔交易只能调一次退款)")
+		}
+		t.RefundCalls++
+		s.persistTrade(t)
+		if amount != t.TotalAmount {
+			return refundErr(t, outNo, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "撤销或退款金额与订单金额不一致")
+		}
+	}
 	key := reqNo
 	if key == "" {
 		key = t.OutTradeNo // a refund without out_request_no is known by out_trade_no

@@ -716,3 +716,39 @@ func TestTradeFinishedAfterRefundPeriod(t *testing.T) {
 		t.Fatalf("finished notification at %v", atts[1].At)
 	}
 }
+
+func TestSandboxRefundRules(t *testing.T) {
+	e := newEnv(t)
+	resp, err := http.PostForm(e.srv.URL+"/api/apps", url.Values{"app_id": {testAppID},
+		"app_public_key": {alipay.MarshalPublicKey(&appKey.PublicKey)}, "sandbox_rules": {"1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info AppInfo
+	if err := jsonDecode(resp, &info); err != nil || !info.SandboxRules {
+		t.Fatalf("app info %+v %v", info, err)
+	}
+	e.paid("sr1", alipay.MustAmount("10.00"))
+	ref := alipay.TradeRef{OutTradeNo: "sr1"}
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: 100, OutRequestNo: "a"}); !alipay.HasSubCode(err, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL") {
+		t.Fatalf("partial refund under sandbox rules: %v", err)
+	}
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: 1000, OutRequestNo: "b"}); !alipay.HasSubCode(err, "ACQ.TRADE_NOT_ALLOW_REFUND") {
+		t.Fatalf("second refund call under sandbox rules: %v", err)
+	}
+	e.paid("sr2", alipay.MustAmount("10.00"))
+	if r, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "sr2"}, RefundAmount: 1000, OutRequestNo: "c"}); err != nil || r.FundChange != "Y" {
+		t.Fatalf("full refund under sandbox rules: %+v %v", r, err)
+	}
+	// sandbox_rules=0 turns them off; omitted keeps them.
+	resp, _ = http.PostForm(e.srv.URL+"/api/apps", url.Values{"app_id": {testAppID}, "app_public_key": {alipay.MarshalPublicKey(&appKey.PublicKey)}})
+	_ = jsonDecode(resp, &info)
+	if !info.SandboxRules {
+		t.Fatal("re-registering without sandbox_rules turned them off")
+	}
+	resp, _ = http.PostForm(e.srv.URL+"/api/apps", url.Values{"app_id": {testAppID}, "app_public_key": {alipay.MarshalPublicKey(&appKey.PublicKey)}, "sandbox_rules": {"0"}})
+	_ = jsonDecode(resp, &info)
+	if info.SandboxRules {
+		t.Fatal("sandbox_rules=0 did not turn them off")
+	}
+}
