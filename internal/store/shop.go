@@ -127,6 +127,7 @@ func scanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 // o.Subject and o.Amount. It returns shop.ErrGoodsNotFound or
 // shop.ErrGoodsHidden when the goods cannot be bought.
 func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
+	ctx = context.WithoutCancel(ctx) // see Receive
 	var amount int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		return db.txQueryRow(ctx, tx, insertOrderSQL,
@@ -218,6 +219,10 @@ func (db *DB) ListOrders(ctx context.Context, f shop.OrderFilter) ([]shop.Order,
 // compare-and-set and records the outcome. The decision is durable when
 // Receive returns without error.
 func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.Order) shop.Decision) (shop.Decision, error) {
+	// Once queued, a job's statements must not be interrupted by its
+	// caller going away: SQLite rolls back the whole transaction, and with
+	// it the other jobs of the batch, when a write statement is interrupted.
+	ctx = context.WithoutCancel(ctx)
 	var d shop.Decision
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var o *shop.Order

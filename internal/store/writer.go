@@ -120,6 +120,10 @@ func (db *DB) runBatch(batch []*writeJob) {
 			fail(fmt.Errorf("store: savepoint: %w", err))
 			return
 		}
+		// If a statement of fn was interrupted (its caller's context ended),
+		// SQLite may have rolled back the whole transaction: then ROLLBACK TO
+		// fails below and the batch fails as a whole, nothing committed.
+		// The shop's hot paths run their statements without cancellation.
 		if errs[i] = j.fn(tx); errs[i] != nil {
 			if _, err := db.txExec(ctx, tx, "ROLLBACK TO SAVEPOINT job"); err != nil {
 				tx.Rollback()
