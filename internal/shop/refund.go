@@ -205,3 +205,20 @@ func (rf *Refunds) OrderRefunds(ctx context.Context, outTradeNo string) ([]Refun
 func IsRefundNotification(n *alipay.Notification) bool {
 	return n.RefundFee > 0 || (n.OutBizNo != "" && !n.GmtRefund.IsZero())
 }
+
+// decideRefund is what a verified refund notification does: the refund it
+// names (out_biz_no, our out_request_no) is settled by compare-and-set, so a
+// duplicate or a notification arriving after the refund answer changes
+// nothing. A refund of an order this shop does not hold as paid, or one
+// without out_biz_no, is kept for a person to look at.
+func decideRefund(n *alipay.Notification, o *Order) Decision {
+	switch {
+	case o.Status != StatusPaid && o.Status != StatusPartiallyRefunded && o.Status != StatusRefunded:
+		d := fmt.Sprintf("refund notification (refund_fee %s) for an order that is %s", n.RefundFee, o.Status)
+		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知与订单状态不符: " + d}
+	case n.OutBizNo == "":
+		d := fmt.Sprintf("refund notification without out_biz_no (refund_fee %s)", n.RefundFee)
+		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知缺少退款请求号: " + d}
+	}
+	return Decision{Outcome: OutcomeApplied, Ack: true, SettleRefund: n.OutBizNo, Detail: "refund " + n.OutBizNo}
+}

@@ -96,6 +96,10 @@ type Decision struct {
 	Pay     *Payment
 	Close   bool
 	Review  string // set the order's needs_review flag with this reason
+	// SettleRefund names a refund (out_request_no) Alipay made: it moves
+	// pending → succeeded and its amount is added to the order, by
+	// compare-and-set (a repeat changes nothing and becomes a duplicate).
+	SettleRefund string
 }
 
 // Merchant identifies this shop at Alipay: what every message must name.
@@ -111,6 +115,9 @@ type Config struct {
 	Merchant Merchant
 	Now      func() time.Time // default time.Now
 	Logger   *slog.Logger     // default slog.Default()
+	// OrderTTL is how long a buyer has to pay (sent to Alipay as
+	// time_expire); default DefaultOrderTTL.
+	OrderTTL time.Duration
 }
 
 // Service is the shop's use cases.
@@ -120,11 +127,15 @@ type Service struct {
 	merchant Merchant
 	now      func() time.Time
 	log      *slog.Logger
+	ttl      time.Duration
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
-	s := &Service{store: cfg.Store, gw: cfg.Gateway, merchant: cfg.Merchant, now: cfg.Now, log: cfg.Logger}
+	s := &Service{store: cfg.Store, gw: cfg.Gateway, merchant: cfg.Merchant, now: cfg.Now, log: cfg.Logger, ttl: cfg.OrderTTL}
+	if s.ttl <= 0 {
+		s.ttl = DefaultOrderTTL
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -216,11 +227,14 @@ func (s *Service) CreateOrder(ctx context.Context, goodsID int64) (Order, string
 		Status:     StatusUnpaid,
 		CreatedAt:  now,
 		UpdatedAt:  now,
+		// Alipay takes time_expire to the second; the order keeps the same.
+		TimeExpire: now.Add(s.ttl).Truncate(time.Second),
 	}
 	if err := s.store.CreateOrder(ctx, &o); err != nil {
 		return Order{}, "", err
 	}
-	u, err := s.gw.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject})
+	u, err := s.gw.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject,
+		TimeExpire: alipay.FormatTime(o.TimeExpire)})
 	if err != nil {
 		return Order{}, "", fmt.Errorf("signing page pay for %s: %w", o.OutTradeNo, err)
 	}
@@ -317,6 +331,9 @@ func (s *Service) decideNotification(n *alipay.Notification, o *Order) Decision 
 	if d := s.checkMessage(n.AppID, n.SellerID, n.TotalAmount, o); d != nil {
 		return *d
 	}
+	if IsRefundNotification(n) {
+		return decideRefund(n, o)
+	}
 	switch {
 	case n.Paid() && n.RefundFee == 0:
 		paidAt := n.GmtPayment
@@ -328,8 +345,8 @@ func (s *Service) decideNotification(n *alipay.Notification, o *Order) Decision 
 	case n.TradeStatus == alipay.TradeClosed && o.Status == StatusUnpaid:
 		return Decision{Outcome: OutcomeApplied, Ack: true, Close: true, Detail: "TRADE_CLOSED"}
 	}
-	// WAIT_BUYER_PAY, refund notifications and closes of paid orders carry
-	// nothing this version acts on; they are stored and acknowledged.
+	// WAIT_BUYER_PAY and closes of paid orders carry nothing to act on;
+	// they are stored and acknowledged.
 	return Decision{Outcome: OutcomeIgnored, Ack: true, Detail: "trade_status " + n.TradeStatus}
 }
 

@@ -107,7 +107,7 @@ func TestDecideNotification(t *testing.T) {
 		{"paid after close", n(), closed, OutcomeReview, true, false, false, true},
 		{"wait buyer pay", n("status", "WAIT_BUYER_PAY"), unpaid, OutcomeIgnored, true, false, false, false},
 		{"closed", n("status", "TRADE_CLOSED"), unpaid, OutcomeApplied, true, false, true, false},
-		{"refund of a paid order", n("refund", "1.00"), paid, OutcomeIgnored, true, false, false, false},
+		{"refund without out_biz_no", n("refund", "1.00"), paid, OutcomeReview, true, false, false, true},
 		{"wrong app", n("app", "other"), unpaid, OutcomeWrongApp, false, false, false, false},
 		{"wrong seller", n("seller", "2088other"), unpaid, OutcomeWrongSeller, false, false, false, false},
 		{"unknown order", n(), nil, OutcomeUnknownOrder, false, false, false, false},

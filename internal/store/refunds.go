@@ -138,45 +138,20 @@ func settleRefundTx(ctx context.Context, tx *sql.Tx, orderID int64, outRequestNo
 	return true, nil
 }
 
-// SettleRefund implements shop.RefundStore: one transaction records m and
-// applies settleRefundTx.
+// SettleRefund implements shop.RefundStore: the shop's recorded
+// compare-and-set (Receive) with a decision to settle the refund, the same
+// state change a refund notification makes.
 func (db *DB) SettleRefund(ctx context.Context, outRequestNo string, m *shop.Inbound) (bool, error) {
-	var changed bool
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		o, err := db.order(ctx, tx, m.OutTradeNo)
-		if err != nil {
-			return err
+	d, err := db.Receive(ctx, m, func(o *shop.Order) shop.Decision {
+		if o == nil {
+			return shop.Decision{Outcome: shop.OutcomeUnknownOrder}
 		}
-		changed, err = settleRefundTx(ctx, tx, o.ID, outRequestNo, m.ReceivedAt)
-		if err != nil {
-			return err
-		}
-		outcome := shop.OutcomeDuplicate
-		if changed {
-			outcome = shop.OutcomeApplied
-		}
-		return recordInbound(ctx, tx, m, outcome, "refund "+outRequestNo)
+		return shop.Decision{Outcome: shop.OutcomeApplied, SettleRefund: outRequestNo, Detail: "refund " + outRequestNo}
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: settle refund: %w", err)
+		return false, err
 	}
-	return changed, nil
-}
-
-// recordInbound stores a gateway answer about a refund with what became of it.
-func recordInbound(ctx context.Context, tx *sql.Tx, m *shop.Inbound, outcome shop.Outcome, detail string) error {
-	body := m.Body
-	if body == nil {
-		body = []byte{}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notifications
-		(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
-		nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(outcome), detail); err != nil {
-		return fmt.Errorf("store: record %s message: %w", m.Source, err)
-	}
-	return nil
+	return d.Outcome == shop.OutcomeApplied, nil
 }
 
 // FailRefund implements shop.RefundStore.

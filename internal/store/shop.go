@@ -280,6 +280,18 @@ func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, d *s
 			return fmt.Errorf("store: order %s changed concurrently", o.OutTradeNo)
 		}
 	}
+	if d.SettleRefund != "" {
+		changed, err := settleRefundTx(ctx, tx, o.ID, d.SettleRefund, now)
+		switch {
+		case errors.Is(err, errRefundUnknown):
+			d.Outcome = shop.OutcomeReview
+			d.Review = "支付宝退款 " + d.SettleRefund + " 不是本店发起的"
+		case err != nil:
+			return err
+		case !changed:
+			d.Outcome = shop.OutcomeDuplicate
+		}
+	}
 	if d.Review != "" {
 		if _, err := tx.ExecContext(ctx, `UPDATE orders SET needs_review = TRUE, review_reason = $1, updated_at = $2 WHERE id = $3`,
 			d.Review, now.UnixMilli(), o.ID); err != nil {

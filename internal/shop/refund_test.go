@@ -1,0 +1,83 @@
+package shop
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"alishop/alipay"
+)
+
+func TestDecideRefundNotification(t *testing.T) {
+	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
+	order := func(st Status) *Order { return &Order{OutTradeNo: "o1", Amount: 36900, Status: st, TradeNo: "T1"} }
+	refund := func(status, fee, outBizNo string) *alipay.Notification {
+		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
+			TradeStatus: status, RefundFee: alipay.MustAmount(fee), OutBizNo: outBizNo, GmtRefund: time.Now()}
+	}
+	for _, c := range []struct {
+		name    string
+		n       *alipay.Notification
+		o       *Order
+		outcome Outcome
+		settle  string
+		review  bool
+	}{
+		{"partial refund", refund("TRADE_SUCCESS", "100.00", "R1"), order(StatusPaid), OutcomeApplied, "R1", false},
+		{"second partial", refund("TRADE_SUCCESS", "200.00", "R2"), order(StatusPartiallyRefunded), OutcomeApplied, "R2", false},
+		{"full refund closes the trade", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusPaid), OutcomeApplied, "R3", false},
+		{"repeat after refunded", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusRefunded), OutcomeApplied, "R3", false},
+		{"refund of an unpaid order", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusUnpaid), OutcomeReview, "", true},
+		{"refund of a closed order", refund("TRADE_SUCCESS", "1.00", "R4"), order(StatusClosed), OutcomeReview, "", true},
+		{"no out_biz_no", refund("TRADE_SUCCESS", "1.00", ""), order(StatusPaid), OutcomeReview, "", true},
+		{"wrong amount", func() *alipay.Notification { n := refund("TRADE_SUCCESS", "1.00", "R5"); n.TotalAmount = 1; return n }(),
+			order(StatusPaid), OutcomeAmountMismatch, "", true},
+	} {
+		d := s.decideNotification(c.n, c.o)
+		if d.Outcome != c.outcome || d.SettleRefund != c.settle || (d.Review != "") != c.review || d.Pay != nil || d.Close {
+			t.Errorf("%s: %+v", c.name, d)
+		}
+		if c.outcome != OutcomeAmountMismatch && !d.Ack {
+			t.Errorf("%s: not acknowledged", c.name)
+		}
+		if c.settle != "" && d.Detail != "refund "+c.settle {
+			t.Errorf("%s: detail %q", c.name, d.Detail)
+		}
+	}
+}
+
+func TestRefundValidation(t *testing.T) {
+	rf := NewRefunds(NewService(Config{}), nil, nil)
+	for _, c := range []struct {
+		no     string
+		amount alipay.Amount
+		reason string
+		code   string
+	}{
+		{"bad/no", 100, "", ENOTFOUND},
+		{"o1", 0, "", EINVALID},
+		{"o1", -1, "", EINVALID},
+		{"o1", 100, strings.Repeat("因", MaxRefundReason+1), EINVALID},
+		{"o1", 100, "\xff", EINVALID},
+	} {
+		if _, err := rf.Request(t.Context(), c.no, c.amount, c.reason); ErrorCode(err) != c.code {
+			t.Errorf("%q %s %q: %v, want %s", c.no, c.amount, c.reason, err, c.code)
+		}
+	}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	a, b := NewOutRequestNo(now), NewOutRequestNo(now)
+	if a == b || len(a) != 31 || !strings.HasPrefix(a, "R20261125200000") || !ValidOutTradeNo(a) {
+		t.Errorf("out_request_no %q %q", a, b)
+	}
+}
+
+func TestExpireAt(t *testing.T) {
+	created := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	if got := ExpireAt(Order{CreatedAt: created}, 0); !got.Equal(created.Add(DefaultOrderTTL)) {
+		t.Errorf("no time_expire: %v", got)
+	}
+	te := created.Add(time.Hour)
+	if got := ExpireAt(Order{CreatedAt: created, TimeExpire: te}, time.Minute); !got.Equal(te) {
+		t.Errorf("time_expire: %v", got)
+	}
+}
