@@ -50,6 +50,10 @@ type Config struct {
 	SecureCookies bool
 	// SessionTTL is how long an admin login lasts; default 12h.
 	SessionTTL time.Duration
+	// Refunds makes refunds from the admin order page; nil hides the form.
+	Refunds *shop.Refunds
+	// Bills shows the daily bill checks at /admin/bills; nil disables it.
+	Bills Bills
 	// Extra routes mounted outside the shop's CSRF protection, e.g. the
 	// embedded sandbox under "/sandbox/".
 	Mount map[string]http.Handler
@@ -67,12 +71,15 @@ type Server struct {
 	h      http.Handler
 	// loginSem admits one password check at a time.
 	loginSem chan struct{}
+
+	refunds *shop.Refunds
+	bills   Bills
 }
 
 // New returns the shop's handler.
 func New(cfg Config) (*Server, error) {
 	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL,
-		loginSem: make(chan struct{}, 1)}
+		loginSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -141,6 +148,9 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.HandleFunc("POST /admin/logout", s.logout)
 	mux.Handle("GET /admin/{$}", s.requireAdmin(http.RedirectHandler("/admin/orders", http.StatusSeeOther)))
 	mux.Handle("GET /admin/orders", s.requireAdmin(http.HandlerFunc(s.adminOrders)))
+	mux.Handle("GET /admin/orders/{out_trade_no}", s.requireAdmin(http.HandlerFunc(s.adminOrder)))
+	mux.Handle("POST /admin/orders/{out_trade_no}/refunds", s.requireAdmin(http.HandlerFunc(s.adminRefund)))
+	mux.Handle("GET /admin/bills", s.requireAdmin(http.HandlerFunc(s.adminBills)))
 	mux.Handle("GET /admin/goods", s.requireAdmin(http.HandlerFunc(s.adminGoods)))
 	mux.Handle("GET /admin/goods/new", s.requireAdmin(http.HandlerFunc(s.goodsForm)))
 	mux.Handle("POST /admin/goods", s.requireAdmin(http.HandlerFunc(s.saveGoods)))
