@@ -37,6 +37,7 @@ type serveConfig struct {
 	adminPassword, logLevel                string
 	publicURLSet                           bool
 	shutdownTimeout                        time.Duration
+	rel                                    reliabilityFlags
 }
 
 // envName is the environment variable of a flag: ALISHOP_ + the name in
@@ -64,6 +65,7 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	fs.StringVar(&c.adminPassword, "admin-password", "", "admin password (default: generated on first start, printed once)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests in flight at shutdown")
+	c.rel.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -89,6 +91,9 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	})
 	if envErr != nil {
 		return nil, envErr
+	}
+	if err := c.rel.check(); err != nil {
+		return nil, err
 	}
 	c.publicURLSet = set["public-url"]
 	if c.db == "" {
@@ -291,7 +296,11 @@ func runServe(ctx context.Context, args []string, e *env) error {
 		return usageError("serve: Alipay configuration: %v", err)
 	}
 
-	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: merchant, Logger: log})
+	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: merchant, Logger: log, OrderTTL: cfg.rel.orderTTL})
+	refunds, rec, err := cfg.rel.wire(svc, db, client, log)
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("serve: %v", err)}
+	}
 	if db.Fresh && sb != nil {
 		for _, g := range demoGoods {
 			if err := svc.SaveGoods(ctx, &shop.Goods{Name: g.name, Price: alipay.MustAmount(g.price)}); err != nil {
@@ -304,7 +313,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("serve: admin password: %v", err)}
 	}
 	handler, err := web.New(web.Config{
-		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount,
+		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount, Refunds: refunds, Bills: db,
 		SecureCookies: strings.HasPrefix(publicURL, "https://"),
 	})
 	if err != nil {
@@ -322,6 +331,9 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// The reconciler (background jobs) stops before the database closes.
+	stopJobs := runReconciler(ctx, rec)
+	defer stopJobs()
 
 	fmt.Fprintf(e.stdout, "alishop listening on %s/\n", listenURL)
 	fmt.Fprintf(e.stdout, "open the shop at %s/ (admin: %s/admin/orders, user %s)\n", publicURL, publicURL, web.AdminUser)
