@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -11,6 +12,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"alishop/alipay"
 	"alishop/internal/jobs"
@@ -28,9 +32,56 @@ type BillRow struct {
 	FinishedAt   string
 }
 
-// ParseBill reads a 业务明细 bill: "#" comment lines, a column row, then
-// rows, in UTF-8 (Alipay's own files are GBK in a zip; the sandbox writes
-// UTF-8). Columns are found by name.
+// BillFile returns the 业务明细 (detail) CSV of a downloaded bill in UTF-8:
+// Alipay serves a zip holding the detail file and a summary (汇总) file, both
+// in GBK, with GBK file names; the sandbox serves the UTF-8 CSV itself.
+func BillFile(data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		return toUTF8(data)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("bill: zip: %w", err)
+	}
+	var pick *zip.File
+	for _, f := range zr.File {
+		name, _ := toUTF8([]byte(f.Name))
+		if f.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(string(name)), ".csv") || strings.Contains(string(name), "汇总") {
+			continue
+		}
+		if pick == nil || f.UncompressedSize64 > pick.UncompressedSize64 {
+			pick = f
+		}
+	}
+	if pick == nil {
+		return nil, errors.New("bill: the zip holds no detail CSV")
+	}
+	rc, err := pick.Open()
+	if err != nil {
+		return nil, fmt.Errorf("bill: zip: %w", err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 256<<20))
+	if err != nil {
+		return nil, fmt.Errorf("bill: zip: %w", err)
+	}
+	return toUTF8(b)
+}
+
+// toUTF8 returns b as is when it is UTF-8, else decoded from GBK.
+func toUTF8(b []byte) ([]byte, error) {
+	if utf8.Valid(b) {
+		return b, nil
+	}
+	out, err := simplifiedchinese.GBK.NewDecoder().Bytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("bill: neither UTF-8 nor GBK: %w", err)
+	}
+	return out, nil
+}
+
+// ParseBill reads a 业务明细 bill in UTF-8 (see BillFile): "#" comment
+// lines, a column row, then rows. Columns are found by name.
 func ParseBill(data []byte) ([]BillRow, error) {
 	var body bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -111,6 +162,9 @@ func (r *Reconciler) CheckBill(ctx context.Context, day string) (store.BillCheck
 	default:
 		data, err := r.download(ctx, res.BillDownloadURL)
 		if err != nil {
+			return check, nil, err
+		}
+		if data, err = BillFile(data); err != nil {
 			return check, nil, err
 		}
 		if rows, err = ParseBill(data); err != nil {
