@@ -61,7 +61,7 @@ func TestBillFormats(t *testing.T) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for name, body := range map[string]string{
-		"20881234567890120156_20261124_业务明细.csv":       billCSV,
+		"20881234567890120156_20261124_业务明细.csv":     billCSV,
 		"20881234567890120156_20261124_业务明细(汇总).csv": "#汇总\n门店编号,门店名称,交易订单总笔数\n",
 	} {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: string(gbk(name)), Method: zip.Deflate})

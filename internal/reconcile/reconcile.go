@@ -82,7 +82,12 @@ type Reconciler struct {
 	log       *slog.Logger
 	runner    *jobs.Runner
 	lastSweep time.Time
+	lastPrune time.Time
 }
+
+// KeepDoneJobs is how long finished jobs are kept (for the admin and
+// debugging) before they are deleted.
+const KeepDoneJobs = 30 * 24 * time.Hour
 
 // New returns a Reconciler.
 func New(cfg Config) (*Reconciler, error) {
@@ -186,6 +191,12 @@ func (r *Reconciler) schedule(ctx context.Context, now time.Time) error {
 	r.lastSweep = now
 	if _, err := r.cfg.Store.ScheduleOrderChecks(ctx, r.cfg.CheckAfter, r.cfg.ExpireGrace, now); err != nil {
 		return err
+	}
+	if now.Sub(r.lastPrune) >= time.Hour || now.Before(r.lastPrune) {
+		r.lastPrune = now
+		if _, err := r.cfg.Store.PruneJobs(ctx, now.Add(-KeepDoneJobs)); err != nil {
+			return err
+		}
 	}
 	y, m, d := now.In(alipay.Beijing).Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, alipay.Beijing)

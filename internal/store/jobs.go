@@ -172,3 +172,14 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error
 	})
 	return n, err
 }
+
+// PruneJobs deletes jobs finished before before; it returns how many. A
+// finished job is never needed again: its order or refund is final, and a
+// day's bill job is only scheduled while the day is recent.
+func (db *DB) PruneJobs(ctx context.Context, before time.Time) (int, error) {
+	n, err := db.exec(ctx, `DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1`, before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune jobs: %w", err)
+	}
+	return int(n), nil
+}

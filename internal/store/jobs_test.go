@@ -76,3 +76,35 @@ func TestOrderJobsScheduleAndStartup(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneJobs(t *testing.T) {
+	db, _ := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, ref := range []string{"old", "recent", "pending"} {
+		if err := db.EnqueueJob(ctx, "bill", ref, now, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		ref string
+		at  time.Time
+	}{{"old", now.Add(-40 * 24 * time.Hour)}, {"recent", now.Add(-time.Hour)}} {
+		ref, at := c.ref, c.at
+		j, err := db.ClaimJob(ctx, "tok-"+ref, now, time.Minute)
+		if err != nil || j == nil || j.Ref != ref {
+			t.Fatal(j, err)
+		}
+		if ok, err := db.FinishJob(ctx, j.ID, "tok-"+ref, at); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	n, err := db.PruneJobs(ctx, now.Add(-30*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	js, _ := db.Jobs(ctx, "", true)
+	if len(js) != 2 || js[0].Ref == "old" || js[1].Ref == "old" {
+		t.Fatalf("left: %+v", js)
+	}
+}
