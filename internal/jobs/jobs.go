@@ -204,7 +204,12 @@ func (r *Runner) runOne(ctx context.Context) (bool, error) {
 		cancel()
 	}
 	if ctx.Err() != nil {
-		return false, nil // stopping: the lease runs out and the job is retried
+		// Stopping: hand the job back so that the next start (or another
+		// process) runs it at once rather than when the lease runs out.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_, _ = r.cfg.Queue.RetryJob(rctx, j.ID, token, r.cfg.Now(), "interrupted by shutdown", r.cfg.Now())
+		cancel()
+		return false, nil
 	}
 	now = r.cfg.Now()
 	var held bool

@@ -149,3 +149,30 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// A job interrupted by shutdown is handed back, due at once, not left
+// leased until its lease runs out.
+func TestShutdownHandsJobBack(t *testing.T) {
+	a, _ := openTwo(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	if err := a.EnqueueJob(context.Background(), jobs.KindOrder, "o1", now, now); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := jobs.New(jobs.Config{Queue: a, Now: func() time.Time { return now }, Logger: quiet, Workers: 1,
+		Handlers: map[string]jobs.Handler{jobs.KindOrder: func(hctx context.Context, j *jobs.Job) jobs.Result {
+			cancel() // the process is told to stop while the job runs
+			<-hctx.Done()
+			return jobs.Result{RetryAt: now.Add(time.Hour), Err: hctx.Err()}
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.RunDue(ctx); err != nil && err != context.Canceled {
+		t.Fatal(err)
+	}
+	j, err := a.ClaimJob(context.Background(), "next", now, time.Minute)
+	if err != nil || j == nil || j.LastErr != "interrupted by shutdown" {
+		t.Fatalf("job after shutdown: %+v %v", j, err)
+	}
+}
