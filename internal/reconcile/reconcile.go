@@ -234,7 +234,10 @@ func (r *Reconciler) orderJob(ctx context.Context, j *jobs.Job) jobs.Result {
 	}
 	o, err = svc.SyncOrder(ctx, o.OutTradeNo)
 	if err != nil {
-		return r.retry(minTime(now.Add(r.cfg.RetryUnknown), closeAt), err)
+		// Unknown (or Alipay unreachable): ask again later, backing off so
+		// that an outage does not turn into a flood of queries.
+		wait := max(r.cfg.RetryUnknown, jobs.Backoff(r.cfg.Schedule, j.Attempts))
+		return r.retry(minTime(now.Add(wait), closeAt), err)
 	}
 	if o.Status != shop.StatusUnpaid {
 		r.log.Info("reconcile: order settled by query", "out_trade_no", o.OutTradeNo, "status", o.Status)
