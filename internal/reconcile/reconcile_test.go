@@ -356,3 +356,22 @@ func TestBillCheck(t *testing.T) {
 		t.Fatalf("stored checks: %+v %v", stored, err)
 	}
 }
+
+// A query whose answer is lost (20000, ACQ.SYSTEM_ERROR, a timeout) decides
+// nothing; the order is queried again later.
+func TestQueryUnknownOutcome(t *testing.T) {
+	e := newEnv(t)
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop},
+		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.query", Error: "20000", Count: 1},
+		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.query", Error: "timeout", Delay: sandbox.Duration(50 * time.Millisecond), Count: 1},
+		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.query", Error: "ACQ.SYSTEM_ERROR", Count: 1})
+	o := e.order(true, true)
+	for i := 0; i < 3; i++ {
+		e.advance(6 * time.Minute)
+		e.runDue()
+		e.wantStatus(o, shop.StatusUnpaid)
+	}
+	e.advance(6 * time.Minute)
+	e.runDue()
+	e.wantStatus(o, shop.StatusPaid)
+}
