@@ -54,7 +54,11 @@ step "staticcheck"
 staticcheck ./...
 
 step "go test -race"
-go test -race -count=1 -timeout 20m ./...
+go test -race -count=1 -timeout 20m $(go list ./... | grep -v /internal/faultsuite)
+
+step "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts"
+go test -race -count=1 -timeout 15m -v ./internal/faultsuite/ 2>&1 | tee /tmp/alishop-faultsuite.log | grep -v '^    ' || true
+grep -q '^ok ' /tmp/alishop-faultsuite.log || fail "the fault-injection suite failed (full log: /tmp/alishop-faultsuite.log)"
 
 step "fuzzing (${FUZZTIME} per target)"
 for file in $(git ls-files '*_test.go'); do
