@@ -78,7 +78,8 @@ func (db *DB) CheckUnpaidNow(ctx context.Context, now time.Time) (int, error) {
 // ClaimJob implements jobs.Queue: one UPDATE takes the lease of the most
 // overdue job that is due and not leased, so of two workers racing for it
 // exactly one gets it (SQLite serialises writers; on PostgreSQL the WHERE is
-// re-checked on the locked row).
+// re-checked on the locked row, and the subquery skips rows another process
+// is claiming, so it picks the next due job instead of waiting for them).
 func (db *DB) ClaimJob(ctx context.Context, token string, now time.Time, lease time.Duration) (*jobs.Job, error) {
 	t := now.UnixMilli()
 	var j jobs.Job
@@ -86,7 +87,7 @@ func (db *DB) ClaimJob(ctx context.Context, token string, now time.Time, lease t
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
 		WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
-			ORDER BY run_at, id LIMIT 1)
+			ORDER BY run_at, id LIMIT 1`+db.d.skipLock+`)
 		AND done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
 		RETURNING id, kind, ref, run_at, attempts, last_error`, token, now.Add(lease).UnixMilli(), t).
 			Scan(&j.ID, &j.Kind, &j.Ref, &runAt, &j.Attempts, &j.LastErr)

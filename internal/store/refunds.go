@@ -32,7 +32,7 @@ func scanRefund(row interface{ Scan(...any) error }) (shop.Refund, error) {
 // within what was paid, then stores the refund and its settling job.
 func (db *DB) CreateRefund(ctx context.Context, r *shop.Refund, settleAt time.Time) error {
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		o, err := db.order(ctx, tx, r.OutTradeNo)
+		o, err := db.orderTx(ctx, tx, r.OutTradeNo) // locked: refunds of one order are made one at a time
 		if err != nil {
 			return err
 		}
@@ -40,7 +40,7 @@ func (db *DB) CreateRefund(ctx context.Context, r *shop.Refund, settleAt time.Ti
 			return shop.Errorf(shop.EINVALID, "订单%s，不能退款", o.Status.Label())
 		}
 		var claimed int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE order_id = $1 AND status <> 'failed'`,
+		if err := tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status <> 'failed'`,
 			o.ID).Scan(&claimed); err != nil {
 			return fmt.Errorf("store: create refund: %w", err)
 		}

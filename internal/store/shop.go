@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"alishop/alipay"
@@ -139,7 +138,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
 			return gerr
 		}
 		return shop.ErrGoodsHidden
-	case err != nil && strings.Contains(err.Error(), "UNIQUE"):
+	case isUniqueViolation(err):
 		return shop.Errorf(shop.ECONFLICT, "订单号重复")
 	case err != nil:
 		return fmt.Errorf("store: create order: %w", err)
@@ -157,8 +156,15 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// orderTx is order inside a write transaction, with a prepared statement.
+// orderTx is order inside a write transaction, with a prepared statement on
+// SQLite (whose single writer already excludes every other), and on
+// PostgreSQL locking the row until the transaction ends, so what is decided
+// from it still holds when the decision is applied, whichever process
+// decides.
 func (db *DB) orderTx(ctx context.Context, tx *sql.Tx, outTradeNo string) (shop.Order, error) {
+	if db.d.lockRow != "" {
+		return db.orderQuery(ctx, tx, selectOrderSQL+db.d.lockRow, outTradeNo)
+	}
 	return db.order(ctx, txQuerier{db, tx}, outTradeNo)
 }
 
@@ -172,7 +178,11 @@ func (q txQuerier) QueryRowContext(ctx context.Context, query string, args ...an
 }
 
 func (db *DB) order(ctx context.Context, q querier, outTradeNo string) (shop.Order, error) {
-	o, err := scanOrder(q.QueryRowContext(ctx, selectOrderSQL, outTradeNo))
+	return db.orderQuery(ctx, q, selectOrderSQL, outTradeNo)
+}
+
+func (db *DB) orderQuery(ctx context.Context, q querier, query, outTradeNo string) (shop.Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, query, outTradeNo))
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, shop.ErrOrderNotFound
 	}
@@ -275,8 +285,9 @@ func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, d *s
 	}
 	if res != nil {
 		if n, _ := res.RowsAffected(); n == 0 {
-			// Not possible inside the write lock unless the order moved
-			// since it was read; refuse rather than report a change.
+			// Not possible inside the write lock (SQLite) or the row
+			// lock (PostgreSQL) unless the order moved since it was read;
+			// refuse rather than report a change.
 			return fmt.Errorf("store: order %s changed concurrently", o.OutTradeNo)
 		}
 	}

@@ -1,16 +1,19 @@
 // Package store keeps the shop's data in SQLite (modernc.org/sqlite, pure
-// Go): WAL journal, synchronous=FULL so a commit is durable when it returns,
+// Go) or, given a postgres:// URL, in PostgreSQL (pgx; see postgres.go).
+// SQLite: WAL journal, synchronous=FULL so a commit is durable when it returns,
 // foreign keys on, a busy timeout, and embedded versioned migrations written
 // in SQL that PostgreSQL accepts too (see migrations/).
 //
 // Writes go through one connection, so concurrent writers queue in the pool
 // instead of spinning on SQLite's lock; reads use a separate pool and, in WAL
-// mode, never wait for writers.
+// mode, never wait for writers. On PostgreSQL each write is a transaction of
+// its own on a connection pool shared with reads.
 package store
 
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -41,6 +44,8 @@ type DB struct {
 	closed        bool
 	closeOnce     sync.Once
 	closeErr      error
+	d             dialect
+	inflight      sync.WaitGroup // PostgreSQL writes running (Close waits for them)
 	// Fresh is true when Open created the schema from nothing.
 	Fresh bool
 	now   func() time.Time
@@ -51,11 +56,17 @@ type Options struct {
 	Now func() time.Time // clock for sessions and settings; default time.Now
 }
 
-// Open opens (creating if needed) the SQLite database at path and migrates
-// it to the current schema.
+// Open opens the database at path and migrates it to the current schema:
+// a SQLite file (created if needed), or PostgreSQL when path is a
+// postgres:// or postgresql:// URL (the database must exist; the tables are
+// made in the first schema of its search_path, which the URL may set with
+// ?search_path=NAME).
 func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
+	}
+	if IsPostgresURL(path) {
+		return openPostgres(ctx, path, opt)
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)"} {
@@ -74,7 +85,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	db := &DB{w: w, now: opt.Now}
+	db := &DB{w: w, d: sqliteDialect, now: opt.Now}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -111,6 +122,10 @@ func (db *DB) Close() error {
 		for _, st := range db.stmts {
 			st.Close()
 		}
+		if db.r == db.w {
+			db.closeErr = db.w.Close()
+			return
+		}
 		db.closeErr = errors.Join(db.r.Close(), db.w.Close())
 	})
 	return db.closeErr
@@ -122,8 +137,8 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// dialect replaces the placeholders that differ between databases.
-var sqliteDialect = strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY", "{{bytes}}", "BLOB")
+// sqliteSchema replaces the placeholders that differ between databases.
+var sqliteSchema = strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY", "{{bytes}}", "BLOB")
 
 // PostgresDialect is what the same migrations become on PostgreSQL; it is
 // exported so the schema can be checked against PostgreSQL.
@@ -186,18 +201,37 @@ func loadMigrations() ([]migration, error) {
 
 // migrate applies each pending migration in its own transaction, recording
 // its version in the same transaction. A database newer than this binary is
-// refused.
-func (db *DB) migrate(ctx context.Context) error {
+// refused. On PostgreSQL the whole run holds an advisory lock, so processes
+// starting together migrate one after the other.
+func (db *DB) migrate(ctx context.Context) (err error) {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	defer conn.Close()
+	if db.d.postgres {
+		const lock = "hashtext('alishop schema_migrations ' || COALESCE(current_schema(), ''))"
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+lock+")"); err != nil {
+			return fmt.Errorf("store: migrations lock: %w", err)
+		}
+		defer func() {
+			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+lock+")"); uerr != nil {
+				// The lock ends with the session: drop the connection.
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+				err = errors.Join(err, fmt.Errorf("store: migrations unlock: %w", uerr))
+			}
+		}()
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
 	var current int
-	if err := db.w.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
 		return fmt.Errorf("store: schema version: %w", err)
 	}
 	if current > len(ms) {
@@ -205,11 +239,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	db.Fresh = current == 0
 	for _, m := range ms[current:] {
-		tx, err := db.w.BeginTx(ctx, nil)
+		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, sqliteDialect.Replace(m.sql)); err != nil {
+		if _, err := tx.ExecContext(ctx, db.d.schema.Replace(m.sql)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}

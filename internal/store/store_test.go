@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,18 +15,39 @@ import (
 	"alishop/internal/shop"
 	"alishop/internal/store"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"alishop/internal/store/pgtest"
 )
 
-func open(t *testing.T) (*store.DB, string) {
+// source is a database the suite runs on: how store.Open was given it, and
+// the database/sql driver that opens it raw.
+type source struct {
+	backend, driver, dsn string
+}
+
+// backends are SQLite (always) and PostgreSQL (with ALISHOP_TEST_POSTGRES,
+// each test in a schema of its own; see pgtest).
+var backends = []struct {
+	name, driver string
+	fresh        func(t *testing.T) string
+}{
+	{"sqlite", "sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") }},
+	{"postgres", "pgx", func(t *testing.T) string { return pgtest.URL(t) }},
+}
+
+// eachDB runs fn as a subtest on a fresh database of each backend.
+func eachDB(t *testing.T, fn func(t *testing.T, db *store.DB, src source)) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "shop.db")
-	db, err := store.Open(context.Background(), path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			src := source{backend: b.name, driver: b.driver, dsn: b.fresh(t)}
+			db, err := store.Open(context.Background(), src.dsn, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			fn(t, db, src)
+		})
 	}
-	t.Cleanup(func() { db.Close() })
-	return db, path
 }
 
 func goods(t *testing.T, db *store.DB, name string, price int64, hidden bool) shop.Goods {
@@ -41,207 +61,155 @@ func goods(t *testing.T, db *store.DB, name string, price int64, hidden bool) sh
 }
 
 func TestMigrationsFreshAndReopen(t *testing.T) {
-	db, path := open(t)
-	if !db.Fresh {
-		t.Fatal("a new database is not Fresh")
-	}
-	ms, err := store.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := db.SchemaVersion(context.Background())
-	if err != nil || v != len(ms) {
-		t.Fatalf("schema version %d (%v), want %d", v, err, len(ms))
-	}
-	db.Close()
-	again, err := store.Open(context.Background(), path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	if again.Fresh {
-		t.Fatal("a reopened database is Fresh")
-	}
-	// A database from a newer program is refused.
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)"); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-	again.Close()
-	if _, err := store.Open(context.Background(), path, store.Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
-		t.Fatalf("newer schema: %v", err)
-	}
+	eachDB(t, func(t *testing.T, db *store.DB, src source) {
+		if !db.Fresh {
+			t.Fatal("a new database is not Fresh")
+		}
+		ms, err := store.Migrations()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := db.SchemaVersion(context.Background())
+		if err != nil || v != len(ms) {
+			t.Fatalf("schema version %d (%v), want %d", v, err, len(ms))
+		}
+		db.Close()
+		again, err := store.Open(context.Background(), src.dsn, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer again.Close()
+		if again.Fresh {
+			t.Fatal("a reopened database is Fresh")
+		}
+		// A database from a newer program is refused.
+		raw, err := sql.Open(src.driver, src.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)"); err != nil {
+			t.Fatal(err)
+		}
+		raw.Close()
+		again.Close()
+		if _, err := store.Open(context.Background(), src.dsn, store.Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Fatalf("newer schema: %v", err)
+		}
+	})
 }
 
 func TestCreateOrderCopiesGoods(t *testing.T) {
-	db, _ := open(t)
-	ctx := context.Background()
-	g := goods(t, db, "机械键盘", 378800, false)
-	h := goods(t, db, "下架商品", 100, true)
-	o := shop.Order{OutTradeNo: "20261125000000aaaa", GoodsID: g.ID, Status: shop.StatusUnpaid, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := db.CreateOrder(ctx, &o); err != nil {
-		t.Fatal(err)
-	}
-	if o.ID == 0 || o.Subject != "机械键盘" || o.Amount != 378800 {
-		t.Fatalf("order %+v", o)
-	}
-	dup := o
-	if err := db.CreateOrder(ctx, &dup); shop.ErrorCode(err) != shop.ECONFLICT {
-		t.Fatalf("duplicate out_trade_no: %v", err)
-	}
-	for _, c := range []struct {
-		id   int64
-		want error
-	}{{h.ID, shop.ErrGoodsHidden}, {9999, shop.ErrGoodsNotFound}} {
-		o := shop.Order{OutTradeNo: fmt.Sprintf("x%d", c.id), GoodsID: c.id, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-		if err := db.CreateOrder(ctx, &o); !errors.Is(err, c.want) {
-			t.Fatalf("goods %d: %v, want %v", c.id, err, c.want)
+	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
+		ctx := context.Background()
+		g := goods(t, db, "机械键盘", 378800, false)
+		h := goods(t, db, "下架商品", 100, true)
+		o := shop.Order{OutTradeNo: "20261125000000aaaa", GoodsID: g.ID, Status: shop.StatusUnpaid, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := db.CreateOrder(ctx, &o); err != nil {
+			t.Fatal(err)
 		}
-	}
-	_, n, _ := db.ListOrders(ctx, shop.OrderFilter{})
-	if n != 1 {
-		t.Fatalf("%d orders, want 1", n)
-	}
+		if o.ID == 0 || o.Subject != "机械键盘" || o.Amount != 378800 {
+			t.Fatalf("order %+v", o)
+		}
+		dup := o
+		if err := db.CreateOrder(ctx, &dup); shop.ErrorCode(err) != shop.ECONFLICT {
+			t.Fatalf("duplicate out_trade_no: %v", err)
+		}
+		for _, c := range []struct {
+			id   int64
+			want error
+		}{{h.ID, shop.ErrGoodsHidden}, {9999, shop.ErrGoodsNotFound}} {
+			o := shop.Order{OutTradeNo: fmt.Sprintf("x%d", c.id), GoodsID: c.id, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+			if err := db.CreateOrder(ctx, &o); !errors.Is(err, c.want) {
+				t.Fatalf("goods %d: %v, want %v", c.id, err, c.want)
+			}
+		}
+		_, n, _ := db.ListOrders(ctx, shop.OrderFilter{})
+		if n != 1 {
+			t.Fatalf("%d orders, want 1", n)
+		}
+	})
 }
 
 // TestReceiveCompareAndSet: many concurrent deliveries of the same payment
 // change the order once; every message is stored.
 func TestReceiveCompareAndSet(t *testing.T) {
-	db, _ := open(t)
-	ctx := context.Background()
-	g := goods(t, db, "课程", 36900, false)
-	o := shop.Order{OutTradeNo: "20261125000000bbbb", GoodsID: g.ID, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	if err := db.CreateOrder(ctx, &o); err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	applied := 0
-	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := &shop.Inbound{Source: shop.SourceNotify, ReceivedAt: time.Now(), Body: []byte(fmt.Sprintf("n=%d", i)), Verified: true, OutTradeNo: o.OutTradeNo}
-			d, err := db.Receive(ctx, in, func(cur *shop.Order) shop.Decision {
-				if cur.Status == shop.StatusUnpaid {
-					return shop.Decision{Outcome: shop.OutcomeApplied, Ack: true, Pay: &shop.Payment{TradeNo: "T1", PaidAt: time.Now(), Via: "notify"}}
+	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
+		ctx := context.Background()
+		g := goods(t, db, "课程", 36900, false)
+		o := shop.Order{OutTradeNo: "20261125000000bbbb", GoodsID: g.ID, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := db.CreateOrder(ctx, &o); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		applied := 0
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := &shop.Inbound{Source: shop.SourceNotify, ReceivedAt: time.Now(), Body: []byte(fmt.Sprintf("n=%d", i)), Verified: true, OutTradeNo: o.OutTradeNo}
+				d, err := db.Receive(ctx, in, func(cur *shop.Order) shop.Decision {
+					if cur.Status == shop.StatusUnpaid {
+						return shop.Decision{Outcome: shop.OutcomeApplied, Ack: true, Pay: &shop.Payment{TradeNo: "T1", PaidAt: time.Now(), Via: "notify"}}
+					}
+					return shop.Decision{Outcome: shop.OutcomeDuplicate, Ack: true}
+				})
+				if err != nil {
+					t.Error(err)
+					return
 				}
-				return shop.Decision{Outcome: shop.OutcomeDuplicate, Ack: true}
-			})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if d.Outcome == shop.OutcomeApplied {
-				mu.Lock()
-				applied++
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if applied != 1 {
-		t.Fatalf("applied %d times, want 1", applied)
-	}
-	got, _ := db.Order(ctx, o.OutTradeNo)
-	if got.Status != shop.StatusPaid || got.TradeNo != "T1" {
-		t.Fatalf("order %+v", got)
-	}
-	ns, _ := db.Notifications(ctx, 0, 100)
-	if len(ns) != 20 {
-		t.Fatalf("%d messages stored, want 20", len(ns))
-	}
+				if d.Outcome == shop.OutcomeApplied {
+					mu.Lock()
+					applied++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if applied != 1 {
+			t.Fatalf("applied %d times, want 1", applied)
+		}
+		got, _ := db.Order(ctx, o.OutTradeNo)
+		if got.Status != shop.StatusPaid || got.TradeNo != "T1" {
+			t.Fatalf("order %+v", got)
+		}
+		ns, _ := db.Notifications(ctx, 0, 100)
+		if len(ns) != 20 {
+			t.Fatalf("%d messages stored, want 20", len(ns))
+		}
+	})
 }
 
 // TestBatchIsolation: a failing job in a group-commit batch does not undo
 // the others.
 func TestBatchIsolation(t *testing.T) {
-	db, _ := open(t)
-	ctx := context.Background()
-	g := goods(t, db, "课程", 100, false)
-	var wg sync.WaitGroup
-	errs := make([]error, 40)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			no := fmt.Sprintf("o%d", i/2) // every number twice: one of each pair fails
-			o := shop.Order{OutTradeNo: no, GoodsID: g.ID, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-			errs[i] = db.CreateOrder(ctx, &o)
-		}()
-	}
-	wg.Wait()
-	failed := 0
-	for _, err := range errs {
-		if err != nil {
-			if shop.ErrorCode(err) != shop.ECONFLICT {
-				t.Fatalf("unexpected error %v", err)
+	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
+		ctx := context.Background()
+		g := goods(t, db, "课程", 100, false)
+		var wg sync.WaitGroup
+		errs := make([]error, 40)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				no := fmt.Sprintf("o%d", i/2) // every number twice: one of each pair fails
+				o := shop.Order{OutTradeNo: no, GoodsID: g.ID, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+				errs[i] = db.CreateOrder(ctx, &o)
+			}()
+		}
+		wg.Wait()
+		failed := 0
+		for _, err := range errs {
+			if err != nil {
+				if shop.ErrorCode(err) != shop.ECONFLICT {
+					t.Fatalf("unexpected error %v", err)
+				}
+				failed++
 			}
-			failed++
 		}
-	}
-	_, n, _ := db.ListOrders(ctx, shop.OrderFilter{})
-	if failed != 20 || n != 20 {
-		t.Fatalf("%d failed, %d stored; want 20 and 20", failed, n)
-	}
-}
-
-// TestMigrationsOnPostgres applies the same migrations to PostgreSQL (when
-// ALISHOP_TEST_POSTGRES names one, as scripts/test.sh does) in a scratch
-// schema, and runs the shop's order statements there.
-func TestMigrationsOnPostgres(t *testing.T) {
-	dsn := os.Getenv("ALISHOP_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Log("ALISHOP_TEST_POSTGRES not set: PostgreSQL portability not checked")
+		_, n, _ := db.ListOrders(ctx, shop.OrderFilter{})
+		if failed != 20 || n != 20 {
+			t.Fatalf("%d failed, %d stored; want 20 and 20", failed, n)
 		}
-		t.Skip("set ALISHOP_TEST_POSTGRES=postgres://… to check the schema on PostgreSQL")
-	}
-	ctx := context.Background()
-	pg, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	pg.SetMaxOpenConns(1) // one session, so search_path holds
-	schema := fmt.Sprintf("alishop_test_%d", time.Now().UnixNano())
-	if _, err := pg.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer pg.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
-	if _, err := pg.ExecContext(ctx, "SET search_path TO "+schema); err != nil {
-		t.Fatal(err)
-	}
-	ms, err := store.Migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if _, err := pg.ExecContext(ctx, store.PostgresDialect.Replace(m.SQL)); err != nil {
-			t.Fatalf("migration %s on PostgreSQL: %v", m.Name, err)
-		}
-	}
-	var gid int64
-	if err := pg.QueryRowContext(ctx, "INSERT INTO goods (name, price_fen, hidden, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-		"课程", 36900, false, 1, 1).Scan(&gid); err != nil {
-		t.Fatal(err)
-	}
-	var subject string
-	var amount int64
-	if err := pg.QueryRowContext(ctx, `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire)
-		SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4 FROM goods WHERE id = $5 AND NOT hidden RETURNING subject, amount_fen`,
-		"pg1", 1, 1, nil, gid).Scan(&subject, &amount); err != nil || subject != "课程" || amount != 36900 {
-		t.Fatalf("order insert on PostgreSQL: %v %q %d", err, subject, amount)
-	}
-	res, err := pg.ExecContext(ctx, "UPDATE orders SET status = 'paid', paid_at = $1 WHERE out_trade_no = $2 AND status = 'unpaid'", 2, "pg1")
-	if n, _ := res.RowsAffected(); err != nil || n != 1 {
-		t.Fatalf("compare-and-set on PostgreSQL: %v, %d rows", err, n)
-	}
-	if _, err := pg.ExecContext(ctx, `INSERT INTO notifications (source, received_at, body, verified, outcome) VALUES ('notify', 1, $1, TRUE, 'applied')`, []byte("a=1")); err != nil {
-		t.Fatal(err)
-	}
+	})
 }

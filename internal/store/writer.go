@@ -33,6 +33,13 @@ func (db *DB) startWriter() {
 }
 
 func (db *DB) stopWriter() {
+	if db.d.postgres {
+		db.closing.Lock() // waits for writes being started; no new ones after
+		db.closed = true
+		db.closing.Unlock()
+		db.inflight.Wait()
+		return
+	}
 	if db.stop == nil {
 		return
 	}
@@ -79,10 +86,15 @@ func (db *DB) writer() {
 	}
 }
 
-// write runs fn in a write transaction (shared with other jobs of the same
-// batch) and returns once the transaction is committed, or fn's error.
-// fn must only use tx, and may be retried never: it runs at most once.
+// write runs fn in a write transaction (on SQLite shared with other jobs of
+// the same batch) and returns once the transaction is committed, or fn's
+// error. fn must only use tx. On SQLite it runs once; on PostgreSQL it may
+// run again after the server rolled its transaction back (a deadlock or a
+// serialization failure), so it must set its results afresh on every run.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.d.postgres {
+		return db.writePostgres(ctx, fn)
+	}
 	j := &writeJob{fn: fn, done: make(chan error, 1)}
 	db.closing.RLock()
 	if db.closed {
