@@ -52,7 +52,7 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&c.addr, "addr", ":8000", "listen address")
 	fs.StringVar(&c.data, "data", "./data", "data directory: SQLite database, generated keys, the embedded sandbox's state")
-	fs.StringVar(&c.db, "db", "", "database: a SQLite file path (default DATA/alishop.db)")
+	fs.StringVar(&c.db, "db", "", "database: a SQLite file path (default DATA/alishop.db), or a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL for PostgreSQL")
 	fs.StringVar(&c.publicURL, "public-url", "http://localhost:8000", "base URL Alipay redirects buyers and sends notifications to")
 	fs.StringVar(&c.appID, "alipay-app-id", "", "Alipay app id (APPID); without it the built-in sandbox is used")
 	fs.StringVar(&c.privateKey, "alipay-private-key", "", "file with the app private key (应用私钥), PEM or bare base64")
@@ -99,10 +99,13 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	if c.db == "" {
 		c.db = filepath.Join(c.data, "alishop.db")
 	}
-	if strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://") {
-		return nil, usageError("serve: --db: PostgreSQL is not supported by this version yet; use a SQLite file path")
+	if store.IsPostgresURL(c.db) {
+		if err := store.CheckPostgresURL(c.db); err != nil {
+			return nil, usageError("serve: --db: %v", err)
+		}
+	} else {
+		c.db = strings.TrimPrefix(c.db, "sqlite://")
 	}
-	c.db = strings.TrimPrefix(c.db, "sqlite://")
 	if c.publicURLSet {
 		u, err := url.Parse(c.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

@@ -510,7 +510,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--alipay-gateway", "nowhere"}, nil, "--alipay-gateway"},
 		{nil, map[string]string{"ALISHOP_LOG_LEVEL": "loud"}, "--log-level"},
 		{nil, map[string]string{"ALISHOP_ALIPAY_APP_ID": "2021000000000001"}, "needs --alipay-private-key"},
-		{[]string{"--db", "postgres://root@127.0.0.1/test"}, nil, "PostgreSQL"},
+		{[]string{"--db", "postgres://root@127.0.0.1/test?sslmode=sometimes"}, nil, "PostgreSQL URL"},
 		{[]string{"extra"}, nil, "unexpected arguments"},
 		{[]string{"--alipay-app-id", "2021000000000001", "--alipay-private-key", filepath.Join(t.TempDir(), "missing.pem"), "--alipay-public-key", "y"}, nil, "missing.pem"},
 	} {

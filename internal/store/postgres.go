@@ -187,3 +187,10 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return nil
 }
+
+// CheckPostgresURL checks a postgres:// URL without connecting: nil, or an
+// error of one line naming the problem, without the password.
+func CheckPostgresURL(dsn string) error {
+	_, err := parsePostgresURL(dsn)
+	return err
+}
