@@ -321,25 +321,27 @@ func (c *Client) DecodeResponse(method string, body []byte, out any) error {
 	if len(content) > 0 && content[0] == '"' { // AES-encrypted node
 		var enc string
 		if err := json.Unmarshal(content, &enc); err != nil {
-			return fmt.Errorf("alipay: %s: %w: %v", method, ErrBadResponse, err)
+			return fmt.Errorf("alipay: %s: %w: %w: %v", method, ErrUnknownOutcome, ErrBadResponse, err)
 		}
 		if c.cfg.EncryptKey == nil {
-			return fmt.Errorf("alipay: %s: response is encrypted but no EncryptKey is set", method)
+			return fmt.Errorf("alipay: %s: %w: response is encrypted but no EncryptKey is set", method, ErrUnknownOutcome)
 		}
 		if content, err = DecryptContent(c.cfg.EncryptKey, enc); err != nil {
-			return fmt.Errorf("alipay: %s: %w", method, err)
+			return fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, err)
 		}
 	}
 	if !utf8.Valid(content) {
 		// The signature held, so the bytes are Alipay's, but in a charset
 		// other than UTF-8 (GBK): refuse rather than return mangled text.
-		return fmt.Errorf("alipay: %s: %w: the response is not UTF-8 (GBK?); this client sends charset=utf-8 and reads UTF-8 only", method, ErrBadResponse)
+		return fmt.Errorf("alipay: %s: %w: %w: the response is not UTF-8 (GBK?); this client sends charset=utf-8 and reads UTF-8 only", method, ErrUnknownOutcome, ErrBadResponse)
 	}
+	// From here on the signature held: Alipay processed the call, so a
+	// response that cannot be read leaves its outcome unknown.
 	if err := json.Unmarshal(content, &e); err != nil {
-		return fmt.Errorf("alipay: %s: %w: %v", method, ErrBadResponse, err)
+		return fmt.Errorf("alipay: %s: %w: %w: %v", method, ErrUnknownOutcome, ErrBadResponse, err)
 	}
 	if e.Code == "" {
-		return fmt.Errorf("alipay: %s: %w: no code in the response", method, ErrBadResponse)
+		return fmt.Errorf("alipay: %s: %w: %w: no code in the response", method, ErrUnknownOutcome, ErrBadResponse)
 	}
 	if e.Code != "10000" {
 		e.Method = method
@@ -347,7 +349,7 @@ func (c *Client) DecodeResponse(method string, body []byte, out any) error {
 	}
 	if out != nil {
 		if err := json.Unmarshal(content, out); err != nil {
-			return fmt.Errorf("alipay: %s: %w: %v", method, ErrBadResponse, err)
+			return fmt.Errorf("alipay: %s: %w: %w: %v", method, ErrUnknownOutcome, ErrBadResponse, err)
 		}
 	}
 	return nil
