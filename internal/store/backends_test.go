@@ -335,3 +335,26 @@ func TestBadPostgresURL(t *testing.T) {
 		}
 	}
 }
+
+// A password given as the URL's password parameter (which pgx and libpq
+// accept like the one in the user part) is not shown either.
+func TestBadPostgresURLQueryPassword(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ url, want string }{
+		{"postgres://u@127.0.0.1:5432/db?password=s3cret&sslmode=sometimes", "sslmode"},
+		{"postgres://u@127.0.0.1:1/db?password=s3cret&connect_timeout=5", "connect"},
+		{"postgres://u@127.0.0.1:1/db?sslpassword=s3cret&connect_timeout=5", "connect"},
+		{"postgres://u@/db?password=s3cret", "no host"},
+	} {
+		db, err := store.Open(ctx, c.url, store.Options{})
+		if err == nil {
+			db.Close()
+			t.Errorf("%s: opened", c.url)
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "s3cret") || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: error %q: want it naming %q, without the password", strings.ReplaceAll(c.url, "s3cret", "…"), msg, c.want)
+		}
+	}
+}

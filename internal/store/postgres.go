@@ -88,6 +88,9 @@ func parsePostgresURL(dsn string) (*pgx.ConnConfig, error) {
 		return nil, fmt.Errorf("store: bad PostgreSQL URL: %s", oneLine(err, ""))
 	}
 	pw, _ := u.User.Password()
+	if pw == "" {
+		pw = u.Query().Get("password")
+	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("store: bad PostgreSQL URL %s: no host (want postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE)", redactedURL(dsn))
 	}
@@ -107,11 +110,21 @@ func parsePostgresURL(dsn string) (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
-// redactedURL is dsn with any password replaced by xxxxx.
+// redactedURL is dsn with any password replaced by xxxxx: the one in the
+// user part and the password and sslpassword parameters, which pgx accepts
+// too.
 func redactedURL(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "(unparsable URL)"
+	}
+	if q := u.Query(); q.Has("password") || q.Has("sslpassword") {
+		for _, k := range []string{"password", "sslpassword"} {
+			if q.Has(k) {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }
