@@ -204,25 +204,33 @@ func (s *Sandbox) processDue(ctx context.Context) {
 		now := s.now()
 		s.expireTrades(now)
 		s.finishTrades(now)
-		var due []*note
+		// The sort keys are copied under s.mu: a gateway call may release a
+		// held note (changing its NextDue and Seq) while this round runs.
+		type dueNote struct {
+			n   *note
+			at  time.Time
+			seq int64
+		}
+		var due []dueNote
 		for n := range s.pending {
 			if !n.Done && !n.NextDue.After(now) {
-				due = append(due, n)
+				due = append(due, dueNote{n, n.NextDue, n.Seq})
 			}
 		}
 		s.mu.Unlock()
 		if len(due) == 0 {
 			return
 		}
-		slices.SortFunc(due, func(a, b *note) int {
-			if c := a.NextDue.Compare(b.NextDue); c != 0 {
+		slices.SortFunc(due, func(a, b dueNote) int {
+			if c := a.at.Compare(b.at); c != 0 {
 				return c
 			}
-			return int(a.Seq - b.Seq)
+			return int(a.seq - b.seq)
 		})
 		groups := map[string][]*note{}
 		var order []string
-		for _, n := range due {
+		for _, d := range due {
+			n := d.n
 			k := n.AppID + "\x00" + n.OutTradeNo
 			if _, ok := groups[k]; !ok {
 				order = append(order, k)
@@ -255,6 +263,9 @@ func (s *Sandbox) deliver(ctx context.Context, n *note, now time.Time) {
 	}
 	n.Attempts++
 	attempt := n.Attempts
+	// A held note goes out once its hold is over: from then on it follows
+	// the retry schedule, and a later notification must not release it.
+	n.Held = false
 	p := maps.Clone(n.Params)
 	p["notify_id"] = n.NotifyID
 	p["notify_time"] = alipay.FormatTime(now)
