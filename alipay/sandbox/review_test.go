@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,5 +68,42 @@ func TestQueueDuringDeliveryIsRaceFree(t *testing.T) {
 	e.deliver()
 	if got := len(e.m.notifications()); got != 2 {
 		t.Fatalf("%d notifications delivered, want 2 (payment, refund)", got)
+	}
+}
+
+// PROTOCOL.md §1.7/§10.5: a notification never carries an empty value, and a
+// whitespace-only one is empty for the Java SDK (left out of the signed
+// string) but not for EasySDK or the Node SDK (kept): either way one of them
+// fails to verify, so the sandbox must not send one.
+func TestNotificationHasNoBlankValues(t *testing.T) {
+	e := newEnv(t)
+	u, err := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "blank1", TotalAmount: 100, Subject: "s", Body: " ", PassbackParams: "\t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 {
+		t.Fatalf("page pay: HTTP %d", resp.StatusCode)
+	}
+	if _, err := e.sb.Pay(testAppID, "blank1", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver()
+	got := e.m.notifications()
+	if len(got) != 1 {
+		t.Fatalf("%d notifications", len(got))
+	}
+	p, err := alipay.ParseForm(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range p {
+		if strings.TrimSpace(v) == "" {
+			t.Errorf("notification carries %s=%q", k, v)
+		}
 	}
 }

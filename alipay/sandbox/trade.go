@@ -827,7 +827,9 @@ func (s *Sandbox) baseNotifyParams(t *trade, a *app) map[string]string {
 		p["buyer_logon_id"] = maskLogin(t.BuyerLogin)
 	}
 	for k, v := range p {
-		if v == "" {
+		// Empty and whitespace-only values are both left out: SDKs
+		// disagree on whether a blank value is signed (PROTOCOL.md §1.7).
+		if strings.TrimSpace(v) == "" {
 			delete(p, k)
 		}
 	}
