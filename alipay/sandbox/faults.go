@@ -136,11 +136,11 @@ func (s *Sandbox) takeGatewayFault(appID, method string) *Fault {
 }
 
 // applyLatency sleeps (real time) when a latency rule matches the call.
-func (s *Sandbox) applyLatency(method string) {
+func (s *Sandbox) applyLatency(appID, method string) {
 	var d time.Duration
 	s.mu.Lock()
 	for _, f := range s.faults {
-		if f.Kind == KindLatency && f.available() && (f.Method == "" || f.Method == method) {
+		if f.Kind == KindLatency && f.available() && (f.AppID == "" || f.AppID == appID) && (f.Method == "" || f.Method == method) {
 			f.Used++
 			d = time.Duration(f.Delay)
 			break

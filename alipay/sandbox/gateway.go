@@ -329,7 +329,7 @@ func (s *Sandbox) handleGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := parseGateway(r)
-	s.applyLatency(req.method)
+	s.applyLatency(req.raw["app_id"], req.method)
 	if e, signed := s.validate(req); e != nil {
 		if isPageMethod(req.method) {
 			s.errorPage(w, e)

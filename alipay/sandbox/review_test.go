@@ -107,3 +107,18 @@ func TestNotificationHasNoBlankValues(t *testing.T) {
 		}
 	}
 }
+
+// docs/SANDBOX.md: gateway rules match on app_id and method. A latency rule
+// scoped to another app neither slows this app's calls nor is used up by them.
+func TestFaultLatencyHonoursAppID(t *testing.T) {
+	e := newEnv(t)
+	e.paid("la1", alipay.MustAmount("1.00"))
+	e.addFault(`{"kind":"latency","app_id":"9021000999999999","delay":"1s","count":1}`)
+	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "la1"}); err != nil {
+		t.Fatal(err)
+	}
+	plan := e.sb.Faults()
+	if len(plan) != 1 || plan[0].Used != 0 {
+		t.Fatalf("a latency rule of another app was applied: %+v", plan)
+	}
+}
