@@ -101,6 +101,9 @@ func parseGateway(r *http.Request) *gwReq {
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch ct {
 		case "multipart/form-data":
+			// Bound the whole body: ParseMultipartForm alone would spool
+			// file parts of any size to disk.
+			r.Body = http.MaxBytesReader(nil, r.Body, maxGatewayBody)
 			if err := r.ParseMultipartForm(maxGatewayBody); err != nil {
 				req.parseErr = "请求体格式错误: " + err.Error()
 			} else {

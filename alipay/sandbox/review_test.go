@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -120,5 +123,25 @@ func TestFaultLatencyHonoursAppID(t *testing.T) {
 	plan := e.sb.Faults()
 	if len(plan) != 1 || plan[0].Used != 0 {
 		t.Fatalf("a latency rule of another app was applied: %+v", plan)
+	}
+}
+
+// The gateway bounds a request body to 1 MiB whatever its Content-Type: a
+// multipart upload must not spool an unbounded file to disk.
+func TestGatewayBoundsMultipartBody(t *testing.T) {
+	e := newEnv(t)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("app_id", testAppID)
+	_ = mw.WriteField("method", "alipay.trade.query")
+	fw, _ := mw.CreateFormFile("file", "big.bin")
+	_, _ = fw.Write(bytes.Repeat([]byte("x"), maxGatewayBody+1024))
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/gateway.do", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	n, raw, _ := e.rawCall("alipay.trade.query", req)
+	// Refused unread: nothing of the body (not even app_id) is taken.
+	if sc := n["sub_code"]; sc != "isv.invalid-parameter" && sc != "isv.missing-app-id" {
+		t.Fatalf("a %d-byte multipart body was accepted: %s", maxGatewayBody+1024, raw)
 	}
 }
