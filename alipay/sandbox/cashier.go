@@ -198,7 +198,7 @@ func (s *Sandbox) handleWallet(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	if t.Status == "" {
-		if !now.Before(t.Expire) {
+		if !now.Before(t.qrDeadline()) {
 			s.mu.Unlock()
 			render(w, http.StatusOK, resultPage, resultData{Title: "支付宝钱包", CSS: "../static/sandbox.css", Class: "fail", Heading: "二维码已过期", Text: "请让商户重新生成二维码。"})
 			return

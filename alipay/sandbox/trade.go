@@ -31,7 +31,8 @@ type trade struct {
 	Passback     string        `json:"passback_params,omitempty"`
 	StoreID      string        `json:"store_id,omitempty"`
 	Charset      string        `json:"charset"`
-	QR           string        `json:"qr,omitempty"` // precreate: the code token
+	QR           string        `json:"qr,omitempty"`       // precreate: the code token
+	QRExpire     time.Time     `json:"qr_expire,omitzero"` // precreate: the code can be scanned until then
 	Requested    time.Time     `json:"requested"`
 	Created      time.Time     `json:"created"`
 	Expire       time.Time     `json:"expire"`
@@ -167,6 +168,18 @@ func (s *Sandbox) finishTrade(t *trade, at time.Time) {
 		}
 		s.queueNote(t, a, p, "")
 	}
+}
+
+// QRCodeTTL is how long a precreate QR code can be scanned (PROTOCOL.md §3.3).
+const QRCodeTTL = 2 * time.Hour
+
+// qrDeadline is when t's QR code stops scanning (trades stored before
+// QRExpire existed use their expiry).
+func (t *trade) qrDeadline() time.Time {
+	if t.QRExpire.IsZero() {
+		return t.Expire
+	}
+	return t.QRExpire
 }
 
 // tradeRef is the map key of a trade: its strings are the trade's own, so
@@ -457,7 +470,9 @@ func (s *Sandbox) dispatch(req *gwReq) *node {
 }
 
 func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
-	nt, n := s.readNewTrade(req, now, 2*time.Hour)
+	// Face-to-face trades wait 3h by default; the QR code itself is valid
+	// for 2h (PROTOCOL.md §3.3, §7).
+	nt, n := s.readNewTrade(req, now, 3*time.Hour)
 	if n != nil {
 		return n
 	}
@@ -487,6 +502,12 @@ func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
 	t.Subject, t.Body, t.TotalAmount = s.intern(nt.subject), s.intern(nt.body), nt.total
 	t.NotifyURL, t.Passback, t.StoreID, t.Charset = s.intern(req.p["notify_url"]), nt.passback, s.intern(nt.storeID), req.charset
 	t.Expire = nt.expire
+	if t.Status == "" {
+		t.QRExpire = now.Add(QRCodeTTL)
+		if t.Expire.Before(t.QRExpire) {
+			t.QRExpire = t.Expire
+		}
+	}
 	s.indexTrade(t)
 	s.persistTrade(t)
 	return okNode().str("out_trade_no", t.OutTradeNo).str("qr_code", s.baseURL(req.r)+"qr/"+t.QR)
@@ -757,7 +778,7 @@ var (
 // return_url redirect ("" when there is none to go to).
 func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool, now time.Time) (string, error) {
 	if t.Status == "" { // a precreated QR code is scanned and paid at once
-		if !now.Before(t.Expire) {
+		if !now.Before(t.qrDeadline()) {
 			return "", &PayError{"二维码已过期"}
 		}
 		t.Status, t.Created = alipay.WaitBuyerPay, now
