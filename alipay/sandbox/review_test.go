@@ -172,7 +172,7 @@ func TestPrecreateDefaultTimeoutIsThreeHours(t *testing.T) {
 	}
 
 	// An unscanned code expires after 2h.
-	res, err = e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "f2f2", TotalAmount: 100, Subject: "s"})
+	_, err = e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "f2f2", TotalAmount: 100, Subject: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
