@@ -216,6 +216,10 @@ func decideRefund(n *alipay.Notification, o *Order) Decision {
 	case o.Status != StatusPaid && o.Status != StatusPartiallyRefunded && o.Status != StatusRefunded:
 		d := fmt.Sprintf("refund notification (refund_fee %s) for an order that is %s", n.RefundFee, o.Status)
 		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知与订单状态不符: " + d}
+	case n.OutBizNo == "" && n.TradeStatus == alipay.TradeFinished && n.RefundFee == o.RefundedFen:
+		// The trade's refund period ended: TRADE_FINISHED carries the
+		// refunds made so far without naming one; they agree with the order.
+		return Decision{Outcome: OutcomeDuplicate, Ack: true, Detail: fmt.Sprintf("TRADE_FINISHED, refund_fee %s as recorded", n.RefundFee)}
 	case n.OutBizNo == "":
 		d := fmt.Sprintf("refund notification without out_biz_no (refund_fee %s)", n.RefundFee)
 		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知缺少退款请求号: " + d}

@@ -81,3 +81,25 @@ func TestExpireAt(t *testing.T) {
 		t.Errorf("time_expire: %v", got)
 	}
 }
+
+// After its refund period a trade becomes TRADE_FINISHED, and Alipay's
+// notification of it carries the refunds made so far in refund_fee without
+// naming one (no out_biz_no, no gmt_refund; see the sandbox's finishTrade).
+// When that total is what the order holds, nothing is wrong: the order must
+// not be flagged for review. A total that disagrees still is.
+func TestTradeFinishedAfterPartialRefund(t *testing.T) {
+	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
+	o := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusPartiallyRefunded, TradeNo: "T1", RefundedFen: 10000}
+	finished := func(fee string) *alipay.Notification {
+		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
+			TradeStatus: alipay.TradeFinished, RefundFee: alipay.MustAmount(fee)}
+	}
+	d := s.decideNotification(finished("100.00"), o)
+	if d.Review != "" || d.Outcome != OutcomeDuplicate || !d.Ack || d.Pay != nil || d.Close || d.SettleRefund != "" {
+		t.Errorf("TRADE_FINISHED with the order's refunded total: %+v", d)
+	}
+	d = s.decideNotification(finished("200.00"), o)
+	if d.Review == "" || d.Outcome != OutcomeReview || !d.Ack || d.Pay != nil || d.SettleRefund != "" {
+		t.Errorf("TRADE_FINISHED with another refunded total: %+v", d)
+	}
+}
