@@ -114,9 +114,7 @@ func (db *DB) FinishJob(ctx context.Context, id int64, token string, now time.Ti
 
 // RetryJob implements jobs.Queue.
 func (db *DB) RetryJob(ctx context.Context, id int64, token string, runAt time.Time, lastErr string, now time.Time) (bool, error) {
-	if len(lastErr) > 500 {
-		lastErr = lastErr[:500]
-	}
+	lastErr = clip(lastErr, maxErrorText)
 	n, err := db.exec(ctx, `UPDATE jobs SET run_at = $1, lease_owner = NULL, lease_until = NULL, last_error = $2, updated_at = $3
 		WHERE id = $4 AND lease_owner = $5`, runAt.UnixMilli(), lastErr, now.UnixMilli(), id, token)
 	if err != nil {

@@ -156,9 +156,7 @@ func (db *DB) SettleRefund(ctx context.Context, outRequestNo string, m *shop.Inb
 
 // FailRefund implements shop.RefundStore.
 func (db *DB) FailRefund(ctx context.Context, outRequestNo, why string, now time.Time) (bool, error) {
-	if len(why) > 500 {
-		why = why[:500]
-	}
+	why = clip(why, maxErrorText)
 	n, err := db.exec(ctx, `UPDATE refunds SET status = 'failed', last_error = $1, updated_at = $2
 		WHERE out_request_no = $3 AND status = 'pending'`, why, now.UnixMilli(), outRequestNo)
 	if err != nil {
@@ -169,9 +167,7 @@ func (db *DB) FailRefund(ctx context.Context, outRequestNo, why string, now time
 
 // NoteRefund implements shop.RefundStore.
 func (db *DB) NoteRefund(ctx context.Context, outRequestNo, note string, now time.Time) error {
-	if len(note) > 500 {
-		note = note[:500]
-	}
+	note = clip(note, maxErrorText)
 	_, err := db.exec(ctx, `UPDATE refunds SET last_error = $1, updated_at = $2 WHERE out_request_no = $3 AND status = 'pending'`,
 		note, now.UnixMilli(), outRequestNo)
 	if err != nil {
