@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,8 +136,9 @@ func (s *Sandbox) takeGatewayFault(appID, method string) *Fault {
 	return nil
 }
 
-// applyLatency sleeps (real time) when a latency rule matches the call.
-func (s *Sandbox) applyLatency(appID, method string) {
+// applyLatency holds the call (real time) when a latency rule matches it.
+// It returns false if the request's context ended first.
+func (s *Sandbox) applyLatency(ctx context.Context, appID, method string) bool {
 	var d time.Duration
 	s.mu.Lock()
 	for _, f := range s.faults {
@@ -147,8 +149,16 @@ func (s *Sandbox) applyLatency(appID, method string) {
 		}
 	}
 	s.mu.Unlock()
-	if d > 0 {
-		time.Sleep(d)
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

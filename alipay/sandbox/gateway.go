@@ -60,6 +60,7 @@ var methods = map[string]bool{
 	"alipay.trade.page.pay":                          true,
 	"alipay.trade.wap.pay":                           true,
 	"alipay.trade.precreate":                         true,
+	"alipay.trade.create":                            true,
 	"alipay.trade.query":                             true,
 	"alipay.trade.refund":                            true,
 	"alipay.trade.fastpay.refund.query":              true,
@@ -332,7 +333,9 @@ func (s *Sandbox) handleGateway(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := parseGateway(r)
-	s.applyLatency(req.raw["app_id"], req.method)
+	if !s.applyLatency(r.Context(), req.raw["app_id"], req.method) {
+		return // the client went away while the call was held
+	}
 	if e, signed := s.validate(req); e != nil {
 		if isPageMethod(req.method) {
 			s.errorPage(w, e)
@@ -368,23 +371,29 @@ func (s *Sandbox) handleGateway(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) answerFault(w http.ResponseWriter, r *http.Request, req *gwReq, f *Fault) {
 	switch f.Error {
 	case "timeout":
-		d := time.Duration(f.Delay)
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-		}
-		panic(http.ErrAbortHandler) // close the connection without an answer
+		holdAndDrop(r, f)
 	case "ACQ.SYSTEM_ERROR":
 		s.writeNode(w, req, req.app, bizErr("ACQ.SYSTEM_ERROR", "系统错误"))
 	default:
 		n := &node{code: "20000", msg: codeMsg["20000"], subCode: "isp.unknow-error", subMsg: "系统繁忙"}
 		s.writeNode(w, req, req.app, n)
 	}
+}
+
+// holdAndDrop holds the connection for the fault's delay (30 s by default)
+// or until the client gives up, then drops it without an answer.
+func holdAndDrop(r *http.Request, f *Fault) {
+	d := time.Duration(f.Delay)
+	if d <= 0 {
+		d = 30 * time.Second
+	}
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+		t.Stop()
+	}
+	panic(http.ErrAbortHandler) // close the connection without an answer
 }
 
 func (e *gwError) node() *node {

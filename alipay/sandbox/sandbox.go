@@ -73,6 +73,9 @@ type Sandbox struct {
 
 	noSigCache bool // benchmarks: measure the uncached signing cost
 
+	wall     func() time.Time // the real clock: v3 timestamps are judged by it, never by the sandbox clock
+	v3Nonces nonceSet
+
 	mu        sync.Mutex // guards everything below
 	offset    time.Duration
 	apps      map[string]*app
@@ -134,6 +137,7 @@ func New(cfg Config) (*Sandbox, error) {
 		accounts: map[string]*account{},
 		bills:    map[string]*bill{},
 		wake:     make(chan struct{}, 1),
+		wall:     time.Now,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -534,6 +538,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Sandbox) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("/gateway.do", s.handleGateway)
+	m.HandleFunc("/v3/", s.handleV3)
 	m.HandleFunc("GET /{$}", s.handleIndex)
 	m.HandleFunc("GET /static/sandbox.css", handleCSS)
 	m.HandleFunc("GET /cashier/{trade_no}", s.handleCashier)

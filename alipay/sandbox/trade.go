@@ -219,6 +219,7 @@ func (s *Sandbox) indexTrade(t *trade) {
 var (
 	outTradeNoRe = regexp.MustCompile(`^[A-Za-z0-9_\-]{1,64}$`)
 	timeoutRe    = regexp.MustCompile(`^([1-9][0-9]{0,4})([mhd])$`)
+	buyerIDRe    = regexp.MustCompile(`^2088[0-9]{12}$`)
 )
 
 // bizString reads a string field of biz_content; JSON numbers are accepted
@@ -451,6 +452,8 @@ func (s *Sandbox) dispatch(req *gwReq) *node {
 	switch req.method {
 	case "alipay.trade.precreate":
 		return s.precreate(req, now)
+	case "alipay.trade.create":
+		return s.create(req, now)
 	case "alipay.trade.query":
 		return s.query(req, now)
 	case "alipay.trade.refund":
@@ -511,6 +514,27 @@ func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
 	s.indexTrade(t)
 	s.persistTrade(t)
 	return okNode().str("out_trade_no", t.OutTradeNo).str("qr_code", s.baseURL(req.r)+"qr/"+t.QR)
+}
+
+// create handles alipay.trade.create: a WAIT_BUYER_PAY trade the buyer pays
+// in an app or mini program (here: the cashier page or api/trades/pay).
+func (s *Sandbox) create(req *gwReq, now time.Time) *node {
+	nt, n := s.readNewTrade(req, now, 15*24*time.Hour)
+	if n != nil {
+		return n
+	}
+	if nt.product == "" {
+		nt.product = "JSAPI_PAY"
+	}
+	buyer, ok := req.bizString("buyer_id")
+	if !ok || buyer != "" && !buyerIDRe.MatchString(buyer) {
+		return invalidParam("buyer_id 应为 2088 开头的 16 位数字")
+	}
+	t, n := s.openTrade(req, nt, now)
+	if n != nil {
+		return n.str("out_trade_no", nt.outTradeNo)
+	}
+	return okNode().str("out_trade_no", t.OutTradeNo).str("trade_no", t.TradeNo)
 }
 
 // lookup finds the trade named by trade_no (which wins) or out_trade_no.
