@@ -33,7 +33,7 @@ type BillMismatch struct {
 
 // SaveBillCheck replaces the result of the check of c.BillDate.
 func (db *DB) SaveBillCheck(ctx context.Context, c BillCheck, ms []BillMismatch) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM bill_mismatches WHERE bill_date = $1", c.BillDate); err != nil {
 			return err
 		}

@@ -158,10 +158,10 @@ func isRetryable(err error) bool {
 // writePostgres runs fn in a transaction of its own and commits it. A
 // transaction the server rolled back as a serialization failure or a
 // deadlock is run again (fn sets its results afresh on each run); any other
-// failure is returned. The transaction itself is not tied to ctx, so a
-// caller that goes away never leaves a commit of unknown outcome; fn's
-// statements use the caller's context as they choose.
-func (db *DB) writePostgres(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// failure is returned. The transaction and fn's statements run on a context
+// that is never cancelled (fn gets it), so a caller that goes away never
+// leaves a commit of unknown outcome; ctx only stops retries.
+func (db *DB) writePostgres(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	db.closing.RLock()
 	if db.closed {
 		db.closing.RUnlock()
@@ -186,12 +186,12 @@ func (db *DB) writePostgres(ctx context.Context, fn func(tx *sql.Tx) error) erro
 	return err
 }
 
-func (db *DB) runTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -31,7 +31,7 @@ func scanRefund(row interface{ Scan(...any) error }) (shop.Refund, error) {
 // order is paid and that the refunds not failed, this one included, stay
 // within what was paid, then stores the refund and its settling job.
 func (db *DB) CreateRefund(ctx context.Context, r *shop.Refund, settleAt time.Time) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		o, err := db.orderTx(ctx, tx, r.OutTradeNo) // locked: refunds of one order are made one at a time
 		if err != nil {
 			return err

@@ -62,7 +62,7 @@ func (db *DB) Goods(ctx context.Context, id int64) (shop.Goods, error) {
 
 // CreateGoods inserts g and sets its ID.
 func (db *DB) CreateGoods(ctx context.Context, g *shop.Goods) error {
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO goods (name, price_fen, hidden, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 			g.Name, int64(g.Price), g.Hidden, ms(g.CreatedAt), ms(g.UpdatedAt)).Scan(&g.ID)
@@ -75,7 +75,7 @@ func (db *DB) CreateGoods(ctx context.Context, g *shop.Goods) error {
 
 // UpdateGoods updates name, price and hidden of g.
 func (db *DB) UpdateGoods(ctx context.Context, g *shop.Goods) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE goods SET name = $1, price_fen = $2, hidden = $3, updated_at = $4 WHERE id = $5",
 			g.Name, int64(g.Price), g.Hidden, ms(g.UpdatedAt), g.ID)
 		if err != nil {
@@ -126,9 +126,8 @@ func scanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 // o.Subject and o.Amount. It returns shop.ErrGoodsNotFound or
 // shop.ErrGoodsHidden when the goods cannot be bought.
 func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
-	ctx = context.WithoutCancel(ctx) // see Receive
 	var amount int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return db.txQueryRow(ctx, tx, insertOrderSQL,
 			o.OutTradeNo, ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire), o.GoodsID).Scan(&o.ID, &o.Subject, &amount)
 	})
@@ -229,12 +228,8 @@ func (db *DB) ListOrders(ctx context.Context, f shop.OrderFilter) ([]shop.Order,
 // compare-and-set and records the outcome. The decision is durable when
 // Receive returns without error.
 func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.Order) shop.Decision) (shop.Decision, error) {
-	// Once queued, a job's statements must not be interrupted by its
-	// caller going away: SQLite rolls back the whole transaction, and with
-	// it the other jobs of the batch, when a write statement is interrupted.
-	ctx = context.WithoutCancel(ctx)
 	var d shop.Decision
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var o *shop.Order
 		if m.OutTradeNo != "" {
 			got, err := db.orderTx(ctx, tx, m.OutTradeNo)

@@ -15,11 +15,18 @@ import (
 // the whole batch durable. A job's caller gets its result only after that
 // commit, so "committed" still means "on disk"; a failing job is rolled back
 // to its savepoint without touching the others in the batch.
+//
+// The writer owns the context of every statement: a job's function is given
+// the batch's context, which is never cancelled, so a caller that goes away
+// cannot interrupt a statement (SQLite rolls back the whole transaction when
+// a write statement is interrupted). Should a job still end the transaction
+// (say, by using a context of its own), that job fails and the other jobs of
+// the batch run again in a new transaction: no job can undo another's write.
 
 const maxBatch = 128
 
 type writeJob struct {
-	fn   func(tx *sql.Tx) error
+	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
 }
 
@@ -88,10 +95,12 @@ func (db *DB) writer() {
 
 // write runs fn in a write transaction (on SQLite shared with other jobs of
 // the same batch) and returns once the transaction is committed, or fn's
-// error. fn must only use tx. On SQLite it runs once; on PostgreSQL it may
-// run again after the server rolled its transaction back (a deadlock or a
-// serialization failure), so it must set its results afresh on every run.
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// error. fn must only use tx, with the context it is given: ctx only bounds
+// the wait for a place in the queue. fn may run more than once (on SQLite
+// when another job of its batch ended the transaction, on PostgreSQL after
+// a deadlock or a serialization failure), so it must set its results afresh
+// on every run.
+func (db *DB) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if db.d.postgres {
 		return db.writePostgres(ctx, fn)
 	}
@@ -113,49 +122,62 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return <-j.done
 }
 
+// runBatch runs batch as one transaction and sends each job its result
+// once the transaction is over. A job that ends the transaction gets its
+// error and the others run again without it.
 func (db *DB) runBatch(batch []*writeJob) {
+	for len(batch) > 0 {
+		batch = db.tryBatch(batch)
+	}
+}
+
+// tryBatch runs batch in one transaction. It returns the jobs to run again
+// when one job ended the transaction (that one has its result); otherwise
+// every job has its result and it returns nil.
+func (db *DB) tryBatch(batch []*writeJob) (again []*writeJob) {
 	ctx := context.Background()
-	fail := func(err error) {
+	fail := func(err error) []*writeJob {
 		for _, j := range batch {
 			j.done <- err
 		}
+		return nil
 	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		fail(fmt.Errorf("store: begin: %w", err))
-		return
+		return fail(fmt.Errorf("store: begin: %w", err))
+	}
+	// lost: job i's statements ended the transaction (ROLLBACK TO or
+	// RELEASE of its savepoint fails when SQLite rolled everything back).
+	lost := func(i int, err error) []*writeJob {
+		tx.Rollback()
+		batch[i].done <- err
+		return append(append(again, batch[:i]...), batch[i+1:]...)
 	}
 	errs := make([]error, len(batch))
 	for i, j := range batch {
 		if _, err := db.txExec(ctx, tx, "SAVEPOINT job"); err != nil {
 			tx.Rollback()
-			fail(fmt.Errorf("store: savepoint: %w", err))
-			return
+			return fail(fmt.Errorf("store: savepoint: %w", err))
 		}
-		// If a statement of fn was interrupted (its caller's context ended),
-		// SQLite may have rolled back the whole transaction: then ROLLBACK TO
-		// fails below and the batch fails as a whole, nothing committed.
-		// The shop's hot paths run their statements without cancellation.
-		if errs[i] = j.fn(tx); errs[i] != nil {
+		if errs[i] = j.fn(ctx, tx); errs[i] != nil {
 			if _, err := db.txExec(ctx, tx, "ROLLBACK TO SAVEPOINT job"); err != nil {
-				tx.Rollback()
-				fail(fmt.Errorf("store: rollback to savepoint: %w (after %w)", err, errs[i]))
-				return
+				return lost(i, fmt.Errorf("store: rollback to savepoint: %w (after %w)", err, errs[i]))
 			}
 		}
 		if _, err := db.txExec(ctx, tx, "RELEASE SAVEPOINT job"); err != nil {
-			tx.Rollback()
-			fail(fmt.Errorf("store: release savepoint: %w", err))
-			return
+			if errs[i] == nil {
+				errs[i] = err
+			}
+			return lost(i, fmt.Errorf("store: release savepoint: %w", errs[i]))
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("store: commit: %w", err))
-		return
+		return fail(fmt.Errorf("store: commit: %w", err))
 	}
 	for i, j := range batch {
 		j.done <- errs[i]
 	}
+	return nil
 }
 
 // hotStatements are prepared on the write connection when the database is

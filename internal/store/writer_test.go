@@ -52,15 +52,17 @@ func TestBatchSurvivesCancelledCaller(t *testing.T) {
 	cancelCallerMu.Unlock()
 	defer func() { cancelCallerMu.Lock(); cancelCaller = nil; cancelCallerMu.Unlock() }()
 
-	insert := func(name string) func(tx *sql.Tx) error {
-		return func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(bg, `INSERT INTO goods (name, price_fen, created_at, updated_at) VALUES ($1, 1, 0, 0)`, name)
+	insert := func(name string) func(ctx context.Context, tx *sql.Tx) error {
+		return func(ctx context.Context, tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO goods (name, price_fen, created_at, updated_at) VALUES ($1, 1, 0, 0)`, name)
 			return err
 		}
 	}
-	// The middle job's statement calls cancel_caller() first and then
-	// has a few thousand steps left, where an interrupt lands.
-	slow := func(tx *sql.Tx) error {
+	// The middle job runs its statement on its caller's context instead of
+	// the one it is given (as a careless job would). The statement calls
+	// cancel_caller() first and then has a few thousand steps left, where
+	// the interrupt lands.
+	slow := func(_ context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(caller, `INSERT INTO goods (name, price_fen, created_at, updated_at)
 			SELECT 'b', 1, 0, 0 FROM (WITH RECURSIVE c(x) AS (SELECT cancel_caller() UNION ALL SELECT x + 1 FROM c WHERE x < 20000)
 			SELECT max(x) FROM c)`)
