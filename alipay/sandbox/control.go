@@ -111,7 +111,11 @@ func (s *Sandbox) apiRegisterApp(w http.ResponseWriter, r *http.Request) {
 		opt.AppCert = []byte(keyText)
 	}
 	if _, err := s.RegisterAppWith(appID, pub, opt); err != nil {
-		writeErr(w, http.StatusBadRequest, err.Error())
+		status := http.StatusBadRequest
+		if errors.Is(err, ErrKeyConflict) {
+			status = http.StatusConflict
+		}
+		writeErr(w, status, err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, s.appInfo(r, appID))

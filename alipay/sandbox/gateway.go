@@ -457,8 +457,11 @@ func (n *node) encode() []byte {
 	return append(b, '}')
 }
 
-// jsonString appends s as a JSON string the way Alipay's fastjson writes it:
-// no HTML escaping, and "/" escaped as "\/".
+// jsonString appends s as a JSON string the way Alipay's fastjson writes it,
+// "/" escaped as "\/", plus HTML-safe escapes: "<", ">" and "&" are written as
+// \u003c, \u003e and \u0026, so that no request text echoed in an answer
+// (sub_msg quotes the string-to-sign) is markup a browser would run. The
+// bytes are still valid JSON and are what the signature covers.
 func jsonString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -473,7 +476,7 @@ func jsonString(b []byte, s string) []byte {
 			b = append(b, '\\', 'r')
 		case c == '\t':
 			b = append(b, '\\', 't')
-		case c < 0x20:
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
 			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		default:
 			b = append(b, c)

@@ -56,10 +56,13 @@ type Attempt struct {
 	URL         string    `json:"url"`
 	Body        string    `json:"body,omitempty"` // the form sent
 	HTTPStatus  int       `json:"http_status,omitempty"`
-	Response    string    `json:"response,omitempty"` // the first 256 bytes of the answer
-	Error       string    `json:"error,omitempty"`
-	Acked       bool      `json:"acked"` // HTTP 200 with exactly "success"
-	Faults      []string  `json:"faults,omitempty"`
+	// Response is "success" when the answer was exactly that; anything else
+	// the notify URL answered is not recorded (the log must not read back
+	// what some other service behind a registered notify_url says).
+	Response string   `json:"response,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	Acked    bool     `json:"acked"` // HTTP 200 with exactly "success"
+	Faults   []string `json:"faults,omitempty"`
 }
 
 // queueNote queues a notification of t; notifyURL overrides the trade's.
@@ -382,12 +385,14 @@ func (s *Sandbox) post(ctx context.Context, n *note, body string, a *Attempt) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	a.HTTPStatus = resp.StatusCode
-	a.Response = string(b[:min(len(b), 256)])
 	if err != nil {
-		a.Error = err.Error()
+		a.Error = "reading the answer: " + err.Error()
 		return
 	}
 	a.Acked = resp.StatusCode == http.StatusOK && string(b) == "success"
+	if string(b) == "success" {
+		a.Response = "success"
+	}
 }
 
 // corruptSign changes one character of a base64 signature, keeping it

@@ -28,7 +28,7 @@ func TestNotificationScheduleEightAttempts(t *testing.T) {
 		if got := a.At.Sub(atts[0].At); got != wantOffsets[i] || a.Attempt != i+1 || a.NotifyID != atts[0].NotifyID || a.Acked {
 			t.Errorf("attempt %d at +%v (attempt %d, notify_id %s), want +%v", i+1, got, a.Attempt, a.NotifyID, wantOffsets[i])
 		}
-		if a.HTTPStatus != 200 || a.Response != "fail" {
+		if a.HTTPStatus != 200 || a.Response != "" { // an answer other than success is not recorded
 			t.Errorf("attempt %d: %d %q", i+1, a.HTTPStatus, a.Response)
 		}
 	}

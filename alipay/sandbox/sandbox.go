@@ -21,7 +21,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +54,12 @@ type Config struct {
 	// AlipayKey is the sandbox's Alipay private key. nil generates an
 	// RSA-2048 key (kept in DataDir when set; a key already saved there wins).
 	AlipayKey *rsa.PrivateKey
+	// ControlLoopbackOnly makes the test-control API (api/…) answer clients
+	// connecting from a loopback address only (decided by the connection's
+	// remote address, never by headers); others get 403. Set it when the
+	// sandbox shares a listener that may be reachable from the network, as
+	// when it is embedded in the shop.
+	ControlLoopbackOnly bool
 }
 
 // App is a registered app: what the open platform shows a merchant.
@@ -331,9 +339,14 @@ type AppOptions struct {
 	productionRules bool // api/apps sandbox_rules=0: turn them off again
 }
 
+// ErrKeyConflict is returned by RegisterApp and RegisterAppWith for an app id
+// already registered with a different public key: a registered app's key is
+// never replaced, so nobody can take over an app by registering it again.
+var ErrKeyConflict = errors.New("sandbox: app_id is already registered with a different public key")
+
 // RegisterApp registers an app with its public key (as a merchant uploads it
 // to the open platform). It is idempotent for the same key; a different key
-// replaces the old one (keeping the seller id and the app's options).
+// for a registered app is refused with ErrKeyConflict.
 func (s *Sandbox) RegisterApp(appID string, appPublicKey *rsa.PublicKey) (App, error) {
 	return s.RegisterAppWith(appID, appPublicKey, AppOptions{})
 }
@@ -352,6 +365,10 @@ func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptio
 	}
 	s.mu.Lock()
 	if old := s.apps[appID]; old != nil { // omitted options keep their values
+		if !alipay.SameKey(old.pub, pub) {
+			s.mu.Unlock()
+			return App{}, ErrKeyConflict
+		}
 		if opt.SignType == "" {
 			opt.SignType = old.SignType
 		}
@@ -413,10 +430,11 @@ func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptio
 	a := &app{AppID: appID, SellerID: newUserID(), Created: s.now()}
 	old := s.apps[appID]
 	if old != nil {
+		if !alipay.SameKey(old.pub, pub) { // registered meanwhile with another key
+			return App{}, ErrKeyConflict
+		}
 		a.AppID, a.SellerID, a.Created = old.AppID, old.SellerID, old.Created
-		if !alipay.SameKey(old.pub, pub) {
-			s.log.Info("sandbox: app public key replaced", "app_id", appID)
-		} else if old.AppCertSN != "" && opt.AppCert == nil {
+		if old.AppCertSN != "" && opt.AppCert == nil {
 			a.AppCert, a.AppCertSN = old.AppCert, old.AppCertSN // keeps its certificate
 		}
 		if old.AppCertSN != "" {
@@ -530,9 +548,44 @@ func (s *Sandbox) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host + strings.TrimSuffix(prefix, "/") + "/"
 }
 
+// contentSecurityPolicy allows no script at all: the sandbox's pages work
+// without JavaScript, so a payload that slipped into a page could not run.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'"
+
 // ServeHTTP serves the sandbox: gateway.do, the cashier pages and api/.
+// Every answer carries nosniff and a CSP without script sources.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Referrer-Policy", "no-referrer")
 	s.mux.ServeHTTP(w, r)
+}
+
+// loopbackOnly refuses clients whose connection does not come from a
+// loopback address (when Config.ControlLoopbackOnly is set).
+func (s *Sandbox) loopbackOnly(h http.Handler) http.Handler {
+	if !s.cfg.ControlLoopbackOnly {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !IsLoopback(r.RemoteAddr) {
+			writeErr(w, http.StatusForbidden, "the sandbox control API answers loopback clients only")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// IsLoopback reports whether a remote address (host:port, as in
+// http.Request.RemoteAddr) is a loopback IP address.
+func IsLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 func (s *Sandbox) routes() {
@@ -550,17 +603,18 @@ func (s *Sandbox) routes() {
 	// page on another site posting to 127.0.0.1), while curl and test
 	// clients, which send no Origin or Sec-Fetch-Site, pass.
 	cop := http.NewCrossOriginProtection()
-	control := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, cop.Handler(h)) }
+	control := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.loopbackOnly(cop.Handler(h))) }
+	read := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.loopbackOnly(h)) }
 	control("POST /api/apps", s.apiRegisterApp)
-	m.HandleFunc("GET /api/apps", s.apiListApps)
-	m.HandleFunc("GET /api/alipay-public-key", s.apiPublicKey)
-	m.HandleFunc("GET /api/accounts", s.apiAccounts)
-	m.HandleFunc("GET /api/trades", s.apiTrades)
+	read("GET /api/apps", s.apiListApps)
+	read("GET /api/alipay-public-key", s.apiPublicKey)
+	read("GET /api/accounts", s.apiAccounts)
+	read("GET /api/trades", s.apiTrades)
 	control("POST /api/trades/pay", s.apiPay)
-	m.HandleFunc("GET /api/notifications", s.apiNotifications)
-	m.HandleFunc("GET /api/clock", s.apiClock)
+	read("GET /api/notifications", s.apiNotifications)
+	read("GET /api/clock", s.apiClock)
 	control("POST /api/clock/advance", s.apiAdvance)
-	m.HandleFunc("GET /api/faults", s.apiFaults)
+	read("GET /api/faults", s.apiFaults)
 	control("POST /api/faults", s.apiAddFaults)
 	control("DELETE /api/faults", s.apiClearFaults)
 	control("POST /api/reset", s.apiReset)

@@ -385,6 +385,9 @@ func startSandbox(ctx context.Context, cfg *serveConfig, publicURL string, log *
 		DataDir: filepath.Join(cfg.data, "sandbox"),
 		BaseURL: publicURL + "/sandbox/",
 		Logger:  log.With("component", "sandbox"),
+		// The shop's listener may face a network: only this machine may
+		// drive the simulator (pay trades, read the trade list, reset).
+		ControlLoopbackOnly: true,
 	})
 	if err != nil {
 		return nil, err
