@@ -1,0 +1,280 @@
+// Drives `alishop sandbox` with the official Alipay Node.js SDK (npm
+// alipay-sdk). The Go test TestSandboxNodeSDK installs the SDK, starts the
+// sandbox and runs this script once per mode with a JSON configuration in
+// ALISHOP_NODESDK_CONFIG. Each call prints one JSON line:
+// {"call": "...", "ok": true|false, "detail": "..."}.
+'use strict';
+const http = require('node:http');
+const { AlipaySdk } = require('alipay-sdk');
+
+const cfg = JSON.parse(process.env.ALISHOP_NODESDK_CONFIG);
+const root = cfg.root; // http://127.0.0.1:PORT/
+const tag = cfg.mode + Date.now().toString(36);
+
+function report(call, ok, detail) {
+  console.log(JSON.stringify({ call: cfg.mode + ' ' + call, ok, detail: String(detail) }));
+}
+
+async function step(call, fn) {
+  try {
+    const detail = await fn();
+    report(call, true, detail ?? '');
+  } catch (err) {
+    report(call, false, (err && (err.stack || err.message)) || err);
+  }
+}
+
+function expect(cond, what) {
+  if (!cond) throw new Error('expected ' + what);
+}
+
+// A notify_url receiver: the sandbox posts notifications here.
+const notes = [];
+const waiters = [];
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', c => { body += c; });
+  req.on('end', () => {
+    const params = Object.fromEntries(new URLSearchParams(body));
+    notes.push(params);
+    res.end('success');
+    while (waiters.length) waiters.shift()();
+  });
+});
+
+async function note(outTradeNo, status) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const n = notes.find(p => p.out_trade_no === outTradeNo && p.trade_status === status);
+    if (n) return n;
+    if (Date.now() > deadline) throw new Error('no ' + status + ' notification for ' + outTradeNo);
+    await new Promise(r => { waiters.push(r); setTimeout(r, 200); });
+  }
+}
+
+// pay pays a trade as the buyer through the sandbox's control API.
+async function pay(outTradeNo) {
+  const res = await fetch(root + 'api/trades/pay', {
+    method: 'POST',
+    body: new URLSearchParams({ app_id: cfg.appId, out_trade_no: outTradeNo }),
+  });
+  expect(res.status === 200, 'HTTP 200 from api/trades/pay, got ' + res.status + ' ' + await res.text());
+}
+
+// openCashier follows a page-pay URL: the trade exists once the cashier opens.
+async function openCashier(url) {
+  const res = await fetch(url, { redirect: 'manual' });
+  expect(res.status === 303 && (res.headers.get('location') || '').includes('/cashier/'),
+    'a 303 to the cashier, got ' + res.status + ' ' + res.headers.get('location'));
+  return res.headers.get('location');
+}
+
+async function main() {
+  await new Promise(r => server.listen(0, '127.0.0.1', r));
+  const notifyUrl = 'http://127.0.0.1:' + server.address().port + '/notify';
+  // The SDK rewrites the object it is given: each SDK gets a fresh one.
+  const config = (over = {}) => {
+    const c = {
+      appId: cfg.appId,
+      privateKey: cfg.privateKey,
+      keyType: cfg.keyType,
+      gateway: root + 'gateway.do',
+      endpoint: root.replace(/\/$/, ''),
+      timeout: 10000,
+    };
+    if (cfg.mode === 'cert') {
+      c.appCertContent = cfg.appCert;
+      c.alipayPublicCertContent = cfg.alipayCert;
+      c.alipayRootCertContent = cfg.alipayRootCert;
+    } else {
+      c.alipayPublicKey = cfg.alipayPublicKey;
+    }
+    return Object.assign(c, over);
+  };
+  const sdk = new AlipaySdk(config());
+  if (cfg.mode === 'cert') {
+    await step('SDK certificate SNs equal the sandbox\'s', () => {
+      expect(sdk.config.appCertSn === cfg.appCertSN, 'app_cert_sn ' + cfg.appCertSN + ', SDK has ' + sdk.config.appCertSn);
+      expect(sdk.config.alipayCertSn === cfg.alipayCertSN, 'alipay_cert_sn ' + cfg.alipayCertSN + ', SDK has ' + sdk.config.alipayCertSn);
+      expect(sdk.config.alipayRootCertSn === cfg.alipayRootCertSN, 'alipay_root_cert_sn ' + cfg.alipayRootCertSN + ', SDK has ' + sdk.config.alipayRootCertSn);
+      return sdk.config.appCertSn;
+    });
+  }
+
+  // v2: exec (validateSign), pageExecute, checkNotifySign.
+  const v2 = 'V2' + tag;
+  await step('v2 exec alipay.trade.precreate', async () => {
+    const r = await sdk.exec('alipay.trade.precreate', {
+      notify_url: notifyUrl,
+      bizContent: { out_trade_no: v2, total_amount: '12.34', subject: 'Node SDK v2' },
+    }, { validateSign: true });
+    expect(r.code === '10000' && r.qrCode.includes('/qr/'), 'code 10000 and a qr_code: ' + JSON.stringify(r));
+    return r.qrCode;
+  });
+  await step('v2 exec alipay.trade.query (unpaid precreate)', async () => {
+    const r = await sdk.exec('alipay.trade.query', { bizContent: { out_trade_no: v2 } }, { validateSign: true });
+    expect(r.code === '40004' && r.subCode === 'ACQ.TRADE_NOT_EXIST', 'ACQ.TRADE_NOT_EXIST: ' + JSON.stringify(r));
+    return r.subCode;
+  });
+  await step('v2 pay (control API) and checkNotifySign', async () => {
+    await pay(v2);
+    const n = await note(v2, 'TRADE_SUCCESS');
+    expect(sdk.checkNotifySign(n), 'checkNotifySign true');
+    expect(sdk.checkNotifySignV2(n), 'checkNotifySignV2 true');
+    expect(!sdk.checkNotifySign({ ...n, total_amount: '0.01' }), 'a changed amount to fail checkNotifySign');
+    return n.notify_id;
+  });
+  let tradeNo = '';
+  await step('v2 exec alipay.trade.query (paid)', async () => {
+    const r = await sdk.exec('alipay.trade.query', { bizContent: { out_trade_no: v2 } }, { validateSign: true });
+    expect(r.code === '10000' && r.tradeStatus === 'TRADE_SUCCESS' && r.totalAmount === '12.34', 'TRADE_SUCCESS 12.34: ' + JSON.stringify(r));
+    tradeNo = r.tradeNo;
+    return r.tradeStatus + ' ' + r.tradeNo;
+  });
+  for (const [i, want] of [[1, 'Y'], [2, 'N']]) {
+    await step('v2 exec alipay.trade.refund #' + i, async () => {
+      const r = await sdk.exec('alipay.trade.refund', {
+        bizContent: { trade_no: tradeNo, refund_amount: '2.00', out_request_no: 'R1' },
+      }, { validateSign: true });
+      expect(r.code === '10000' && r.fundChange === want && r.refundFee === '2.00', 'fund_change ' + want + ', refund_fee 2.00: ' + JSON.stringify(r));
+      return 'fund_change ' + r.fundChange;
+    });
+  }
+  await step('v2 exec alipay.trade.fastpay.refund.query', async () => {
+    const r = await sdk.exec('alipay.trade.fastpay.refund.query', {
+      bizContent: { out_trade_no: v2, out_request_no: 'R1' },
+    }, { validateSign: true });
+    expect(r.code === '10000' && r.refundAmount === '2.00', 'refund_amount 2.00: ' + JSON.stringify(r));
+    return r.refundStatus;
+  });
+  const page = 'P' + tag;
+  await step('v2 pageExecute GET alipay.trade.page.pay', async () => {
+    const url = sdk.pageExecute('alipay.trade.page.pay', 'GET', {
+      notify_url: notifyUrl,
+      bizContent: { out_trade_no: page, total_amount: '3.00', subject: 'Node SDK page', product_code: 'FAST_INSTANT_TRADE_PAY' },
+    });
+    return await openCashier(url);
+  });
+  await step('v2 pageExecute POST form', async () => {
+    const html = sdk.pageExecute('alipay.trade.page.pay', 'POST', {
+      bizContent: { out_trade_no: page + 'F', total_amount: '3.00', subject: 'Node SDK form', product_code: 'FAST_INSTANT_TRADE_PAY' },
+    });
+    const action = /action="([^"]+)"/.exec(html)[1].replace(/&amp;/g, '&');
+    const form = new URLSearchParams();
+    for (const m of html.matchAll(/name="([^"]+)" value="([^"]*)"/g)) {
+      form.set(m[1], m[2].replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+    }
+    const res = await fetch(action, { method: 'POST', body: form, redirect: 'manual' });
+    expect(res.status === 303, 'a 303 to the cashier, got ' + res.status + ' ' + await res.text());
+    return res.headers.get('location');
+  });
+  await step('v2 exec alipay.trade.close', async () => {
+    const r = await sdk.exec('alipay.trade.close', { bizContent: { out_trade_no: page } }, { validateSign: true });
+    expect(r.code === '10000', 'code 10000: ' + JSON.stringify(r));
+    return r.outTradeNo;
+  });
+  await step('v2 exec alipay.trade.close (again: error)', async () => {
+    const r = await sdk.exec('alipay.trade.close', { bizContent: { out_trade_no: page } }, { validateSign: true });
+    expect(r.code === '40004' && r.subCode === 'ACQ.TRADE_STATUS_ERROR', 'ACQ.TRADE_STATUS_ERROR: ' + JSON.stringify(r));
+    return r.subCode;
+  });
+
+  // v3: curl.
+  const v3 = 'V3' + tag;
+  await step('v3 curl POST /v3/alipay/trade/precreate', async () => {
+    const r = await sdk.curl('POST', '/v3/alipay/trade/precreate', {
+      body: { out_trade_no: v3, total_amount: '45.60', subject: 'Node SDK v3', notify_url: notifyUrl },
+    });
+    expect(r.responseHttpStatus === 200 && r.data.qr_code.includes('/qr/'), 'HTTP 200 and a qr_code: ' + JSON.stringify(r));
+    return r.data.qr_code;
+  });
+  await step('v3 curl query (unpaid precreate: typed error)', async () => {
+    try {
+      await sdk.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: v3 } });
+    } catch (err) {
+      expect(err.name === 'AlipayRequestError' && err.code === 'ACQ.TRADE_NOT_EXIST' && err.responseHttpStatus === 400 && err.traceId,
+        'AlipayRequestError ACQ.TRADE_NOT_EXIST 400: ' + err.name + ' ' + err.code + ' ' + err.responseHttpStatus + ' ' + err.message);
+      return err.code + ' ' + err.message;
+    }
+    throw new Error('no error');
+  });
+  await step('v3 pay (control API) and checkNotifySign', async () => {
+    await pay(v3);
+    const n = await note(v3, 'TRADE_SUCCESS');
+    expect(sdk.checkNotifySign(n), 'checkNotifySign true');
+    return n.notify_id;
+  });
+  await step('v3 curl POST /v3/alipay/trade/query', async () => {
+    const r = await sdk.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: v3 } });
+    expect(r.data.trade_status === 'TRADE_SUCCESS' && r.data.total_amount === '45.60', 'TRADE_SUCCESS 45.60: ' + JSON.stringify(r.data));
+    return r.data.trade_status + ' traceId ' + r.traceId;
+  });
+  for (const i of [1, 2]) {
+    await step('v3 curl POST /v3/alipay/trade/refund #' + i, async () => {
+      const r = await sdk.curl('POST', '/v3/alipay/trade/refund', {
+        body: { out_trade_no: v3, refund_amount: '5.00', out_request_no: 'R1' },
+      });
+      expect(r.data.refund_fee === '5.00', 'refund_fee 5.00 (one refund): ' + JSON.stringify(r.data));
+      return 'fund_change ' + r.data.fund_change;
+    });
+  }
+  await step('v3 curl POST /v3/alipay/trade/fastpay/refund/query', async () => {
+    const r = await sdk.curl('POST', '/v3/alipay/trade/fastpay/refund/query', { body: { out_trade_no: v3, out_request_no: 'R1' } });
+    expect(r.data.refund_amount === '5.00', 'refund_amount 5.00: ' + JSON.stringify(r.data));
+    return r.data.refund_status;
+  });
+  await step('v3 curl POST /v3/alipay/trade/refund (too much: typed error)', async () => {
+    try {
+      await sdk.curl('POST', '/v3/alipay/trade/refund', { body: { out_trade_no: v3, refund_amount: '99.00', out_request_no: 'R2' } });
+    } catch (err) {
+      expect(err.code === 'ACQ.REASON_TRADE_REFUND_FEE_ERR' && err.responseHttpStatus === 400, 'ACQ.REASON_TRADE_REFUND_FEE_ERR: ' + err.code);
+      return err.code;
+    }
+    throw new Error('no error');
+  });
+  const page3 = 'Q' + tag;
+  await step('v3 curl POST /v3/alipay/trade/close', async () => {
+    await openCashier(sdk.pageExecute('alipay.trade.wap.pay', 'GET', {
+      bizContent: { out_trade_no: page3, total_amount: '1.00', subject: 'Node SDK wap', product_code: 'QUICK_WAP_WAY' },
+    }));
+    const r = await sdk.curl('POST', '/v3/alipay/trade/close', { body: { out_trade_no: page3 } });
+    expect(r.responseHttpStatus === 200 && r.data.out_trade_no === page3, 'HTTP 200: ' + JSON.stringify(r));
+    const q = await sdk.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: page3 } });
+    expect(q.data.trade_status === 'TRADE_CLOSED', 'TRADE_CLOSED after close: ' + JSON.stringify(q.data));
+    return q.data.trade_status;
+  });
+  await step('v3 curl unknown path (JSON 404)', async () => {
+    try {
+      await sdk.curl('POST', '/v3/alipay/trade/nothing', { body: {} });
+    } catch (err) {
+      expect(err.name === 'AlipayRequestError' && err.responseHttpStatus === 404 && err.code === 'NOT_FOUND', 'AlipayRequestError 404 NOT_FOUND: ' + err.name + ' ' + err.message);
+      return err.code;
+    }
+    throw new Error('no error');
+  });
+  await step('v3 curl with another app key (401)', async () => {
+    const other = new AlipaySdk(config({ privateKey: cfg.otherPrivateKey, keyType: 'PKCS1' }));
+    try {
+      await other.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: v3 } });
+    } catch (err) {
+      expect(err.responseHttpStatus === 401 && err.code === 'isv.invalid-signature', '401 isv.invalid-signature: ' + err.responseHttpStatus + ' ' + err.code);
+      return err.code;
+    }
+    throw new Error('no error');
+  });
+  await step('v3 curl answer not from the configured Alipay key is refused', async () => {
+    // Key mode: another public key. Certificate mode: another certificate, whose SN alipay-sn does not match.
+    const wrong = new AlipaySdk(cfg.mode === 'cert' ? config({ alipayPublicCertContent: cfg.appCert }) : config({ alipayPublicKey: cfg.otherPublicKey }));
+    try {
+      await wrong.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: v3 } });
+    } catch (err) {
+      const want = cfg.mode === 'cert' ? 'response-alipay-sn-verify-error' : 'response-signature-verify-error';
+      expect(err.code === want, want + ': ' + err.code + ' ' + err.message);
+      return err.code;
+    }
+    throw new Error('no error');
+  });
+  server.close();
+}
+
+main().catch(err => { report('script', false, err.stack || err); process.exitCode = 1; });
