@@ -57,7 +57,7 @@ step "go test -race"
 go test -race -count=1 -timeout 20m -skip '^TestSandboxNodeSDK$' $(go list ./... | grep -v /internal/faultsuite)
 
 step "Node.js SDK interop (npm alipay-sdk against alishop sandbox): one line per call"
-go test -count=1 -timeout 10m -v -run '^TestSandboxNodeSDK$' ./cmd/alishop/ 2>&1 | tee /tmp/alishop-nodesdk.log | grep -E '^(=== RUN|--- |    .*(ok|FAIL) |ok |FAIL|PASS)' || true
+go test -count=1 -timeout 10m -v -run '^TestSandboxNodeSDK$' ./cmd/alishop/ 2>&1 | tee /tmp/alishop-nodesdk.log || true
 grep -q '^ok ' /tmp/alishop-nodesdk.log || fail "the Node.js SDK interop test failed (full log: /tmp/alishop-nodesdk.log)"
 
 step "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts"
