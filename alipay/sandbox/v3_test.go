@@ -105,6 +105,9 @@ func (e *testEnv) wantV3(a v3Answer, status int, code string) {
 	if ct := a.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		e.t.Fatalf("Content-Type %q", ct)
 	}
+	if a.header.Get("X-Content-Type-Options") != "nosniff" || a.header.Get("Content-Security-Policy") == "" {
+		e.t.Fatalf("v3 answer without the security headers: %v", a.header)
+	}
 }
 
 func TestV3TradeLifeCycle(t *testing.T) {
