@@ -151,7 +151,10 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 	switch {
 	case err == nil && res.FundChange == "Y":
 		raw, _ := json.Marshal(res)
-		_, err := rf.store.SettleRefund(ctx, r.OutRequestNo, rf.inbound("alipay.trade.refund", r.OutTradeNo, raw))
+		changed, err := rf.store.SettleRefund(ctx, r.OutRequestNo, rf.inbound("alipay.trade.refund", r.OutTradeNo, raw))
+		if changed {
+			rf.svc.obs.RefundOutcome(RefundResultSucceeded)
+		}
 		return err == nil, err
 	case err == nil:
 		// fund_change=N: a repeat of a refund already made, or not known
@@ -159,16 +162,21 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 		return rf.query(ctx, r, ref)
 	case alipay.IsUnknownOutcome(err):
 		_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
+		rf.svc.obs.RefundOutcome(RefundResultUnknown)
 		return false, err
 	}
 	var ae *alipay.Error
 	if errors.As(err, &ae) && !ae.Unverified && ae.Code == "40004" {
 		// A business refusal (amount, trade state, balance…): final.
-		_, ferr := rf.store.FailRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
+		failed, ferr := rf.store.FailRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
+		if failed {
+			rf.svc.obs.RefundOutcome(RefundResultFailed)
+		}
 		rf.svc.log.Warn("refund refused by Alipay", "out_trade_no", r.OutTradeNo, "out_request_no", r.OutRequestNo, "err", err)
 		return ferr == nil, ferr
 	}
 	_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
+	rf.svc.obs.RefundOutcome(RefundResultUnknown)
 	return false, err
 }
 
@@ -186,7 +194,10 @@ func (rf *Refunds) query(ctx context.Context, r Refund, ref alipay.TradeRef) (bo
 		return false, fmt.Errorf("refund %s: Alipay refunded %s, we asked %s", r.OutRequestNo, q.RefundAmount, r.Amount)
 	}
 	raw, _ := json.Marshal(q)
-	_, err = rf.store.SettleRefund(ctx, r.OutRequestNo, rf.inbound("alipay.trade.fastpay.refund.query", r.OutTradeNo, raw))
+	changed, err := rf.store.SettleRefund(ctx, r.OutRequestNo, rf.inbound("alipay.trade.fastpay.refund.query", r.OutTradeNo, raw))
+	if changed {
+		rf.svc.obs.RefundOutcome(RefundResultSucceeded)
+	}
 	return err == nil, err
 }
 

@@ -118,6 +118,8 @@ type Config struct {
 	// OrderTTL is how long a buyer has to pay (sent to Alipay as
 	// time_expire); default DefaultOrderTTL.
 	OrderTTL time.Duration
+	// Observer is told what was committed (metrics); default none.
+	Observer Observer
 }
 
 // Service is the shop's use cases.
@@ -128,11 +130,15 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	ttl      time.Duration
+	obs      Observer
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
-	s := &Service{store: cfg.Store, gw: cfg.Gateway, merchant: cfg.Merchant, now: cfg.Now, log: cfg.Logger, ttl: cfg.OrderTTL}
+	s := &Service{store: cfg.Store, gw: cfg.Gateway, merchant: cfg.Merchant, now: cfg.Now, log: cfg.Logger, ttl: cfg.OrderTTL, obs: cfg.Observer}
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	}
 	if s.ttl <= 0 {
 		s.ttl = DefaultOrderTTL
 	}
@@ -233,6 +239,7 @@ func (s *Service) CreateOrder(ctx context.Context, goodsID int64) (Order, string
 	if err := s.store.CreateOrder(ctx, &o); err != nil {
 		return Order{}, "", err
 	}
+	s.obs.OrderCreated()
 	u, err := s.gw.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject,
 		TimeExpire: alipay.FormatTime(o.TimeExpire)})
 	if err != nil {
@@ -273,7 +280,7 @@ type Received struct {
 func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision, error) {
 	in := &Inbound{Source: SourceNotify, ReceivedAt: s.now(), RemoteAddr: r.RemoteAddr, Method: r.Method, Body: r.Body}
 	reject := func(o Outcome, detail string) (Decision, error) {
-		return s.store.Receive(ctx, in, func(*Order) Decision { return Decision{Outcome: o, Detail: detail} })
+		return s.receive(ctx, in, func(*Order) Decision { return Decision{Outcome: o, Detail: detail} })
 	}
 	switch {
 	case r.Method != "POST":
@@ -289,7 +296,7 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 		return reject(OutcomeMalformed, err.Error())
 	}
 	in.Verified, in.NotifyID, in.OutTradeNo, in.TradeStatus = true, n.NotifyID, n.OutTradeNo, n.TradeStatus
-	d, err := s.store.Receive(ctx, in, func(o *Order) Decision { return s.decideNotification(n, o) })
+	d, err := s.receive(ctx, in, func(o *Order) Decision { return s.decideNotification(n, o) })
 	if err != nil {
 		// Nothing was committed. Keep the raw message anyway if the
 		// database takes a plain insert; it is not acknowledged, so Alipay
@@ -297,7 +304,7 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 		s.log.Error("notification not committed", "out_trade_no", n.OutTradeNo, "notify_id", n.NotifyID, "err", err)
 		keep := *in
 		keep.OutTradeNo = "" // no order is read or changed
-		if _, kerr := s.store.Receive(ctx, &keep, func(*Order) Decision {
+		if _, kerr := s.receive(ctx, &keep, func(*Order) Decision {
 			return Decision{Outcome: OutcomeFailed, Detail: "out_trade_no " + n.OutTradeNo + ": " + err.Error()}
 		}); kerr != nil {
 			s.log.Error("notification not stored", "out_trade_no", n.OutTradeNo, "err", kerr)
@@ -389,11 +396,11 @@ func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string)
 		if len(in.Body) > alipay.MaxNotifyBody {
 			in.Body = in.Body[:alipay.MaxNotifyBody]
 		}
-		_, serr := s.store.Receive(ctx, in, func(*Order) Decision { return Decision{Outcome: outcome, Detail: err.Error()} })
+		_, serr := s.receive(ctx, in, func(*Order) Decision { return Decision{Outcome: outcome, Detail: err.Error()} })
 		return ReturnResult{}, serr
 	}
 	in.Verified, in.OutTradeNo = true, n.OutTradeNo
-	d, err := s.store.Receive(ctx, in, func(o *Order) Decision {
+	d, err := s.receive(ctx, in, func(o *Order) Decision {
 		if d := s.checkMessage(n.AppID, n.SellerID, n.TotalAmount, o); d != nil {
 			return *d
 		}
@@ -436,7 +443,7 @@ func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, erro
 	raw, _ := json.Marshal(q)
 	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.query", Body: raw,
 		Verified: true, OutTradeNo: outTradeNo, TradeStatus: q.TradeStatus}
-	d, err := s.store.Receive(ctx, in, func(o *Order) Decision { return s.decideQuery(outTradeNo, q, o) })
+	d, err := s.receive(ctx, in, func(o *Order) Decision { return s.decideQuery(outTradeNo, q, o) })
 	if err != nil {
 		return o, err
 	}
