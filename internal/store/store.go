@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strconv"
@@ -50,6 +51,9 @@ type DB struct {
 	// Fresh is true when Open created the schema from nothing.
 	Fresh bool
 	now   func() time.Time
+	// SQLite: the file opened, to tell whether it is still there (Ready).
+	path string
+	file os.FileInfo
 }
 
 // Options tune Open.
@@ -73,7 +77,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)"} {
 		q.Add("_pragma", p)
 	}
-	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+	base := "file:" + escapePath(path)
 	wq := url.Values{"_txlock": {"immediate"}}
 	for k, v := range q {
 		wq[k] = v
@@ -113,8 +117,13 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	db.startWriter()
+	db.path = path
+	db.file, _ = os.Stat(path)
 	return db, nil
 }
+
+// escapePath makes a file path fit for a SQLite file: URI.
+func escapePath(path string) string { return (&url.URL{Path: path}).EscapedPath() }
 
 // Close closes the database.
 func (db *DB) Close() error {
