@@ -280,3 +280,19 @@ func (r *Reconciler) billJob(ctx context.Context, j *jobs.Job) jobs.Result {
 	}
 	return jobs.Result{Done: true}
 }
+
+// NextBillCheck says which day's bill is checked next and when: the bill
+// job due first, or, when none is waiting, today's bill on the morning
+// after (BillAt, Beijing time).
+func (r *Reconciler) NextBillCheck(ctx context.Context) (day string, at time.Time, err error) {
+	ref, runAt, ok, err := r.cfg.Store.NextJob(ctx, jobs.KindBill)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if ok {
+		return ref, runAt, nil
+	}
+	y, m, d := r.cfg.Now().In(alipay.Beijing).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, alipay.Beijing)
+	return today.Format("2006-01-02"), today.AddDate(0, 0, 1).Add(r.cfg.BillAt), nil
+}

@@ -84,8 +84,18 @@ func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/orders/"+url.PathEscape(no), http.StatusSeeOther)
 }
 
-// adminBills is GET /admin/bills: the daily bill checks and their mismatches.
+// adminBills is GET /admin/bills: the daily bill checks and their
+// mismatches, when the next automatic check runs, and a form to check a
+// past day now.
 func (s *Server) adminBills(w http.ResponseWriter, r *http.Request) {
+	date := r.URL.Query().Get("date")
+	if len(date) > 10 {
+		date = ""
+	}
+	s.renderBills(w, r, http.StatusOK, date, "", "")
+}
+
+func (s *Server) renderBills(w http.ResponseWriter, r *http.Request, status int, date, formErr, formDate string) {
 	if s.bills == nil {
 		s.renderError(w, r, http.StatusNotFound, "Not Found", "对账未启用")
 		return
@@ -95,14 +105,24 @@ func (s *Server) adminBills(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	date := r.URL.Query().Get("date")
-	if len(date) > 10 {
-		date = ""
-	}
 	ms, err := s.bills.BillMismatches(r.Context(), date)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_bills", "对账", map[string]any{"Checks": checks, "Mismatches": ms, "Date": date})
+	data := map[string]any{"Checks": checks, "Mismatches": ms, "Date": date, "Error": formErr}
+	if s.checker != nil {
+		now := s.svc.Now().In(alipay.Beijing)
+		if formDate == "" {
+			formDate = now.AddDate(0, 0, -1).Format("2006-01-02")
+		}
+		data["CheckDate"], data["MaxDate"] = formDate, now.AddDate(0, 0, -1).Format("2006-01-02")
+		data["MinDate"] = now.Add(-maxBillAge).Format("2006-01-02")
+		if day, at, err := s.checker.NextBillCheck(r.Context()); err != nil {
+			s.log.Warn("next bill check", "err", err)
+		} else {
+			data["NextDay"], data["NextAt"], data["NextDue"] = day, at, !at.After(now)
+		}
+	}
+	s.render(w, r, status, "admin_bills", "对账", data)
 }

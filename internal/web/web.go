@@ -57,6 +57,16 @@ type Config struct {
 	// Extra routes mounted outside the shop's CSRF protection, e.g. the
 	// embedded sandbox under "/sandbox/".
 	Mount map[string]http.Handler
+	// Ready is checked by /readyz (database answers, schema current).
+	Ready func(ctx context.Context) error
+	// Metrics, when set, is served at /metrics to loopback clients only.
+	Metrics http.Handler
+	// ObserveHTTP, when set, is told of every request served: the route
+	// pattern that matched ("" for none), method, status and duration.
+	ObserveHTTP func(route, method string, status int, d time.Duration)
+	// BillChecker runs a bill check on demand from /admin/bills; nil hides
+	// the button.
+	BillChecker BillChecker
 }
 
 // Server is the shop's http.Handler.
@@ -71,15 +81,23 @@ type Server struct {
 	h      http.Handler
 	// loginSem admits one password check at a time.
 	loginSem chan struct{}
+	// billSem admits one on-demand bill check at a time.
+	billSem chan struct{}
 
 	refunds *shop.Refunds
 	bills   Bills
+	checker BillChecker
+
+	ready       func(ctx context.Context) error
+	metrics     http.Handler
+	observeHTTP func(route, method string, status int, d time.Duration)
 }
 
 // New returns the shop's handler.
 func New(cfg Config) (*Server, error) {
 	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL,
-		loginSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills}
+		loginSem: make(chan struct{}, 1), billSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills, checker: cfg.BillChecker,
+		ready: cfg.Ready, metrics: cfg.Metrics, observeHTTP: cfg.ObserveHTTP}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -142,6 +160,10 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.HandleFunc("/alipay/notify", s.alipayNotify) // every method: a wrong one is recorded too
 	mux.HandleFunc("GET /api/orders/{out_trade_no}", s.apiOrder)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", LoopbackOnly(s.metrics))
+	}
 
 	mux.HandleFunc("GET /admin/login", s.loginPage)
 	mux.HandleFunc("POST /admin/login", s.login)
@@ -151,6 +173,7 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.Handle("GET /admin/orders/{out_trade_no}", s.requireAdmin(http.HandlerFunc(s.adminOrder)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/refunds", s.requireAdmin(http.HandlerFunc(s.adminRefund)))
 	mux.Handle("GET /admin/bills", s.requireAdmin(http.HandlerFunc(s.adminBills)))
+	mux.Handle("POST /admin/bills/check", s.requireAdmin(http.HandlerFunc(s.adminCheckBill)))
 	mux.Handle("GET /admin/goods", s.requireAdmin(http.HandlerFunc(s.adminGoods)))
 	mux.Handle("GET /admin/goods/new", s.requireAdmin(http.HandlerFunc(s.goodsForm)))
 	mux.Handle("POST /admin/goods", s.requireAdmin(http.HandlerFunc(s.saveGoods)))
@@ -165,14 +188,14 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	}))
 	shopHandler := securityHeaders(cop.Handler(mux))
 	if len(mount) == 0 {
-		return logRequests(s.log, shopHandler)
+		return logRequests(s.log, s.observeHTTP, shopHandler)
 	}
 	root := http.NewServeMux()
 	root.Handle("/", shopHandler)
 	for pattern, h := range mount {
 		root.Handle(pattern, h)
 	}
-	return logRequests(s.log, root)
+	return logRequests(s.log, s.observeHTTP, root)
 }
 
 func cacheFor(h http.Handler, d time.Duration) http.Handler {
@@ -215,12 +238,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests logs each request's method, path (never the query, which may
-// carry signatures) and status at debug level, and 5xx at warn.
-func logRequests(log *slog.Logger, h http.Handler) http.Handler {
+// carry signatures) and status at debug level, and 5xx at warn; observe (if
+// set) gets the route pattern the request matched, which the muxes record
+// in r.Pattern.
+func logRequests(log *slog.Logger, observe func(route, method string, status int, d time.Duration), h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		if observe != nil {
+			observe(r.Pattern, r.Method, sw.status, time.Since(start))
+		}
 		level := slog.LevelDebug
 		if sw.status >= 500 {
 			level = slog.LevelWarn

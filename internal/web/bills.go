@@ -1,0 +1,82 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"alishop/alipay"
+	"alishop/internal/store"
+)
+
+// BillChecker runs the bill check of a day on demand and tells when the next
+// automatic one runs (implemented by *reconcile.Reconciler).
+type BillChecker interface {
+	CheckBill(ctx context.Context, day string) (store.BillCheck, []store.BillMismatch, error)
+	NextBillCheck(ctx context.Context) (day string, at time.Time, err error)
+}
+
+// maxBillAge bounds how far back a bill check can be asked for.
+const maxBillAge = 366 * 24 * time.Hour
+
+// checkBillTimeout bounds one on-demand check (a gateway call and a download).
+const checkBillTimeout = 2 * time.Minute
+
+// billDay checks a day asked for from the bills page: yyyy-mm-dd (Beijing),
+// before today and within the last year. Alipay's bill of a day is ready
+// the next morning.
+func billDay(day string, now time.Time) (string, bool) {
+	d, err := time.ParseInLocation("2006-01-02", day, alipay.Beijing)
+	if err != nil || len(day) != 10 {
+		return "", false
+	}
+	y, m, dd := now.In(alipay.Beijing).Date()
+	today := time.Date(y, m, dd, 0, 0, 0, 0, alipay.Beijing)
+	if !d.Before(today) || today.Sub(d) > maxBillAge {
+		return "", false
+	}
+	return d.Format("2006-01-02"), true
+}
+
+// adminCheckBill is POST /admin/bills/check (form date): the bill check of
+// that day runs now, and the admin is sent to its result. One check runs at
+// a time.
+func (s *Server) adminCheckBill(w http.ResponseWriter, r *http.Request) {
+	if s.checker == nil || s.bills == nil {
+		s.renderError(w, r, http.StatusNotFound, "Not Found", "对账未启用")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	raw := r.PostFormValue("date")
+	day, ok := billDay(raw, s.svc.Now())
+	if !ok {
+		s.renderBills(w, r, http.StatusUnprocessableEntity, "", "对账日期应为今天以前一年内的某一天（yyyy-mm-dd）", raw)
+		return
+	}
+	select {
+	case s.billSem <- struct{}{}:
+		defer func() { <-s.billSem }()
+	default:
+		s.renderBills(w, r, http.StatusConflict, "", "另一次对账正在进行，请稍后再试", day)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), checkBillTimeout)
+	defer cancel()
+	check, _, err := s.checker.CheckBill(ctx, day)
+	if err != nil {
+		s.log.Warn("bill check on demand failed", "date", day, "err", err)
+		s.renderBills(w, r, http.StatusBadGateway, "", "对账失败："+truncate(err.Error(), 300), day)
+		return
+	}
+	s.log.Info("bill check on demand", "date", day, "rows", check.Rows, "mismatches", check.Mismatches)
+	http.Redirect(w, r, "/admin/bills?date="+url.QueryEscape(day), http.StatusSeeOther)
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
