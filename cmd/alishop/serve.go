@@ -21,6 +21,7 @@ import (
 
 	"alishop/alipay"
 	"alishop/alipay/sandbox"
+	"alishop/internal/metrics"
 	"alishop/internal/shop"
 	"alishop/internal/store"
 	"alishop/internal/web"
@@ -34,7 +35,7 @@ type serveConfig struct {
 	addr, data, db, publicURL              string
 	appID, privateKey, publicKey, sellerID string
 	appCert, alipayCert, rootCert, gateway string
-	adminPassword, logLevel                string
+	adminPassword, logLevel, metricsAddr   string
 	publicURLSet                           bool
 	shutdownTimeout                        time.Duration
 	rel                                    reliabilityFlags
@@ -64,6 +65,7 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	fs.StringVar(&c.sellerID, "alipay-seller-id", "", "the merchant's PID (2088…), checked against seller_id in notifications")
 	fs.StringVar(&c.adminPassword, "admin-password", "", "admin password (default: generated on first start, printed once)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 10.0.0.5:9100) for a scraper on another host; without it /metrics answers loopback clients on --addr only")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests in flight at shutdown")
 	c.rel.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -275,12 +277,14 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	defer ln.Close()
 	listenURL, derived := listenURLs(ln)
 	publicURL := cfg.publicURL
-	if _, port, _ := net.SplitHostPort(cfg.addr); port == "0" || !cfg.publicURLSet {
+	if !cfg.publicURLSet {
 		publicURL = derived
 	}
 	acfg.NotifyURL = publicURL + "/alipay/notify"
 	acfg.ReturnURL = publicURL + "/alipay/return"
 
+	mx := metrics.New(db, log)
+	acfg.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: mx.Transport(nil)}
 	merchant := shop.Merchant{AppID: cfg.appID, SellerID: cfg.sellerID}
 	mount := map[string]http.Handler{}
 	var sb *sandbox.Sandbox
@@ -299,7 +303,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 		return usageError("serve: Alipay configuration: %v", err)
 	}
 
-	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: merchant, Logger: log, OrderTTL: cfg.rel.orderTTL})
+	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: merchant, Logger: log, OrderTTL: cfg.rel.orderTTL, Observer: mx})
 	refunds, rec, err := cfg.rel.wire(svc, db, client, log)
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("serve: %v", err)}
@@ -318,6 +322,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	handler, err := web.New(web.Config{
 		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount, Refunds: refunds, Bills: db,
 		SecureCookies: strings.HasPrefix(publicURL, "https://"),
+		Ready:         db.Ready, ObserveHTTP: mx.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, mx),
 	})
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("serve: %v", err)}
@@ -334,6 +339,13 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if cfg.metricsAddr != "" {
+		stopMetrics, err := serveMetrics(ctx, cfg.metricsAddr, mx, log, e)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	// The reconciler (background jobs) stops before the database closes.
 	stopJobs := runReconciler(ctx, rec)
 	defer stopJobs()
