@@ -375,3 +375,125 @@ func TestQueryUnknownOutcome(t *testing.T) {
 	e.runDue()
 	e.wantStatus(o, shop.StatusPaid)
 }
+
+// queries counts the recorded alipay.trade.query answers of an order.
+func (e *env) queries(outTradeNo string) int {
+	e.t.Helper()
+	ns, err := e.db.Notifications(context.Background(), 0, 10000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, m := range ns {
+		if m.Source == shop.SourceQuery && m.OutTradeNo == outTradeNo && m.Method == "alipay.trade.query" {
+			n++
+		}
+	}
+	return n
+}
+
+// A query whose total_amount differs from the order's flags the order for a
+// person and ends its job: asking again cannot settle it.
+func TestQueryAmountMismatchStops(t *testing.T) {
+	e := newEnv(t)
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
+	o, _, err := e.svc.CreateOrder(context.Background(), e.goods.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The trade at Alipay is opened (same app, same out_trade_no) for
+	// another amount and paid.
+	u, err := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: alipay.MustAmount("9.99"), Subject: o.Subject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.browser.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := e.sb.Pay(e.app.AppID, o.OutTradeNo, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(6 * time.Minute)
+	e.runDue()
+	got := e.wantStatus(o, shop.StatusUnpaid)
+	if !got.NeedsReview || got.ReviewReason == "" {
+		t.Fatalf("order not flagged for review: %+v", got)
+	}
+	if n := e.queries(o.OutTradeNo); n != 1 {
+		t.Fatalf("%d queries, want 1", n)
+	}
+	if left, err := e.db.Jobs(context.Background(), "order", false); err != nil || len(left) != 0 {
+		t.Fatalf("order job still scheduled after the mismatch: %+v %v", left, err)
+	}
+	for i := 0; i < 4; i++ {
+		e.advance(2 * time.Hour)
+		e.runDue()
+	}
+	if n := e.queries(o.OutTradeNo); n != 1 {
+		t.Errorf("%d queries after the mismatch was flagged, want 1", n)
+	}
+	e.wantStatus(o, shop.StatusUnpaid)
+}
+
+// A refund whose outcome stays unknown is looked at again every
+// RetryUnknown, not on the order queries' backoff.
+func TestRefundUnknownRetriesAtRetryUnknown(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const retry = 10 * time.Second
+	rec, err := reconcile.New(reconcile.Config{Service: e.svc, Refunds: e.refunds, Store: e.db, Gateway: e.client, Logger: quiet, RetryUnknown: retry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rec = rec
+	e.refunds.SettleAfter = retry
+	o := e.order(true, true)
+	e.advance(time.Second)
+	e.wantStatus(o, shop.StatusPaid)
+	// No refund notification: only the job can settle the refund.
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop},
+		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.refund", Error: "20000", Count: 1},
+		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.fastpay.refund.query", Error: "ACQ.SYSTEM_ERROR", Count: 3})
+	r, err := e.refunds.Request(ctx, o.OutTradeNo, alipay.MustAmount("3.00"), "")
+	if err != nil || r.Status != shop.RefundPending {
+		t.Fatalf("refund: %+v %v", r, err)
+	}
+	// Three lost refund-query answers, then the fourth settles it: four
+	// runs, each RetryUnknown after the one before.
+	for i := 0; i < 4; i++ {
+		e.advance(retry)
+		e.runDue()
+	}
+	if r, _ := e.db.Refund(ctx, r.OutRequestNo); r.Status != shop.RefundSucceeded {
+		t.Fatalf("refund after 4 × RetryUnknown: %s (%s), want succeeded", r.Status, r.LastError)
+	}
+	e.wantStatus(o, shop.StatusPartiallyRefunded)
+}
+
+// Start-up makes due the unpaid orders made before the reconciler started
+// (buyers may have paid while the shop was down), never the ones made after:
+// those belong to the running shop and wait for their notification.
+func TestStartupOnlyOrdersMadeBefore(t *testing.T) {
+	e := newEnv(t)
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
+	before := e.order(true, true)
+	e.advance(time.Second)
+	rec, err := reconcile.New(reconcile.Config{Service: e.svc, Refunds: e.refunds, Store: e.db, Gateway: e.client, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rec = rec
+	e.advance(time.Second)
+	after := e.order(true, false)
+	e.runDue() // schedules both orders' checks 5 minutes out
+	if n, err := e.rec.Startup(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Startup: %d, %v; want 1 (the order made before the start)", n, err)
+	}
+	e.runDue()
+	e.wantStatus(before, shop.StatusPaid)
+	if n := e.queries(after.OutTradeNo); n != 0 {
+		t.Errorf("the order made after the start was queried %d times", n)
+	}
+}
