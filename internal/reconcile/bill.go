@@ -276,7 +276,7 @@ func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Ti
 // download is tried again later.
 func (r *Reconciler) billJob(ctx context.Context, j *jobs.Job) jobs.Result {
 	if _, _, err := r.CheckBill(ctx, j.Ref); err != nil {
-		return r.retry(r.cfg.Now().Add(minDur(jobs.Backoff(r.cfg.Schedule, j.Attempts+3), 6*time.Hour)), err)
+		return r.retry(r.cfg.Now().Add(min(jobs.Backoff(r.cfg.Schedule, j.Attempts+3), 6*time.Hour)), err)
 	}
 	return jobs.Result{Done: true}
 }

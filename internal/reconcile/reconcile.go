@@ -83,6 +83,7 @@ type Reconciler struct {
 	runner    *jobs.Runner
 	lastSweep time.Time
 	lastPrune time.Time
+	started   time.Time // when New made it: Startup checks orders made before
 }
 
 // KeepDoneJobs is how long finished jobs are kept (for the admin and
@@ -127,7 +128,7 @@ func New(cfg Config) (*Reconciler, error) {
 	if cfg.SweepEvery <= 0 {
 		cfg.SweepEvery = 10 * time.Second
 	}
-	r := &Reconciler{cfg: cfg, log: cfg.Logger}
+	r := &Reconciler{cfg: cfg, log: cfg.Logger, started: cfg.Now()}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -147,11 +148,14 @@ func New(cfg Config) (*Reconciler, error) {
 	return r, nil
 }
 
-// Startup makes every order still unpaid and not expired due for a query at
-// once, whatever its age: buyers may have paid while the shop was down and
-// their notifications may be lost. It returns how many were made due.
+// Startup makes every order still unpaid and not expired, made before the
+// reconciler was created, due for a query at once, whatever its age: buyers
+// may have paid while the shop was down and their notifications may be
+// lost. Orders made since (by this process or another on the same database)
+// keep their schedule: their notifications are on their way. It returns how
+// many were made due.
 func (r *Reconciler) Startup(ctx context.Context) (int, error) {
-	n, err := r.cfg.Store.CheckUnpaidNow(ctx, r.cfg.Now())
+	n, err := r.cfg.Store.CheckUnpaidNow(ctx, r.cfg.Now(), r.started)
 	if err == nil && n > 0 {
 		r.log.Info("reconcile: start-up check of unpaid orders", "orders", n)
 	}
@@ -233,6 +237,9 @@ func (r *Reconciler) orderJob(ctx context.Context, j *jobs.Job) jobs.Result {
 		return r.expire(ctx, o)
 	}
 	o, err = svc.SyncOrder(ctx, o.OutTradeNo)
+	if errors.Is(err, shop.ErrAmountMismatch) {
+		return r.review(o)
+	}
 	if err != nil {
 		// Unknown (or Alipay unreachable): ask again later, backing off so
 		// that an outage does not turn into a flood of queries.
@@ -244,6 +251,14 @@ func (r *Reconciler) orderJob(ctx context.Context, j *jobs.Job) jobs.Result {
 		return jobs.Result{Done: true}
 	}
 	return r.retry(minTime(now.Add(jobs.Backoff(r.cfg.Schedule, j.Attempts)), closeAt), nil)
+}
+
+// review ends the job of an order whose trade at Alipay is for another
+// amount: the order is flagged for review, and querying or closing it again
+// cannot settle it (a person decides, e.g. refunds the payment).
+func (r *Reconciler) review(o shop.Order) jobs.Result {
+	r.log.Warn("reconcile: Alipay's trade amount differs from the order; left for review", "out_trade_no", o.OutTradeNo)
+	return jobs.Result{Done: true}
 }
 
 // expire closes the trade of an expired order. Alipay's answer decides:
@@ -272,6 +287,9 @@ func (r *Reconciler) expire(ctx context.Context, o shop.Order) jobs.Result {
 		// Not waiting any more: paid, or already closed (by its expiry or an
 		// earlier close whose answer was lost). The query says which.
 		o2, qerr := svc.SyncOrder(ctx, o.OutTradeNo)
+		if errors.Is(qerr, shop.ErrAmountMismatch) {
+			return r.review(o2)
+		}
 		if qerr != nil {
 			return r.retry(now.Add(r.cfg.RetryUnknown), qerr)
 		}
@@ -286,13 +304,16 @@ func (r *Reconciler) expire(ctx context.Context, o shop.Order) jobs.Result {
 	return r.retry(now.Add(jobs.Backoff(r.cfg.Schedule, 4)), err)
 }
 
-// refundJob settles a refund: refund query first, then the same refund again.
+// refundJob settles a refund: refund query first, then the same refund
+// again. While the outcome stays unknown it runs again every RetryUnknown:
+// the buyer waits for the money, and each run is one query (and at most one
+// repeat of the same refund).
 func (r *Reconciler) refundJob(ctx context.Context, j *jobs.Job) jobs.Result {
 	done, err := r.cfg.Refunds.Settle(ctx, j.Ref, false)
 	if done {
 		return jobs.Result{Done: true}
 	}
-	return r.retry(r.cfg.Now().Add(minDur(jobs.Backoff(r.cfg.Schedule, j.Attempts), time.Hour)), err)
+	return r.retry(r.cfg.Now().Add(r.cfg.RetryUnknown), err)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -301,5 +322,3 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return b
 }
-
-func minDur(a, b time.Duration) time.Duration { return min(a, b) }

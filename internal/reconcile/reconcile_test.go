@@ -214,6 +214,12 @@ func TestStartupChecksAtOnce(t *testing.T) {
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
 	paid := e.order(true, true)
 	e.runDue() // schedules the check 5 minutes out
+	e.advance(time.Millisecond)
+	rec, err := reconcile.New(reconcile.Config{Service: e.svc, Refunds: e.refunds, Store: e.db, Gateway: e.client, Logger: quiet})
+	if err != nil { // the shop restarted
+		t.Fatal(err)
+	}
+	e.rec = rec
 	if n, err := e.rec.Startup(context.Background()); err != nil || n != 1 {
 		t.Fatalf("Startup: %d, %v", n, err)
 	}

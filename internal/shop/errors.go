@@ -60,4 +60,7 @@ var (
 	ErrGoodsHidden   = &Error{Code: ENOTFOUND, Message: "商品已下架"}
 	ErrOrderNotFound = &Error{Code: ENOTFOUND, Message: "订单不存在"}
 	ErrBadLogin      = &Error{Code: EUNAUTHORIZED, Message: "用户名或密码错误"}
+	// ErrAmountMismatch: Alipay's trade is for another amount than the
+	// order; the order is flagged for review and only a person can settle it.
+	ErrAmountMismatch = &Error{Code: ECONFLICT, Message: "支付宝交易金额与订单不符，订单已标记待核查"}
 )

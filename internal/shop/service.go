@@ -428,6 +428,8 @@ func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string)
 // SyncOrder asks Alipay for the state of an unpaid order's trade and applies
 // it through the same compare-and-set as a notification. It returns the
 // order as stored afterwards. Orders not unpaid are returned as they are.
+// When Alipay's trade is for another amount the order is flagged for review
+// and ErrAmountMismatch is returned with it: asking again cannot settle it.
 func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, error) {
 	o, err := s.Order(ctx, outTradeNo)
 	if err != nil || o.Status != StatusUnpaid {
@@ -450,7 +452,12 @@ func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, erro
 	if d.Outcome == OutcomeApplied || d.Outcome == OutcomeReview {
 		s.log.Info("query applied", "out_trade_no", outTradeNo, "outcome", d.Outcome, "trade_status", q.TradeStatus)
 	}
-	return s.store.Order(ctx, outTradeNo)
+	o, err = s.store.Order(ctx, outTradeNo)
+	if err == nil && d.Outcome == OutcomeAmountMismatch {
+		s.log.Warn("query: amount differs from the order; flagged for review", "out_trade_no", outTradeNo, "detail", d.Detail)
+		err = ErrAmountMismatch
+	}
+	return o, err
 }
 
 func (s *Service) decideQuery(outTradeNo string, q *alipay.TradeQueryResult, o *Order) Decision {

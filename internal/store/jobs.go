@@ -48,22 +48,22 @@ func (db *DB) ScheduleOrderChecks(ctx context.Context, after, grace time.Duratio
 	return int(n), nil
 }
 
-// CheckUnpaidNow makes the job of every order still unpaid and not expired
-// due now, whatever its age: what a shop does at start-up, since buyers may
-// have paid while it was down. Orders without a job get one. It returns the
-// number of orders made due.
-func (db *DB) CheckUnpaidNow(ctx context.Context, now time.Time) (int, error) {
-	t := now.UnixMilli()
+// CheckUnpaidNow makes the job of every order made before madeBefore, still
+// unpaid and not expired, due now, whatever its age: what a shop does at
+// start-up, since buyers may have paid while it was down. Orders without a
+// job get one. It returns the number of orders made due.
+func (db *DB) CheckUnpaidNow(ctx context.Context, now, madeBefore time.Time) (int, error) {
+	t, before := now.UnixMilli(), madeBefore.UnixMilli()
 	var n int64
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
 			SELECT 'order', out_trade_no, $1, $1, $1 FROM orders
-			WHERE status = 'unpaid' ON CONFLICT (kind, ref) DO NOTHING`, t); err != nil {
+			WHERE status = 'unpaid' AND created_at < $2 ON CONFLICT (kind, ref) DO NOTHING`, t, before); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET run_at = $1, done_at = NULL, updated_at = $1
 			WHERE kind = 'order' AND run_at > $1 AND ref IN (SELECT out_trade_no FROM orders
-				WHERE status = 'unpaid' AND (time_expire IS NULL OR time_expire > $1))`, t)
+				WHERE status = 'unpaid' AND created_at < $2 AND (time_expire IS NULL OR time_expire > $1))`, t, before)
 		if err == nil {
 			n, _ = res.RowsAffected()
 		}

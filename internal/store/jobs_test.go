@@ -66,7 +66,10 @@ func TestOrderJobsScheduleAndStartup(t *testing.T) {
 		if _, ok := got["paid"]; ok {
 			t.Error("a paid order got a job")
 		}
-		n, err = db.CheckUnpaidNow(ctx, now)
+		if n, err := db.CheckUnpaidNow(ctx, now, now); err != nil || n != 0 {
+			t.Fatalf("CheckUnpaidNow of orders made before they were: %d, %v", n, err)
+		}
+		n, err = db.CheckUnpaidNow(ctx, now, now.Add(time.Millisecond))
 		if err != nil || n != 2 {
 			t.Fatalf("CheckUnpaidNow: %d, %v (want long and short)", n, err)
 		}

@@ -98,6 +98,10 @@ func (db *DB) OrderRefunds(ctx context.Context, outTradeNo string) ([]shop.Refun
 // errRefundUnknown: a refund notification names a refund this shop never made.
 var errRefundUnknown = errors.New("refund not made by this shop")
 
+// errRefundNoRoom: Alipay reports as made a refund the shop had given up as
+// failed, and the other refunds since leave no room for its amount.
+var errRefundNoRoom = errors.New("failed refund reported made, beyond what is left to refund")
+
 // settleRefundTx is the one state change for "Alipay made this refund",
 // whoever says it (the refund answer, a refund query, a notification): the
 // refund moves pending → succeeded and the order's refunded total grows, by
@@ -117,23 +121,32 @@ func settleRefundTx(ctx context.Context, tx *sql.Tx, orderID int64, outRequestNo
 	if status == string(shop.RefundSucceeded) {
 		return false, nil
 	}
-	// A refund we had given up as failed that Alipay did make still counts.
-	res, err := tx.ExecContext(ctx, `UPDATE refunds SET status = 'succeeded', settled_at = $1, updated_at = $1, last_error = ''
-		WHERE order_id = $2 AND out_request_no = $3 AND status <> 'succeeded'`, now.UnixMilli(), orderID, outRequestNo)
-	if err != nil {
-		return false, fmt.Errorf("store: settle refund %s: %w", outRequestNo, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return false, nil
-	}
-	res, err = tx.ExecContext(ctx, `UPDATE orders SET refunded_fen = refunded_fen + $1,
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET refunded_fen = refunded_fen + $1,
 		status = CASE WHEN refunded_fen + $1 = amount_fen THEN 'refunded' ELSE 'partially_refunded' END, updated_at = $2
 		WHERE id = $3 AND status IN ('paid', 'partially_refunded') AND refunded_fen + $1 <= amount_fen`, amount, now.UnixMilli(), orderID)
 	if err != nil {
 		return false, fmt.Errorf("store: settle refund %s: %w", outRequestNo, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		if status == string(shop.RefundFailed) {
+			// A refund given up as failed leaves its room to later
+			// refunds; if they took it, adding it would pass what was
+			// paid. It stays failed and a person looks at the order.
+			return false, errRefundNoRoom
+		}
+		// Pending refunds are created only within what was paid.
 		return false, fmt.Errorf("store: settle refund %s: the order is not paid or the refund exceeds what was paid", outRequestNo)
+	}
+	// A refund we had given up as failed that Alipay did make still counts.
+	// The order row is locked (FOR UPDATE on PostgreSQL, the one writer on
+	// SQLite) by every settling, so the refund is still not succeeded.
+	res, err = tx.ExecContext(ctx, `UPDATE refunds SET status = 'succeeded', settled_at = $1, updated_at = $1, last_error = ''
+		WHERE order_id = $2 AND out_request_no = $3 AND status <> 'succeeded'`, now.UnixMilli(), orderID, outRequestNo)
+	if err != nil {
+		return false, fmt.Errorf("store: settle refund %s: %w", outRequestNo, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, fmt.Errorf("store: settle refund %s: settled concurrently", outRequestNo)
 	}
 	return true, nil
 }

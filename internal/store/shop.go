@@ -292,6 +292,10 @@ func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, d *s
 		case errors.Is(err, errRefundUnknown):
 			d.Outcome = shop.OutcomeReview
 			d.Review = "支付宝退款 " + d.SettleRefund + " 不是本店发起的"
+		case errors.Is(err, errRefundNoRoom):
+			d.Outcome = shop.OutcomeReview
+			d.Detail = "refund " + d.SettleRefund + " was failed here; made at Alipay beyond what is left to refund"
+			d.Review = "支付宝称退款 " + d.SettleRefund + " 已退，但本店记为失败，且之后的退款已占用可退金额"
 		case err != nil:
 			return err
 		case !changed:
