@@ -31,7 +31,7 @@ func (f *reliabilityFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.retryUnknown, "retry-unknown", time.Minute, "wait before trying again after an unknown outcome (20000, ACQ.SYSTEM_ERROR, timeout)")
 	fs.DurationVar(&f.jobsPoll, "jobs-poll", time.Second, "how often background jobs are looked for")
 	fs.DurationVar(&f.sweepEvery, "sweep-every", 10*time.Second, "how often unpaid orders without a reconciliation job get one")
-	fs.IntVar(&f.jobsWorkers, "jobs-workers", 2, "background jobs run at once by this process")
+	fs.IntVar(&f.jobsWorkers, "jobs-workers", 2, "background jobs of each kind (order, refund, bill) run at once by this process")
 }
 
 func (f *reliabilityFlags) check() error {

@@ -1,12 +1,16 @@
 // Package jobs runs durable background work kept in the database: the
 // reconciliation of unpaid orders, the settling of refunds and the daily bill
-// check (issue 5). A job is a row (kind, ref) with the time it is due; a
-// worker claims a due job by compare-and-set on its lease, runs it, and then
-// either finishes it or moves it to a later time. Nothing is kept in process
-// memory: a restart loses no scheduled job, a job whose worker died runs again
-// when its lease expires, and two processes on one database never run the
-// same job at the same time (the lease is claimed in one UPDATE and every
-// later write is fenced by the claim's token).
+// check. A job is a row (kind, ref) with the time it is due; a worker claims
+// a due job by compare-and-set on its lease, runs it, and then either
+// finishes it or moves it to a later time. Nothing is kept in process
+// memory: a restart loses no scheduled job, and two processes on one
+// database never run the same job at the same time (the lease is claimed in
+// one UPDATE and every later write is fenced by the claim's token).
+//
+// Leases are short (15 s by default) and renewed while the job runs, so the
+// jobs of a process that dies are taken over by another within about one
+// lease. Each kind of job has its own long-lived workers: a slow job (a bill
+// download) never delays a job of another kind.
 //
 // Because a worker can die after a job's effect and before it is finished,
 // a job may run again; every job is written so that running it again is
@@ -21,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -45,9 +50,12 @@ type Job struct {
 
 // Queue is the durable job table (implemented by *store.DB).
 type Queue interface {
-	// ClaimJob leases one due job (run_at <= now, not done, no live lease)
-	// to token until now+lease, or returns nil when none is due.
-	ClaimJob(ctx context.Context, token string, now time.Time, lease time.Duration) (*Job, error)
+	// ClaimJob leases one due job of kind ("" for any kind; due: run_at <=
+	// now, not done, no live lease) to token until now+lease, or returns nil
+	// when none is due.
+	ClaimJob(ctx context.Context, kind, token string, now time.Time, lease time.Duration) (*Job, error)
+	// RenewJob extends the lease to now+lease if token still holds it.
+	RenewJob(ctx context.Context, id int64, token string, now time.Time, lease time.Duration) (bool, error)
 	// FinishJob marks the job done if token still holds its lease.
 	FinishJob(ctx context.Context, id int64, token string, now time.Time) (bool, error)
 	// RetryJob releases the lease and makes the job due again at runAt.
@@ -68,17 +76,23 @@ type Handler func(ctx context.Context, j *Job) Result
 type Config struct {
 	Queue    Queue
 	Handlers map[string]Handler
-	// Before is called at the start of every poll (e.g. to schedule a job
-	// for every order that needs one); an error is logged.
+	// Before is called every Poll by Run, and once at the start of RunDue
+	// (e.g. to schedule a job for every order that needs one); an error is
+	// logged.
 	Before func(ctx context.Context, now time.Time) error
 	Now    func() time.Time // default time.Now
-	// Poll is how often (real time) the runner looks for due jobs when idle;
+	// Poll is how often (real time) an idle worker looks for due jobs;
 	// default 1s.
 	Poll time.Duration
-	// Lease is how long a claimed job stays leased; a handler gets a context
-	// that ends a little before. Default 2 minutes.
+	// Lease is how long a claim lasts unless renewed; default 15s. A
+	// process that dies leaves its jobs to others after at most this.
 	Lease time.Duration
-	// Workers is how many jobs run at once; default 2.
+	// Renew is how often (real time) the lease of a running job is
+	// renewed; default Lease/3.
+	Renew time.Duration
+	// MaxRun bounds one run of a handler; default 5 minutes.
+	MaxRun time.Duration
+	// Workers is how many jobs of each kind run at once; default 2.
 	Workers int
 	Logger  *slog.Logger
 	// Name identifies this process in claim tokens (default: random).
@@ -87,10 +101,15 @@ type Config struct {
 
 // Runner claims and runs due jobs.
 type Runner struct {
-	cfg  Config
-	name string
-	log  *slog.Logger
+	cfg   Config
+	name  string
+	log   *slog.Logger
+	kinds []string // the kinds with a handler, sorted
 }
+
+// errLeaseLost ends a handler's context when its lease can no longer be
+// renewed: another worker may claim the job.
+var errLeaseLost = errors.New("jobs: lease lost")
 
 // New returns a Runner.
 func New(cfg Config) (*Runner, error) {
@@ -104,7 +123,13 @@ func New(cfg Config) (*Runner, error) {
 		cfg.Poll = time.Second
 	}
 	if cfg.Lease <= 0 {
-		cfg.Lease = 2 * time.Minute
+		cfg.Lease = 15 * time.Second
+	}
+	if cfg.Renew <= 0 || cfg.Renew >= cfg.Lease {
+		cfg.Renew = cfg.Lease / 3
+	}
+	if cfg.MaxRun <= 0 {
+		cfg.MaxRun = 5 * time.Minute
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
@@ -116,6 +141,10 @@ func New(cfg Config) (*Runner, error) {
 	if r.name == "" {
 		r.name = randomHex(4)
 	}
+	for k := range cfg.Handlers {
+		r.kinds = append(r.kinds, k)
+	}
+	slices.Sort(r.kinds)
 	return r, nil
 }
 
@@ -127,32 +156,67 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Run polls and runs jobs until ctx ends.
+// Run runs jobs until ctx ends: Before every Poll, and for each kind
+// Workers long-lived workers that claim and run that kind's due jobs one
+// after the other, and look again every Poll when none is due.
 func (r *Runner) Run(ctx context.Context) {
-	t := time.NewTicker(r.cfg.Poll)
+	var wg sync.WaitGroup
+	if r.cfg.Before != nil {
+		wg.Go(func() {
+			for {
+				r.before(ctx)
+				if !r.sleep(ctx) {
+					return
+				}
+			}
+		})
+	}
+	for _, kind := range r.kinds {
+		for range r.cfg.Workers {
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					ran, err := r.runOne(ctx, kind)
+					if err != nil && ctx.Err() == nil {
+						r.log.Warn("jobs: claim or write-back failed", "kind", kind, "err", err)
+					}
+					if (!ran || err != nil) && !r.sleep(ctx) {
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// sleep waits one Poll; false when ctx ended first.
+func (r *Runner) sleep(ctx context.Context) bool {
+	t := time.NewTimer(r.cfg.Poll)
 	defer t.Stop()
-	for {
-		if _, err := r.RunDue(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("jobs: poll failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
-// RunDue runs Before, then claims and runs jobs until none is due, with up
-// to Workers at once. It returns how many jobs it ran.
+func (r *Runner) before(ctx context.Context) {
+	if r.cfg.Before == nil {
+		return
+	}
+	if err := r.cfg.Before(ctx, r.cfg.Now()); err != nil && ctx.Err() == nil {
+		r.log.Warn("jobs: scheduling failed", "err", err)
+	}
+}
+
+// RunDue runs Before, then claims and runs due jobs until none is left, with
+// up to Workers of each kind at once. It returns how many jobs it ran. Tests
+// and one-off commands drive the jobs with it; a server uses Run.
 func (r *Runner) RunDue(ctx context.Context) (int, error) {
-	if r.cfg.Before != nil {
-		if err := r.cfg.Before(ctx, r.cfg.Now()); err != nil {
-			if ctx.Err() != nil {
-				return 0, ctx.Err()
-			}
-			r.log.Warn("jobs: scheduling failed", "err", err)
-		}
+	r.before(ctx)
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	var (
 		mu    sync.Mutex
@@ -160,49 +224,50 @@ func (r *Runner) RunDue(ctx context.Context) (int, error) {
 		first error
 		wg    sync.WaitGroup
 	)
-	for w := 0; w < r.cfg.Workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				ok, err := r.runOne(ctx)
-				mu.Lock()
-				if ok {
-					ran++
+	for _, kind := range r.kinds {
+		for range r.cfg.Workers {
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					ok, err := r.runOne(ctx, kind)
+					mu.Lock()
+					if ok {
+						ran++
+					}
+					if err != nil && first == nil {
+						first = err
+					}
+					mu.Unlock()
+					if !ok || err != nil {
+						return
+					}
 				}
-				if err != nil && first == nil {
-					first = err
-				}
-				mu.Unlock()
-				if !ok || err != nil {
-					return
-				}
-			}
-		}()
+			})
+		}
 	}
 	wg.Wait()
 	return ran, first
 }
 
-// runOne claims one due job and runs it; false when none was due.
-func (r *Runner) runOne(ctx context.Context) (bool, error) {
+// runOne claims one due job of kind and runs it, renewing its lease while it
+// runs; false when none was due.
+func (r *Runner) runOne(ctx context.Context, kind string) (bool, error) {
 	token := r.name + "-" + randomHex(8)
 	now := r.cfg.Now()
-	j, err := r.cfg.Queue.ClaimJob(ctx, token, now, r.cfg.Lease)
+	j, err := r.cfg.Queue.ClaimJob(ctx, kind, token, now, r.cfg.Lease)
 	if err != nil || j == nil {
 		return false, err
 	}
-	h := r.cfg.Handlers[j.Kind]
-	var res Result
-	if h == nil {
-		res = Result{RetryAt: now.Add(time.Hour), Err: fmt.Errorf("no handler for job kind %q", j.Kind)}
-	} else {
-		// The handler must be done well before the lease ends, so that no
-		// other worker can claim the job while it still runs.
-		hctx, cancel := context.WithTimeout(ctx, r.cfg.Lease*3/4)
-		res = r.safeRun(hctx, h, j)
-		cancel()
-	}
+	hctx, cancel := context.WithCancelCause(ctx)
+	hctx, cancelRun := context.WithTimeout(hctx, r.cfg.MaxRun)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		r.keepLease(hctx, cancel, j, now.Add(r.cfg.Lease))
+	}()
+	res := r.safeRun(hctx, r.cfg.Handlers[kind], j)
+	cancelRun()
+	cancel(nil)
+	<-renewed
 	if ctx.Err() != nil {
 		// Stopping: hand the job back so that the next start (or another
 		// process) runs it at once rather than when the lease runs out.
@@ -210,6 +275,12 @@ func (r *Runner) runOne(ctx context.Context) (bool, error) {
 		_, _ = r.cfg.Queue.RetryJob(rctx, j.ID, token, r.cfg.Now(), "interrupted by shutdown", r.cfg.Now())
 		cancel()
 		return false, nil
+	}
+	if errors.Is(context.Cause(hctx), errLeaseLost) {
+		// The job may be another worker's by now: leave it to that one (or
+		// to the next claim), which runs it again.
+		r.log.Warn("jobs: lease lost while the job ran; it runs again", "kind", j.Kind, "ref", j.Ref)
+		return true, nil
 	}
 	now = r.cfg.Now()
 	var held bool
@@ -236,7 +307,41 @@ func (r *Runner) runOne(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// keepLease renews j's lease every Renew until ctx ends. When the lease is
+// taken by another token, or cannot be renewed before it is about to run
+// out, it ends the handler's context with errLeaseLost: the handler must
+// stop before another worker may claim the job.
+func (r *Runner) keepLease(ctx context.Context, cancel context.CancelCauseFunc, j *Job, until time.Time) {
+	t := time.NewTicker(r.cfg.Renew)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := r.cfg.Now()
+		rctx, cancelRenew := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Renew)
+		held, err := r.cfg.Queue.RenewJob(rctx, j.ID, j.Token, now, r.cfg.Lease)
+		cancelRenew()
+		switch {
+		case err == nil && held:
+			until = now.Add(r.cfg.Lease)
+		case err == nil:
+			cancel(errLeaseLost)
+			return
+		case !r.cfg.Now().Before(until.Add(-r.cfg.Renew)):
+			r.log.Warn("jobs: lease not renewed", "kind", j.Kind, "ref", j.Ref, "err", err)
+			cancel(errLeaseLost)
+			return
+		}
+	}
+}
+
 func (r *Runner) safeRun(ctx context.Context, h Handler, j *Job) (res Result) {
+	if h == nil {
+		return Result{RetryAt: r.cfg.Now().Add(time.Hour), Err: fmt.Errorf("no handler for job kind %q", j.Kind)}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.Error("job panicked", "kind", j.Kind, "ref", j.Ref, "panic", p)

@@ -67,9 +67,10 @@ type Config struct {
 	HTTPClient *http.Client
 
 	// Poll, Workers, Lease and SweepEvery tune the job runner: how often it
-	// looks for due jobs (default 1s), how many run at once (default 2), how
-	// long a claim lasts (default 2m), and how often orders without a job get
-	// one (default 10s).
+	// looks for due jobs (default 1s), how many of each kind run at once
+	// (default 2), how long a claim lasts unless renewed (default 15s; a
+	// running job's lease is renewed every third of it), and how often
+	// orders without a job get one (default 10s).
 	Poll       time.Duration
 	Workers    int
 	Lease      time.Duration

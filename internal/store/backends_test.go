@@ -286,7 +286,7 @@ func TestTwoHandlesOneDatabase(t *testing.T) {
 				defer wg.Done()
 				db := dbs[w%2]
 				for {
-					j, err := db.ClaimJob(ctx, fmt.Sprint("w", w), now, time.Hour)
+					j, err := db.ClaimJob(ctx, "", fmt.Sprint("w", w), now, time.Hour)
 					if err != nil {
 						t.Errorf("claim: %v", err)
 						return

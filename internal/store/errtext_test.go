@@ -40,7 +40,7 @@ func TestLongErrorTextKeepsUTF8(t *testing.T) {
 		if err := db.EnqueueJob(ctx, "bill", "2026-11-24", now, now); err != nil {
 			t.Fatal(err)
 		}
-		j, err := db.ClaimJob(ctx, "w1", now, time.Minute)
+		j, err := db.ClaimJob(ctx, "", "w1", now, time.Minute)
 		if err != nil || j == nil {
 			t.Fatalf("claim: %+v %v", j, err)
 		}

@@ -76,20 +76,21 @@ func (db *DB) CheckUnpaidNow(ctx context.Context, now, madeBefore time.Time) (in
 }
 
 // ClaimJob implements jobs.Queue: one UPDATE takes the lease of the most
-// overdue job that is due and not leased, so of two workers racing for it
-// exactly one gets it (SQLite serialises writers; on PostgreSQL the WHERE is
-// re-checked on the locked row, and the subquery skips rows another process
-// is claiming, so it picks the next due job instead of waiting for them).
-func (db *DB) ClaimJob(ctx context.Context, token string, now time.Time, lease time.Duration) (*jobs.Job, error) {
+// overdue job of kind ("" for any) that is due and not leased, so of two
+// workers racing for it exactly one gets it (SQLite serialises writers; on
+// PostgreSQL the WHERE is re-checked on the locked row, and the subquery
+// skips rows another process is claiming, so it picks the next due job
+// instead of waiting for them).
+func (db *DB) ClaimJob(ctx context.Context, kind, token string, now time.Time, lease time.Duration) (*jobs.Job, error) {
 	t := now.UnixMilli()
 	var j jobs.Job
 	var runAt int64
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
 		WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
-			ORDER BY run_at, id LIMIT 1`+db.d.skipLock+`)
+			AND ($4 = '' OR kind = $4) ORDER BY run_at, id LIMIT 1`+db.d.skipLock+`)
 		AND done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
-		RETURNING id, kind, ref, run_at, attempts, last_error`, token, now.Add(lease).UnixMilli(), t).
+		RETURNING id, kind, ref, run_at, attempts, last_error`, token, now.Add(lease).UnixMilli(), t, kind).
 			Scan(&j.ID, &j.Kind, &j.Ref, &runAt, &j.Attempts, &j.LastErr)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -100,6 +101,16 @@ func (db *DB) ClaimJob(ctx context.Context, token string, now time.Time, lease t
 	}
 	j.RunAt, j.Token = time.UnixMilli(runAt), token
 	return &j, nil
+}
+
+// RenewJob implements jobs.Queue.
+func (db *DB) RenewJob(ctx context.Context, id int64, token string, now time.Time, lease time.Duration) (bool, error) {
+	n, err := db.exec(ctx, `UPDATE jobs SET lease_until = $1, updated_at = $2 WHERE id = $3 AND lease_owner = $4 AND done_at IS NULL`,
+		now.Add(lease).UnixMilli(), now.UnixMilli(), id, token)
+	if err != nil {
+		return false, fmt.Errorf("store: renew job %d: %w", id, err)
+	}
+	return n == 1, nil
 }
 
 // FinishJob implements jobs.Queue.

@@ -96,7 +96,7 @@ func TestPruneJobs(t *testing.T) {
 			at  time.Time
 		}{{"old", now.Add(-40 * 24 * time.Hour)}, {"recent", now.Add(-time.Hour)}} {
 			ref, at := c.ref, c.at
-			j, err := db.ClaimJob(ctx, "tok-"+ref, now, time.Minute)
+			j, err := db.ClaimJob(ctx, "", "tok-"+ref, now, time.Minute)
 			if err != nil || j == nil || j.Ref != ref {
 				t.Fatal(j, err)
 			}
