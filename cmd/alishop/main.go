@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd, rest := "serve", args[1:]
 	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
 		cmd, rest = rest[0], rest[1:]
+	} else if len(rest) > 0 && isHelpFlag(rest[0]) {
+		cmd, rest = "help", rest[1:]
 	}
 	switch cmd {
 	case "serve":
@@ -49,7 +51,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runVerify(ctx, rest, e)
 	case "certsn":
 		return runCertSN(ctx, rest, e)
+	case "backup":
+		return runBackup(ctx, rest, e)
+	case "passwd":
+		return runPasswd(ctx, rest, e)
+	case "version":
+		return runVersion(rest, e)
 	case "help":
+		if len(rest) > 0 && rest[0] != "help" && !isHelpFlag(rest[0]) {
+			// alishop help COMMAND: that command's flags.
+			return run(ctx, []string{args[0], rest[0], "-h"}, getenv, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -65,8 +77,12 @@ commands:
   sign      sign form-encoded parameters read on stdin
   verify    verify a notification, return query or OpenAPI response read on stdin
   certsn    print the SN of a certificate (app_cert_sn, alipay_cert_sn) or a root bundle
+  backup    write a consistent copy of the live SQLite database to a new file
+  passwd    set a new admin password (read on stdin, or --generate)
+  version   print the module version, VCS revision and Go version
+  help      list the commands, or 'alishop help COMMAND' for a command's flags
 
-Run 'alishop COMMAND -h' for a command's flags.
+Run 'alishop COMMAND -h' for a command's flags; 'alishop serve -h' lists the shop's.
 `
 
 // exitError carries a process exit code: 1 for a negative answer (verify's
@@ -96,3 +112,8 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "alishop:", err)
 	return 1
 }
+
+// commands are the subcommands run knows, in the order usage lists them.
+var commands = []string{"serve", "sandbox", "keygen", "sign", "verify", "certsn", "backup", "passwd", "version", "help"}
+
+func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" }

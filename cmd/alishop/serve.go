@@ -98,16 +98,11 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 		return nil, err
 	}
 	c.publicURLSet = set["public-url"]
-	if c.db == "" {
-		c.db = filepath.Join(c.data, "alishop.db")
+	db, err := resolveDB("serve", c.data, c.db)
+	if err != nil {
+		return nil, err
 	}
-	if store.IsPostgresURL(c.db) {
-		if err := store.CheckPostgresURL(c.db); err != nil {
-			return nil, usageError("serve: --db: %v", err)
-		}
-	} else {
-		c.db = strings.TrimPrefix(c.db, "sqlite://")
-	}
+	c.db = db
 	if c.publicURLSet {
 		u, err := url.Parse(c.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -251,6 +246,10 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	// Load the real app's keys before anything else, so a bad file is
 	// reported at once.
 	acfg := alipay.Config{AppID: cfg.appID, Gateway: gateway}
+	if err := checkKeyFiles("serve", [][2]string{{"alipay-private-key", cfg.privateKey}, {"alipay-public-key", cfg.publicKey},
+		{"alipay-app-cert", cfg.appCert}, {"alipay-cert", cfg.alipayCert}, {"alipay-root-cert", cfg.rootCert}}); err != nil {
+		return err
+	}
 	if cfg.appID != "" {
 		if acfg.PrivateKey, err = alipay.LoadPrivateKeyFile(cfg.privateKey); err != nil {
 			return usageError("serve: --alipay-private-key: %v", err)
