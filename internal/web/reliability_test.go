@@ -26,6 +26,7 @@ type relEnv struct {
 	*harness
 	sb  *sandbox.Sandbox
 	app sandbox.App
+	ali *alipay.Client // the shop's Alipay client
 	rec *reconcile.Reconciler
 }
 
@@ -68,7 +69,7 @@ func newRelEnv(t *testing.T) *relEnv {
 	if err := db.SetSetting(ctx, web.PasswordSetting, testPasswordHash); err != nil {
 		t.Fatal(err)
 	}
-	handler, err = web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: log, Refunds: refunds, Bills: db})
+	handler, err = web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: log, Refunds: refunds, Bills: db, BillChecker: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func newRelEnv(t *testing.T) *relEnv {
 	}
 	h := &harness{t: t, db: db, svc: svc, srv: srv, goods: g,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	return &relEnv{harness: h, sb: sb, app: app, rec: rec}
+	return &relEnv{harness: h, sb: sb, app: app, rec: rec, ali: client}
 }
 
 // paid buys, opens the cashier, pays, and lets the notification arrive.

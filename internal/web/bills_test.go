@@ -1,0 +1,192 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"alishop/alipay"
+	"alishop/internal/shop"
+	"alishop/internal/shoptest"
+)
+
+// billDayEnv is a shop with three payments on one Beijing day, then its
+// clock (shared with the sandbox) moved to the next day so that the day's
+// bill exists: one order paid on both sides, one trade paid at Alipay that
+// the shop has no order for (missing_local), and one order the shop holds
+// as paid that Alipay never took (missing_bill).
+func billDayEnv(t *testing.T) (e *relEnv, day, matched, stray, unbilled string) {
+	t.Helper()
+	e = newRelEnv(t)
+	ctx := context.Background()
+	day = e.sb.Now().In(alipay.Beijing).Format("2006-01-02")
+	matched = e.paid().OutTradeNo
+
+	// A trade opened and paid at Alipay under a number the shop never made.
+	stray = shop.NewOutTradeNo(e.sb.Now())
+	u, err := e.ali.PagePayURL(alipay.TradePagePay{OutTradeNo: stray, TotalAmount: alipay.MustAmount("12.00"), Subject: "别处的订单"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.client.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := e.sb.Pay(e.app.AppID, stray, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	// An order marked paid by a notification signed with Alipay's key for
+	// a trade Alipay does not have.
+	o, _, err := e.svc.CreateOrder(ctx, e.goods.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, alipayKey := keys(t)
+	tg := &shoptest.Target{AlipayKey: alipayKey, AppID: e.app.AppID, SellerID: e.app.SellerID}
+	params := tg.Genuine(o, "2026112522001499999999999999")
+	now := e.sb.Now()
+	params["gmt_create"], params["gmt_payment"], params["notify_time"] = alipay.FormatTime(now), alipay.FormatTime(now), alipay.FormatTime(now)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/alipay/notify", strings.NewReader(shoptest.Sign(t, alipayKey, params)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	resp, err = e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := e.order(o.OutTradeNo); got.Status != shop.StatusPaid {
+		t.Fatalf("unbilled order: %s", got.Status)
+	}
+	unbilled = o.OutTradeNo
+
+	// The next day, after the bill is ready.
+	e.sb.Advance(ctx, 25*time.Hour)
+	return e, day, matched, stray, unbilled
+}
+
+// TestBillCheckNowForm: checking a day from the bills page needs a login
+// and a same-origin POST, refuses today, the future, more than a year back
+// and nonsense, and shows when the next automatic check runs.
+func TestBillCheckNowForm(t *testing.T) {
+	e, day, _, stray, unbilled := billDayEnv(t)
+	check := func(date string, header map[string]string, cookies ...*http.Cookie) (*http.Response, string) {
+		return e.post("/admin/bills/check", url.Values{"date": {date}}, header, cookies...)
+	}
+	if resp, _ := check(day, nil); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/admin/login") {
+		t.Fatalf("without login: %s %s", resp.Status, resp.Header.Get("Location"))
+	}
+	c := e.login()
+	if resp, _ := check(day, map[string]string{"Sec-Fetch-Site": "cross-site"}, c); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site: %s", resp.Status)
+	}
+	today := e.sb.Now().In(alipay.Beijing)
+	for _, bad := range []string{today.Format("2006-01-02"), today.AddDate(0, 0, 3).Format("2006-01-02"),
+		today.AddDate(-2, 0, 0).Format("2006-01-02"), "2026-13-01", "yesterday", strings.Repeat("9", 5000)} {
+		if resp, body := check(bad, nil, c); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "form-error") {
+			t.Errorf("date %.20q: %s", bad, resp.Status)
+		}
+	}
+	resp, page := e.get("/admin/bills", c)
+	if resp.StatusCode != 200 || !strings.Contains(page, `id="next-check"`) || !strings.Contains(page, "下次自动对账") || !strings.Contains(page, `id="check-bill"`) {
+		t.Fatalf("bills page: %s\n%s", resp.Status, page)
+	}
+	resp, _ = check(day, nil, c)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/bills?date="+day {
+		t.Fatalf("check %s: %s %s", day, resp.Status, resp.Header.Get("Location"))
+	}
+	_, page = e.get("/admin/bills?date="+day, c)
+	for _, want := range []string{`data-kind="missing_local" data-out-trade-no="` + stray + `"`, `data-kind="missing_bill" data-out-trade-no="` + unbilled + `"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("bills page after the check lacks %s", want)
+		}
+	}
+}
+
+// chromium finds Debian's chromium; without it the browser test fails in
+// CI (where scripts/test.sh installs it) and is skipped elsewhere.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; the browser test needs it (apt-get install -y chromium)")
+	}
+	t.Skip("chromium is not installed; skipping the browser test (apt-get install -y chromium)")
+	return ""
+}
+
+// TestBrowserBillCheck: in headless chromium the admin opens 对账, sees when
+// the next automatic check runs, checks a past day with the button, and
+// finds the payment missing on each side listed as a mismatch, and the
+// payment both sides agree on not listed.
+func TestBrowserBillCheck(t *testing.T) {
+	exe := chromium(t)
+	e, day, matched, stray, unbilled := billDayEnv(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(390, 844),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	defer cancelCtx()
+	// Bounds a broken run; a healthy one takes a few seconds.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+
+	var next, missingLocal, missingBill, mismatches string
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.srv.URL+"/admin/bills"),
+		chromedp.WaitVisible(chromedp.CSS(`#password`)),
+		chromedp.SendKeys(chromedp.CSS(`#password`), testPassword),
+		chromedp.Click(chromedp.CSS(`#login`)),
+		chromedp.WaitVisible(chromedp.CSS(`#check-bill`)),
+		into(&next, chromedp.Text(chromedp.CSS(`#next-check`))),
+		chromedp.SetValue(chromedp.CSS(`#bill-date`), day),
+		chromedp.Click(chromedp.CSS(`#check-bill`)),
+		chromedp.WaitVisible(chromedp.CSS(`#bill-mismatches`)),
+		into(&missingLocal, chromedp.Text(chromedp.CSS(`tr[data-kind="missing_local"]`))),
+		into(&missingBill, chromedp.Text(chromedp.CSS(`tr[data-kind="missing_bill"]`))),
+		into(&mismatches, chromedp.Text(chromedp.CSS(`#bill-mismatches`))),
+	)
+	if err != nil {
+		t.Fatalf("bill check in the browser: %v", err)
+	}
+	if !strings.Contains(next, "下次自动对账") {
+		t.Errorf("next check line: %q", next)
+	}
+	if !strings.Contains(missingLocal, stray) || !strings.Contains(missingLocal, "12.00") {
+		t.Errorf("missing_local row: %q, want %s", missingLocal, stray)
+	}
+	if !strings.Contains(missingBill, unbilled) {
+		t.Errorf("missing_bill row: %q, want %s", missingBill, unbilled)
+	}
+	if strings.Contains(mismatches, matched) {
+		t.Errorf("the order paid on both sides is listed as a mismatch: %q", mismatches)
+	}
+}
+
+// into runs a and stores its value in dst.
+func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		v, err := a(ctx, t)
+		*dst = v
+		return chromedp.Void{}, err
+	}
+}
