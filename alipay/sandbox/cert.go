@@ -222,11 +222,8 @@ func (s *Sandbox) checkCertParams(req *gwReq) *gwError {
 }
 
 // certDownload handles alipay.open.app.alipaycert.download.
-func (s *Sandbox) certDownload(req *gwReq) *node {
+func (s *Sandbox) certDownload(req *gwReq, _ time.Time) *node {
 	sn, _ := req.bizString("alipay_cert_sn")
-	if sn == "" {
-		return invalidParam("缺少 alipay_cert_sn")
-	}
 	ca, err := s.ca()
 	if err != nil {
 		return bizErr("ACQ.SYSTEM_ERROR", "系统错误")

@@ -89,7 +89,7 @@ func (f *Fault) check() error {
 		default:
 			return fmt.Errorf(`gateway_error: effect %q: want "committed" or "none"`, f.Effect)
 		}
-		if f.Method != "" && (!methods[f.Method] || isPageMethod(f.Method)) {
+		if f.Method != "" && (methodsByName[f.Method] == nil || isPageMethod(f.Method)) {
 			return fmt.Errorf("gateway_error: method %q is not an API method of the sandbox", f.Method)
 		}
 	case KindLatency:

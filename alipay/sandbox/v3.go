@@ -32,18 +32,6 @@ const v3AuthWindow = 10 * time.Minute
 // still inside the window, new calls are refused (429) until one expires.
 const v3NonceMax = 200_000
 
-// v3Methods maps each v3 path to its gateway method and HTTP verb.
-var v3Methods = map[string]struct{ name, v3Verb string }{
-	"/v3/alipay/trade/query":                             {"alipay.trade.query", http.MethodPost},
-	"/v3/alipay/trade/refund":                            {"alipay.trade.refund", http.MethodPost},
-	"/v3/alipay/trade/fastpay/refund/query":              {"alipay.trade.fastpay.refund.query", http.MethodPost},
-	"/v3/alipay/trade/close":                             {"alipay.trade.close", http.MethodPost},
-	"/v3/alipay/trade/cancel":                            {"alipay.trade.cancel", http.MethodPost},
-	"/v3/alipay/trade/precreate":                         {"alipay.trade.precreate", http.MethodPost},
-	"/v3/alipay/trade/create":                            {"alipay.trade.create", http.MethodPost},
-	"/v3/alipay/data/dataservice/bill/downloadurl/query": {"alipay.data.dataservice.bill.downloadurl.query", http.MethodGet},
-}
-
 // v3Error is a v3 error answer.
 type v3Error struct {
 	status        int
@@ -57,8 +45,8 @@ func v3Err(status int, code, message string) *v3Error {
 // handleV3 serves v3/…: the route, the Authorization header, the body, then
 // the gateway method behind the route.
 func (s *Sandbox) handleV3(w http.ResponseWriter, r *http.Request) {
-	m, ok := v3Methods[r.URL.Path]
-	if !ok {
+	m := methodsByV3Path[r.URL.Path]
+	if m == nil {
 		s.writeV3Error(w, nil, v3Err(http.StatusNotFound, "NOT_FOUND", "接口不存在: "+r.URL.Path))
 		return
 	}
@@ -85,7 +73,7 @@ func (s *Sandbox) handleV3(w http.ResponseWriter, r *http.Request) {
 		return // the client went away while the call was held
 	}
 	aes := strings.EqualFold(r.Header.Get("alipay-encrypt-type"), "AES")
-	req, e := v3Request(r, m.name, a, body, aes)
+	req, e := v3Request(r, m, a, body, aes)
 	if e != nil {
 		s.writeV3Error(w, a, e)
 		return
@@ -95,7 +83,7 @@ func (s *Sandbox) handleV3(w http.ResponseWriter, r *http.Request) {
 		s.answerV3Fault(w, r, a, fault)
 		return
 	}
-	n := s.dispatch(req)
+	n := s.dispatch(req, m)
 	if fault != nil {
 		s.answerV3Fault(w, r, a, fault)
 		return
@@ -106,9 +94,9 @@ func (s *Sandbox) handleV3(w http.ResponseWriter, r *http.Request) {
 // v3Request turns a v3 call into the gateway's request: the JSON body (or,
 // for GET, the query parameters) becomes biz_content, notify_url the
 // common parameter.
-func v3Request(r *http.Request, method string, a *app, body []byte, aes bool) (*gwReq, *v3Error) {
-	req := &gwReq{r: r, raw: map[string]string{"app_id": a.AppID, "method": method},
-		p: map[string]string{"app_id": a.AppID, "method": method}, charset: "utf-8", method: method, app: a,
+func v3Request(r *http.Request, m *method, a *app, body []byte, aes bool) (*gwReq, *v3Error) {
+	req := &gwReq{r: r, raw: map[string]string{"app_id": a.AppID, "method": m.name},
+		p: map[string]string{"app_id": a.AppID, "method": m.name}, charset: "utf-8", method: m.name, m: m, app: a,
 		biz: map[string]json.RawMessage{}}
 	if r.Method == http.MethodGet {
 		q, err := url.ParseQuery(r.URL.RawQuery)

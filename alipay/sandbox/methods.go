@@ -1,0 +1,95 @@
+package sandbox
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"alishop/alipay"
+)
+
+// apiFunc answers an API method from the sandbox's state. It runs with s.mu
+// held, at sandbox time now, and returns the response node.
+type apiFunc func(s *Sandbox, req *gwReq, now time.Time) *node
+
+// pageFunc answers a page method: the buyer's browser brings the signed
+// request and is sent on to the cashier or shown an error page.
+type pageFunc func(s *Sandbox, w http.ResponseWriter, req *gwReq)
+
+// method is one gateway method. Adding a method is one entry in methodTable
+// plus its handler.
+type method struct {
+	name string
+	api  apiFunc  // API methods: a signed JSON answer
+	page pageFunc // page methods: a browser redirect or error page
+	// required lists biz_content fields an API call must carry; a missing
+	// one is answered ACQ.INVALID_PARAMETER "缺少 <field>" before the
+	// handler runs.
+	required []string
+	// v3Path serves the method on OpenAPI v3 too ("" = v2 only), with
+	// v3Verb the HTTP method (POST sends biz_content as the JSON body, GET
+	// as the query string).
+	v3Path, v3Verb string
+}
+
+var methodTable = []method{
+	{name: "alipay.trade.page.pay", page: (*Sandbox).pagePay},
+	{name: "alipay.trade.wap.pay", page: (*Sandbox).pagePay},
+	{name: "alipay.trade.precreate", api: (*Sandbox).precreate,
+		v3Path: "/v3/alipay/trade/precreate", v3Verb: http.MethodPost},
+	{name: "alipay.trade.create", api: (*Sandbox).create,
+		v3Path: "/v3/alipay/trade/create", v3Verb: http.MethodPost},
+	{name: "alipay.trade.query", api: (*Sandbox).query,
+		v3Path: "/v3/alipay/trade/query", v3Verb: http.MethodPost},
+	{name: "alipay.trade.refund", api: (*Sandbox).refund, required: []string{"refund_amount"},
+		v3Path: "/v3/alipay/trade/refund", v3Verb: http.MethodPost},
+	{name: "alipay.trade.fastpay.refund.query", api: (*Sandbox).refundQuery, required: []string{"out_request_no"},
+		v3Path: "/v3/alipay/trade/fastpay/refund/query", v3Verb: http.MethodPost},
+	{name: "alipay.trade.close", api: (*Sandbox).closeAPI,
+		v3Path: "/v3/alipay/trade/close", v3Verb: http.MethodPost},
+	{name: "alipay.trade.cancel", api: (*Sandbox).cancelAPI,
+		v3Path: "/v3/alipay/trade/cancel", v3Verb: http.MethodPost},
+	{name: "alipay.data.dataservice.bill.downloadurl.query", api: (*Sandbox).billURL, required: []string{"bill_type", "bill_date"},
+		v3Path: "/v3/alipay/data/dataservice/bill/downloadurl/query", v3Verb: http.MethodGet},
+	{name: alipay.AlipayCertDownloadMethod, api: (*Sandbox).certDownload, required: []string{"alipay_cert_sn"}},
+}
+
+// The table's indexes by v2 name and by v3 path.
+var methodsByName, methodsByV3Path = indexMethods(methodTable)
+
+func indexMethods(table []method) (map[string]*method, map[string]*method) {
+	byName, byPath := map[string]*method{}, map[string]*method{}
+	for i := range table {
+		m := &table[i]
+		if (m.api == nil) == (m.page == nil) || byName[m.name] != nil || m.page != nil && m.v3Path != "" {
+			panic("sandbox: method table: " + m.name + " needs exactly one of api and page, a unique name, and no v3 path for a page method")
+		}
+		byName[m.name] = m
+		if m.v3Path != "" {
+			byPath[m.v3Path] = m
+		}
+	}
+	return byName, byPath
+}
+
+// isPageMethod reports whether name is a page method of the table.
+func isPageMethod(name string) bool {
+	m := methodsByName[name]
+	return m != nil && m.page != nil
+}
+
+// dispatch runs an API method and returns its response node.
+func (s *Sandbox) dispatch(req *gwReq, m *method) *node {
+	for _, k := range m.required {
+		v, ok := req.bizString(k)
+		if !ok {
+			return invalidParam(k + " 格式错误")
+		}
+		if strings.TrimSpace(v) == "" {
+			return invalidParam("缺少 " + k)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return m.api(s, req, s.now())
+}
