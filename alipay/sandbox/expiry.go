@@ -4,9 +4,10 @@ package sandbox
 // paid trades finish when their refund period ends (a queue in payment order).
 
 import (
-	"alishop/alipay"
 	"container/heap"
 	"time"
+
+	"alishop/alipay"
 )
 
 // expiryItem schedules the expiry of a waiting trade. An item is stale when

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"alishop/alipay"
 	"bytes"
 	"encoding/json"
 	"html/template"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"alishop/alipay"
 )
 
 // maxGatewayBody bounds a gateway request body.

@@ -3,8 +3,9 @@ package sandbox
 // alipay.trade.close and alipay.trade.cancel.
 
 import (
-	"alishop/alipay"
 	"time"
+
+	"alishop/alipay"
 )
 
 // closeTrade closes a waiting trade and queues its notification.

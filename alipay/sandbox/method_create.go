@@ -4,9 +4,10 @@ package sandbox
 // (a QR code) and create.
 
 import (
-	"alishop/alipay"
 	"net/http"
 	"time"
+
+	"alishop/alipay"
 )
 
 // pagePay handles alipay.trade.page.pay and wap.pay: the buyer's browser

@@ -3,9 +3,10 @@ package sandbox
 // alipay.trade.query.
 
 import (
-	"alishop/alipay"
 	"encoding/json"
 	"time"
+
+	"alishop/alipay"
 )
 
 func (s *Sandbox) query(req *gwReq, now time.Time) *node {

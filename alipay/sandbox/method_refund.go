@@ -3,8 +3,9 @@ package sandbox
 // alipay.trade.refund and alipay.trade.fastpay.refund.query.
 
 import (
-	"alishop/alipay"
 	"time"
+
+	"alishop/alipay"
 )
 
 func refundErr(t *trade, outNo, sub, msg string) *node {

@@ -3,13 +3,14 @@ package sandbox
 // Response nodes: how the gateway writes and signs an answer.
 
 import (
-	"alishop/alipay"
 	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"slices"
 	"sync"
+
+	"alishop/alipay"
 )
 
 func (e *gwError) node() *node {

@@ -3,10 +3,11 @@ package sandbox
 // The parameters and signatures of notifications and return_url redirects.
 
 import (
-	"alishop/alipay"
 	"net/url"
 	"strings"
 	"time"
+
+	"alishop/alipay"
 )
 
 // baseNotifyParams are the parameters every notification of t carries

@@ -3,8 +3,9 @@ package sandbox
 // A buyer paying a trade (cashier, wallet, api/trades/pay).
 
 import (
-	"alishop/alipay"
 	"time"
+
+	"alishop/alipay"
 )
 
 // PayError is why a payment was refused.

@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"time"
 
-	"alishop/alipay"
-
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
+
+	"alishop/alipay"
 )
 
 // store persists the sandbox state in SQLite. The in-memory maps stay the

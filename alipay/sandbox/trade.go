@@ -4,7 +4,6 @@ package sandbox
 // readers shared by the methods.
 
 import (
-	"alishop/alipay"
 	"container/heap"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"alishop/alipay"
 )
 
 // trade is a trade as Alipay keeps it.
