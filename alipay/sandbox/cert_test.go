@@ -133,7 +133,7 @@ func TestCertificateModePersists(t *testing.T) {
 	}
 	e.srv.Close()
 	e.sb.Close()
-	sb, err := New(Config{DataDir: dir, Now: e.clock.Now})
+	sb, err := New(Config{DataDir: dir, Store: openStore(t, dir), Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

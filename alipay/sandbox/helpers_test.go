@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"alishop/alipay"
+	"alishop/alipay/sandbox/sqlitestore"
 )
 
 // Keys are generated once per test binary: RSA-2048 generation is slow.
@@ -117,7 +119,7 @@ func newEnvDir(t *testing.T, dir string) *testEnv {
 	t.Helper()
 	keys(t)
 	e := &testEnv{t: t, clock: &fakeClock{t: t0}}
-	sb, err := New(Config{DataDir: dir, Now: e.clock.Now, AlipayKey: alipayKey})
+	sb, err := New(Config{DataDir: dir, Store: openStore(t, dir), Now: e.clock.Now, AlipayKey: alipayKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +134,19 @@ func newEnvDir(t *testing.T, dir string) *testEnv {
 	e.client = e.newClient(testAppID, appKey, alipay.RSA2)
 	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 10 * time.Second}
 	return e
+}
+
+// openStore opens the SQLite store of a data dir; "" is no store (memory).
+func openStore(t *testing.T, dir string) Store {
+	t.Helper()
+	if dir == "" {
+		return nil
+	}
+	st, err := sqlitestore.Open(filepath.Join(dir, "sandbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func (e *testEnv) newClient(appID string, key *rsa.PrivateKey, st alipay.SignType) *alipay.Client {

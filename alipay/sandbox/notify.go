@@ -13,15 +13,18 @@ import (
 	"alishop/alipay"
 )
 
-// RetrySchedule is the wait after each failed attempt (PROTOCOL.md §5): 8
-// attempts at 0, +4m, +14m, +24m, +1h24m, +3h24m, +9h24m, +24h24m.
-var RetrySchedule = []time.Duration{
-	4 * time.Minute, 10 * time.Minute, 10 * time.Minute,
-	time.Hour, 2 * time.Hour, 6 * time.Hour, 15 * time.Hour,
+// DefaultRetrySchedule returns Alipay's waits after each failed notification
+// attempt (docs/PROTOCOL.md, "Notifications"): 8 attempts at 0, +4m, +14m,
+// +24m, +1h24m, +3h24m, +9h24m, +24h24m.
+func DefaultRetrySchedule() []time.Duration {
+	return []time.Duration{
+		4 * time.Minute, 10 * time.Minute, 10 * time.Minute,
+		time.Hour, 2 * time.Hour, 6 * time.Hour, 15 * time.Hour,
+	}
 }
 
-// MaxAttempts is the number of delivery attempts of one notification.
-var MaxAttempts = len(RetrySchedule) + 1
+// MaxAttempts is how many times this sandbox tries a notification.
+func (s *Sandbox) MaxAttempts() int { return len(s.retry) + 1 }
 
 // note is one notification: delivered until acknowledged or given up. Its
 // notify_id stays the same across retries.
@@ -343,10 +346,10 @@ func (s *Sandbox) deliver(ctx context.Context, n *note, now time.Time) {
 	}
 	if acked {
 		n.Done, n.Acked = true, true
-	} else if attempt >= MaxAttempts {
+	} else if attempt >= s.MaxAttempts() {
 		n.Done = true
 	} else {
-		n.NextDue = now.Add(RetrySchedule[attempt-1])
+		n.NextDue = now.Add(s.retry[attempt-1])
 	}
 	if n.Done {
 		delete(s.pending, n)

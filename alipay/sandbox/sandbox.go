@@ -26,6 +26,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,10 +36,18 @@ import (
 
 // Config configures a Sandbox.
 type Config struct {
-	// DataDir is where state is kept: "" keeps it in memory; otherwise a
-	// SQLite file (sandbox.db) and the sandbox's Alipay key pair
-	// (sandbox-alipay-private-key.pem, sandbox-alipay-public-key.pem) live there.
+	// DataDir keeps the sandbox's Alipay key pair
+	// (sandbox-alipay-private-key.pem, sandbox-alipay-public-key.pem) and
+	// its certificate authority; "" keeps them in memory.
 	DataDir string
+	// Store keeps apps, trades, notifications and the clock across
+	// restarts; nil keeps them in memory only. The sandbox owns it: Close
+	// (or a failing New) closes it.
+	Store Store
+	// RetrySchedule is the wait after each failed notification attempt;
+	// nil means DefaultRetrySchedule(). A notification is tried
+	// len(RetrySchedule)+1 times.
+	RetrySchedule []time.Duration
 	// BaseURL is the absolute public URL of the sandbox root, e.g.
 	// "http://127.0.0.1:8000/sandbox/", used in cashier links, qr_code URLs
 	// and bill URLs. "" derives it from each request's Host.
@@ -75,7 +84,8 @@ type Sandbox struct {
 	key    *rsa.PrivateKey
 	pubB64 string
 	client *http.Client
-	db     *store
+	st     Store
+	retry  []time.Duration // Config.RetrySchedule or the default
 	mux    *http.ServeMux
 	sigs   sigCache
 
@@ -113,14 +123,25 @@ type Sandbox struct {
 
 // Files in DataDir.
 const (
-	dbFile     = "sandbox.db"
 	privFile   = "sandbox-alipay-private-key.pem"
 	pubKeyFile = "sandbox-alipay-public-key.pem"
 )
 
 // New creates a sandbox. With cfg.DataDir set it loads (or creates) the
 // state and key pair there.
-func New(cfg Config) (*Sandbox, error) {
+func New(cfg Config) (sb *Sandbox, err error) {
+	if cfg.Store != nil {
+		defer func() {
+			if err != nil {
+				cfg.Store.Close()
+			}
+		}()
+	}
+	for _, d := range cfg.RetrySchedule {
+		if d <= 0 {
+			return nil, fmt.Errorf("sandbox: RetrySchedule: %v is not a positive wait", d)
+		}
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -177,13 +198,14 @@ func New(cfg Config) (*Sandbox, error) {
 			return nil, err
 		}
 		s.key = k
-		db, err := openStore(filepath.Join(cfg.DataDir, dbFile))
-		if err != nil {
-			return nil, err
-		}
-		s.db = db
+	}
+	s.retry = DefaultRetrySchedule()
+	if cfg.RetrySchedule != nil {
+		s.retry = slices.Clone(cfg.RetrySchedule)
+	}
+	if cfg.Store != nil {
+		s.st = cfg.Store
 		if err := s.load(); err != nil {
-			db.close()
 			return nil, err
 		}
 	}
@@ -285,8 +307,8 @@ func (s *Sandbox) Close() error {
 	s.wg.Wait()
 	s.runMu.Lock() // wait for an Advance in progress
 	defer s.runMu.Unlock()
-	if s.db != nil {
-		return s.db.close()
+	if s.st != nil {
+		return s.st.Close()
 	}
 	return nil
 }

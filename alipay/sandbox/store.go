@@ -1,86 +1,44 @@
 package sandbox
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver
-
 	"alishop/alipay"
 )
 
-// store persists the sandbox state in SQLite. The in-memory maps stay the
-// source of truth while running; every change is written through, and New
-// loads everything back. Each table holds JSON documents by id.
-type store struct{ db *sql.DB }
-
-var tables = []string{"meta", "apps", "trades", "notes", "attempts"}
-
-func openStore(path string) (*store, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: opening %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	for _, t := range tables {
-		if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS ` + t + ` (id TEXT PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("sandbox: database %s: %w", path, err)
-		}
-	}
-	return &store{db: db}, nil
-}
-
-func (st *store) close() error { return st.db.Close() }
-
-func (st *store) put(table, id string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = st.db.Exec(`INSERT INTO `+table+` (id, v) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET v = excluded.v`, id, string(b))
-	return err
-}
-
-func (st *store) each(table string, fn func(id string, v []byte) error) error {
-	rows, err := st.db.Query(`SELECT id, v FROM ` + table + ` ORDER BY rowid`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, v string
-		if err := rows.Scan(&id, &v); err != nil {
-			return err
-		}
-		if err := fn(id, []byte(v)); err != nil {
-			return fmt.Errorf("%s %s: %w", table, id, err)
-		}
-	}
-	return rows.Err()
-}
-
-func (st *store) clear(names ...string) error {
-	for _, t := range names {
-		if _, err := st.db.Exec(`DELETE FROM ` + t); err != nil {
-			return err
-		}
-	}
-	return nil
+// Store keeps the sandbox's state across restarts as JSON documents by table
+// and id (tables: meta, apps, trades, notes, attempts). The sandbox's maps
+// stay the source of truth while it runs: it writes every change through
+// with Put and reads everything back with Each in New. Calls come from one
+// goroutine at a time. Package sqlitestore keeps the documents in a SQLite
+// file.
+type Store interface {
+	// Put inserts or replaces the document id of table.
+	Put(table, id string, doc []byte) error
+	// Each calls fn for every document of table, in the order the ids
+	// were first put.
+	Each(table string, fn func(id string, doc []byte) error) error
+	// Clear removes every document of the tables.
+	Clear(tables ...string) error
+	Close() error
 }
 
 // The persist functions are called with s.mu held. A write error is logged:
 // the in-memory state stays right, and the next write of the same row retries.
 
 func (s *Sandbox) persist(table, id string, v any) {
-	if s.db == nil {
+	if s.st == nil {
 		return
 	}
-	if err := s.db.put(table, id, v); err != nil {
+	doc, err := json.Marshal(v)
+	if err == nil {
+		err = s.st.Put(table, id, doc)
+	}
+	if err != nil {
 		s.log.Error("sandbox: persisting state", "table", table, "id", id, "err", err)
 	}
 }
@@ -97,7 +55,7 @@ func (s *Sandbox) persistMeta() {
 
 // load reads the state back from the database.
 func (s *Sandbox) load() error {
-	err := s.db.each("meta", func(id string, v []byte) error {
+	err := s.st.Each("meta", func(id string, v []byte) error {
 		switch id {
 		case "clock_offset":
 			var str string
@@ -123,7 +81,7 @@ func (s *Sandbox) load() error {
 		return nil
 	})
 	if err == nil {
-		err = s.db.each("apps", func(id string, v []byte) error {
+		err = s.st.Each("apps", func(id string, v []byte) error {
 			a := &app{}
 			if err := json.Unmarshal(v, a); err != nil {
 				return err
@@ -143,7 +101,7 @@ func (s *Sandbox) load() error {
 		})
 	}
 	if err == nil {
-		err = s.db.each("trades", func(id string, v []byte) error {
+		err = s.st.Each("trades", func(id string, v []byte) error {
 			t := &trade{}
 			if err := json.Unmarshal(v, t); err != nil {
 				return err
@@ -159,7 +117,7 @@ func (s *Sandbox) load() error {
 		})
 	}
 	if err == nil {
-		err = s.db.each("notes", func(id string, v []byte) error {
+		err = s.st.Each("notes", func(id string, v []byte) error {
 			n := &note{}
 			if err := json.Unmarshal(v, n); err != nil {
 				return err
@@ -173,7 +131,7 @@ func (s *Sandbox) load() error {
 		})
 	}
 	if err == nil {
-		err = s.db.each("attempts", func(id string, v []byte) error {
+		err = s.st.Each("attempts", func(id string, v []byte) error {
 			a := &Attempt{}
 			if err := json.Unmarshal(v, a); err != nil {
 				return err

@@ -468,7 +468,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	}
 
 	// Restart without giving the key: it is read back from the data dir.
-	sb, err := New(Config{DataDir: dir, Now: e.clock.Now})
+	sb, err := New(Config{DataDir: dir, Store: openStore(t, dir), Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"alishop/alipay"
 	"alishop/alipay/sandbox"
+	"alishop/alipay/sandbox/sqlitestore"
 )
 
 const sandboxUsage = `usage: alishop sandbox [flags]
@@ -111,7 +113,7 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	sb, err := sandbox.New(sandbox.Config{DataDir: *data, BaseURL: *publicURL, Logger: logger})
+	sb, err := newSandbox(sandbox.Config{DataDir: *data, BaseURL: *publicURL, Logger: logger})
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
@@ -169,6 +171,25 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
 	return sb.Close()
+}
+
+// sandboxDBFile is the sandbox's SQLite file in its data directory.
+const sandboxDBFile = "sandbox.db"
+
+// newSandbox creates a sandbox whose state, when cfg.DataDir is set, is kept
+// in a SQLite file there.
+func newSandbox(cfg sandbox.Config) (*sandbox.Sandbox, error) {
+	if cfg.DataDir != "" && cfg.Store == nil {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("sandbox: data dir: %w", err)
+		}
+		st, err := sqlitestore.Open(filepath.Join(cfg.DataDir, sandboxDBFile))
+		if err != nil {
+			return nil, err
+		}
+		cfg.Store = st
+	}
+	return sandbox.New(cfg)
 }
 
 // bindAddress applies the loopback-only rule: a missing or wildcard host

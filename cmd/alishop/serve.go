@@ -392,7 +392,7 @@ func startSandbox(ctx context.Context, cfg *serveConfig, publicURL string, log *
 	if created {
 		log.Info("generated app keys for the built-in sandbox", "dir", filepath.Join(cfg.data, "keys"))
 	}
-	sb, err := sandbox.New(sandbox.Config{
+	sb, err := newSandbox(sandbox.Config{
 		DataDir: filepath.Join(cfg.data, "sandbox"),
 		BaseURL: publicURL + "/sandbox/",
 		Logger:  log.With("component", "sandbox"),

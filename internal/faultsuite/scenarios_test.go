@@ -44,8 +44,8 @@ func TestScenario1DroppedNotifications(t *testing.T) {
 	}
 	h.advance(26 * time.Hour)
 	total, acked, _ := h.attempts()
-	if acked != 0 || total < paid*sandbox.MaxAttempts {
-		t.Fatalf("sandbox log: %d attempts, %d acked; want every one of %d×%d dropped", total, acked, paid, sandbox.MaxAttempts)
+	if acked != 0 || total < paid*h.sb.MaxAttempts() {
+		t.Fatalf("sandbox log: %d attempts, %d acked; want every one of %d×%d dropped", total, acked, paid, h.sb.MaxAttempts())
 	}
 	for _, no := range paidNos {
 		if st, err := h.apiOrder(no); err != nil || st != "unpaid" {
