@@ -59,6 +59,7 @@ var (
 	ErrGoodsNotFound = &Error{Code: ENOTFOUND, Message: "商品不存在"}
 	ErrGoodsHidden   = &Error{Code: ENOTFOUND, Message: "商品已下架"}
 	ErrOrderNotFound = &Error{Code: ENOTFOUND, Message: "订单不存在"}
+	ErrOrderExists   = &Error{Code: ECONFLICT, Message: "订单号重复"}
 	ErrBadLogin      = &Error{Code: EUNAUTHORIZED, Message: "用户名或密码错误"}
 	// ErrAmountMismatch: Alipay's trade is for another amount than the
 	// order; the order is flagged for review and only a person can settle it.

@@ -29,7 +29,7 @@ func ExpireAt(o Order, ttl time.Duration) time.Time {
 func (s *Service) ApplyClosed(ctx context.Context, outTradeNo, method string, raw []byte, detail string) (Decision, error) {
 	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: method, Body: raw,
 		Verified: true, OutTradeNo: outTradeNo, TradeStatus: "TRADE_CLOSED"}
-	return s.receive(ctx, in, func(o *Order) Decision {
+	return s.receive(ctx, in, func(o *Order, _ *Refund) Decision {
 		switch {
 		case o == nil:
 			return Decision{Outcome: OutcomeUnknownOrder}

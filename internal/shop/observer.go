@@ -34,7 +34,7 @@ func (nopObserver) RefundOutcome(RefundResult) {}
 
 // receive stores an inbound message with its decision (Store.Receive), then
 // logs a payment that was applied and tells the observer.
-func (s *Service) receive(ctx context.Context, in *Inbound, decide func(o *Order) Decision) (Decision, error) {
+func (s *Service) receive(ctx context.Context, in *Inbound, decide Decide) (Decision, error) {
 	d, err := s.store.Receive(ctx, in, decide)
 	if err != nil {
 		return d, err

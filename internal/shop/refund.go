@@ -47,15 +47,12 @@ const MaxRefundReason = 256
 // RefundStore is the storage of refunds (implemented by package store).
 type RefundStore interface {
 	// CreateRefund stores r as pending, with a job to settle it due at
-	// settleAt, in one transaction that refuses it (EINVALID) when the order
-	// is not paid or the refunds not failed would exceed what was paid.
-	CreateRefund(ctx context.Context, r *Refund, settleAt time.Time) error
+	// settleAt, in one transaction that first reads r's order (locked) and
+	// the total of its refunds not failed, and calls allow with them: an
+	// error from allow is returned and nothing is stored.
+	CreateRefund(ctx context.Context, r *Refund, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
 	Refund(ctx context.Context, outRequestNo string) (Refund, error) // ErrRefundNotFound
 	OrderRefunds(ctx context.Context, outTradeNo string) ([]Refund, error)
-	// SettleRefund records m and, in the same transaction, moves the refund
-	// from pending to succeeded and adds its amount to the order by
-	// compare-and-set. It reports whether anything changed.
-	SettleRefund(ctx context.Context, outRequestNo string, m *Inbound) (bool, error)
 	// FailRefund moves a pending refund to failed (what Alipay refused).
 	FailRefund(ctx context.Context, outRequestNo, why string, now time.Time) (bool, error)
 	// NoteRefund keeps the last unknown outcome of a pending refund.
@@ -116,7 +113,8 @@ func (rf *Refunds) Request(ctx context.Context, outTradeNo string, amount alipay
 	now := rf.svc.now()
 	r := Refund{OutTradeNo: outTradeNo, OutRequestNo: NewOutRequestNo(now), Amount: amount, Reason: reason,
 		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
-	if err := rf.store.CreateRefund(ctx, &r, now.Add(rf.SettleAfter)); err != nil {
+	allow := func(o *Order, claimed alipay.Amount) error { return RefundAllowed(o, claimed, amount) }
+	if err := rf.store.CreateRefund(ctx, &r, now.Add(rf.SettleAfter), allow); err != nil {
 		return Refund{}, err
 	}
 	if _, err := rf.Settle(ctx, r.OutRequestNo, true); err != nil {
@@ -151,7 +149,7 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 	switch {
 	case err == nil && res.FundChange == "Y":
 		raw, _ := json.Marshal(res)
-		changed, err := rf.store.SettleRefund(ctx, r.OutRequestNo, rf.inbound("alipay.trade.refund", r.OutTradeNo, raw))
+		changed, err := rf.settle(ctx, r, "alipay.trade.refund", raw)
 		if changed {
 			rf.svc.obs.RefundOutcome(RefundResultSucceeded)
 		}
@@ -194,15 +192,70 @@ func (rf *Refunds) query(ctx context.Context, r Refund, ref alipay.TradeRef) (bo
 		return false, fmt.Errorf("refund %s: Alipay refunded %s, we asked %s", r.OutRequestNo, q.RefundAmount, r.Amount)
 	}
 	raw, _ := json.Marshal(q)
-	changed, err := rf.store.SettleRefund(ctx, r.OutRequestNo, rf.inbound("alipay.trade.fastpay.refund.query", r.OutTradeNo, raw))
+	changed, err := rf.settle(ctx, r, "alipay.trade.fastpay.refund.query", raw)
 	if changed {
 		rf.svc.obs.RefundOutcome(RefundResultSucceeded)
 	}
 	return err == nil, err
 }
 
-func (rf *Refunds) inbound(method, outTradeNo string, raw []byte) *Inbound {
-	return &Inbound{Source: SourceQuery, ReceivedAt: rf.svc.now(), Method: method, Body: raw, Verified: true, OutTradeNo: outTradeNo}
+// settle records Alipay's answer raw (the answer to method) saying that r
+// was made and, in the same transaction, applies RefundMade. It reports
+// whether the refund changed to succeeded.
+func (rf *Refunds) settle(ctx context.Context, r Refund, method string, raw []byte) (bool, error) {
+	in := &Inbound{Source: SourceQuery, ReceivedAt: rf.svc.now(), Method: method, Body: raw, Verified: true,
+		OutTradeNo: r.OutTradeNo, OutRequestNo: r.OutRequestNo}
+	d, err := rf.svc.receive(ctx, in, func(o *Order, stored *Refund) Decision {
+		if o == nil {
+			return Decision{Outcome: OutcomeUnknownOrder}
+		}
+		return RefundMade(o, stored, r.OutRequestNo)
+	})
+	if err != nil {
+		return false, err
+	}
+	return d.Outcome == OutcomeApplied, nil
+}
+
+// RefundAllowed says whether a refund of amount may be made of order o,
+// whose refunds not failed add up to claimed: the order must be paid and
+// the refunds, this one included, stay within what was paid.
+func RefundAllowed(o *Order, claimed, amount alipay.Amount) error {
+	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
+		return Errorf(EINVALID, "订单%s，不能退款", o.Status.Label())
+	}
+	if left := o.Amount - claimed; amount > left {
+		return Errorf(EINVALID, "退款金额 %s 元超过可退金额 %s 元（实付 %s 元，已退或退款中 %s 元）", amount, left, o.Amount, claimed)
+	}
+	return nil
+}
+
+// RefundMade is the one state change for "Alipay made refund outRequestNo
+// of order o", whoever says it (the refund answer, a refund query, a
+// notification); r is that refund as stored, nil when the shop never made
+// it. The refund becomes succeeded and its amount is added to the order
+// (Decision.SettleRefund), never past what was paid: a refund already
+// succeeded is a duplicate; one the shop never made, or one given up as
+// failed whose room later refunds have taken, is flagged for a person.
+func RefundMade(o *Order, r *Refund, outRequestNo string) Decision {
+	switch {
+	case r == nil:
+		d := "refund " + outRequestNo + " was not made by this shop"
+		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝退款 " + outRequestNo + " 不是本店发起的"}
+	case r.Status == RefundSucceeded:
+		return Decision{Outcome: OutcomeDuplicate, Detail: "refund " + outRequestNo}
+	case o.RefundedFen+r.Amount > o.Amount && r.Status == RefundFailed:
+		// A refund given up as failed left its room to later refunds,
+		// which took it. It stays failed and nothing is added.
+		d := "refund " + outRequestNo + " was failed here; made at Alipay beyond what is left to refund"
+		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝称退款 " + outRequestNo + " 已退，但本店记为失败，且之后的退款已占用可退金额"}
+	case o.RefundedFen+r.Amount > o.Amount || o.Status != StatusPaid && o.Status != StatusPartiallyRefunded:
+		// Not possible for a pending refund (refunds are created within
+		// what was paid, of a paid order); kept for a person all the same.
+		d := fmt.Sprintf("refund %s (%s) made at Alipay; the order is %s with %s of %s refunded", outRequestNo, r.Amount, o.Status, o.RefundedFen, o.Amount)
+		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝称退款已退，但与订单不符: " + d}
+	}
+	return Decision{Outcome: OutcomeApplied, SettleRefund: outRequestNo, Detail: "refund " + outRequestNo}
 }
 
 // OrderRefunds lists an order's refunds, oldest first.
@@ -222,7 +275,7 @@ func IsRefundNotification(n *alipay.Notification) bool {
 // duplicate or a notification arriving after the refund answer changes
 // nothing. A refund of an order this shop does not hold as paid, or one
 // without out_biz_no, is kept for a person to look at.
-func decideRefund(n *alipay.Notification, o *Order) Decision {
+func decideRefund(n *alipay.Notification, o *Order, r *Refund) Decision {
 	switch {
 	case o.Status != StatusPaid && o.Status != StatusPartiallyRefunded && o.Status != StatusRefunded:
 		d := fmt.Sprintf("refund notification (refund_fee %s) for an order that is %s", n.RefundFee, o.Status)
@@ -235,5 +288,7 @@ func decideRefund(n *alipay.Notification, o *Order) Decision {
 		d := fmt.Sprintf("refund notification without out_biz_no (refund_fee %s)", n.RefundFee)
 		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知缺少退款请求号: " + d}
 	}
-	return Decision{Outcome: OutcomeApplied, Ack: true, SettleRefund: n.OutBizNo, Detail: "refund " + n.OutBizNo}
+	d := RefundMade(o, r, n.OutBizNo)
+	d.Ack = true
+	return d
 }

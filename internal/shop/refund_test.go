@@ -10,7 +10,12 @@ import (
 
 func TestDecideRefundNotification(t *testing.T) {
 	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
-	order := func(st Status) *Order { return &Order{OutTradeNo: "o1", Amount: 36900, Status: st, TradeNo: "T1"} }
+	order := func(st Status, refunded alipay.Amount) *Order {
+		return &Order{OutTradeNo: "o1", Amount: 36900, Status: st, TradeNo: "T1", RefundedFen: refunded}
+	}
+	stored := func(no string, amount alipay.Amount, st RefundStatus) *Refund {
+		return &Refund{OutTradeNo: "o1", OutRequestNo: no, Amount: amount, Status: st}
+	}
 	refund := func(status, fee, outBizNo string) *alipay.Notification {
 		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
 			TradeStatus: status, RefundFee: alipay.MustAmount(fee), OutBizNo: outBizNo, GmtRefund: time.Now()}
@@ -19,21 +24,25 @@ func TestDecideRefundNotification(t *testing.T) {
 		name    string
 		n       *alipay.Notification
 		o       *Order
+		r       *Refund
 		outcome Outcome
 		settle  string
 		review  bool
 	}{
-		{"partial refund", refund("TRADE_SUCCESS", "100.00", "R1"), order(StatusPaid), OutcomeApplied, "R1", false},
-		{"second partial", refund("TRADE_SUCCESS", "200.00", "R2"), order(StatusPartiallyRefunded), OutcomeApplied, "R2", false},
-		{"full refund closes the trade", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusPaid), OutcomeApplied, "R3", false},
-		{"repeat after refunded", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusRefunded), OutcomeApplied, "R3", false},
-		{"refund of an unpaid order", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusUnpaid), OutcomeReview, "", true},
-		{"refund of a closed order", refund("TRADE_SUCCESS", "1.00", "R4"), order(StatusClosed), OutcomeReview, "", true},
-		{"no out_biz_no", refund("TRADE_SUCCESS", "1.00", ""), order(StatusPaid), OutcomeReview, "", true},
+		{"partial refund", refund("TRADE_SUCCESS", "100.00", "R1"), order(StatusPaid, 0), stored("R1", 10000, RefundPending), OutcomeApplied, "R1", false},
+		{"second partial", refund("TRADE_SUCCESS", "200.00", "R2"), order(StatusPartiallyRefunded, 10000), stored("R2", 10000, RefundPending), OutcomeApplied, "R2", false},
+		{"full refund closes the trade", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusPaid, 0), stored("R3", 36900, RefundPending), OutcomeApplied, "R3", false},
+		{"repeat after refunded", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusRefunded, 36900), stored("R3", 36900, RefundSucceeded), OutcomeDuplicate, "", false},
+		{"failed here, made at Alipay, fits", refund("TRADE_SUCCESS", "50.00", "R6"), order(StatusPartiallyRefunded, 30000), stored("R6", 5000, RefundFailed), OutcomeApplied, "R6", false},
+		{"failed here, room taken since", refund("TRADE_SUCCESS", "100.00", "R7"), order(StatusPartiallyRefunded, 30000), stored("R7", 10000, RefundFailed), OutcomeReview, "", true},
+		{"not made by this shop", refund("TRADE_SUCCESS", "1.00", "X1"), order(StatusPaid, 0), nil, OutcomeReview, "", true},
+		{"refund of an unpaid order", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusUnpaid, 0), nil, OutcomeReview, "", true},
+		{"refund of a closed order", refund("TRADE_SUCCESS", "1.00", "R4"), order(StatusClosed, 0), nil, OutcomeReview, "", true},
+		{"no out_biz_no", refund("TRADE_SUCCESS", "1.00", ""), order(StatusPaid, 0), nil, OutcomeReview, "", true},
 		{"wrong amount", func() *alipay.Notification { n := refund("TRADE_SUCCESS", "1.00", "R5"); n.TotalAmount = 1; return n }(),
-			order(StatusPaid), OutcomeAmountMismatch, "", true},
+			order(StatusPaid, 0), nil, OutcomeAmountMismatch, "", true},
 	} {
-		d := s.decideNotification(c.n, c.o)
+		d := s.decideNotification(c.n, c.o, c.r)
 		if d.Outcome != c.outcome || d.SettleRefund != c.settle || (d.Review != "") != c.review || d.Pay != nil || d.Close {
 			t.Errorf("%s: %+v", c.name, d)
 		}
@@ -42,6 +51,31 @@ func TestDecideRefundNotification(t *testing.T) {
 		}
 		if c.settle != "" && d.Detail != "refund "+c.settle {
 			t.Errorf("%s: detail %q", c.name, d.Detail)
+		}
+	}
+}
+
+// A refund may be made of a paid order, within what is left once the
+// refunds not failed are counted.
+func TestRefundAllowed(t *testing.T) {
+	o := func(st Status) *Order { return &Order{Amount: 1000, Status: st} }
+	for _, c := range []struct {
+		o       *Order
+		claimed alipay.Amount
+		amount  alipay.Amount
+		ok      bool
+	}{
+		{o(StatusPaid), 0, 1000, true},
+		{o(StatusPaid), 0, 1001, false},
+		{o(StatusPartiallyRefunded), 600, 400, true},
+		{o(StatusPartiallyRefunded), 600, 401, false},
+		{o(StatusUnpaid), 0, 1, false},
+		{o(StatusClosed), 0, 1, false},
+		{o(StatusRefunded), 1000, 1, false},
+	} {
+		err := RefundAllowed(c.o, c.claimed, c.amount)
+		if (err == nil) != c.ok || err != nil && ErrorCode(err) != EINVALID {
+			t.Errorf("%s, %s claimed, refund %s: %v", c.o.Status, c.claimed, c.amount, err)
 		}
 	}
 }
@@ -94,11 +128,11 @@ func TestTradeFinishedAfterPartialRefund(t *testing.T) {
 		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
 			TradeStatus: alipay.TradeFinished, RefundFee: alipay.MustAmount(fee)}
 	}
-	d := s.decideNotification(finished("100.00"), o)
+	d := s.decideNotification(finished("100.00"), o, nil)
 	if d.Review != "" || d.Outcome != OutcomeDuplicate || !d.Ack || d.Pay != nil || d.Close || d.SettleRefund != "" {
 		t.Errorf("TRADE_FINISHED with the order's refunded total: %+v", d)
 	}
-	d = s.decideNotification(finished("200.00"), o)
+	d = s.decideNotification(finished("200.00"), o, nil)
 	if d.Review == "" || d.Outcome != OutcomeReview || !d.Ack || d.Pay != nil || d.SettleRefund != "" {
 		t.Errorf("TRADE_FINISHED with another refunded total: %+v", d)
 	}

@@ -30,10 +30,12 @@ type Store interface {
 
 	// Receive records m raw and, in the same transaction, calls decide with
 	// the order m names (nil when there is none, or when m.OutTradeNo is
-	// empty), applies the returned Decision by compare-and-set, records the
-	// outcome, and commits. It returns the decision as applied; when the
-	// commit fails it returns an error and nothing is changed.
-	Receive(ctx context.Context, m *Inbound, decide func(o *Order) Decision) (Decision, error)
+	// empty) and, when m.OutRequestNo is set, that order's refund of that
+	// number (nil when it has none); it applies the returned Decision by
+	// compare-and-set, records the outcome, and commits. The decision is
+	// applied as decide returned it; when the commit fails Receive returns
+	// an error and nothing is changed.
+	Receive(ctx context.Context, m *Inbound, decide Decide) (Decision, error)
 }
 
 // Gateway is what the shop needs from Alipay; *alipay.Client implements it.
@@ -43,6 +45,12 @@ type Gateway interface {
 	VerifyNotificationBody(body []byte) (*alipay.Notification, error)
 	VerifyReturn(rawQuery string) (*alipay.Notification, error)
 }
+
+// Decide chooses what a message does to its order (nil: none) and to the
+// refund it names (nil: none named, or not one of the order's). It is a pure
+// function of what it is given: Store.Receive calls it inside the
+// transaction that applies its result.
+type Decide func(o *Order, r *Refund) Decision
 
 // Inbound is a message about a payment as received: a notification POST, a
 // return redirect, or a query answer. It is stored raw, whatever it says.
@@ -56,6 +64,9 @@ type Inbound struct {
 	NotifyID    string
 	OutTradeNo  string
 	TradeStatus string
+	// OutRequestNo names the refund the message is about, if any: Receive
+	// reads it with the order. It is not stored.
+	OutRequestNo string
 }
 
 // Message sources.
@@ -264,12 +275,27 @@ func (s *Service) ListOrders(ctx context.Context, f OrderFilter) ([]Order, int, 
 	return s.store.ListOrders(ctx, f)
 }
 
-// Received is a notification POST as it arrived.
+// Received is a notification as it arrived: who sent it and its body.
 type Received struct {
-	Method     string
 	RemoteAddr string
-	Body       []byte // at most the limit
-	TooLarge   bool   // the body was longer than the limit (Body holds its start)
+	Body       []byte
+}
+
+// Rejected is a request to the notification endpoint that cannot be a
+// notification (the caller says why: the method, the size…). It is stored
+// raw like every message, and changes nothing.
+type Rejected struct {
+	RemoteAddr string
+	Method     string // as received, kept with the message
+	Body       []byte // what arrived, cut to a bound by the caller
+	Outcome    Outcome
+	Detail     string
+}
+
+// RejectNotification stores r and answers the decision not to act on it.
+func (s *Service) RejectNotification(ctx context.Context, r Rejected) (Decision, error) {
+	in := &Inbound{Source: SourceNotify, ReceivedAt: s.now(), RemoteAddr: r.RemoteAddr, Method: r.Method, Body: r.Body}
+	return s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: r.Outcome, Detail: r.Detail} })
 }
 
 // HandleNotification stores a notification raw and acts on it only when its
@@ -278,15 +304,9 @@ type Received struct {
 // effect (or the proof of a duplicate) is committed. An error means nothing
 // was committed.
 func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision, error) {
-	in := &Inbound{Source: SourceNotify, ReceivedAt: s.now(), RemoteAddr: r.RemoteAddr, Method: r.Method, Body: r.Body}
+	in := &Inbound{Source: SourceNotify, ReceivedAt: s.now(), RemoteAddr: r.RemoteAddr, Method: "POST", Body: r.Body}
 	reject := func(o Outcome, detail string) (Decision, error) {
-		return s.receive(ctx, in, func(*Order) Decision { return Decision{Outcome: o, Detail: detail} })
-	}
-	switch {
-	case r.Method != "POST":
-		return reject(OutcomeBadMethod, "method "+r.Method)
-	case r.TooLarge:
-		return reject(OutcomeTooLarge, fmt.Sprintf("body longer than %d bytes", len(r.Body)))
+		return s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: o, Detail: detail} })
 	}
 	n, err := s.gw.VerifyNotificationBody(r.Body)
 	if err != nil {
@@ -296,15 +316,18 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 		return reject(OutcomeMalformed, err.Error())
 	}
 	in.Verified, in.NotifyID, in.OutTradeNo, in.TradeStatus = true, n.NotifyID, n.OutTradeNo, n.TradeStatus
-	d, err := s.receive(ctx, in, func(o *Order) Decision { return s.decideNotification(n, o) })
+	if IsRefundNotification(n) {
+		in.OutRequestNo = n.OutBizNo
+	}
+	d, err := s.receive(ctx, in, func(o *Order, r *Refund) Decision { return s.decideNotification(n, o, r) })
 	if err != nil {
 		// Nothing was committed. Keep the raw message anyway if the
 		// database takes a plain insert; it is not acknowledged, so Alipay
 		// delivers it again.
 		s.log.Error("notification not committed", "out_trade_no", n.OutTradeNo, "notify_id", n.NotifyID, "err", err)
 		keep := *in
-		keep.OutTradeNo = "" // no order is read or changed
-		if _, kerr := s.receive(ctx, &keep, func(*Order) Decision {
+		keep.OutTradeNo, keep.OutRequestNo = "", "" // no order is read or changed
+		if _, kerr := s.receive(ctx, &keep, func(*Order, *Refund) Decision {
 			return Decision{Outcome: OutcomeFailed, Detail: "out_trade_no " + n.OutTradeNo + ": " + err.Error()}
 		}); kerr != nil {
 			s.log.Error("notification not stored", "out_trade_no", n.OutTradeNo, "err", kerr)
@@ -334,12 +357,12 @@ func (s *Service) checkMessage(appID, sellerID string, amount alipay.Amount, o *
 	return nil
 }
 
-func (s *Service) decideNotification(n *alipay.Notification, o *Order) Decision {
+func (s *Service) decideNotification(n *alipay.Notification, o *Order, r *Refund) Decision {
 	if d := s.checkMessage(n.AppID, n.SellerID, n.TotalAmount, o); d != nil {
 		return *d
 	}
 	if IsRefundNotification(n) {
-		return decideRefund(n, o)
+		return decideRefund(n, o, r)
 	}
 	switch {
 	case n.Paid() && n.RefundFee == 0:
@@ -396,11 +419,11 @@ func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string)
 		if len(in.Body) > alipay.MaxNotifyBody {
 			in.Body = in.Body[:alipay.MaxNotifyBody]
 		}
-		_, serr := s.receive(ctx, in, func(*Order) Decision { return Decision{Outcome: outcome, Detail: err.Error()} })
+		_, serr := s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: outcome, Detail: err.Error()} })
 		return ReturnResult{}, serr
 	}
 	in.Verified, in.OutTradeNo = true, n.OutTradeNo
-	d, err := s.receive(ctx, in, func(o *Order) Decision {
+	d, err := s.receive(ctx, in, func(o *Order, _ *Refund) Decision {
 		if d := s.checkMessage(n.AppID, n.SellerID, n.TotalAmount, o); d != nil {
 			return *d
 		}
@@ -445,7 +468,7 @@ func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, erro
 	raw, _ := json.Marshal(q)
 	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.query", Body: raw,
 		Verified: true, OutTradeNo: outTradeNo, TradeStatus: q.TradeStatus}
-	d, err := s.receive(ctx, in, func(o *Order) Decision { return s.decideQuery(outTradeNo, q, o) })
+	d, err := s.receive(ctx, in, func(o *Order, _ *Refund) Decision { return s.decideQuery(outTradeNo, q, o) })
 	if err != nil {
 		return o, err
 	}

@@ -114,7 +114,7 @@ func TestDecideNotification(t *testing.T) {
 		{"amount", n("amount", "0.01"), unpaid, OutcomeAmountMismatch, false, false, false, true},
 		{"amount on a paid order", n("amount", "369.01"), paid, OutcomeAmountMismatch, false, false, false, true},
 	} {
-		d := s.decideNotification(c.n, c.o)
+		d := s.decideNotification(c.n, c.o, nil)
 		if d.Outcome != c.outcome || d.Ack != c.ack || (d.Pay != nil) != c.pay || d.Close != c.close || (d.Review != "") != c.review {
 			t.Errorf("%s: %+v", c.name, d)
 		}
@@ -159,12 +159,12 @@ type failingStore struct {
 	outc   []Outcome
 }
 
-func (f *failingStore) Receive(ctx context.Context, m *Inbound, decide func(o *Order) Decision) (Decision, error) {
+func (f *failingStore) Receive(ctx context.Context, m *Inbound, decide Decide) (Decision, error) {
 	f.calls++
 	if f.calls == 1 {
 		return Decision{}, errors.New("database is locked")
 	}
-	d := decide(nil)
+	d := decide(nil, nil)
 	f.stored, f.outc = append(f.stored, m), append(f.outc, d.Outcome)
 	return d, nil
 }
@@ -181,7 +181,7 @@ func TestNotificationNotCommitted(t *testing.T) {
 	st := &failingStore{}
 	s := NewService(Config{Store: st, Gateway: verifyAll{}, Merchant: Merchant{AppID: "app"},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	d, err := s.HandleNotification(context.Background(), Received{Method: "POST", Body: []byte("raw=1")})
+	d, err := s.HandleNotification(context.Background(), Received{Body: []byte("raw=1")})
 	if err == nil || d.Ack {
 		t.Fatalf("failed commit answered %+v, %v", d, err)
 	}

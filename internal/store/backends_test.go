@@ -22,7 +22,7 @@ func paidOrder(t *testing.T, db *store.DB, no string, price int64, at time.Time)
 		t.Fatal(err)
 	}
 	if _, err := db.Receive(ctx, &shop.Inbound{Source: shop.SourceQuery, ReceivedAt: at, OutTradeNo: no, Verified: true, Body: []byte{0, 1, 0xff}},
-		func(o *shop.Order) shop.Decision {
+		func(o *shop.Order, _ *shop.Refund) shop.Decision {
 			return shop.Decision{Outcome: shop.OutcomeApplied, Pay: &shop.Payment{OutTradeNo: no, TradeNo: "T" + no, Amount: o.Amount, PaidAt: at, Via: "query"}}
 		}); err != nil {
 		t.Fatal(err)
@@ -32,6 +32,24 @@ func paidOrder(t *testing.T, db *store.DB, no string, price int64, at time.Time)
 		t.Fatalf("order %s: %+v %v", no, got, err)
 	}
 	return got
+}
+
+// allowRefund is the shop's rule for a new refund, as the shop passes it.
+func allowRefund(r *shop.Refund) func(*shop.Order, alipay.Amount) error {
+	return func(o *shop.Order, claimed alipay.Amount) error { return shop.RefundAllowed(o, claimed, r.Amount) }
+}
+
+// settleRefund records a query answer saying refund no of order outTradeNo
+// was made, with the shop's decision for it.
+func settleRefund(t *testing.T, db *store.DB, outTradeNo, no string, at time.Time) (shop.Decision, error) {
+	t.Helper()
+	in := &shop.Inbound{Source: shop.SourceQuery, ReceivedAt: at, OutTradeNo: outTradeNo, OutRequestNo: no, Verified: true}
+	return db.Receive(context.Background(), in, func(o *shop.Order, r *shop.Refund) shop.Decision {
+		if o == nil {
+			return shop.Decision{Outcome: shop.OutcomeUnknownOrder}
+		}
+		return shop.RefundMade(o, r, no)
+	})
 }
 
 // Every other statement of the store, on each backend: goods, refunds,
@@ -69,23 +87,22 @@ func TestStatementsEachBackend(t *testing.T) {
 
 		// Refunds: within what was paid, settled once, failed, noted.
 		r1 := shop.Refund{OutTradeNo: "r1", OutRequestNo: "r1-1", Amount: 600, Reason: "坏了", CreatedAt: now}
-		if err := db.CreateRefund(ctx, &r1, now.Add(time.Minute)); err != nil || r1.ID == 0 || r1.OrderID != o.ID {
+		if err := db.CreateRefund(ctx, &r1, now.Add(time.Minute), allowRefund(&r1)); err != nil || r1.ID == 0 || r1.OrderID != o.ID {
 			t.Fatalf("refund %+v %v", r1, err)
 		}
 		over := shop.Refund{OutTradeNo: "r1", OutRequestNo: "r1-2", Amount: 500, CreatedAt: now}
-		if err := db.CreateRefund(ctx, &over, now); shop.ErrorCode(err) != shop.EINVALID {
+		if err := db.CreateRefund(ctx, &over, now, allowRefund(&over)); shop.ErrorCode(err) != shop.EINVALID {
 			t.Fatalf("refund past the amount paid: %v", err)
 		}
 		r2 := shop.Refund{OutTradeNo: "r1", OutRequestNo: "r1-3", Amount: 400, CreatedAt: now}
-		if err := db.CreateRefund(ctx, &r2, now); err != nil {
+		if err := db.CreateRefund(ctx, &r2, now, allowRefund(&r2)); err != nil {
 			t.Fatal(err)
 		}
-		in := &shop.Inbound{Source: shop.SourceQuery, ReceivedAt: now, OutTradeNo: "r1", Verified: true}
-		if ok, err := db.SettleRefund(ctx, "r1-1", in); !ok || err != nil {
-			t.Fatalf("settle: %v %v", ok, err)
+		if d, err := settleRefund(t, db, "r1", "r1-1", now); d.Outcome != shop.OutcomeApplied || err != nil {
+			t.Fatalf("settle: %+v %v", d, err)
 		}
-		if ok, err := db.SettleRefund(ctx, "r1-1", in); ok || err != nil {
-			t.Fatalf("settle again: %v %v", ok, err)
+		if d, err := settleRefund(t, db, "r1", "r1-1", now); d.Outcome != shop.OutcomeDuplicate || err != nil {
+			t.Fatalf("settle again: %+v %v", d, err)
 		}
 		if err := db.NoteRefund(ctx, "r1-3", "ACQ.SYSTEM_ERROR", now); err != nil {
 			t.Fatal(err)
@@ -223,7 +240,7 @@ func TestTwoHandlesOneDatabase(t *testing.T) {
 					defer wg.Done()
 					no := fmt.Sprint("two", i)
 					d, err := dbs[k%2].Receive(ctx, &shop.Inbound{Source: shop.SourceNotify, ReceivedAt: now, OutTradeNo: no, Verified: true, Body: []byte("x")},
-						func(o *shop.Order) shop.Decision {
+						func(o *shop.Order, _ *shop.Refund) shop.Decision {
 							if o.Status != shop.StatusUnpaid {
 								return shop.Decision{Outcome: shop.OutcomeDuplicate, Ack: true}
 							}
@@ -256,7 +273,7 @@ func TestTwoHandlesOneDatabase(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				r := shop.Refund{OutTradeNo: "two0", OutRequestNo: fmt.Sprint("rr", i), Amount: 300, CreatedAt: now}
-				err := dbs[i%2].CreateRefund(ctx, &r, now)
+				err := dbs[i%2].CreateRefund(ctx, &r, now, allowRefund(&r))
 				switch {
 				case err == nil:
 					mu.Lock()

@@ -23,7 +23,7 @@ func TestLongErrorTextKeepsUTF8(t *testing.T) {
 
 		paidOrder(t, db, "u1", 1000, now)
 		r := shop.Refund{OutTradeNo: "u1", OutRequestNo: "u1-1", Amount: 100, CreatedAt: now}
-		if err := db.CreateRefund(ctx, &r, now); err != nil {
+		if err := db.CreateRefund(ctx, &r, now, allowRefund(&r)); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.NoteRefund(ctx, "u1-1", long, now); err != nil {

@@ -32,7 +32,7 @@ func TestOrderJobsScheduleAndStartup(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := db.Receive(ctx, &shop.Inbound{Source: shop.SourceQuery, ReceivedAt: now, OutTradeNo: "paid", Verified: true},
-			func(o *shop.Order) shop.Decision {
+			func(o *shop.Order, _ *shop.Refund) shop.Decision {
 				return shop.Decision{Outcome: shop.OutcomeApplied, Pay: &shop.Payment{OutTradeNo: "paid", TradeNo: "T", Amount: o.Amount, PaidAt: now, Via: "query"}}
 			}); err != nil {
 			t.Fatal(err)

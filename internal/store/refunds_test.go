@@ -10,7 +10,8 @@ import (
 	"alishop/internal/store"
 )
 
-// A refund the shop gave up as failed that Alipay later reports as made: it
+// A refund the shop gave up as failed that Alipay later reports as made
+// (decided by shop.RefundMade, applied here): it
 // counts when it fits in what is left of the payment; when another refund
 // has taken that room in between, the report is recorded and acknowledged,
 // the order is flagged for a person, and nothing is added, so a repeat of
@@ -23,7 +24,7 @@ func TestFailedRefundReportedMade(t *testing.T) {
 		mk := func(no string, amount int64, fail bool) {
 			t.Helper()
 			r := shop.Refund{OutTradeNo: "f1", OutRequestNo: no, Amount: alipay.Amount(amount), CreatedAt: now}
-			if err := db.CreateRefund(ctx, &r, now.Add(time.Minute)); err != nil {
+			if err := db.CreateRefund(ctx, &r, now.Add(time.Minute), allowRefund(&r)); err != nil {
 				t.Fatalf("refund %s: %v", no, err)
 			}
 			if fail {
@@ -34,9 +35,11 @@ func TestFailedRefundReportedMade(t *testing.T) {
 		}
 		notify := func(no string) shop.Decision {
 			t.Helper()
-			d, err := db.Receive(ctx, &shop.Inbound{Source: shop.SourceNotify, ReceivedAt: now, OutTradeNo: "f1", Verified: true},
-				func(o *shop.Order) shop.Decision {
-					return shop.Decision{Outcome: shop.OutcomeApplied, Ack: true, SettleRefund: no, Detail: "refund " + no}
+			d, err := db.Receive(ctx, &shop.Inbound{Source: shop.SourceNotify, ReceivedAt: now, OutTradeNo: "f1", OutRequestNo: no, Verified: true},
+				func(o *shop.Order, r *shop.Refund) shop.Decision {
+					d := shop.RefundMade(o, r, no)
+					d.Ack = true
+					return d
 				})
 			if err != nil {
 				t.Fatalf("refund notification of %s: %v", no, err)
@@ -53,8 +56,8 @@ func TestFailedRefundReportedMade(t *testing.T) {
 
 		mk("A", 600, true)  // given up as failed
 		mk("B", 600, false) // the room A left, taken by B
-		if ok, err := db.SettleRefund(ctx, "B", &shop.Inbound{Source: shop.SourceQuery, ReceivedAt: now, OutTradeNo: "f1", Verified: true}); !ok || err != nil {
-			t.Fatalf("settle B: %v %v", ok, err)
+		if d, err := settleRefund(t, db, "f1", "B", now); d.Outcome != shop.OutcomeApplied || err != nil {
+			t.Fatalf("settle B: %+v %v", d, err)
 		}
 		mk("C", 300, true) // failed, and fits in what is left
 

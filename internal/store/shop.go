@@ -138,7 +138,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
 		}
 		return shop.ErrGoodsHidden
 	case isUniqueViolation(err):
-		return shop.Errorf(shop.ECONFLICT, "订单号重复")
+		return shop.ErrOrderExists
 	case err != nil:
 		return fmt.Errorf("store: create order: %w", err)
 	}
@@ -227,7 +227,7 @@ func (db *DB) ListOrders(ctx context.Context, f shop.OrderFilter) ([]shop.Order,
 // message raw, reads its order, lets decide choose, applies the decision by
 // compare-and-set and records the outcome. The decision is durable when
 // Receive returns without error.
-func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.Order) shop.Decision) (shop.Decision, error) {
+func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide shop.Decide) (shop.Decision, error) {
 	var d shop.Decision
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var o *shop.Order
@@ -240,9 +240,16 @@ func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.
 				return err
 			}
 		}
-		d = decide(o)
+		var r *shop.Refund
+		if o != nil && m.OutRequestNo != "" {
+			var err error
+			if r, err = refundTx(ctx, tx, o.ID, m.OutRequestNo); err != nil {
+				return err
+			}
+		}
+		d = decide(o, r)
 		if o != nil {
-			if err := db.applyDecision(ctx, tx, o, &d, m.ReceivedAt); err != nil {
+			if err := db.applyDecision(ctx, tx, o, r, d, m.ReceivedAt); err != nil {
 				return err
 			}
 		}
@@ -263,7 +270,9 @@ func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide func(o *shop.
 	return d, nil
 }
 
-func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, d *shop.Decision, now time.Time) error {
+// applyDecision applies d to order o (and its refund r, when d settles
+// one) by compare-and-set, as decided: it changes nothing of d.
+func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, r *shop.Refund, d shop.Decision, now time.Time) error {
 	var res sql.Result
 	var err error
 	switch {
@@ -287,19 +296,11 @@ func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, d *s
 		}
 	}
 	if d.SettleRefund != "" {
-		changed, err := settleRefundTx(ctx, tx, o.ID, d.SettleRefund, now)
-		switch {
-		case errors.Is(err, errRefundUnknown):
-			d.Outcome = shop.OutcomeReview
-			d.Review = "支付宝退款 " + d.SettleRefund + " 不是本店发起的"
-		case errors.Is(err, errRefundNoRoom):
-			d.Outcome = shop.OutcomeReview
-			d.Detail = "refund " + d.SettleRefund + " was failed here; made at Alipay beyond what is left to refund"
-			d.Review = "支付宝称退款 " + d.SettleRefund + " 已退，但本店记为失败，且之后的退款已占用可退金额"
-		case err != nil:
+		if r == nil || r.OutRequestNo != d.SettleRefund {
+			return fmt.Errorf("store: settle refund %s: not the refund read with order %s", d.SettleRefund, o.OutTradeNo)
+		}
+		if err := settleRefundTx(ctx, tx, o, r, now); err != nil {
 			return err
-		case !changed:
-			d.Outcome = shop.OutcomeDuplicate
 		}
 	}
 	if d.Review != "" {

@@ -148,7 +148,7 @@ func TestReceiveCompareAndSet(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				in := &shop.Inbound{Source: shop.SourceNotify, ReceivedAt: time.Now(), Body: []byte(fmt.Sprintf("n=%d", i)), Verified: true, OutTradeNo: o.OutTradeNo}
-				d, err := db.Receive(ctx, in, func(cur *shop.Order) shop.Decision {
+				d, err := db.Receive(ctx, in, func(cur *shop.Order, _ *shop.Refund) shop.Decision {
 					if cur.Status == shop.StatusUnpaid {
 						return shop.Decision{Outcome: shop.OutcomeApplied, Ack: true, Pay: &shop.Payment{TradeNo: "T1", PaidAt: time.Now(), Via: "notify"}}
 					}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -140,7 +141,17 @@ func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
 			body = body[:alipay.MaxNotifyBody]
 		}
 	}
-	d, err := s.svc.HandleNotification(r.Context(), shop.Received{Method: r.Method, RemoteAddr: r.RemoteAddr, Body: body, TooLarge: tooLarge})
+	var d shop.Decision
+	switch {
+	case r.Method != http.MethodPost:
+		d, err = s.svc.RejectNotification(r.Context(), shop.Rejected{RemoteAddr: r.RemoteAddr, Method: r.Method, Body: body,
+			Outcome: shop.OutcomeBadMethod, Detail: "method " + r.Method})
+	case tooLarge:
+		d, err = s.svc.RejectNotification(r.Context(), shop.Rejected{RemoteAddr: r.RemoteAddr, Method: r.Method, Body: body,
+			Outcome: shop.OutcomeTooLarge, Detail: fmt.Sprintf("body longer than %d bytes", alipay.MaxNotifyBody)})
+	default:
+		d, err = s.svc.HandleNotification(r.Context(), shop.Received{RemoteAddr: r.RemoteAddr, Body: body})
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err != nil {
 		s.log.Error("notify: not committed", "err", err)
