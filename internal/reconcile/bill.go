@@ -19,7 +19,6 @@ import (
 	"alishop/alipay"
 	"alishop/internal/jobs"
 	"alishop/internal/shop"
-	"alishop/internal/store"
 )
 
 // BillRow is one row of Alipay's 业务明细 (trade) bill.
@@ -145,13 +144,13 @@ func ParseBill(data []byte) ([]BillRow, error) {
 
 // CheckBill fetches the trade bill of day (yyyy-mm-dd, Beijing), compares it
 // with the orders paid and refunds made that day, and stores the result.
-func (r *Reconciler) CheckBill(ctx context.Context, day string) (store.BillCheck, []store.BillMismatch, error) {
+func (r *Reconciler) CheckBill(ctx context.Context, day string) (shop.BillCheck, []shop.BillMismatch, error) {
 	start, err := time.ParseInLocation("2006-01-02", day, alipay.Beijing)
 	if err != nil {
-		return store.BillCheck{}, nil, fmt.Errorf("bill date %q: want yyyy-mm-dd", day)
+		return shop.BillCheck{}, nil, fmt.Errorf("bill date %q: want yyyy-mm-dd", day)
 	}
 	end := start.AddDate(0, 0, 1)
-	check := store.BillCheck{BillDate: day}
+	check := shop.BillCheck{BillDate: day}
 	var rows []BillRow
 	res, err := r.cfg.Gateway.BillDownloadURL(ctx, "trade", day)
 	switch {
@@ -204,10 +203,10 @@ func (r *Reconciler) download(ctx context.Context, u string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 }
 
-func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Time, rows []BillRow) ([]store.BillMismatch, error) {
+func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Time, rows []BillRow) ([]shop.BillMismatch, error) {
 	svc := r.cfg.Service
-	var ms []store.BillMismatch
-	add := func(m store.BillMismatch) { ms = append(ms, m) }
+	var ms []shop.BillMismatch
+	add := func(m shop.BillMismatch) { ms = append(ms, m) }
 	inBill := map[string]bool{}
 	refundInBill := map[string]bool{}
 	for _, row := range rows {
@@ -216,17 +215,17 @@ func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Ti
 			inBill[row.OutTradeNo] = true
 			o, err := svc.Order(ctx, row.OutTradeNo)
 			if errors.Is(err, shop.ErrOrderNotFound) {
-				add(store.BillMismatch{Kind: "missing_local", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, Detail: "支付宝账单有此交易，本店没有此订单"})
+				add(shop.BillMismatch{Kind: "missing_local", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, Detail: "支付宝账单有此交易，本店没有此订单"})
 				continue
 			}
 			if err != nil {
 				return nil, err
 			}
 			if o.Amount != row.Amount {
-				add(store.BillMismatch{Kind: "amount", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, LocalAmount: o.Amount, Detail: "金额不一致"})
+				add(shop.BillMismatch{Kind: "amount", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, LocalAmount: o.Amount, Detail: "金额不一致"})
 			}
 			if o.Status == shop.StatusUnpaid || o.Status == shop.StatusClosed {
-				add(store.BillMismatch{Kind: "status", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, LocalAmount: o.Amount,
+				add(shop.BillMismatch{Kind: "status", OutTradeNo: row.OutTradeNo, BillAmount: row.Amount, LocalAmount: o.Amount,
 					Detail: "支付宝已收款，本店订单为" + o.Status.Label()})
 			}
 		case "退款":
@@ -236,17 +235,17 @@ func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Ti
 			}
 			rf, err := r.cfg.Store.Refund(ctx, row.OutRequestNo)
 			if errors.Is(err, shop.ErrRefundNotFound) {
-				add(store.BillMismatch{Kind: "refund_missing_local", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, Detail: "支付宝账单有此退款，本店没有"})
+				add(shop.BillMismatch{Kind: "refund_missing_local", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, Detail: "支付宝账单有此退款，本店没有"})
 				continue
 			}
 			if err != nil {
 				return nil, err
 			}
 			if rf.Amount != row.Amount {
-				add(store.BillMismatch{Kind: "refund_amount", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, LocalAmount: rf.Amount, Detail: "退款金额不一致"})
+				add(shop.BillMismatch{Kind: "refund_amount", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, LocalAmount: rf.Amount, Detail: "退款金额不一致"})
 			}
 			if rf.Status != shop.RefundSucceeded {
-				add(store.BillMismatch{Kind: "refund_status", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, LocalAmount: rf.Amount,
+				add(shop.BillMismatch{Kind: "refund_status", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, LocalAmount: rf.Amount,
 					Detail: "支付宝已退款，本店退款状态为 " + string(rf.Status)})
 			}
 		}
@@ -257,7 +256,7 @@ func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Ti
 	}
 	for _, o := range paid {
 		if !inBill[o.OutTradeNo] {
-			add(store.BillMismatch{Kind: "missing_bill", OutTradeNo: o.OutTradeNo, LocalAmount: o.Amount, Detail: "本店订单已支付，支付宝账单没有此交易"})
+			add(shop.BillMismatch{Kind: "missing_bill", OutTradeNo: o.OutTradeNo, LocalAmount: o.Amount, Detail: "本店订单已支付，支付宝账单没有此交易"})
 		}
 	}
 	refunds, err := r.cfg.Store.RefundsSettledBetween(ctx, start, end)
@@ -266,7 +265,7 @@ func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Ti
 	}
 	for _, rf := range refunds {
 		if !refundInBill[rf.OutRequestNo] {
-			add(store.BillMismatch{Kind: "refund_missing_bill", OutTradeNo: rf.OutTradeNo, OutRequestNo: rf.OutRequestNo, LocalAmount: rf.Amount, Detail: "本店退款成功，支付宝账单没有此退款"})
+			add(shop.BillMismatch{Kind: "refund_missing_bill", OutTradeNo: rf.OutTradeNo, OutRequestNo: rf.OutRequestNo, LocalAmount: rf.Amount, Detail: "本店退款成功，支付宝账单没有此退款"})
 		}
 	}
 	return ms, nil

@@ -22,7 +22,6 @@ import (
 	"alishop/alipay"
 	"alishop/internal/jobs"
 	"alishop/internal/shop"
-	"alishop/internal/store"
 )
 
 // Gateway is what the reconciler needs from Alipay besides what the shop's
@@ -36,11 +35,37 @@ type Gateway interface {
 // attempt (the last entry repeats), after the first query at CheckAfter.
 var DefaultSchedule = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute, time.Hour, 6 * time.Hour}
 
+// Jobs is the durable job table as the reconciler uses it (implemented by
+// *store.DB): the runner's queue, plus scheduling.
+type Jobs interface {
+	jobs.Queue
+	EnqueueJob(ctx context.Context, kind, ref string, runAt, now time.Time) error
+	ScheduleOrderChecks(ctx context.Context, after, grace time.Duration, now time.Time) (int, error)
+	CheckUnpaidNow(ctx context.Context, now, madeBefore time.Time) (int, error)
+	PruneJobs(ctx context.Context, before time.Time) (int, error)
+	NextJob(ctx context.Context, kind string) (ref string, runAt time.Time, ok bool, err error)
+}
+
+// Ledger is what the bill check reads and writes (implemented by
+// *store.DB): the shop's payments and refunds of a period, and the result.
+type Ledger interface {
+	OrdersPaidBetween(ctx context.Context, start, end time.Time) ([]shop.Order, error)
+	RefundsSettledBetween(ctx context.Context, start, end time.Time) ([]shop.Refund, error)
+	Refund(ctx context.Context, outRequestNo string) (shop.Refund, error)
+	SaveBillCheck(ctx context.Context, c shop.BillCheck, ms []shop.BillMismatch) error
+}
+
+// Store is all the reconciler needs of the database.
+type Store interface {
+	Jobs
+	Ledger
+}
+
 // Config configures a Reconciler.
 type Config struct {
 	Service *shop.Service
 	Refunds *shop.Refunds
-	Store   *store.DB
+	Store   Store
 	Gateway Gateway
 	Now     func() time.Time // default: the service's clock
 	Logger  *slog.Logger

@@ -135,11 +135,11 @@ func TestStatementsEachBackend(t *testing.T) {
 			t.Fatalf("orders paid %+v %v", os, err)
 		}
 		for i, n := range []int{2, 1} {
-			var ms []store.BillMismatch
+			var ms []shop.BillMismatch
 			for j := 0; j < n; j++ {
-				ms = append(ms, store.BillMismatch{Kind: "amount", OutTradeNo: fmt.Sprint("o", j), BillAmount: alipay.Amount(j + 1), LocalAmount: 7})
+				ms = append(ms, shop.BillMismatch{Kind: "amount", OutTradeNo: fmt.Sprint("o", j), BillAmount: alipay.Amount(j + 1), LocalAmount: 7})
 			}
-			if err := db.SaveBillCheck(ctx, store.BillCheck{BillDate: "2026-11-24", CheckedAt: now.Add(time.Duration(i) * time.Hour), Rows: 3, Detail: "d"}, ms); err != nil {
+			if err := db.SaveBillCheck(ctx, shop.BillCheck{BillDate: "2026-11-24", CheckedAt: now.Add(time.Duration(i) * time.Hour), Rows: 3, Detail: "d"}, ms); err != nil {
 				t.Fatal(err)
 			}
 		}

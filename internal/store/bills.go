@@ -10,29 +10,8 @@ import (
 	"alishop/internal/shop"
 )
 
-// BillCheck is the result of comparing one day's Alipay bill with the shop.
-type BillCheck struct {
-	BillDate   string // yyyy-mm-dd, Beijing
-	CheckedAt  time.Time
-	Rows       int // rows in the bill
-	Mismatches int
-	Detail     string
-}
-
-// BillMismatch is one difference between a bill and the shop.
-type BillMismatch struct {
-	BillDate     string
-	Kind         string // missing_local, missing_bill, amount, status, refund_missing_local, refund_missing_bill, refund_amount
-	OutTradeNo   string
-	OutRequestNo string
-	BillAmount   alipay.Amount // 0 when the bill has no row
-	LocalAmount  alipay.Amount // 0 when the shop has none
-	Detail       string
-	CreatedAt    time.Time
-}
-
 // SaveBillCheck replaces the result of the check of c.BillDate.
-func (db *DB) SaveBillCheck(ctx context.Context, c BillCheck, ms []BillMismatch) error {
+func (db *DB) SaveBillCheck(ctx context.Context, c shop.BillCheck, ms []shop.BillMismatch) error {
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM bill_mismatches WHERE bill_date = $1", c.BillDate); err != nil {
 			return err
@@ -57,7 +36,7 @@ func (db *DB) SaveBillCheck(ctx context.Context, c BillCheck, ms []BillMismatch)
 }
 
 // BillChecks lists the latest checks, newest day first.
-func (db *DB) BillChecks(ctx context.Context, limit int) ([]BillCheck, error) {
+func (db *DB) BillChecks(ctx context.Context, limit int) ([]shop.BillCheck, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 60
 	}
@@ -66,9 +45,9 @@ func (db *DB) BillChecks(ctx context.Context, limit int) ([]BillCheck, error) {
 		return nil, fmt.Errorf("store: bill checks: %w", err)
 	}
 	defer rows.Close()
-	var out []BillCheck
+	var out []shop.BillCheck
 	for rows.Next() {
-		var c BillCheck
+		var c shop.BillCheck
 		var at int64
 		if err := rows.Scan(&c.BillDate, &at, &c.Rows, &c.Mismatches, &c.Detail); err != nil {
 			return nil, fmt.Errorf("store: bill checks: %w", err)
@@ -81,16 +60,16 @@ func (db *DB) BillChecks(ctx context.Context, limit int) ([]BillCheck, error) {
 
 // BillMismatches lists the mismatches of a day ("" for every day, newest
 // first, at most 1000).
-func (db *DB) BillMismatches(ctx context.Context, date string) ([]BillMismatch, error) {
+func (db *DB) BillMismatches(ctx context.Context, date string) ([]shop.BillMismatch, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT bill_date, kind, out_trade_no, out_request_no, COALESCE(bill_fen, 0), COALESCE(local_fen, 0), detail, created_at
 		FROM bill_mismatches WHERE ($1 = '' OR bill_date = $1) ORDER BY bill_date DESC, id LIMIT 1000`, date)
 	if err != nil {
 		return nil, fmt.Errorf("store: bill mismatches: %w", err)
 	}
 	defer rows.Close()
-	var out []BillMismatch
+	var out []shop.BillMismatch
 	for rows.Next() {
-		var m BillMismatch
+		var m shop.BillMismatch
 		var bill, local, at int64
 		if err := rows.Scan(&m.BillDate, &m.Kind, &m.OutTradeNo, &m.OutRequestNo, &bill, &local, &m.Detail, &at); err != nil {
 			return nil, fmt.Errorf("store: bill mismatches: %w", err)

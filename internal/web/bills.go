@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"alishop/alipay"
-	"alishop/internal/store"
+	"alishop/internal/shop"
 )
 
 // BillChecker runs the bill check of a day on demand and tells when the next
 // automatic one runs (implemented by *reconcile.Reconciler).
 type BillChecker interface {
-	CheckBill(ctx context.Context, day string) (store.BillCheck, []store.BillMismatch, error)
+	CheckBill(ctx context.Context, day string) (shop.BillCheck, []shop.BillMismatch, error)
 	NextBillCheck(ctx context.Context) (day string, at time.Time, err error)
 }
 

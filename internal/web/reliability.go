@@ -8,13 +8,12 @@ import (
 
 	"alishop/alipay"
 	"alishop/internal/shop"
-	"alishop/internal/store"
 )
 
 // Bills is what the bill-check page reads (implemented by *store.DB).
 type Bills interface {
-	BillChecks(ctx context.Context, limit int) ([]store.BillCheck, error)
-	BillMismatches(ctx context.Context, date string) ([]store.BillMismatch, error)
+	BillChecks(ctx context.Context, limit int) ([]shop.BillCheck, error)
+	BillMismatches(ctx context.Context, date string) ([]shop.BillMismatch, error)
 }
 
 // adminOrder is GET /admin/orders/{out_trade_no}: the order, its review

@@ -1,0 +1,28 @@
+package shop
+
+import (
+	"time"
+
+	"alishop/alipay"
+)
+
+// BillCheck is the result of comparing one day's Alipay bill with the shop.
+type BillCheck struct {
+	BillDate   string // yyyy-mm-dd, Beijing
+	CheckedAt  time.Time
+	Rows       int // rows in the bill
+	Mismatches int
+	Detail     string
+}
+
+// BillMismatch is one difference between a bill and the shop.
+type BillMismatch struct {
+	BillDate     string
+	Kind         string // missing_local, missing_bill, amount, status, refund_missing_local, refund_missing_bill, refund_amount
+	OutTradeNo   string
+	OutRequestNo string
+	BillAmount   alipay.Amount // 0 when the bill has no row
+	LocalAmount  alipay.Amount // 0 when the shop has none
+	Detail       string
+	CreatedAt    time.Time
+}
