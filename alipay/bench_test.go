@@ -56,7 +56,7 @@ func BenchmarkPagePayURL(b *testing.B) {
 }
 
 // benchNotificationParams is a realistic payment notification (the fields
-// of the 2019 capture in PROTOCOL.md §5).
+// of a real capture; see docs/PROTOCOL.md, "Notifications").
 func benchNotificationParams() map[string]string {
 	return map[string]string{
 		"gmt_create": "2024-01-02 15:04:05", "charset": "utf-8", "seller_email": "shop@example.com", "subject": "测试商品 a+b 100%",
@@ -73,7 +73,7 @@ func benchNotificationParams() map[string]string {
 // key 1, its string to sign and its raw signature.
 func benchNotification(b testing.TB) (body, content, sig []byte) {
 	p := benchNotificationParams()
-	content = NotifySignContent(p)
+	content = SignContent(p, RuleV1)
 	d := sha256.Sum256(content)
 	sig, err := rsa.SignPKCS1v15(nil, testKey(b, 1), crypto.SHA256, d[:])
 	if err != nil {
@@ -127,7 +127,7 @@ func BenchmarkNotificationParseVerify(b *testing.B) {
 	c := benchNotifyClient(b)
 	body, _, _ := benchNotification(b)
 	for b.Loop() {
-		n, err := c.VerifyNotificationBody(body)
+		n, err := c.VerifyNotification(body, RuleV1)
 		if err != nil || n.TotalAmount != 8888 {
 			b.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func BenchmarkPairedNotificationVsRawVerify(b *testing.B) {
 		t0 := time.Now()
 		rawVerify(b, pub, content, sig)
 		t1 := time.Now()
-		if n, err := c.VerifyNotificationBody(body); err != nil || n.TotalAmount != 8888 {
+		if n, err := c.VerifyNotification(body, RuleV1); err != nil || n.TotalAmount != 8888 {
 			b.Fatal(err)
 		}
 		t2 := time.Now()

@@ -14,8 +14,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -168,60 +170,97 @@ func certRSAKey(c *x509.Certificate) (*rsa.PublicKey, error) {
 	return k, nil
 }
 
-// UseCertificates switches cfg to certificate mode: it sets AppCertSN from
-// the app certificate (appCertPublicKey_<appid>.crt), AlipayRootCertSN from
-// the root bundle (alipayRootCert.crt), and adds the key of Alipay's
-// certificate (alipayCertPublicKey_RSA2.crt) to AlipayCerts under its SN.
-// Call AddAlipayCert for more Alipay certificates (rotation). New checks that
-// the app certificate holds the public key of Config.PrivateKey.
-func (cfg *Config) UseCertificates(appCertPEM, alipayCertPEM, rootCertPEM []byte) error {
+// Certificates is the certificate-mode ("public key certificate") setup of
+// an app, made from its three certificate files by [ParseCertificates] or
+// [LoadCertificates]. Set it as Config.Certificates; New then checks that
+// the app certificate holds the public key of Config.PrivateKey. It cannot
+// be built field by field, so no check is skipped.
+type Certificates struct {
+	appSN      string
+	rootSN     string
+	appKey     *rsa.PublicKey
+	alipayKeys map[string]*rsa.PublicKey // alipay_cert_sn → key
+	roots      []*x509.Certificate       // the RSA roots of the bundle
+}
+
+// ParseCertificates reads the app certificate (appCertPublicKey_<appid>.crt),
+// Alipay's certificate (alipayCertPublicKey_RSA2.crt) and Alipay's root
+// bundle (alipayRootCert.crt).
+func ParseCertificates(appCertPEM, alipayCertPEM, rootCertPEM []byte) (*Certificates, error) {
 	app, err := firstCert(appCertPEM)
 	if err != nil {
-		return fmt.Errorf("app certificate: %w", err)
+		return nil, fmt.Errorf("app certificate: %w", err)
 	}
 	appKey, err := certRSAKey(app)
 	if err != nil {
-		return fmt.Errorf("app certificate: %w", err)
+		return nil, fmt.Errorf("app certificate: %w", err)
 	}
 	rootSN, roots, err := rootCerts(rootCertPEM)
 	if err != nil {
-		return fmt.Errorf("alipay root certificate: %w", err)
-	}
-	certs := make(map[string]*rsa.PublicKey, len(cfg.AlipayCerts)+1)
-	for sn, k := range cfg.AlipayCerts {
-		certs[sn] = k
+		return nil, fmt.Errorf("alipay root certificate: %w", err)
 	}
 	sn, k, err := alipayCertKey(alipayCertPEM)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if SameKey(k, appKey) {
-		return fmt.Errorf("alipay certificate: %w", ErrAppKeyAsAlipayKey)
+		return nil, fmt.Errorf("alipay certificate: %w", ErrAppKeyAsAlipayKey)
 	}
-	certs[sn] = k
-	cfg.AppCertSN = certSN(app)
-	cfg.AlipayRootCertSN = rootSN
-	cfg.AlipayCerts = certs
-	cfg.appCertKey = appKey
-	cfg.roots = roots
-	return nil
+	return &Certificates{appSN: certSN(app), rootSN: rootSN, appKey: appKey,
+		alipayKeys: map[string]*rsa.PublicKey{sn: k}, roots: roots}, nil
 }
 
-// AddAlipayCert adds one more Alipay certificate (its first certificate's
-// key, under its SN) to AlipayCerts, for a certificate rotation: responses
-// are verified with the key whose SN they name. It returns the SN.
-func (cfg *Config) AddAlipayCert(alipayCertPEM []byte) (string, error) {
+// LoadCertificates is ParseCertificates reading the three files by name;
+// errors name the file.
+func LoadCertificates(appCertFile, alipayCertFile, rootCertFile string) (*Certificates, error) {
+	var data [3][]byte
+	names := []string{appCertFile, alipayCertFile, rootCertFile}
+	for i, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("alipay: %w", err)
+		}
+		data[i] = b
+	}
+	certs, err := ParseCertificates(data[0], data[1], data[2])
+	if err != nil {
+		for i, name := range names {
+			if _, e := checkCertFile(i, data[i]); e != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil, err
+	}
+	return certs, nil
+}
+
+// AppCertSN returns app_cert_sn, sent and signed with every request.
+func (c *Certificates) AppCertSN() string { return c.appSN }
+
+// RootCertSN returns alipay_root_cert_sn, sent and signed with every request.
+func (c *Certificates) RootCertSN() string { return c.rootSN }
+
+// AddAlipayCert adds one more Alipay certificate, for a rotation: responses
+// are verified with the key of the certificate whose SN they name. It
+// returns the SN. A Client keeps the set it was created with.
+func (c *Certificates) AddAlipayCert(alipayCertPEM []byte) (string, error) {
 	sn, k, err := alipayCertKey(alipayCertPEM)
 	if err != nil {
 		return "", err
 	}
-	certs := make(map[string]*rsa.PublicKey, len(cfg.AlipayCerts)+1)
-	for s, v := range cfg.AlipayCerts {
-		certs[s] = v
+	if SameKey(k, c.appKey) {
+		return "", fmt.Errorf("alipay certificate: %w", ErrAppKeyAsAlipayKey)
 	}
-	certs[sn] = k
-	cfg.AlipayCerts = certs
+	c.alipayKeys[sn] = k
 	return sn, nil
+}
+
+// clone returns a copy that later AddAlipayCert calls do not change.
+func (c *Certificates) clone() *Certificates {
+	d := *c
+	d.alipayKeys = maps.Clone(c.alipayKeys)
+	d.roots = slices.Clone(c.roots)
+	return &d
 }
 
 func alipayCertKey(pemData []byte) (string, *rsa.PublicKey, error) {
@@ -234,28 +273,6 @@ func alipayCertKey(pemData []byte) (string, *rsa.PublicKey, error) {
 		return "", nil, fmt.Errorf("alipay certificate: %w", err)
 	}
 	return certSN(c), k, nil
-}
-
-// LoadCertificateFiles is UseCertificates reading the three files by name;
-// errors name the file.
-func (cfg *Config) LoadCertificateFiles(appCertFile, alipayCertFile, rootCertFile string) error {
-	var data [3][]byte
-	for i, name := range []string{appCertFile, alipayCertFile, rootCertFile} {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("alipay: %w", err)
-		}
-		data[i] = b
-	}
-	if err := cfg.UseCertificates(data[0], data[1], data[2]); err != nil {
-		for i, name := range []string{appCertFile, alipayCertFile, rootCertFile} {
-			if _, e := checkCertFile(i, data[i]); e != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-		}
-		return err
-	}
-	return nil
 }
 
 func checkCertFile(i int, data []byte) (string, error) {
@@ -274,20 +291,20 @@ const AlipayCertDownloadMethod = "alipay.open.app.alipaycert.download"
 // is signed with the very certificate being fetched, so it cannot be checked
 // with a key the client has: the certificate is trusted only if its SN is sn
 // and it chains, at the client's current time, to the Alipay root bundle given
-// to UseCertificates. It returns the certificate (with any intermediates it
-// came with) as PEM, to be stored and added with Config.AddAlipayCert.
+// to ParseCertificates. It returns the certificate (with any intermediates it
+// came with) as PEM, to be stored and added with Certificates.AddAlipayCert.
 func (c *Client) DownloadAlipayCert(ctx context.Context, sn string) ([]byte, error) {
-	if len(c.cfg.roots) == 0 {
-		return nil, fmt.Errorf("%w: downloading Alipay certificates needs certificate mode (Config.UseCertificates with the root bundle)", ErrInvalidParam)
+	if c.cfg.Certificates == nil {
+		return nil, fmt.Errorf("%w: downloading Alipay certificates needs certificate mode (Config.Certificates)", ErrInvalidParam)
 	}
 	if sn == "" {
 		return nil, fmt.Errorf("%w: empty alipay_cert_sn", ErrInvalidParam)
 	}
-	body, err := c.send(ctx, request{method: AlipayCertDownloadMethod, biz: map[string]string{"alipay_cert_sn": sn}})
+	resp, err := c.send(ctx, request{method: AlipayCertDownloadMethod, biz: map[string]string{"alipay_cert_sn": sn}})
 	if err != nil {
 		return nil, err
 	}
-	raw, err := ExtractResponse(body, AlipayCertDownloadMethod)
+	raw, err := ExtractResponse(resp.Body, AlipayCertDownloadMethod)
 	if err != nil {
 		return nil, fmt.Errorf("alipay: %s: %w", AlipayCertDownloadMethod, err)
 	}
@@ -359,10 +376,10 @@ func (c *Client) checkAlipayCert(certPEM []byte, sn string) error {
 	if err != nil {
 		return err
 	}
-	if SameKey(k, &c.cfg.PrivateKey.PublicKey) {
+	if SameKey(k, c.appPub) {
 		return ErrAppKeyAsAlipayKey
 	}
-	if err := verifyChain(leaf, certs[1:], c.cfg.roots, c.cfg.Now()); err != nil {
+	if err := verifyChain(leaf, certs[1:], c.cfg.Certificates.roots, c.cfg.Now()); err != nil {
 		return fmt.Errorf("%w: the certificate does not chain to the Alipay root bundle: %v", ErrCertificate, err)
 	}
 	return nil

@@ -3,16 +3,14 @@ package alipay
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,24 +25,23 @@ const (
 )
 
 // Config configures a Client. AppID, PrivateKey and one way of verifying
-// Alipay's signatures (AlipayPublicKey, or certificate mode) are required.
+// Alipay's signatures (AlipayPublicKey in key mode, or Certificates in
+// certificate mode) are required.
 type Config struct {
-	AppID      string
-	PrivateKey *rsa.PrivateKey // the app private key (应用私钥)
+	AppID string
+	// PrivateKey is the app private key (应用私钥): an *rsa.PrivateKey, or
+	// any crypto.Signer with an RSA public key, such as a key held in a
+	// KMS or an HSM.
+	PrivateKey crypto.Signer
 
-	// Key mode: Alipay's public key (支付宝公钥), not the app's own.
+	// AlipayPublicKey is Alipay's public key (支付宝公钥, not the app's own):
+	// key mode.
 	AlipayPublicKey *rsa.PublicKey
+	// Certificates selects certificate mode (see ParseCertificates).
+	Certificates *Certificates
 
-	// Certificate mode: see UseCertificates. AppCertSN and AlipayRootCertSN
-	// are sent (and signed) with every request; AlipayCerts maps each
-	// alipay_cert_sn to the key that verifies responses carrying it, so
-	// several certificates may be loaded across a rotation.
-	AppCertSN        string
-	AlipayRootCertSN string
-	AlipayCerts      map[string]*rsa.PublicKey
-
-	// Gateway is the gateway URL: ProductionGateway (the default),
-	// SandboxGateway, or any URL such as an offline simulator's.
+	// Gateway is "production" (the default), "sandbox", or the URL of a
+	// gateway such as an offline simulator's; see ResolveGateway.
 	Gateway  string
 	SignType SignType // RSA2 (default) or RSA for old apps
 
@@ -53,20 +50,19 @@ type Config struct {
 	ReturnURL string
 
 	// EncryptKey, when set, is the AES key (the console's base64 string,
-	// decoded) used to encrypt biz_content (encrypt_type=AES).
+	// decoded by DecodeAESKey) used to encrypt request content
+	// (encrypt_type=AES) and to decrypt encrypted answers.
 	EncryptKey []byte
 
 	HTTPClient   *http.Client     // default: a client with a 15 s timeout
 	Now          func() time.Time // default: time.Now
 	AppAuthToken string           // ISV calls on behalf of a merchant
-
-	appCertKey *rsa.PublicKey      // set by UseCertificates; New checks it against PrivateKey
-	roots      []*x509.Certificate // the RSA roots of the bundle given to UseCertificates
 }
 
 // Client calls Alipay's gateway. It is safe for concurrent use.
 type Client struct {
-	cfg Config
+	cfg    Config
+	appPub *rsa.PublicKey // the public half of cfg.PrivateKey
 }
 
 // New checks cfg and returns a Client.
@@ -77,22 +73,26 @@ func New(cfg Config) (*Client, error) {
 	if cfg.PrivateKey == nil {
 		return nil, errors.New("alipay: Config.PrivateKey is nil")
 	}
-	if cfg.AlipayPublicKey == nil && len(cfg.AlipayCerts) == 0 {
-		return nil, errors.New("alipay: set Config.AlipayPublicKey (key mode) or load certificates (certificate mode)")
+	appPub, ok := cfg.PrivateKey.Public().(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("alipay: Config.PrivateKey holds a %T key; Alipay needs RSA", cfg.PrivateKey.Public())
 	}
-	if cfg.AlipayPublicKey != nil && SameKey(cfg.AlipayPublicKey, &cfg.PrivateKey.PublicKey) {
+	if cfg.AlipayPublicKey == nil && cfg.Certificates == nil {
+		return nil, errors.New("alipay: set Config.AlipayPublicKey (key mode) or Config.Certificates (certificate mode)")
+	}
+	if cfg.AlipayPublicKey != nil && SameKey(cfg.AlipayPublicKey, appPub) {
 		return nil, ErrAppKeyAsAlipayKey
 	}
-	for _, k := range cfg.AlipayCerts {
-		if SameKey(k, &cfg.PrivateKey.PublicKey) {
-			return nil, ErrAppKeyAsAlipayKey
+	if cfg.Certificates != nil {
+		cfg.Certificates = cfg.Certificates.clone()
+		if !SameKey(cfg.Certificates.appKey, appPub) {
+			return nil, errors.New("alipay: the app certificate does not hold the public key of Config.PrivateKey (wrong app certificate or wrong private key)")
 		}
-	}
-	if (cfg.AppCertSN == "") != (cfg.AlipayRootCertSN == "") {
-		return nil, errors.New("alipay: certificate mode needs both AppCertSN and AlipayRootCertSN")
-	}
-	if cfg.appCertKey != nil && !SameKey(cfg.appCertKey, &cfg.PrivateKey.PublicKey) {
-		return nil, errors.New("alipay: the app certificate does not hold the public key of Config.PrivateKey (wrong app certificate or wrong private key)")
+		for _, k := range cfg.Certificates.alipayKeys {
+			if SameKey(k, appPub) {
+				return nil, ErrAppKeyAsAlipayKey
+			}
+		}
 	}
 	if cfg.SignType == "" {
 		cfg.SignType = RSA2
@@ -100,23 +100,19 @@ func New(cfg Config) (*Client, error) {
 	if _, err := cfg.SignType.hash(); err != nil {
 		return nil, err
 	}
-	if bits := cfg.PrivateKey.N.BitLen(); cfg.SignType == RSA2 && bits < 2048 {
+	if bits := appPub.N.BitLen(); cfg.SignType == RSA2 && bits < 2048 {
 		return nil, fmt.Errorf("alipay: RSA2 needs a key of at least 2048 bits; the app private key has %d", bits)
 	}
-	if err := cfg.PrivateKey.Validate(); err != nil {
-		return nil, fmt.Errorf("alipay: app private key: %w", err)
+	if k, ok := cfg.PrivateKey.(*rsa.PrivateKey); ok {
+		if err := k.Validate(); err != nil {
+			return nil, fmt.Errorf("alipay: app private key: %w", err)
+		}
 	}
-	if cfg.Gateway == "" {
-		cfg.Gateway = ProductionGateway
+	gw, err := ResolveGateway(cfg.Gateway)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(cfg.Gateway)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("alipay: bad gateway URL %q (want production, sandbox or an http(s) URL)", cfg.Gateway)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(cfg.Gateway, "?") {
-		// Alipay would merge a query into the signed parameters.
-		return nil, fmt.Errorf("alipay: gateway URL %q must not carry a query or a fragment", cfg.Gateway)
-	}
+	cfg.Gateway = gw
 	if cfg.EncryptKey != nil {
 		if err := checkAESKey(cfg.EncryptKey); err != nil {
 			return nil, err
@@ -130,14 +126,14 @@ func New(cfg Config) (*Client, error) {
 	}
 	// The client keeps its own copies, so later changes to the caller's
 	// Config cannot race with calls.
-	cfg.AlipayCerts = maps.Clone(cfg.AlipayCerts)
-	cfg.roots = slices.Clone(cfg.roots)
 	cfg.EncryptKey = bytes.Clone(cfg.EncryptKey)
-	return &Client{cfg: cfg}, nil
+	return &Client{cfg: cfg, appPub: appPub}, nil
 }
 
 // ResolveGateway maps "production" (or "") and "sandbox" to the gateway URLs
-// and checks that anything else is an http(s) URL.
+// and checks that anything else is an http(s) URL without a query or a
+// fragment (Alipay would merge a query into the signed parameters). New
+// applies it to Config.Gateway.
 func ResolveGateway(s string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "production", "prod":
@@ -146,17 +142,11 @@ func ResolveGateway(s string) (string, error) {
 		return SandboxGateway, nil
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") {
 		return "", fmt.Errorf("alipay: bad gateway %q: want production, sandbox or an http(s) URL without a query", s)
 	}
 	return s, nil
 }
-
-// AppID returns the configured app id.
-func (c *Client) AppID() string { return c.cfg.AppID }
-
-// Gateway returns the configured gateway URL.
-func (c *Client) Gateway() string { return c.cfg.Gateway }
 
 // request holds the parameters of one gateway call before signing.
 type request struct {
@@ -176,9 +166,9 @@ func (c *Client) params(r request) (map[string]string, error) {
 		"timestamp": FormatTime(c.cfg.Now()),
 		"version":   "1.0",
 	}
-	if c.cfg.AppCertSN != "" {
-		p["app_cert_sn"] = c.cfg.AppCertSN
-		p["alipay_root_cert_sn"] = c.cfg.AlipayRootCertSN
+	if certs := c.cfg.Certificates; certs != nil {
+		p["app_cert_sn"] = certs.appSN
+		p["alipay_root_cert_sn"] = certs.rootSN
 	}
 	if c.cfg.AppAuthToken != "" {
 		p["app_auth_token"] = c.cfg.AppAuthToken
@@ -206,9 +196,11 @@ func (c *Client) params(r request) (map[string]string, error) {
 		}
 		p["biz_content"] = string(biz)
 	}
-	if err := SignRequest(c.cfg.PrivateKey, p); err != nil {
+	sig, err := Sign(c.cfg.PrivateKey, c.cfg.SignType, SignContent(p, RuleV2))
+	if err != nil {
 		return nil, err
 	}
+	p["sign"] = sig
 	return p, nil
 }
 
@@ -236,28 +228,68 @@ func marshalBiz(v any) ([]byte, error) {
 // maxResponse bounds the size of a gateway response.
 const maxResponse = 8 << 20
 
-// Call invokes any gateway method: biz is marshalled to biz_content (nil for
-// none), the response is verified, and the node is unmarshalled into out
-// (which may be nil). A response with code other than 10000 returns *Error.
-func (c *Client) Call(ctx context.Context, method string, biz any, out any) error {
-	return c.do(ctx, request{method: method, biz: biz}, out)
+// Response is an answer of the gateway as received: the method called, the
+// HTTP status and headers, and the exact bytes of the body. Every typed
+// result carries it (Raw), and so does every error that follows an answer
+// (see ResponseOf), so the caller can store what Alipay sent and verify it
+// again later with Client.DecodeResponse.
+type Response struct {
+	Method     string // the API method, e.g. alipay.trade.query
+	StatusCode int
+	Header     http.Header
+	Body       []byte
 }
 
-// CallWithParams is Call with extra protocol parameters (notify_url, …).
-func (c *Client) CallWithParams(ctx context.Context, method string, extra map[string]string, biz any, out any) error {
-	return c.do(ctx, request{method: method, biz: biz, extra: extra}, out)
+// responseError is a failure that follows an answer; it keeps the answer.
+type responseError struct {
+	raw *Response
+	err error
 }
 
-func (c *Client) do(ctx context.Context, r request, out any) error {
-	body, err := c.send(ctx, r)
-	if err != nil {
+func (e *responseError) Error() string       { return e.err.Error() }
+func (e *responseError) Unwrap() error       { return e.err }
+func (e *responseError) response() *Response { return e.raw }
+
+// ResponseOf returns the answer an error of a call followed, or nil when the
+// call failed before one was received (a bad parameter, a network error).
+func ResponseOf(err error) *Response {
+	var r interface{ response() *Response }
+	if errors.As(err, &r) {
+		return r.response()
+	}
+	return nil
+}
+
+// withResponse attaches raw to err.
+func withResponse(raw *Response, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Raw == nil {
+			e.Raw = raw
+		}
 		return err
 	}
-	return c.DecodeResponse(r.method, body, out)
+	return &responseError{raw, err}
 }
 
-// send signs and posts a request and returns the raw response body.
-func (c *Client) send(ctx context.Context, r request) ([]byte, error) {
+// Call invokes any gateway method: params are extra protocol parameters
+// (notify_url, …; may be nil), biz is marshalled to biz_content (nil for
+// none), the answer is verified and its node unmarshalled into out (which
+// may be nil). An answer with a code other than 10000 returns *Error.
+func (c *Client) Call(ctx context.Context, method string, params map[string]string, biz, out any) (*Response, error) {
+	return c.do(ctx, request{method: method, biz: biz, extra: params}, out)
+}
+
+func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) {
+	resp, err := c.send(ctx, r)
+	if err != nil {
+		return resp, err
+	}
+	return resp, c.DecodeResponse(resp, out)
+}
+
+// send signs and posts a request and returns the answer.
+func (c *Client) send(ctx context.Context, r request) (*Response, error) {
 	p, err := c.params(r)
 	if err != nil {
 		return nil, err
@@ -274,28 +306,44 @@ func (c *Client) send(ctx context.Context, r request) ([]byte, error) {
 		return nil, fmt.Errorf("alipay: %s: %w", r.method, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
+	return c.roundTrip(req, r.method)
+}
+
+// roundTrip sends req and reads the answer, bounded to maxResponse bytes.
+// Any failure leaves the outcome of the call unknown.
+func (c *Client) roundTrip(req *http.Request, method string) (*Response, error) {
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("alipay: %s: %w: %w", r.method, ErrUnknownOutcome, err)
+		return nil, fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	raw := &Response{Method: method, StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
 	if err != nil {
-		return nil, fmt.Errorf("alipay: %s: %w: reading response: %w", r.method, ErrUnknownOutcome, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("alipay: %s: %w: HTTP %s", r.method, ErrUnknownOutcome, resp.Status)
+		return raw, withResponse(raw, fmt.Errorf("alipay: %s: %w: reading response: %w", method, ErrUnknownOutcome, err))
 	}
 	if len(body) > maxResponse {
-		return nil, fmt.Errorf("alipay: %s: %w: response larger than %d bytes", r.method, ErrUnknownOutcome, maxResponse)
+		raw.Body = body[:maxResponse]
+		return raw, withResponse(raw, fmt.Errorf("alipay: %s: %w: response larger than %d bytes", method, ErrUnknownOutcome, maxResponse))
 	}
-	return body, nil
+	return raw, nil
 }
 
-// DecodeResponse verifies a raw gateway response of method and unmarshals
-// its node into out. It is what every call uses; it is exported for responses
-// obtained some other way.
-func (c *Client) DecodeResponse(method string, body []byte, out any) error {
+// DecodeResponse verifies an answer of the gateway and unmarshals its node
+// into out. It is what every call uses; it also verifies an answer stored
+// earlier. Its errors carry raw (see ResponseOf).
+func (c *Client) DecodeResponse(raw *Response, out any) error {
+	if err := c.decodeResponse(raw, out); err != nil {
+		return withResponse(raw, err)
+	}
+	return nil
+}
+
+func (c *Client) decodeResponse(r *Response, out any) error {
+	method, body := r.Method, r.Body
+	if r.StatusCode != http.StatusOK {
+		return fmt.Errorf("alipay: %s: %w: HTTP %d", method, ErrUnknownOutcome, r.StatusCode)
+	}
 	raw, err := ExtractResponse(body, method)
 	if err != nil {
 		return fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, err)
@@ -305,7 +353,7 @@ func (c *Client) DecodeResponse(method string, body []byte, out any) error {
 	if raw.Sign == "" {
 		// Alipay leaves some gateway errors unsigned. Report the error, but
 		// never treat an unsigned body as a verified success.
-		if json.Unmarshal(content, &e) == nil && e.Code != "" && e.Code != "10000" {
+		if json.Unmarshal(content, &e) == nil && e.Code != "" && e.Code != CodeSuccess {
 			e.Method, e.Unverified = method, true
 			return &e
 		}
@@ -343,7 +391,7 @@ func (c *Client) DecodeResponse(method string, body []byte, out any) error {
 	if e.Code == "" {
 		return fmt.Errorf("alipay: %s: %w: %w: no code in the response", method, ErrUnknownOutcome, ErrBadResponse)
 	}
-	if e.Code != "10000" {
+	if e.Code != CodeSuccess {
 		e.Method = method
 		return &e
 	}
@@ -356,38 +404,40 @@ func (c *Client) DecodeResponse(method string, body []byte, out any) error {
 }
 
 func (c *Client) responseKey(sn string) (*rsa.PublicKey, error) {
-	if len(c.cfg.AlipayCerts) > 0 {
-		if sn == "" {
-			if c.cfg.AlipayPublicKey != nil {
-				return c.cfg.AlipayPublicKey, nil
-			}
-			if len(c.cfg.AlipayCerts) == 1 {
-				for _, k := range c.cfg.AlipayCerts {
-					return k, nil
-				}
-			}
-			return nil, fmt.Errorf("%w: none in the response and several certificates are loaded", ErrUnknownCertSN)
-		}
-		if k, ok := c.cfg.AlipayCerts[sn]; ok {
-			return k, nil
-		}
-		return nil, fmt.Errorf("%w: %q", ErrUnknownCertSN, sn)
+	certs := c.cfg.Certificates
+	if certs == nil {
+		return c.cfg.AlipayPublicKey, nil
 	}
-	return c.cfg.AlipayPublicKey, nil
+	if sn == "" {
+		if c.cfg.AlipayPublicKey != nil {
+			return c.cfg.AlipayPublicKey, nil
+		}
+		if len(certs.alipayKeys) == 1 {
+			for _, k := range certs.alipayKeys {
+				return k, nil
+			}
+		}
+		return nil, fmt.Errorf("%w: none in the response and several certificates are loaded", ErrUnknownCertSN)
+	}
+	if k, ok := certs.alipayKeys[sn]; ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnknownCertSN, sn)
 }
 
 // notifyKeys lists the keys that may have signed a notification or return
 // (which normally carry no cert SN): the public key, or every loaded Alipay
 // certificate, the one named by sn (if any) first.
 func (c *Client) notifyKeys(sn string) []*rsa.PublicKey {
-	if c.cfg.AlipayPublicKey != nil {
+	if c.cfg.AlipayPublicKey != nil || c.cfg.Certificates == nil {
 		return []*rsa.PublicKey{c.cfg.AlipayPublicKey}
 	}
-	keys := make([]*rsa.PublicKey, 0, len(c.cfg.AlipayCerts))
-	if k, ok := c.cfg.AlipayCerts[sn]; ok {
+	all := c.cfg.Certificates.alipayKeys
+	keys := make([]*rsa.PublicKey, 0, len(all))
+	if k, ok := all[sn]; ok {
 		keys = append(keys, k)
 	}
-	for s, k := range c.cfg.AlipayCerts {
+	for s, k := range all {
 		if s != sn {
 			keys = append(keys, k)
 		}

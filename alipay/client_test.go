@@ -51,7 +51,7 @@ func apiCases() []apiCase {
 			success: `"buyer_logon_id":"ljf***@sandbox.com","buyer_pay_amount":"0.00","out_trade_no":"o_1","send_pay_date":"2024-01-02 15:05:00","total_amount":"10.50","trade_no":"2024010222001400000000000001","trade_status":"TRADE_SUCCESS"`,
 			check: func(t *testing.T, res any) {
 				r := res.(*TradeQueryResult)
-				if r.TotalAmount != 1050 || r.TradeStatus != TradeSuccess || !Paid(r.TradeStatus) || r.TradeNo == "" {
+				if r.TotalAmount != 1050 || r.TradeStatus != TradeSuccess || !r.TradeStatus.Paid() || r.TradeNo == "" {
 					t.Errorf("result %+v", r)
 				}
 			},
@@ -87,7 +87,7 @@ func apiCases() []apiCase {
 		{
 			name: "Close", method: "alipay.trade.close",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Close(ctx, TradeRef{OutTradeNo: "o_2"})
+				return c.CloseTrade(ctx, TradeRef{OutTradeNo: "o_2"})
 			},
 			wantBiz: map[string]any{"out_trade_no": "o_2"},
 			success: `"out_trade_no":"o_2","trade_no":"2024010222001400000000000002"`,
@@ -100,7 +100,7 @@ func apiCases() []apiCase {
 		{
 			name: "Cancel", method: "alipay.trade.cancel",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Cancel(ctx, TradeRef{OutTradeNo: "o_3"})
+				return c.CancelTrade(ctx, TradeRef{OutTradeNo: "o_3"})
 			},
 			wantBiz: map[string]any{"out_trade_no": "o_3"},
 			success: `"action":"close","out_trade_no":"o_3","retry_flag":"N","trade_no":"2024010222001400000000000003"`,
@@ -129,7 +129,7 @@ func apiCases() []apiCase {
 				var out struct {
 					UserID string `json:"user_id"`
 				}
-				err := c.CallWithParams(ctx, "alipay.user.info.share", map[string]string{"auth_token": "tok"}, map[string]any{"x": "a&b=c"}, &out)
+				_, err := c.Call(ctx, "alipay.user.info.share", map[string]string{"auth_token": "tok"}, map[string]any{"x": "a&b=c"}, &out)
 				return out.UserID, err
 			},
 			wantBiz: map[string]any{"x": "a&b=c"},
@@ -436,11 +436,13 @@ func TestCertificateModeCalls(t *testing.T) {
 	pki := newTestPKI(t)
 	c := g.client(t, func(cfg *Config) {
 		cfg.AlipayPublicKey = nil
-		if err := cfg.UseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
+		certs, err := ParseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle)
+		if err != nil {
 			t.Fatal(err)
 		}
+		cfg.Certificates = certs
 		// A second, older Alipay certificate (rotation).
-		if _, err := cfg.AddAlipayCert(pki.oldAlipayCert); err != nil {
+		if _, err := certs.AddAlipayCert(pki.oldAlipayCert); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -2,56 +2,113 @@
 //
 // It signs requests (RSA2 = SHA256withRSA, or RSA = SHA1withRSA for old
 // apps), verifies synchronous responses over the exact bytes of the response
-// node, verifies asynchronous notifications and return redirects (rule v1),
-// and supports public-key certificate mode, AES content encryption and the
-// OpenAPI v3 Authorization header. It uses the standard library only.
+// node, verifies asynchronous notifications and return redirects, and
+// supports public-key certificate mode, AES content encryption and the
+// OpenAPI v3 Authorization header. It uses the standard library only. The
+// protocol facts it relies on, with their public sources, are in the
+// repository's docs/PROTOCOL.md.
 //
 // # Money and time
 //
 // Money is an integer number of fen ([Amount]); it is written to and read
 // from the wire as an exact yuan string ("88.88"), never as a float.
-// Timestamps are Beijing time in a fixed +08:00 zone ([Beijing]), so the
-// package works on servers in any time zone and without tzdata.
+// Timestamps are [time.Time] values; on the wire they are Beijing time in a
+// fixed +08:00 zone ([Beijing]), so the package works on servers in any time
+// zone and without tzdata.
 //
 // # Configuration
 //
 // A [Client] needs the app id, the app private key ([LoadPrivateKeyFile]
-// reads PKCS#1 or PKCS#8, PEM or the one-line base64 of Alipay's key tool)
-// and a way to verify Alipay: either Alipay's public key (支付宝公钥, key
-// mode) or certificates ([Config.UseCertificates], certificate mode). The
-// gateway is [ProductionGateway] by default, [SandboxGateway], or any URL
-// such as an offline simulator's ([ResolveGateway]). The HTTP client and the
-// clock are injectable, and every call takes a context.
+// reads PKCS#1 or PKCS#8, PEM or the one-line base64 of Alipay's key tool;
+// any [crypto.Signer] with an RSA key, such as a KMS or HSM key, will do) and
+// one way to verify Alipay: Alipay's public key (支付宝公钥, key mode) or
+// [Certificates] from [LoadCertificates] (certificate mode). The gateway is
+// "production" by default, "sandbox", or any URL such as an offline
+// simulator's ([ResolveGateway]). The HTTP client and the clock are
+// injectable, and every call takes a context.
 //
-// # Calls and errors
+// # Calls, answers and errors
 //
 // Typed calls cover page pay ([Client.PagePayURL], [Client.PagePayForm]),
-// wap pay, precreate, query, refund, refund query, close, cancel and the
-// bill download URL; [Client.Call] calls any other method. A business or
-// gateway error is an [*Error] with Code, Msg, SubCode and SubMsg; an
-// unsigned error (Alipay does not sign some, such as isv.invalid-app-id) has
-// Unverified set and is never trusted by [HasSubCode]. A call whose effect
-// at Alipay is unknown (network error, timeout, non-200, code 20000,
-// ACQ.SYSTEM_ERROR, a response that does not verify) returns an error for
-// which [IsUnknownOutcome] is true: repeat it with the same parameters or
-// query before deciding anything.
+// wap pay, precreate, query, refund, refund query, close
+// ([Client.CloseTrade]), cancel ([Client.CancelTrade]) and the bill download
+// URL; [Client.Call] calls any other method. Every result carries the answer
+// as received in its Raw field (a [*Response]: status, headers, exact body),
+// and [ResponseOf] returns it from an error that followed an answer, so the
+// bytes Alipay sent can be stored and verified again later with
+// [Client.DecodeResponse].
+//
+// A business or gateway error is an [*Error] with a [Code], Msg, a
+// [SubCode] and SubMsg; an unsigned error (Alipay does not sign some, such as
+// isv.invalid-app-id) has Unverified set and is never trusted by
+// [HasSubCode]. A call whose effect at Alipay is unknown (network error,
+// timeout, non-200, code 20000, ACQ.SYSTEM_ERROR, a response that does not
+// verify or cannot be read) returns an error for which [IsUnknownOutcome] is
+// true: repeat it with the same parameters or query before deciding anything.
+// Trade states are typed ([TradeStatus], [TradeStatus.Paid]).
 //
 // # Notifications and returns
 //
-// [Client.DecodeNotification] reads a notification POST (body only),
-// decodes it exactly once, verifies it under rule v1 and returns a typed
-// [Notification]; [Notification.Check] compares app_id, seller_id and the
-// amount with the merchant's own data, and [AckNotification] writes the
-// exact "success" reply. [Client.DecodeReturn] (or [Client.VerifyReturn]) does the same for a return_url
-// query; treat a return as a hint and confirm with [Client.Query].
+// [Client.VerifyNotification] is the one way to verify what Alipay sends to
+// the merchant: the raw body of a notify_url POST or the raw query of a
+// return_url redirect, decoded exactly once and verified under [RuleV1]
+// ([RuleV2] for gateway messages that sign sign_type too). It returns a
+// typed [Notification]; [Notification.Check] then compares app_id, seller_id
+// and the amount with the merchant's own data ([*MismatchError] names the
+// field), and [AckNotification] writes the exact "success" reply. Treat a
+// return as a hint and confirm with [Client.Query].
+//
+// # Exported names
+//
+//   - Client: [New], [Config], [Client], [ResolveGateway], [ProductionGateway],
+//     [SandboxGateway], [Certificates] ([ParseCertificates], [LoadCertificates],
+//     [Certificates.AddAlipayCert], [Certificates.AppCertSN],
+//     [Certificates.RootCertSN]), [Client.DownloadAlipayCert],
+//     [AlipayCertDownloadMethod].
+//   - Calls: [Client.PagePayURL], [Client.WapPayURL], [Client.PagePayForm]
+//     ([TradePagePay]); [Client.Precreate] ([TradePrecreate],
+//     [PrecreateResult]); [Client.Query] ([TradeRef], [TradeQueryResult]);
+//     [Client.Refund] ([TradeRefund], [TradeRefundResult]);
+//     [Client.RefundQuery] ([RefundQueryResult], [RefundQueryResult.Refunded]);
+//     [Client.CloseTrade] ([TradeCloseResult]); [Client.CancelTrade]
+//     ([TradeCancelResult]); [Client.BillDownloadURL] ([BillDownloadResult]);
+//     [Client.Call].
+//   - Answers: [Response], [ResponseOf], [Client.DecodeResponse],
+//     [ExtractResponse], [RawResponse], [ResponseNode],
+//     [VerifyResponseContent].
+//   - Errors: [Error], [Code] ([CodeSuccess], [CodeUnavailable],
+//     [CodeBusinessFailed]), [SubCode] ([SubTradeNotExist],
+//     [SubTradeStatusError], [SubSystemError], [SubBillNotExist]),
+//     [HasSubCode], [IsTradeNotExist], [IsUnknownOutcome], [ErrUnknownOutcome],
+//     [ErrUnsigned], [ErrSignature], [ErrBadResponse], [ErrDuplicateNode],
+//     [ErrUnknownCertSN], [ErrInvalidParam], [ErrCertificate],
+//     [ErrAppKeyAsAlipayKey], [ErrDecrypt], [KeyError].
+//   - Trades: [TradeStatus] ([WaitBuyerPay], [TradeSuccess], [TradeFinished],
+//     [TradeClosed]), [ProductCode] ([ProductPagePay], [ProductWapPay],
+//     [ProductQRCode]).
+//   - Notifications: [Client.VerifyNotification], [Notification],
+//     [Notification.Check], [Expect], [MismatchError], [AckNotification],
+//     [MaxNotifyBody], [ErrBadNotification], [ErrCharset], [ErrMultiValued].
+//   - Signatures: [Sign], [Verify], [SignType] ([RSA2], [RSA]),
+//     [SignContent] with a [Rule] ([RuleV1], [RuleV2], [KeepWhitespace],
+//     [KeepEmpty]), [EncodeForm], [ParseForm].
+//   - OpenAPI v3: [V3Request] ([V3Request.AuthString],
+//     [V3Request.SignContent]), [V3Authorization], [V3Scheme],
+//     [V3ResponseSignContent], [VerifyV3Response].
+//   - Keys and certificates: [ParsePrivateKey], [ParsePublicKey],
+//     [LoadPrivateKeyFile], [LoadPublicKeyFile], [MarshalPublicKey],
+//     [PublicKeyPEM], [SameKey], [CertSN], [RootCertSN].
+//   - AES: [DecodeAESKey], [EncryptContent], [DecryptContent].
+//   - Money and time: [Amount] ([ParseAmount], [MustAmount], [MaxAmount],
+//     [ErrAmount]), [FormatTime], [ParseTime], [TimeLayout], [Beijing].
 //
 // # The common Alipay integration problems, and what this package does
 //
-// These are the fifteen problems users of other SDKs report most (SDKS.md
-// §3 of the project's protocol notes). Each has a test, TestProblemNN.
+// These are the problems users of other SDKs report most. Each has a test,
+// TestProblemNN.
 //
 //  1. Verification always fails because the app's own public key was
-//     configured as Alipay's: [New] and [Config.UseCertificates] return
+//     configured as Alipay's: [New] and [ParseCertificates] return
 //     [ErrAppKeyAsAlipayKey]; a private key given as a public key is named.
 //  2. The sandbox moved: [SandboxGateway] is the current
 //     openapi-sandbox.dl.alipaydev.com URL; any URL may be configured.
@@ -61,16 +118,16 @@
 //  4. isv.invalid-signature with "correct" keys: PKCS#1, PKCS#8, PEM and bare
 //     base64 all load to the same key; wrong kinds (EC, public, encrypted)
 //     are named with the file; RSA2 keys under 2048 bits are refused;
-//     [RequestSignContent] and `alishop sign` show the exact string signed.
+//     [SignContent] and `alishop sign` show the exact string signed.
 //  5. sign_type handling: notifications and returns use rule v1 (sign and
-//     sign_type left out, [NotifySignContent]); rule v2 ([NotifySignContentV2])
-//     is separate; a sign_type other than the app's is refused.
+//     sign_type left out, [RuleV1]); rule v2 ([RuleV2]) is separate; a
+//     sign_type other than the app's is refused.
 //  6. Double URL-decoding: forms are decoded exactly once by [ParseForm]
 //     (equal to url.ParseQuery; fuzzed), from the raw body or raw query.
 //  7. Trimming: values are never trimmed; only empty or whitespace-only
 //     values are left out, as Alipay does.
-//  8. Extra keys: DecodeNotification verifies the POST body only (not the URL
-//     query or cookies); a key given twice is rejected ([ErrMultiValued]).
+//  8. Extra keys: only the POST body is verified (not the URL query or
+//     cookies); a key given twice is rejected ([ErrMultiValued]).
 //  9. GBK: requests always send charset=utf-8 in the URL query; a GBK
 //     notification or response is verified over its raw bytes and then
 //     refused with [ErrCharset] / [ErrBadResponse] if it holds non-ASCII text,
@@ -84,14 +141,15 @@
 //  12. Time zones: [FormatTime] uses the fixed [Beijing] zone whatever
 //     time.Local is; no tzdata is needed.
 //  13. Repeated notifications: [AckNotification] writes exactly "success";
-//     [Notification.NotifyID] is stable across retries for idempotent handling.
+//     Notification.NotifyID is stable across retries for idempotent handling.
 //  14. Full-refund notifications (TRADE_CLOSED, gmt_refund with milliseconds)
 //     verify like any other: every received field is verified, nothing is
 //     assumed about which fields are present.
 //  15. alipay_cert_sn: the response's SN selects the Alipay certificate
-//     ([Config.AddAlipayCert] for rotation); an unknown SN is reported as
-//     [ErrUnknownCertSN], and [Client.DownloadAlipayCert] fetches the new
+//     ([Certificates.AddAlipayCert] for rotation); an unknown SN is reported
+//     as [ErrUnknownCertSN], and [Client.DownloadAlipayCert] fetches the new
 //     certificate, trusting it only if it chains to the root bundle; an
-//     unsigned alipay_cert_sn added to a notification does not break it. SNs follow the SDKs (first certificate of a chain
-//     file; RSA-signed roots only for the root SN): [CertSN], [RootCertSN].
+//     unsigned alipay_cert_sn added to a notification does not break it. SNs
+//     follow the SDKs (first certificate of a chain file; RSA-signed roots
+//     only for the root SN): [CertSN], [RootCertSN].
 package alipay

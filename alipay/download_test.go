@@ -19,9 +19,11 @@ func TestDownloadAlipayCert(t *testing.T) {
 	pki := newTestPKI(t)
 	c := g.client(t, func(cfg *Config) {
 		cfg.AlipayPublicKey = nil
-		if err := cfg.UseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
+		certs, err := ParseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle)
+		if err != nil {
 			t.Fatal(err)
 		}
+		cfg.Certificates = certs
 	})
 	rotated := pki.leaf(3002, "支付宝(中国)网络技术有限公司-2088 new", 2, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	rotatedSN, _ := CertSN(rotated)
@@ -44,7 +46,8 @@ func TestDownloadAlipayCert(t *testing.T) {
 	}
 	// The downloaded certificate then verifies responses naming it.
 	cfg := c.cfg
-	if _, err := cfg.AddAlipayCert(got); err != nil {
+	cfg.Certificates = cfg.Certificates.clone()
+	if _, err := cfg.Certificates.AddAlipayCert(got); err != nil {
 		t.Fatal(err)
 	}
 	c2, err := New(cfg)
@@ -52,10 +55,10 @@ func TestDownloadAlipayCert(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := strings.Replace(signedBody(t, testKey(t, 2), "alipay_trade_close_response", `{"code":"10000","msg":"Success"}`), `,"sign"`, `,"alipay_cert_sn":"`+rotatedSN+`","sign"`, 1)
-	if err := c.DecodeResponse("alipay.trade.close", []byte(body), nil); !errors.Is(err, ErrUnknownCertSN) {
+	if err := c.DecodeResponse(&Response{Method: "alipay.trade.close", StatusCode: 200, Body: []byte(body)}, nil); !errors.Is(err, ErrUnknownCertSN) {
 		t.Fatalf("before: %v", err)
 	}
-	if err := c2.DecodeResponse("alipay.trade.close", []byte(body), nil); err != nil {
+	if err := c2.DecodeResponse(&Response{Method: "alipay.trade.close", StatusCode: 200, Body: []byte(body)}, nil); err != nil {
 		t.Fatalf("after: %v", err)
 	}
 
@@ -149,7 +152,7 @@ func TestAlipayCertChainRealCerts(t *testing.T) {
 			t.Fatal(err)
 		}
 		at := leaf.NotBefore.Add(24 * time.Hour)
-		c := &Client{cfg: Config{PrivateKey: testKey(t, 0), roots: roots, Now: func() time.Time { return at }}}
+		c := &Client{cfg: Config{PrivateKey: testKey(t, 0), Certificates: &Certificates{roots: roots}, Now: func() time.Time { return at }}, appPub: &testKey(t, 0).PublicKey}
 		err = c.checkAlipayCert(certPEM, certSN(leaf))
 		if (err == nil) != tc.ok {
 			t.Errorf("%s under %s: %v, want ok=%v", tc.cert, tc.root, err, tc.ok)

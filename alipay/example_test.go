@@ -63,7 +63,7 @@ func ExampleFormatTime() {
 	// Output: 2024-01-02 09:30:00
 }
 
-func ExampleRequestSignContent() {
+func ExampleSignContent() {
 	params := map[string]string{
 		"app_id": "9021000122689420", "method": "alipay.trade.query", "charset": "utf-8",
 		"sign_type": "RSA2", "version": "1.0", "timestamp": "2024-01-02 15:04:05",
@@ -71,7 +71,7 @@ func ExampleRequestSignContent() {
 		"biz_content": `{"out_trade_no":"o_1"}`,
 		"sign":        "left out too",
 	}
-	fmt.Println(string(alipay.RequestSignContent(params)))
+	fmt.Println(string(alipay.SignContent(params, alipay.RuleV2)))
 	// Output: app_id=9021000122689420&biz_content={"out_trade_no":"o_1"}&charset=utf-8&method=alipay.trade.query&sign_type=RSA2&timestamp=2024-01-02 15:04:05&version=1.0
 }
 
@@ -126,21 +126,32 @@ func ExampleClient_Query() {
 	// 40004 ACQ.TRADE_NOT_EXIST 交易不存在
 }
 
-func ExampleClient_DecodeNotification() {
+func ExampleClient_VerifyNotification() {
 	c := exampleClient(alipay.ProductionGateway)
 	handler := func(w http.ResponseWriter, r *http.Request) {
-		n, raw, err := c.DecodeNotification(r)
-		_ = raw // store it, valid or not
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, alipay.MaxNotifyBody))
+		if err != nil {
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		// Store raw, valid or not, then verify the exact bytes received.
+		n, err := c.VerifyNotification(raw, alipay.RuleV1)
 		if err != nil {
 			http.Error(w, "bad notification", http.StatusBadRequest)
 			return
 		}
 		// The merchant's checks: app_id, seller, amount of the order.
 		if err := n.Check(alipay.Expect{AppID: "9021000122689420", SellerID: "2088011354228910", TotalAmount: 8888}); err != nil {
-			http.Error(w, "not ours", http.StatusBadRequest)
+			var m *alipay.MismatchError
+			errors.As(err, &m)
+			http.Error(w, "not ours: "+m.Field, http.StatusBadRequest)
 			return
 		}
-		fmt.Println(n.OutTradeNo, n.TradeStatus, n.TotalAmount, n.Paid())
+		fmt.Println(n.OutTradeNo, n.TradeStatus, n.TotalAmount, n.TradeStatus.Paid())
 		alipay.AckNotification(w) // only once the effect is stored
 	}
 
@@ -149,7 +160,7 @@ func ExampleClient_DecodeNotification() {
 	p := map[string]string{"app_id": "9021000122689420", "seller_id": "2088011354228910", "out_trade_no": "o_20240102_1",
 		"trade_status": "TRADE_SUCCESS", "total_amount": "88.88", "notify_id": "2024010200222150405000000000000001",
 		"notify_type": "trade_status_sync", "notify_time": "2024-01-02 15:04:10", "charset": "utf-8", "version": "1.0", "sign_type": "RSA2"}
-	sign, _ := alipay.Sign(alipayKey, alipay.RSA2, alipay.NotifySignContent(p))
+	sign, _ := alipay.Sign(alipayKey, alipay.RSA2, alipay.SignContent(p, alipay.RuleV1))
 	p["sign"] = sign
 	r := httptest.NewRequest(http.MethodPost, "/alipay/notify", strings.NewReader(alipay.EncodeForm(p)))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")

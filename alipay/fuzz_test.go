@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/url"
 	"strings"
@@ -34,13 +35,13 @@ func FuzzForm(f *testing.F) {
 		ref, refErr := url.ParseQuery(body)
 		var want map[string]string
 		if refErr == nil {
-			want, refErr = SingleValues(ref)
+			want, refErr = singleValues(ref)
 		}
 		if (err == nil) != (refErr == nil) {
-			t.Fatalf("ParseForm(%q) err = %v, url.ParseQuery+SingleValues err = %v", body, err, refErr)
+			t.Fatalf("ParseForm(%q) err = %v, url.ParseQuery err = %v", body, err, refErr)
 		}
-		_, _ = c.VerifyNotificationBody([]byte(body)) // must not panic
-		_, _ = c.VerifyReturn(body)
+		_, _ = c.VerifyNotification([]byte(body), RuleV1) // must not panic
+		_, _ = c.VerifyNotification([]byte(body), RuleV1)
 		if err != nil {
 			return
 		}
@@ -54,11 +55,11 @@ func FuzzForm(f *testing.F) {
 		if err != nil || !maps.Equal(back, got) {
 			t.Fatalf("round trip of %v: %v, %v", got, back, err)
 		}
-		v1, v2, req := NotifySignContent(got), NotifySignContentV2(got), RequestSignContent(got)
+		v1, v2, req := SignContent(got, RuleV1), SignContent(got, RuleV2), SignContent(got, RuleV2)
 		if !bytes.Equal(v2, req) {
 			t.Fatal("rule v2 and the request rule differ")
 		}
-		if !bytes.Equal(v1, NotifySignContent(back)) {
+		if !bytes.Equal(v1, SignContent(back, RuleV1)) {
 			t.Fatal("string to sign changed across a round trip")
 		}
 		for k, val := range got {
@@ -75,7 +76,7 @@ func FuzzForm(f *testing.F) {
 			}
 		}
 		pairs, err := parseFormPairs(body, nil)
-		if err != nil || !bytes.Equal(pairsSignContent(pairs, "sign", "sign_type"), v1) {
+		if err != nil || !bytes.Equal(appendSignContent(nil, pairs, RuleV1), v1) {
 			t.Fatalf("pairs path differs from the map path: %v", err)
 		}
 	})
@@ -106,7 +107,7 @@ func FuzzResponse(f *testing.F) {
 			}
 		}
 		var out map[string]any
-		err = c.DecodeResponse(method, body, &out)
+		err = c.DecodeResponse(&Response{Method: method, StatusCode: 200, Body: body}, &out)
 		if err == nil || errors.As(err, new(*Error)) && !errors.Is(err, ErrUnsigned) {
 			if raw == nil || VerifyResponseContent(pub, RSA2, raw.Content, raw.Sign) != nil {
 				t.Fatalf("DecodeResponse accepted an unverified body %q: %v", body, err)
@@ -142,4 +143,16 @@ func FuzzAmount(f *testing.F) {
 			t.Fatalf("ParseTime accepted %q", s)
 		}
 	})
+}
+
+// singleValues flattens url.Values, refusing keys given more than once.
+func singleValues(v url.Values) (map[string]string, error) {
+	m := make(map[string]string, len(v))
+	for k, vs := range v {
+		if len(vs) != 1 {
+			return nil, fmt.Errorf("%w: %q", ErrMultiValued, k)
+		}
+		m[k] = vs[0]
+	}
+	return m, nil
 }

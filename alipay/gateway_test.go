@@ -152,8 +152,8 @@ func (g *fakeGateway) parse(r *http.Request) gotRequest {
 	if _, err := time.ParseInLocation(TimeLayout, p["timestamp"], Beijing); err != nil {
 		bad("timestamp %q", p["timestamp"])
 	}
-	if err := Verify(g.appPub, SignType(p["sign_type"]), RequestSignContent(p), p["sign"]); err != nil {
-		bad("request signature: %v (string to sign %s)", err, RequestSignContent(p))
+	if err := Verify(g.appPub, SignType(p["sign_type"]), SignContent(p, RuleV2), p["sign"]); err != nil {
+		bad("request signature: %v (string to sign %s)", err, SignContent(p, RuleV2))
 	}
 	if biz, ok := p["biz_content"]; ok {
 		if err := json.Unmarshal([]byte(biz), &got.Biz); err != nil {
@@ -199,7 +199,7 @@ func TestFakeGatewayRejectsBadSignature(t *testing.T) {
 	g := newFakeGateway(t)
 	c := g.client(t, func(cfg *Config) { cfg.PrivateKey = testKey(t, 2) })
 	g.setReply(func(gotRequest) (int, string) { return 200, "{}" })
-	_ = c.Call(t.Context(), "alipay.trade.query", map[string]string{"out_trade_no": "x"}, nil)
+	_, _ = c.Call(t.Context(), "alipay.trade.query", nil, map[string]string{"out_trade_no": "x"}, nil)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.reqs) != 1 || len(g.reqs[0].Problems) == 0 || !strings.Contains(strings.Join(g.reqs[0].Problems, ";"), "request signature") {

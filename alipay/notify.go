@@ -27,8 +27,8 @@ type Notification struct {
 	SignType    string
 	TradeNo     string
 	OutTradeNo  string
-	OutBizNo    string // refund notifications: the refund's out_request_no
-	TradeStatus string // empty on returns
+	OutBizNo    string      // refund notifications: the refund's out_request_no
+	TradeStatus TradeStatus // empty on returns
 
 	BuyerID      string
 	BuyerOpenID  string
@@ -57,36 +57,37 @@ type Notification struct {
 	Params map[string]string
 }
 
-// MaxNotifyBody bounds the body size DecodeNotification reads.
+// MaxNotifyBody is the largest notification body worth reading: real ones
+// are a few kilobytes.
 const MaxNotifyBody = 64 << 10
 
-var (
-	// ErrNotSigned marks a notification or return without sign.
-	ErrNotSigned = errors.New("alipay: no sign parameter")
-	// ErrMismatch marks a verified notification whose content does not
-	// belong to this merchant or order (app_id, seller_id, amount).
-	ErrMismatch = errors.New("alipay: notification does not match")
-)
-
-// VerifyNotification verifies a notification or return given as decoded
-// parameters (rule v1: sign and sign_type excluded, empty values skipped),
-// then parses it. The returned error wraps ErrSignature, ErrNotSigned or
-// ErrBadNotification. It does not check app_id, seller_id or the amount:
-// call Notification.Check.
-func (c *Client) VerifyNotification(params map[string]string) (*Notification, error) {
-	pairs := make([]formPair, 0, len(params))
-	for k, v := range params {
-		pairs = append(pairs, formPair{k, v})
+// VerifyNotification verifies a notification or a return redirect and
+// parses it. form is the raw form exactly as received: the body of the
+// notify_url POST (never its URL query, which Alipay does not sign), or the
+// raw query of the return_url GET (r.URL.RawQuery). It is decoded exactly
+// once; a key given twice is refused. rule is RuleV1 for payment
+// notifications and returns; RuleV2 verifies gateway messages that sign
+// sign_type too.
+//
+// The error wraps ErrSignature (ErrUnsigned too when there is no sign),
+// ErrBadNotification or ErrCharset. Verifying proves that Alipay sent the
+// message, not that it is about this merchant's order: call
+// Notification.Check before acting on it. Treat a return as a hint only and
+// confirm the payment with Query or the notification.
+func (c *Client) VerifyNotification(form []byte, rule Rule) (*Notification, error) {
+	var buf [32]formPair
+	pairs, err := parseFormPairs(string(form), buf[:0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
 	}
-	slices.SortFunc(pairs, func(a, b formPair) int { return strings.Compare(a.k, b.k) })
-	return c.verifyNotification(pairs, params)
+	return c.verifyNotification(pairs, pairsMap(pairs), rule&^(KeepWhitespace|KeepEmpty))
 }
 
 // verifyNotification verifies params, also given as pairs sorted by key.
-func (c *Client) verifyNotification(pairs []formPair, params map[string]string) (*Notification, error) {
+func (c *Client) verifyNotification(pairs []formPair, params map[string]string, rule Rule) (*Notification, error) {
 	sign := params["sign"]
 	if sign == "" {
-		return nil, ErrNotSigned
+		return nil, fmt.Errorf("%w: %w: no sign parameter", ErrSignature, ErrUnsigned)
 	}
 	if st := params["sign_type"]; st != "" && SignType(st) != c.cfg.SignType {
 		return nil, fmt.Errorf("%w: sign_type %s, want %s", ErrSignature, st, c.cfg.SignType)
@@ -94,7 +95,7 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string) 
 	certSN := params["alipay_cert_sn"]
 	keys := c.notifyKeys(certSN)
 	bp := contentPool.Get().(*[]byte)
-	content := appendPairsSignContent((*bp)[:0], pairs, "sign", "sign_type")
+	content := appendSignContent((*bp)[:0], pairs, rule)
 	err := verifyAny(keys, c.cfg.SignType, content, sign)
 	if cap(content) <= 64<<10 {
 		*bp = content[:0]
@@ -104,7 +105,7 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string) 
 		// Alipay does not put alipay_cert_sn in notifications, but some
 		// relays and SDKs add it without signing it: retry without it.
 		rest := slices.DeleteFunc(slices.Clone(pairs), func(p formPair) bool { return p.k == "alipay_cert_sn" })
-		err = verifyAny(keys, c.cfg.SignType, pairsSignContent(rest, "sign", "sign_type"), sign)
+		err = verifyAny(keys, c.cfg.SignType, appendSignContent(nil, rest, rule), sign)
 	}
 	if err != nil {
 		return nil, err
@@ -151,68 +152,9 @@ func checkCharset(pairs []formPair, charset string) error {
 	return nil
 }
 
-// VerifyNotificationBody decodes a raw form body exactly once (multi-valued
-// keys rejected) and verifies it.
-func (c *Client) VerifyNotificationBody(body []byte) (*Notification, error) {
-	var buf [32]formPair
-	pairs, err := parseFormPairs(string(body), buf[:0])
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
-	}
-	return c.verifyNotification(pairs, pairsMap(pairs))
-}
-
-// DecodeNotification reads a notification POST (at most MaxNotifyBody bytes
-// of body; query parameters are ignored, as Alipay does not sign them) and
-// verifies it. It also returns the raw body, to be stored whatever the result.
-func (c *Client) DecodeNotification(r *http.Request) (*Notification, []byte, error) {
-	if r.Method != http.MethodPost {
-		return nil, nil, fmt.Errorf("%w: method %s, want POST", ErrBadNotification, r.Method)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxNotifyBody+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
-	}
-	if len(body) > MaxNotifyBody {
-		return nil, body[:MaxNotifyBody], fmt.Errorf("%w: body larger than %d bytes", ErrBadNotification, MaxNotifyBody)
-	}
-	n, err := c.VerifyNotificationBody(body)
-	return n, body, err
-}
-
-// VerifyReturn verifies the query of a return_url redirect (r.URL.RawQuery).
-func (c *Client) VerifyReturn(rawQuery string) (*Notification, error) {
-	pairs, err := parseFormPairs(rawQuery, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
-	}
-	return c.verifyNotification(pairs, pairsMap(pairs))
-}
-
-// DecodeReturn verifies the return_url redirect r (a GET whose query Alipay
-// signed). Treat a verified return as a hint only: confirm the payment with
-// Query or the notification before acting on it.
-func (c *Client) DecodeReturn(r *http.Request) (*Notification, error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return nil, fmt.Errorf("%w: method %s, want GET", ErrBadNotification, r.Method)
-	}
-	return c.VerifyReturn(r.URL.RawQuery)
-}
-
 // ErrBadNotification marks a notification that is not a well-formed form or
 // has malformed fields.
 var ErrBadNotification = errors.New("alipay: malformed notification")
-
-// ParseNotification converts parameters to a Notification without verifying
-// them. Use VerifyNotification unless the parameters were verified already.
-func ParseNotification(p map[string]string) (*Notification, error) {
-	pairs := make([]formPair, 0, len(p))
-	for k, v := range p {
-		pairs = append(pairs, formPair{k, v})
-	}
-	slices.SortFunc(pairs, func(a, b formPair) int { return strings.Compare(a.k, b.k) })
-	return parseNotification(pairs, p)
-}
 
 // parseNotification builds the Notification from pairs (the same content as
 // p, which becomes Notification.Params).
@@ -262,7 +204,7 @@ func parseNotification(pairs []formPair, p map[string]string) (*Notification, er
 		case "out_biz_no":
 			n.OutBizNo = v
 		case "trade_status":
-			n.TradeStatus = v
+			n.TradeStatus = TradeStatus(v)
 		case "buyer_id":
 			n.BuyerID = v
 		case "buyer_open_id":
@@ -325,24 +267,32 @@ type Expect struct {
 	TotalAmount Amount // the order's amount in fen
 }
 
-// Check compares a verified notification with the merchant's own data. It
-// returns an error wrapping ErrMismatch naming the first field that differs.
+// MismatchError reports a verified notification that is not about this
+// merchant's order: Field ("app_id", "seller_id" or "total_amount") holds
+// Got where Want was expected.
+type MismatchError struct {
+	Field, Got, Want string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("alipay: notification does not match: %s %q, want %q", e.Field, e.Got, e.Want)
+}
+
+// Check compares a verified notification with the merchant's own data, in
+// the order app_id, seller_id, total_amount. It returns a *MismatchError
+// naming the first field that differs, or nil.
 func (n *Notification) Check(want Expect) error {
 	if n.AppID != want.AppID {
-		return fmt.Errorf("%w: app_id %q, want %q", ErrMismatch, n.AppID, want.AppID)
+		return &MismatchError{"app_id", n.AppID, want.AppID}
 	}
 	if want.SellerID != "" && n.SellerID != want.SellerID {
-		return fmt.Errorf("%w: seller_id %q, want %q", ErrMismatch, n.SellerID, want.SellerID)
+		return &MismatchError{"seller_id", n.SellerID, want.SellerID}
 	}
 	if n.TotalAmount != want.TotalAmount {
-		return fmt.Errorf("%w: total_amount %s, want %s", ErrMismatch, n.TotalAmount, want.TotalAmount)
+		return &MismatchError{"total_amount", n.TotalAmount.String(), want.TotalAmount.String()}
 	}
 	return nil
 }
-
-// Paid reports whether the notification says the trade is paid
-// (TRADE_SUCCESS or TRADE_FINISHED).
-func (n *Notification) Paid() bool { return Paid(n.TradeStatus) }
 
 // AckNotification answers a notification Alipay must stop resending: HTTP
 // 200 with exactly the seven bytes "success". Answer anything else (or

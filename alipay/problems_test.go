@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,13 +18,14 @@ import (
 	"time"
 )
 
-// One test per problem of SDKS.md §3 ("most common user problems"), named
-// TestProblemNN. The package documentation lists how each is prevented.
+// One test per common integration problem that users of other Alipay SDKs
+// report, named TestProblemNN. The package documentation lists how each is
+// prevented.
 
 // signNotify returns a form body of params signed (rule v1) by key.
 func signNotify(t testing.TB, key *rsa.PrivateKey, params map[string]string) string {
 	t.Helper()
-	sig, err := Sign(key, RSA2, NotifySignContent(params))
+	sig, err := Sign(key, RSA2, SignContent(params, RuleV1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,13 +59,12 @@ func TestProblem01AppKeyAsAlipayKey(t *testing.T) {
 	if !errors.Is(err, ErrAppKeyAsAlipayKey) {
 		t.Fatalf("key mode: err = %v", err)
 	}
-	_, err = New(Config{AppID: testAppID, PrivateKey: app, AlipayCerts: map[string]*rsa.PublicKey{"x": &app.PublicKey}})
+	_, err = New(Config{AppID: testAppID, PrivateKey: app, Certificates: &Certificates{appKey: &app.PublicKey, alipayKeys: map[string]*rsa.PublicKey{"x": &app.PublicKey}}})
 	if !errors.Is(err, ErrAppKeyAsAlipayKey) {
 		t.Fatalf("cert map: err = %v", err)
 	}
 	pki := newTestPKI(t)
-	var cfg Config
-	if err := cfg.UseCertificates(pki.appCert, pki.appCert, pki.rootBundle); !errors.Is(err, ErrAppKeyAsAlipayKey) {
+	if _, err := ParseCertificates(pki.appCert, pki.appCert, pki.rootBundle); !errors.Is(err, ErrAppKeyAsAlipayKey) {
 		t.Fatalf("cert mode: err = %v", err)
 	}
 	// A private key given where Alipay's public key belongs is named as such.
@@ -88,8 +89,8 @@ func TestProblem02SandboxGateway(t *testing.T) {
 		t.Error("a URL without scheme is accepted")
 	}
 	c, err := New(Config{AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: &testKey(t, 1).PublicKey})
-	if err != nil || c.Gateway() != ProductionGateway {
-		t.Fatalf("default gateway %q, %v", c.Gateway(), err)
+	if err != nil || c.cfg.Gateway != ProductionGateway {
+		t.Fatalf("default gateway %q, %v", c.cfg.Gateway, err)
 	}
 }
 
@@ -100,7 +101,7 @@ func TestProblem03CertSNsOnEveryCall(t *testing.T) {
 	pki := newTestPKI(t)
 	c := g.client(t, func(cfg *Config) {
 		cfg.AlipayPublicKey = nil
-		if err := cfg.UseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
+		if err := useCerts(cfg, pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -123,7 +124,7 @@ func TestProblem03CertSNsOnEveryCall(t *testing.T) {
 	}
 	// The wrong app certificate for the private key is caught by New.
 	cfg := Config{AppID: testAppID, PrivateKey: testKey(t, 2)}
-	if err := cfg.UseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
+	if err := useCerts(&cfg, pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "app certificate") {
@@ -167,8 +168,8 @@ func TestProblem04KeyFormats(t *testing.T) {
 		t.Fatalf("public PEM as private: err = %v", err)
 	}
 	// The string to sign is exposed, to compare with Alipay's tool.
-	if s := RequestSignContent(map[string]string{"b": "2", "a": "1", "sign": "x", "c": ""}); string(s) != "a=1&b=2" {
-		t.Fatalf("RequestSignContent = %s", s)
+	if s := SignContent(map[string]string{"b": "2", "a": "1", "sign": "x", "c": ""}, RuleV2); string(s) != "a=1&b=2" {
+		t.Fatalf("SignContent(RuleV2) = %s", s)
 	}
 }
 
@@ -176,25 +177,25 @@ func TestProblem04KeyFormats(t *testing.T) {
 // gateway messages (v2) keep it.
 func TestProblem05SignTypeRule(t *testing.T) {
 	p := paymentParams()
-	if strings.Contains(string(NotifySignContent(p)), "sign_type") {
+	if strings.Contains(string(SignContent(p, RuleV1)), "sign_type") {
 		t.Fatal("v1 keeps sign_type")
 	}
-	if !strings.Contains(string(NotifySignContentV2(p)), "sign_type=RSA2") || !strings.Contains(string(RequestSignContent(p)), "sign_type=RSA2") {
+	if !strings.Contains(string(SignContent(p, RuleV2)), "sign_type=RSA2") || !strings.Contains(string(SignContent(p, RuleV2)), "sign_type=RSA2") {
 		t.Fatal("v2/request drop sign_type")
 	}
 	c := alipayClient(t)
-	if _, err := c.VerifyNotificationBody([]byte(signNotify(t, testKey(t, 1), p))); err != nil {
+	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1); err != nil {
 		t.Fatal(err)
 	}
 	// Signed v2-style: a v1 check must fail.
-	sig, _ := Sign(testKey(t, 1), RSA2, NotifySignContentV2(p))
+	sig, _ := Sign(testKey(t, 1), RSA2, SignContent(p, RuleV2))
 	p["sign"] = sig
-	if _, err := c.VerifyNotification(p); !errors.Is(err, ErrSignature) {
+	if _, err := c.VerifyNotification([]byte(EncodeForm(p)), RuleV1); !errors.Is(err, ErrSignature) {
 		t.Fatalf("v2-signed payment notification: err = %v", err)
 	}
 	// A notification claiming the other algorithm is refused.
 	p["sign_type"] = "RSA"
-	if _, err := c.VerifyNotification(p); !errors.Is(err, ErrSignature) {
+	if _, err := c.VerifyNotification([]byte(EncodeForm(p)), RuleV1); !errors.Is(err, ErrSignature) {
 		t.Fatalf("sign_type RSA: err = %v", err)
 	}
 }
@@ -206,15 +207,15 @@ func TestProblem06DecodeOnce(t *testing.T) {
 	p["subject"] = "a+b 100% c%2Bd"
 	body := signNotify(t, testKey(t, 1), p)
 	c := alipayClient(t)
-	n, err := c.VerifyNotificationBody([]byte(body))
+	n, err := c.VerifyNotification([]byte(body), RuleV1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n.PassbackParams != "tpdp_id%3D17+x" || n.Subject != "a+b 100% c%2Bd" {
 		t.Fatalf("values changed: %q %q", n.PassbackParams, n.Subject)
 	}
-	if _, err := c.VerifyReturn(body); err != nil {
-		t.Fatalf("VerifyReturn: %v", err)
+	if _, err := c.VerifyNotification([]byte(body), RuleV1); err != nil {
+		t.Fatalf("return: %v", err)
 	}
 	// Decoding a second time (what the broken SDKs did) changes the string.
 	twice, _ := url.QueryUnescape(p["passback_params"])
@@ -222,7 +223,7 @@ func TestProblem06DecodeOnce(t *testing.T) {
 		t.Fatal("test value does not exercise double decoding")
 	}
 	// Malformed escapes are rejected, not guessed at.
-	if _, err := c.VerifyNotificationBody([]byte(body + "&x=%zz")); !errors.Is(err, ErrBadNotification) {
+	if _, err := c.VerifyNotification([]byte(body+"&x=%zz"), RuleV1); !errors.Is(err, ErrBadNotification) {
 		t.Fatalf("bad escape: err = %v", err)
 	}
 }
@@ -233,41 +234,36 @@ func TestProblem07NoTrimming(t *testing.T) {
 	p := paymentParams()
 	p["subject"] = " 活动名称 "
 	p["body"] = "   "
-	if !strings.Contains(string(NotifySignContent(p)), "subject= 活动名称 &") || strings.Contains(string(NotifySignContent(p)), "body=") {
-		t.Fatalf("content %s", NotifySignContent(p))
+	if !strings.Contains(string(SignContent(p, RuleV1)), "subject= 活动名称 &") || strings.Contains(string(SignContent(p, RuleV1)), "body=") {
+		t.Fatalf("content %s", SignContent(p, RuleV1))
 	}
-	n, err := alipayClient(t).VerifyNotificationBody([]byte(signNotify(t, testKey(t, 1), p)))
+	n, err := alipayClient(t).VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1)
 	if err != nil || n.Subject != " 活动名称 " {
 		t.Fatalf("%v %q", err, n)
 	}
 }
 
 // Problem 8: extra keys (URL query on notify_url, cookies) in the verified
-// set. DecodeNotification verifies the POST body only.
+// set. Only the POST body is verified.
 func TestProblem08ExtraKeys(t *testing.T) {
 	c := alipayClient(t)
 	body := signNotify(t, testKey(t, 1), paymentParams())
 	r := httptest.NewRequest(http.MethodPost, "/alipay/notify?shop=1&PHPSESSID=abc", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	r.AddCookie(&http.Cookie{Name: "PHPSESSID", Value: "abc"})
-	n, raw, err := c.DecodeNotification(r)
+	n, raw, err := postedNotification(c, r)
 	if err != nil || string(raw) != body || n.OutTradeNo != "o_1" {
-		t.Fatalf("DecodeNotification: %v", err)
+		t.Fatalf("notification: %v", err)
 	}
 	// An extra key in the body itself is not Alipay's: the signature fails.
 	r = httptest.NewRequest(http.MethodPost, "/alipay/notify", strings.NewReader(body+"&shop=1"))
-	if _, _, err := c.DecodeNotification(r); !errors.Is(err, ErrSignature) {
+	if _, _, err := postedNotification(c, r); !errors.Is(err, ErrSignature) {
 		t.Fatalf("extra body key: err = %v", err)
 	}
 	// A repeated key is refused outright.
 	r = httptest.NewRequest(http.MethodPost, "/alipay/notify", strings.NewReader(body+"&total_amount=0.01"))
-	if _, _, err := c.DecodeNotification(r); !errors.Is(err, ErrMultiValued) {
+	if _, _, err := postedNotification(c, r); !errors.Is(err, ErrMultiValued) {
 		t.Fatalf("repeated key: err = %v", err)
-	}
-	// GET is not a notification.
-	r = httptest.NewRequest(http.MethodGet, "/alipay/notify?"+body, nil)
-	if _, _, err := c.DecodeNotification(r); !errors.Is(err, ErrBadNotification) {
-		t.Fatalf("GET: err = %v", err)
 	}
 }
 
@@ -278,17 +274,17 @@ func TestProblem09GBK(t *testing.T) {
 	p := paymentParams()
 	p["charset"] = "gbk"
 	p["subject"] = "\xb2\xe2\xca\xd4" // 测试 in GBK
-	_, err := c.VerifyNotificationBody([]byte(signNotify(t, testKey(t, 1), p)))
+	_, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1)
 	if !errors.Is(err, ErrCharset) || errors.Is(err, ErrSignature) {
 		t.Fatalf("GBK notification: err = %v", err)
 	}
 	p["subject"] = "test"
-	if _, err := c.VerifyNotificationBody([]byte(signNotify(t, testKey(t, 1), p))); err != nil {
+	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1); err != nil {
 		t.Fatalf("ASCII-only GBK notification: %v", err)
 	}
 	// A signed response in GBK is refused, not returned garbled.
 	content := `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"` + "\xbd\xbb\xd2\xd7" + `"}`
-	err = c.DecodeResponse("alipay.trade.query", []byte(signedBody(t, testKey(t, 1), "alipay_trade_query_response", content)), nil)
+	err = c.DecodeResponse(&Response{Method: "alipay.trade.query", StatusCode: 200, Body: []byte(signedBody(t, testKey(t, 1), "alipay_trade_query_response", content))}, nil)
 	if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), "UTF-8") {
 		t.Fatalf("GBK response: err = %v", err)
 	}
@@ -312,13 +308,13 @@ func TestProblem10Extraction(t *testing.T) {
 		`{"alipay_trade_query_response":` + content + `,"alipay_cert_sn":"","sign":"` + sig + `"}`,
 	} {
 		var out TradeQueryResult
-		if err := c.DecodeResponse("alipay.trade.query", []byte(body), &out); err != nil || out.TotalAmount != 100 {
+		if err := c.DecodeResponse(&Response{Method: "alipay.trade.query", StatusCode: 200, Body: []byte(body)}, &out); err != nil || out.TotalAmount != 100 {
 			t.Fatalf("%s: %v", body, err)
 		}
 	}
 	// Trailing garbage and a second object are refused.
 	body := `{"alipay_trade_query_response":` + content + `,"sign":"` + sig + `"}{"a":1}`
-	if err := c.DecodeResponse("alipay.trade.query", []byte(body), nil); !errors.Is(err, ErrBadResponse) {
+	if err := c.DecodeResponse(&Response{Method: "alipay.trade.query", StatusCode: 200, Body: []byte(body)}, nil); !errors.Is(err, ErrBadResponse) {
 		t.Fatalf("trailing data: err = %v", err)
 	}
 }
@@ -328,10 +324,10 @@ func TestProblem10Extraction(t *testing.T) {
 func TestProblem11ReturnInCertMode(t *testing.T) {
 	pki := newTestPKI(t)
 	cfg := Config{AppID: testAppID, PrivateKey: testKey(t, 0)}
-	if err := cfg.UseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
+	if err := useCerts(&cfg, pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cfg.AddAlipayCert(pki.oldAlipayCert); err != nil {
+	if _, err := cfg.Certificates.AddAlipayCert(pki.oldAlipayCert); err != nil {
 		t.Fatal(err)
 	}
 	c, err := New(cfg)
@@ -342,12 +338,12 @@ func TestProblem11ReturnInCertMode(t *testing.T) {
 	delete(p, "trade_status")
 	p["method"] = "alipay.trade.page.pay.return"
 	for _, k := range []int{1, 2} {
-		n, err := c.VerifyReturn(signNotify(t, testKey(t, k), p))
-		if err != nil || n.Method != "alipay.trade.page.pay.return" || n.Paid() {
+		n, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, k), p)), RuleV1)
+		if err != nil || n.Method != "alipay.trade.page.pay.return" || n.TradeStatus.Paid() {
 			t.Fatalf("return signed by key %d: %v", k, err)
 		}
 	}
-	if _, err := c.VerifyReturn(signNotify(t, testKey(t, 0), p)); !errors.Is(err, ErrSignature) {
+	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 0), p)), RuleV1); !errors.Is(err, ErrSignature) {
 		t.Fatalf("return signed by the app key: err = %v", err)
 	}
 }
@@ -385,8 +381,8 @@ func TestProblem13Ack(t *testing.T) {
 	// the key for idempotent handling.
 	c := alipayClient(t)
 	body := []byte(signNotify(t, testKey(t, 1), paymentParams()))
-	a, err1 := c.VerifyNotificationBody(body)
-	b, err2 := c.VerifyNotificationBody(body)
+	a, err1 := c.VerifyNotification(body, RuleV1)
+	b, err2 := c.VerifyNotification(body, RuleV1)
 	if err1 != nil || err2 != nil || a.NotifyID != b.NotifyID || a.NotifyID == "" {
 		t.Fatal("repeat")
 	}
@@ -404,12 +400,12 @@ func TestProblem14FullRefundNotification(t *testing.T) {
 		"refund_fee": "0.60", "trade_no": "2021071422001431441402161234", "auth_app_id": testAppID, "buyer_logon_id": "180***@189.cn",
 		"gmt_close": "2021-07-14 09:51:36",
 	}
-	n, err := alipayClient(t).VerifyNotificationBody([]byte(signNotify(t, testKey(t, 1), p)))
+	n, err := alipayClient(t).VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n.TradeStatus != TradeClosed || n.RefundFee != 60 || n.TotalAmount != 60 || n.OutBizNo != "r_1" ||
-		n.GmtRefund.Nanosecond() != 631e6 || n.GmtClose.IsZero() || n.Paid() {
+		n.GmtRefund.Nanosecond() != 631e6 || n.GmtClose.IsZero() || n.TradeStatus.Paid() {
 		t.Fatalf("parsed %+v", n)
 	}
 	if err := n.Check(Expect{AppID: testAppID, SellerID: "2088011354228910", TotalAmount: 60}); err != nil {
@@ -420,7 +416,8 @@ func TestProblem14FullRefundNotification(t *testing.T) {
 		{AppID: testAppID, SellerID: "2088000000000000", TotalAmount: 60},
 		{AppID: testAppID, SellerID: "2088011354228910", TotalAmount: 61},
 	} {
-		if err := n.Check(e); !errors.Is(err, ErrMismatch) {
+		var m *MismatchError
+		if err := n.Check(e); !errors.As(err, &m) {
 			t.Errorf("Check(%+v) = %v", e, err)
 		}
 	}
@@ -432,7 +429,7 @@ func TestProblem14FullRefundNotification(t *testing.T) {
 func TestProblem15CertSN(t *testing.T) {
 	pki := newTestPKI(t)
 	cfg := Config{AppID: testAppID, PrivateKey: testKey(t, 0)}
-	if err := cfg.UseCertificates(pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
+	if err := useCerts(&cfg, pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
 		t.Fatal(err)
 	}
 	c, err := New(cfg)
@@ -442,12 +439,12 @@ func TestProblem15CertSN(t *testing.T) {
 	sn, _ := CertSN(pki.alipayCert)
 	p := paymentParams()
 	body := signNotify(t, testKey(t, 1), p)
-	if _, err := c.VerifyNotificationBody([]byte(body + "&alipay_cert_sn=" + sn)); err != nil {
+	if _, err := c.VerifyNotification([]byte(body+"&alipay_cert_sn="+sn), RuleV1); err != nil {
 		t.Fatalf("notification with an unsigned alipay_cert_sn: %v", err)
 	}
 	content := `{"code":"10000","msg":"Success"}`
 	b := strings.Replace(signedBody(t, testKey(t, 1), "alipay_trade_close_response", content), `,"sign"`, `,"alipay_cert_sn":"ffffffffffffffffffffffffffffffff","sign"`, 1)
-	err = c.DecodeResponse("alipay.trade.close", []byte(b), nil)
+	err = c.DecodeResponse(&Response{Method: "alipay.trade.close", StatusCode: 200, Body: []byte(b)}, nil)
 	if !errors.Is(err, ErrUnknownCertSN) || !strings.Contains(err.Error(), "ffffffffffffffffffffffffffffffff") {
 		t.Fatalf("unknown SN: err = %v", err)
 	}
@@ -461,4 +458,23 @@ func TestProblem15CertSN(t *testing.T) {
 	if _, err := CertSN(PublicKeyPEM(&testKey(t, 1).PublicKey)); err == nil || !strings.Contains(err.Error(), "public key, not a certificate") {
 		t.Fatalf("public key as certificate: err = %v", err)
 	}
+}
+
+// useCerts sets cfg.Certificates from the three PEM files.
+func useCerts(cfg *Config, app, alipay, root []byte) error {
+	certs, err := ParseCertificates(app, alipay, root)
+	if err == nil {
+		cfg.Certificates = certs
+	}
+	return err
+}
+
+// postedNotification verifies the body of a notify_url POST as a handler does.
+func postedNotification(c *Client, r *http.Request) (*Notification, []byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxNotifyBody))
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := c.VerifyNotification(body, RuleV1)
+	return n, body, err
 }

@@ -10,18 +10,45 @@ import (
 	"strings"
 )
 
+// Code is the top-level code of a gateway answer.
+type Code string
+
+// Top-level codes: 10000 is success, 20000 leaves the outcome unknown,
+// 40004 is a business failure named by the SubCode; 40001 (missing
+// parameter), 40002 (invalid parameter, app id or signature), 40006 (no
+// permission) and 20001 (bad authorisation token) are gateway errors.
+const (
+	CodeSuccess        Code = "10000"
+	CodeUnavailable    Code = "20000"
+	CodeBusinessFailed Code = "40004"
+)
+
+// SubCode is the detailed code of a failed call: a gateway sub_code
+// (isv.invalid-signature, …) or a business one (ACQ.TRADE_NOT_EXIST, …).
+type SubCode string
+
+// Sub codes that callers act on.
+const (
+	SubTradeNotExist    SubCode = "ACQ.TRADE_NOT_EXIST"    // no such trade (yet)
+	SubTradeStatusError SubCode = "ACQ.TRADE_STATUS_ERROR" // e.g. closing a paid trade
+	SubSystemError      SubCode = "ACQ.SYSTEM_ERROR"       // the outcome is unknown
+	SubBillNotExist     SubCode = "isp.bill_not_exist"
+)
+
 // Error is a failure reported by Alipay: a gateway error (code 40001, 40002,
 // …) or a business error (code 40004 with an ACQ.* sub_code).
 type Error struct {
-	Method  string `json:"-"`
-	Code    string `json:"code"`
-	Msg     string `json:"msg"`
-	SubCode string `json:"sub_code,omitempty"`
-	SubMsg  string `json:"sub_msg,omitempty"`
+	Method  string  `json:"-"`
+	Code    Code    `json:"code"`
+	Msg     string  `json:"msg"`
+	SubCode SubCode `json:"sub_code,omitempty"`
+	SubMsg  string  `json:"sub_msg,omitempty"`
 	// Unverified is true when the response carried no signature (Alipay does
 	// not sign some gateway errors, e.g. isv.invalid-app-id). Its content
 	// could have been written by anyone on the path.
 	Unverified bool `json:"-"`
+	// Raw is the answer as received.
+	Raw *Response `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -30,9 +57,9 @@ func (e *Error) Error() string {
 	if e.Method != "" {
 		b.WriteString(e.Method + ": ")
 	}
-	b.WriteString(e.Code + " " + e.Msg)
+	b.WriteString(string(e.Code) + " " + e.Msg)
 	if e.SubCode != "" {
-		b.WriteString(" (" + e.SubCode)
+		b.WriteString(" (" + string(e.SubCode))
 		if e.SubMsg != "" {
 			b.WriteString(": " + e.SubMsg)
 		}
@@ -56,9 +83,11 @@ func (e *Error) Unwrap() []error {
 	return errs
 }
 
+func (e *Error) response() *Response { return e.Raw }
+
 func (e *Error) unknownOutcome() bool {
 	switch {
-	case e.Code == "20000", e.SubCode == "ACQ.SYSTEM_ERROR", e.SubCode == "isp.unknow-error", e.SubCode == "aop.unknow-error":
+	case e.Code == CodeUnavailable, e.SubCode == SubSystemError, e.SubCode == "isp.unknow-error", e.SubCode == "aop.unknow-error":
 		return true
 	}
 	return false
@@ -70,8 +99,9 @@ var (
 	// status, code 20000 or ACQ.SYSTEM_ERROR, or an unreadable response.
 	// Repeat the call with the same parameters, or query, to learn the outcome.
 	ErrUnknownOutcome = errors.New("alipay: outcome unknown")
-	// ErrUnsigned marks a response that carried no signature.
-	ErrUnsigned = errors.New("alipay: response is not signed")
+	// ErrUnsigned marks an answer, notification or return that carried no
+	// signature.
+	ErrUnsigned = errors.New("alipay: not signed")
 	// ErrBadResponse marks a response that is not the expected JSON shape.
 	ErrBadResponse = errors.New("alipay: malformed response")
 	// ErrDuplicateNode marks a response with the same top-level key twice, a

@@ -2,13 +2,13 @@ package alipay
 
 import (
 	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -45,13 +45,20 @@ func digest(h crypto.Hash, content []byte) []byte {
 	return d[:]
 }
 
-// Sign signs content with the private key and returns standard base64.
-func Sign(key *rsa.PrivateKey, t SignType, content []byte) (string, error) {
+// Sign signs content with an RSA key and returns standard base64. key is
+// an *rsa.PrivateKey or any crypto.Signer holding an RSA key (a KMS or HSM
+// key) that makes PKCS#1 v1.5 signatures when given a crypto.Hash.
+func Sign(key crypto.Signer, t SignType, content []byte) (string, error) {
 	h, err := t.hash()
 	if err != nil {
 		return "", err
 	}
-	sig, err := rsa.SignPKCS1v15(nil, key, h, digest(h, content))
+	var sig []byte
+	if k, ok := key.(*rsa.PrivateKey); ok {
+		sig, err = rsa.SignPKCS1v15(nil, k, h, digest(h, content))
+	} else {
+		sig, err = key.Sign(rand.Reader, digest(h, content), h)
+	}
 	if err != nil {
 		return "", fmt.Errorf("alipay: sign: %w", err)
 	}
@@ -84,63 +91,43 @@ func Verify(pub *rsa.PublicKey, t SignType, content []byte, sign string) error {
 // Such values are left out of every string-to-sign, but never trimmed.
 func isEmpty(s string) bool { return strings.TrimSpace(s) == "" }
 
-// RequestSignContent returns the string-to-sign of a gateway request: every
-// parameter except sign whose key and value are not empty, sorted by key,
-// joined as k=v&k=v over the raw values (sign_type included).
-func RequestSignContent(params map[string]string) []byte {
-	return signContent(params, "sign", "")
-}
+// Rule says which parameters a string to sign leaves out. Every rule
+// leaves out sign; it sorts the rest by key and joins them as k=v&k=v over
+// the raw (decoded, untrimmed) values.
+type Rule uint8
 
-// NotifySignContent returns the string-to-sign of a notification or return
-// redirect under rule v1: like RequestSignContent, but sign_type is excluded
-// too. Use NotifySignContentV2 for gateway messages that keep sign_type.
-func NotifySignContent(params map[string]string) []byte {
-	return signContent(params, "sign", "sign_type")
-}
+const (
+	// RuleV1 is the rule of notifications and return redirects: sign_type
+	// is left out too, and so is every key or value that is empty or
+	// whitespace only (the Java SDK's StringUtils.isEmpty).
+	RuleV1 Rule = 0
+	// RuleV2 keeps sign_type: the rule of gateway requests and of gateway
+	// messages other than payment notifications.
+	RuleV2 Rule = 1 << iota
+	// KeepWhitespace also keeps values made of whitespace only, as some
+	// hand-written clients sign them (empty values are still left out).
+	KeepWhitespace
+	// KeepEmpty keeps empty and whitespace-only values too.
+	KeepEmpty
+)
 
-// NotifySignContentV2 is rule v2 (gateway messages): only sign is excluded.
-func NotifySignContentV2(params map[string]string) []byte {
-	return signContent(params, "sign", "")
-}
-
-func signContent(params map[string]string, skip1, skip2 string) []byte {
-	keys := make([]string, 0, len(params))
+// SignContent returns the string to sign of params under rule (for
+// example RuleV2 for a request, RuleV1 for a notification). It is the one
+// sort-and-join builder of this package.
+func SignContent(params map[string]string, rule Rule) []byte {
+	pairs := make([]formPair, 0, len(params))
 	n := 0
 	for k, v := range params {
-		if k == skip1 || k == skip2 || isEmpty(k) || isEmpty(v) {
-			continue
-		}
-		keys = append(keys, k)
+		pairs = append(pairs, formPair{k, v})
 		n += len(k) + len(v) + 2
 	}
-	slices.Sort(keys)
-	b := make([]byte, 0, n)
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, '&')
-		}
-		b = append(b, k...)
-		b = append(b, '=')
-		b = append(b, params[k]...)
-	}
-	return b
+	slices.SortFunc(pairs, func(a, b formPair) int { return strings.Compare(a.k, b.k) })
+	return appendSignContent(make([]byte, 0, n), pairs, rule)
 }
 
 // ErrMultiValued is returned for a form in which a key appears more than once:
 // Alipay never sends one, so such a form is forged or corrupted.
 var ErrMultiValued = errors.New("alipay: parameter given more than once")
-
-// SingleValues flattens url.Values, rejecting keys given more than once.
-func SingleValues(v url.Values) (map[string]string, error) {
-	m := make(map[string]string, len(v))
-	for k, vs := range v {
-		if len(vs) != 1 {
-			return nil, fmt.Errorf("%w: %q", ErrMultiValued, k)
-		}
-		m[k] = vs[0]
-	}
-	return m, nil
-}
 
 // ParseForm decodes a form body exactly once ('+' is a space, %2B a plus),
 // rejecting malformed escapes, semicolon separators and keys given more than
@@ -263,20 +250,21 @@ func unhex(c byte) byte {
 	return c - '0'
 }
 
-// pairsSignContent is signContent over sorted pairs.
-func pairsSignContent(pairs []formPair, skip1, skip2 string) []byte {
-	n := 0
-	for _, p := range pairs {
-		n += len(p.k) + len(p.v) + 2
-	}
-	return appendPairsSignContent(make([]byte, 0, n), pairs, skip1, skip2)
-}
-
-// appendPairsSignContent appends the string to sign of sorted pairs to b.
-func appendPairsSignContent(b []byte, pairs []formPair, skip1, skip2 string) []byte {
+// appendSignContent appends the string to sign of pairs (sorted by key)
+// under rule to b.
+func appendSignContent(b []byte, pairs []formPair, rule Rule) []byte {
 	start := len(b)
 	for _, p := range pairs {
-		if p.k == skip1 || p.k == skip2 || isEmpty(p.k) || isEmpty(p.v) {
+		switch {
+		case p.k == "sign", p.k == "":
+			continue
+		case isEmpty(p.k) && rule&(KeepEmpty|KeepWhitespace) == 0:
+			continue
+		case p.k == "sign_type" && rule&RuleV2 == 0:
+			continue
+		case p.v == "" && rule&KeepEmpty == 0:
+			continue
+		case isEmpty(p.v) && rule&(KeepEmpty|KeepWhitespace) == 0:
 			continue
 		}
 		if len(b) > start {
@@ -291,17 +279,6 @@ func appendPairsSignContent(b []byte, pairs []formPair, skip1, skip2 string) []b
 
 // contentPool recycles string-to-sign buffers of notification checks.
 var contentPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
-
-// SignRequest adds sign to params (which must already hold sign_type) using
-// the request rule.
-func SignRequest(key *rsa.PrivateKey, params map[string]string) error {
-	sig, err := Sign(key, SignType(params["sign_type"]), RequestSignContent(params))
-	if err != nil {
-		return err
-	}
-	params["sign"] = sig
-	return nil
-}
 
 // EncodeForm encodes params as a form, keys sorted, exactly as
 // url.Values.Encode does (space as '+').

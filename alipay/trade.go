@@ -8,27 +8,32 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
+
+// ProductCode names the product a trade is sold under.
+type ProductCode string
 
 // Product codes.
 const (
-	ProductPagePay = "FAST_INSTANT_TRADE_PAY" // alipay.trade.page.pay
-	ProductWapPay  = "QUICK_WAP_WAY"          // alipay.trade.wap.pay
-	ProductQRCode  = "QR_CODE_OFFLINE"        // alipay.trade.precreate (订单码支付)
+	ProductPagePay ProductCode = "FAST_INSTANT_TRADE_PAY" // alipay.trade.page.pay
+	ProductWapPay  ProductCode = "QUICK_WAP_WAY"          // alipay.trade.wap.pay
+	ProductQRCode  ProductCode = "QR_CODE_OFFLINE"        // alipay.trade.precreate (订单码支付)
 )
+
+// TradeStatus is the state of a trade at Alipay.
+type TradeStatus string
 
 // Trade statuses.
 const (
-	WaitBuyerPay  = "WAIT_BUYER_PAY"
-	TradeSuccess  = "TRADE_SUCCESS"
-	TradeFinished = "TRADE_FINISHED"
-	TradeClosed   = "TRADE_CLOSED"
+	WaitBuyerPay  TradeStatus = "WAIT_BUYER_PAY" // created, not paid
+	TradeSuccess  TradeStatus = "TRADE_SUCCESS"  // paid, refundable
+	TradeFinished TradeStatus = "TRADE_FINISHED" // paid, no longer refundable
+	TradeClosed   TradeStatus = "TRADE_CLOSED"   // closed unpaid, or fully refunded
 )
 
-// Paid reports whether a trade status means the buyer has paid.
-func Paid(tradeStatus string) bool {
-	return tradeStatus == TradeSuccess || tradeStatus == TradeFinished
-}
+// Paid reports whether the status means the buyer has paid.
+func (s TradeStatus) Paid() bool { return s == TradeSuccess || s == TradeFinished }
 
 var (
 	outTradeNoRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -54,30 +59,54 @@ func checkTrade(outTradeNo string, amount Amount, subject string) error {
 // TradePagePay is the business content of alipay.trade.page.pay (PC web) and
 // alipay.trade.wap.pay (mobile web).
 type TradePagePay struct {
-	// Fields in the alphabetical order of their JSON names, so biz_content
-	// is written in the order the official SDKs' examples use.
-	Body           string `json:"body,omitempty"`
-	OutTradeNo     string `json:"out_trade_no"`
-	PassbackParams string `json:"passback_params,omitempty"`
-	ProductCode    string `json:"product_code"` // set by the call if empty
-	QRPayMode      string `json:"qr_pay_mode,omitempty"`
-	QuitURL        string `json:"quit_url,omitempty"` // wap pay only
-	Subject        string `json:"subject"`
-	TimeExpire     string `json:"time_expire,omitempty"`     // "yyyy-MM-dd HH:mm:ss"; use FormatTime
-	TimeoutExpress string `json:"timeout_express,omitempty"` // "1m".."15d"
-	TotalAmount    Amount `json:"total_amount"`
+	OutTradeNo     string
+	TotalAmount    Amount
+	Subject        string
+	Body           string
+	ProductCode    ProductCode // set by the call if empty
+	PassbackParams string
+	QRPayMode      string
+	QuitURL        string    // wap pay only
+	TimeExpire     time.Time // zero: none
+	TimeoutExpress string    // "1m".."15d"
 
-	NotifyURL string `json:"-"` // default Config.NotifyURL
-	ReturnURL string `json:"-"` // default Config.ReturnURL
+	NotifyURL string // default Config.NotifyURL
+	ReturnURL string // default Config.ReturnURL
 }
 
-func (c *Client) pagePayParams(method, product string, p TradePagePay) (map[string]string, error) {
+// pagePayBiz is the biz_content of a page or wap pay, its fields in the
+// alphabetical order of their names as the official SDKs' examples write it.
+type pagePayBiz struct {
+	Body           string      `json:"body,omitempty"`
+	OutTradeNo     string      `json:"out_trade_no"`
+	PassbackParams string      `json:"passback_params,omitempty"`
+	ProductCode    ProductCode `json:"product_code"`
+	QRPayMode      string      `json:"qr_pay_mode,omitempty"`
+	QuitURL        string      `json:"quit_url,omitempty"`
+	Subject        string      `json:"subject"`
+	TimeExpire     string      `json:"time_expire,omitempty"`
+	TimeoutExpress string      `json:"timeout_express,omitempty"`
+	TotalAmount    Amount      `json:"total_amount"`
+}
+
+// formatOptTime formats t as FormatTime does, or "" for the zero time.
+func formatOptTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return FormatTime(t)
+}
+
+func (c *Client) pagePayParams(method string, product ProductCode, p TradePagePay) (map[string]string, error) {
 	if err := checkTrade(p.OutTradeNo, p.TotalAmount, p.Subject); err != nil {
 		return nil, err
 	}
 	if p.ProductCode == "" {
 		p.ProductCode = product
 	}
+	biz := pagePayBiz{Body: p.Body, OutTradeNo: p.OutTradeNo, PassbackParams: p.PassbackParams,
+		ProductCode: p.ProductCode, QRPayMode: p.QRPayMode, QuitURL: p.QuitURL, Subject: p.Subject,
+		TimeExpire: formatOptTime(p.TimeExpire), TimeoutExpress: p.TimeoutExpress, TotalAmount: p.TotalAmount}
 	extra := map[string]string{"notify_url": p.NotifyURL, "return_url": p.ReturnURL}
 	if extra["notify_url"] == "" {
 		extra["notify_url"] = c.cfg.NotifyURL
@@ -85,7 +114,7 @@ func (c *Client) pagePayParams(method, product string, p TradePagePay) (map[stri
 	if extra["return_url"] == "" {
 		extra["return_url"] = c.cfg.ReturnURL
 	}
-	return c.params(request{method: method, biz: p, extra: extra})
+	return c.params(request{method: method, biz: biz, extra: extra})
 }
 
 // PagePayURL returns the signed GET URL of alipay.trade.page.pay; redirect the
@@ -139,21 +168,41 @@ func (c *Client) autoSubmitForm(params map[string]string) string {
 
 // TradePrecreate is the business content of alipay.trade.precreate.
 type TradePrecreate struct {
-	OutTradeNo     string `json:"out_trade_no"`
-	TotalAmount    Amount `json:"total_amount"`
-	Subject        string `json:"subject"`
-	ProductCode    string `json:"product_code,omitempty"`
-	Body           string `json:"body,omitempty"`
-	TimeoutExpress string `json:"timeout_express,omitempty"`
-	TimeExpire     string `json:"time_expire,omitempty"`
-	StoreID        string `json:"store_id,omitempty"`
-	NotifyURL      string `json:"-"`
+	OutTradeNo     string
+	TotalAmount    Amount
+	Subject        string
+	ProductCode    ProductCode
+	Body           string
+	TimeoutExpress string
+	TimeExpire     time.Time // zero: none
+	StoreID        string
+	NotifyURL      string // default Config.NotifyURL
+}
+
+// precreateBiz is the biz_content of a precreate (and of a create).
+type precreateBiz struct {
+	OutTradeNo     string      `json:"out_trade_no"`
+	TotalAmount    Amount      `json:"total_amount"`
+	Subject        string      `json:"subject"`
+	ProductCode    ProductCode `json:"product_code,omitempty"`
+	Body           string      `json:"body,omitempty"`
+	TimeoutExpress string      `json:"timeout_express,omitempty"`
+	TimeExpire     string      `json:"time_expire,omitempty"`
+	StoreID        string      `json:"store_id,omitempty"`
+	BuyerID        string      `json:"buyer_id,omitempty"`
+	BuyerOpenID    string      `json:"buyer_open_id,omitempty"`
+}
+
+func (p TradePrecreate) biz() precreateBiz {
+	return precreateBiz{OutTradeNo: p.OutTradeNo, TotalAmount: p.TotalAmount, Subject: p.Subject, ProductCode: p.ProductCode,
+		Body: p.Body, TimeoutExpress: p.TimeoutExpress, TimeExpire: formatOptTime(p.TimeExpire), StoreID: p.StoreID}
 }
 
 // PrecreateResult is the answer of alipay.trade.precreate.
 type PrecreateResult struct {
-	OutTradeNo string `json:"out_trade_no"`
-	QRCode     string `json:"qr_code"`
+	OutTradeNo string    `json:"out_trade_no"`
+	QRCode     string    `json:"qr_code"`
+	Raw        *Response `json:"-"`
 }
 
 // Precreate asks Alipay for a QR code the buyer scans to pay.
@@ -166,10 +215,11 @@ func (c *Client) Precreate(ctx context.Context, p TradePrecreate) (*PrecreateRes
 		notify = c.cfg.NotifyURL
 	}
 	var r PrecreateResult
-	err := c.do(ctx, request{method: "alipay.trade.precreate", biz: p, extra: map[string]string{"notify_url": notify}}, &r)
+	raw, err := c.do(ctx, request{method: "alipay.trade.precreate", biz: p.biz(), extra: map[string]string{"notify_url": notify}}, &r)
 	if err != nil {
 		return nil, err
 	}
+	r.Raw = raw
 	return &r, nil
 }
 
@@ -189,21 +239,22 @@ func (r TradeRef) check() error {
 
 // TradeQueryResult is the answer of alipay.trade.query.
 type TradeQueryResult struct {
-	TradeNo        string `json:"trade_no"`
-	OutTradeNo     string `json:"out_trade_no"`
-	TradeStatus    string `json:"trade_status"`
-	TotalAmount    Amount `json:"total_amount"`
-	BuyerPayAmount Amount `json:"buyer_pay_amount"`
-	ReceiptAmount  Amount `json:"receipt_amount"`
-	InvoiceAmount  Amount `json:"invoice_amount"`
-	PointAmount    Amount `json:"point_amount"`
-	BuyerLogonID   string `json:"buyer_logon_id"`
-	BuyerUserID    string `json:"buyer_user_id"`
-	BuyerOpenID    string `json:"buyer_open_id"`
-	SendPayDate    string `json:"send_pay_date"`
-	Subject        string `json:"subject"`
-	Body           string `json:"body"`
-	StoreID        string `json:"store_id"`
+	TradeNo        string      `json:"trade_no"`
+	OutTradeNo     string      `json:"out_trade_no"`
+	TradeStatus    TradeStatus `json:"trade_status"`
+	TotalAmount    Amount      `json:"total_amount"`
+	BuyerPayAmount Amount      `json:"buyer_pay_amount"`
+	ReceiptAmount  Amount      `json:"receipt_amount"`
+	InvoiceAmount  Amount      `json:"invoice_amount"`
+	PointAmount    Amount      `json:"point_amount"`
+	BuyerLogonID   string      `json:"buyer_logon_id"`
+	BuyerUserID    string      `json:"buyer_user_id"`
+	BuyerOpenID    string      `json:"buyer_open_id"`
+	SendPayDate    time.Time   `json:"send_pay_date"` // zero until paid
+	Subject        string      `json:"subject"`
+	Body           string      `json:"body"`
+	StoreID        string      `json:"store_id"`
+	Raw            *Response   `json:"-"`
 }
 
 // Query calls alipay.trade.query. A trade the buyer has not reached yet
@@ -213,17 +264,39 @@ func (c *Client) Query(ctx context.Context, ref TradeRef) (*TradeQueryResult, er
 		return nil, err
 	}
 	var r TradeQueryResult
-	if err := c.do(ctx, request{method: "alipay.trade.query", biz: ref}, &r); err != nil {
+	w := struct {
+		*TradeQueryResult
+		SendPayDate string `json:"send_pay_date"`
+	}{TradeQueryResult: &r}
+	raw, err := c.do(ctx, request{method: "alipay.trade.query", biz: ref}, &w)
+	if err == nil {
+		r.SendPayDate, err = responseTime(raw, "send_pay_date", w.SendPayDate)
+	}
+	if err != nil {
 		return nil, err
 	}
+	r.Raw = raw
 	return &r, nil
 }
 
+// responseTime parses the time field key of a verified answer; "" is the
+// zero time. A bad value makes the answer unreadable: the outcome is unknown.
+func responseTime(raw *Response, key, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := ParseTime(s)
+	if err != nil {
+		return time.Time{}, withResponse(raw, fmt.Errorf("alipay: %s: %w: %w: %s: %v", raw.Method, ErrUnknownOutcome, ErrBadResponse, key, err))
+	}
+	return t, nil
+}
+
 // IsTradeNotExist reports whether err is Alipay's ACQ.TRADE_NOT_EXIST.
-func IsTradeNotExist(err error) bool { return HasSubCode(err, "ACQ.TRADE_NOT_EXIST") }
+func IsTradeNotExist(err error) bool { return HasSubCode(err, SubTradeNotExist) }
 
 // HasSubCode reports whether err is a verified *Error with the given sub_code.
-func HasSubCode(err error, subCode string) bool {
+func HasSubCode(err error, subCode SubCode) bool {
 	var e *Error
 	return errors.As(err, &e) && !e.Unverified && e.SubCode == subCode
 }
@@ -241,13 +314,14 @@ type TradeRefund struct {
 
 // TradeRefundResult is the answer of alipay.trade.refund.
 type TradeRefundResult struct {
-	TradeNo      string `json:"trade_no"`
-	OutTradeNo   string `json:"out_trade_no"`
-	BuyerLogonID string `json:"buyer_logon_id"`
-	FundChange   string `json:"fund_change"` // Y: money moved by this call; N: a repeat (or confirm with RefundQuery)
-	RefundFee    Amount `json:"refund_fee"`  // the trade's cumulative refunded total
-	GmtRefundPay string `json:"gmt_refund_pay"`
-	SendBackFee  Amount `json:"send_back_fee"`
+	TradeNo      string    `json:"trade_no"`
+	OutTradeNo   string    `json:"out_trade_no"`
+	BuyerLogonID string    `json:"buyer_logon_id"`
+	FundChange   string    `json:"fund_change"` // Y: money moved by this call; N: a repeat (or confirm with RefundQuery)
+	RefundFee    Amount    `json:"refund_fee"`  // the trade's cumulative refunded total
+	GmtRefundPay time.Time `json:"gmt_refund_pay"`
+	SendBackFee  Amount    `json:"send_back_fee"`
+	Raw          *Response `json:"-"`
 }
 
 // Refund calls alipay.trade.refund.
@@ -262,22 +336,32 @@ func (c *Client) Refund(ctx context.Context, p TradeRefund) (*TradeRefundResult,
 		return nil, fmt.Errorf("%w: out_request_no %q must be 1-64 letters, digits, _ or -", ErrInvalidParam, p.OutRequestNo)
 	}
 	var r TradeRefundResult
-	if err := c.do(ctx, request{method: "alipay.trade.refund", biz: p}, &r); err != nil {
+	w := struct {
+		*TradeRefundResult
+		GmtRefundPay string `json:"gmt_refund_pay"`
+	}{TradeRefundResult: &r}
+	raw, err := c.do(ctx, request{method: "alipay.trade.refund", biz: p}, &w)
+	if err == nil {
+		r.GmtRefundPay, err = responseTime(raw, "gmt_refund_pay", w.GmtRefundPay)
+	}
+	if err != nil {
 		return nil, err
 	}
+	r.Raw = raw
 	return &r, nil
 }
 
 // RefundQueryResult is the answer of alipay.trade.fastpay.refund.query.
 type RefundQueryResult struct {
-	TradeNo      string `json:"trade_no"`
-	OutTradeNo   string `json:"out_trade_no"`
-	OutRequestNo string `json:"out_request_no"`
-	RefundAmount Amount `json:"refund_amount"`
-	TotalAmount  Amount `json:"total_amount"`
-	RefundStatus string `json:"refund_status"` // REFUND_SUCCESS, or "" when not (yet) refunded
-	RefundReason string `json:"refund_reason"`
-	GmtRefundPay string `json:"gmt_refund_pay"`
+	TradeNo      string    `json:"trade_no"`
+	OutTradeNo   string    `json:"out_trade_no"`
+	OutRequestNo string    `json:"out_request_no"`
+	RefundAmount Amount    `json:"refund_amount"`
+	TotalAmount  Amount    `json:"total_amount"`
+	RefundStatus string    `json:"refund_status"` // REFUND_SUCCESS, or "" when not (yet) refunded
+	RefundReason string    `json:"refund_reason"`
+	GmtRefundPay time.Time `json:"gmt_refund_pay"`
+	Raw          *Response `json:"-"`
 }
 
 // Refunded reports whether the queried refund succeeded.
@@ -297,56 +381,73 @@ func (c *Client) RefundQuery(ctx context.Context, ref TradeRef, outRequestNo str
 		QueryOptions []string `json:"query_options"`
 	}{ref, outRequestNo, []string{"gmt_refund_pay"}}
 	var r RefundQueryResult
-	if err := c.do(ctx, request{method: "alipay.trade.fastpay.refund.query", biz: biz}, &r); err != nil {
+	w := struct {
+		*RefundQueryResult
+		GmtRefundPay string `json:"gmt_refund_pay"`
+	}{RefundQueryResult: &r}
+	raw, err := c.do(ctx, request{method: "alipay.trade.fastpay.refund.query", biz: biz}, &w)
+	if err == nil {
+		r.GmtRefundPay, err = responseTime(raw, "gmt_refund_pay", w.GmtRefundPay)
+	}
+	if err != nil {
 		return nil, err
 	}
+	r.Raw = raw
 	return &r, nil
 }
 
 // TradeCloseResult is the answer of alipay.trade.close.
 type TradeCloseResult struct {
-	TradeNo    string `json:"trade_no"`
-	OutTradeNo string `json:"out_trade_no"`
+	TradeNo    string    `json:"trade_no"`
+	OutTradeNo string    `json:"out_trade_no"`
+	Raw        *Response `json:"-"`
 }
 
-// Close calls alipay.trade.close; only a WAIT_BUYER_PAY trade can be closed
-// (others answer ACQ.TRADE_STATUS_ERROR; a trade never opened answers
+// CloseTrade calls alipay.trade.close; only a WAIT_BUYER_PAY trade can be
+// closed (others answer ACQ.TRADE_STATUS_ERROR; a trade never opened answers
 // ACQ.TRADE_NOT_EXIST).
-func (c *Client) Close(ctx context.Context, ref TradeRef) (*TradeCloseResult, error) {
+func (c *Client) CloseTrade(ctx context.Context, ref TradeRef) (*TradeCloseResult, error) {
 	if err := ref.check(); err != nil {
 		return nil, err
 	}
 	var r TradeCloseResult
-	if err := c.do(ctx, request{method: "alipay.trade.close", biz: ref}, &r); err != nil {
+	raw, err := c.do(ctx, request{method: "alipay.trade.close", biz: ref}, &r)
+	if err != nil {
 		return nil, err
 	}
+	r.Raw = raw
 	return &r, nil
 }
 
 // TradeCancelResult is the answer of alipay.trade.cancel.
 type TradeCancelResult struct {
-	TradeNo    string `json:"trade_no"`
-	OutTradeNo string `json:"out_trade_no"`
-	RetryFlag  string `json:"retry_flag"`
-	Action     string `json:"action"` // close (was unpaid) or refund (was paid)
+	TradeNo    string    `json:"trade_no"`
+	OutTradeNo string    `json:"out_trade_no"`
+	RetryFlag  string    `json:"retry_flag"`
+	Action     string    `json:"action"` // close (was unpaid) or refund (was paid)
+	Raw        *Response `json:"-"`
 }
 
-// Cancel calls alipay.trade.cancel (for a payment whose outcome is unknown).
-func (c *Client) Cancel(ctx context.Context, ref TradeRef) (*TradeCancelResult, error) {
+// CancelTrade calls alipay.trade.cancel (for a payment whose outcome is
+// unknown): an unpaid trade is closed, a paid one refunded.
+func (c *Client) CancelTrade(ctx context.Context, ref TradeRef) (*TradeCancelResult, error) {
 	if err := ref.check(); err != nil {
 		return nil, err
 	}
 	var r TradeCancelResult
-	if err := c.do(ctx, request{method: "alipay.trade.cancel", biz: ref}, &r); err != nil {
+	raw, err := c.do(ctx, request{method: "alipay.trade.cancel", biz: ref}, &r)
+	if err != nil {
 		return nil, err
 	}
+	r.Raw = raw
 	return &r, nil
 }
 
 // BillDownloadResult is the answer of alipay.data.dataservice.bill.downloadurl.query.
 type BillDownloadResult struct {
-	BillDownloadURL string `json:"bill_download_url"` // valid for 30 s
-	BillFileCode    string `json:"bill_file_code"`
+	BillDownloadURL string    `json:"bill_download_url"` // valid for 30 s
+	BillFileCode    string    `json:"bill_file_code"`
+	Raw             *Response `json:"-"`
 }
 
 // BillDownloadURL asks for the URL of a bill: billType "trade" or
@@ -358,11 +459,13 @@ func (c *Client) BillDownloadURL(ctx context.Context, billType, billDate string)
 	}
 	biz := map[string]string{"bill_type": billType, "bill_date": billDate}
 	var r BillDownloadResult
-	if err := c.do(ctx, request{method: "alipay.data.dataservice.bill.downloadurl.query", biz: biz}, &r); err != nil {
+	raw, err := c.do(ctx, request{method: "alipay.data.dataservice.bill.downloadurl.query", biz: biz}, &r)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := url.Parse(r.BillDownloadURL); err != nil || r.BillDownloadURL == "" {
-		return nil, fmt.Errorf("alipay: bill download URL %q: %w", r.BillDownloadURL, ErrBadResponse)
+		return nil, withResponse(raw, fmt.Errorf("alipay: bill download URL %q: %w", r.BillDownloadURL, ErrBadResponse))
 	}
+	r.Raw = raw
 	return &r, nil
 }

@@ -1,10 +1,10 @@
 package alipay
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -72,7 +72,7 @@ func (r V3Request) SignContent() []byte {
 
 // V3Authorization signs r with the app private key and returns the value of
 // the Authorization header. An empty Nonce is replaced by 32 random hex digits.
-func V3Authorization(key *rsa.PrivateKey, r V3Request) (string, error) {
+func V3Authorization(key crypto.Signer, r V3Request) (string, error) {
 	if r.AppID == "" || r.Method == "" || !strings.HasPrefix(r.URI, "/") || r.Timestamp.IsZero() {
 		return "", fmt.Errorf("%w: a v3 request needs app id, method, a URI starting with / and a timestamp", ErrInvalidParam)
 	}
@@ -93,21 +93,6 @@ func V3Authorization(key *rsa.PrivateKey, r V3Request) (string, error) {
 	return V3Scheme + " " + r.AuthString() + ",sign=" + sig, nil
 }
 
-// V3Authorization returns the Authorization header of an OpenAPI v3 request
-// (uri = path and query, body = the exact bytes sent) for this client's app,
-// stamped with the client's clock and a random nonce.
-func (c *Client) V3Authorization(method, uri string, body []byte) (string, error) {
-	return V3Authorization(c.cfg.PrivateKey, V3Request{
-		AppID:        c.cfg.AppID,
-		AppCertSN:    c.cfg.AppCertSN,
-		Timestamp:    c.cfg.Now(),
-		Method:       method,
-		URI:          uri,
-		Body:         body,
-		AppAuthToken: c.cfg.AppAuthToken,
-	})
-}
-
 // V3ResponseSignContent returns what Alipay signs in a v3 response:
 // "timestamp\nnonce\nbody\n".
 func V3ResponseSignContent(timestamp, nonce string, body []byte) []byte {
@@ -121,28 +106,13 @@ func V3ResponseSignContent(timestamp, nonce string, body []byte) []byte {
 	return b
 }
 
-// ErrV3Unsigned marks a v3 response without the alipay-signature,
-// alipay-timestamp or alipay-nonce header.
-var ErrV3Unsigned = errors.New("alipay: v3 response is not signed")
-
 // VerifyV3Response checks a v3 response: signature is the alipay-signature
 // header, timestamp and nonce the alipay-timestamp and alipay-nonce headers,
 // body the exact response body. It returns nil, or an error wrapping
-// ErrSignature or ErrV3Unsigned.
+// ErrSignature or ErrUnsigned.
 func VerifyV3Response(pub *rsa.PublicKey, timestamp, nonce string, body []byte, signature string) error {
 	if signature == "" || timestamp == "" || nonce == "" {
-		return ErrV3Unsigned
+		return fmt.Errorf("%w: no alipay-signature, alipay-timestamp or alipay-nonce header", ErrUnsigned)
 	}
 	return Verify(pub, RSA2, V3ResponseSignContent(timestamp, nonce, body), signature)
-}
-
-// VerifyV3Response checks a v3 response with this client's Alipay key (in
-// certificate mode, the key of the certificate named by the
-// alipay-sn header value certSN).
-func (c *Client) VerifyV3Response(certSN, timestamp, nonce string, body []byte, signature string) error {
-	pub, err := c.responseKey(certSN)
-	if err != nil {
-		return err
-	}
-	return VerifyV3Response(pub, timestamp, nonce, body, signature)
 }

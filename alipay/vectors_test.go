@@ -150,7 +150,7 @@ func TestVectorRequestSign(t *testing.T) {
 	for _, tc := range v.RequestSign {
 		t.Run(tc.Name, func(t *testing.T) {
 			key := v.priv(t, tc.PrivateKey)
-			if got := string(RequestSignContent(tc.Params)); got != tc.StringToSign {
+			if got := string(SignContent(tc.Params, RuleV2)); got != tc.StringToSign {
 				t.Fatalf("string to sign:\n got %s\nwant %s", got, tc.StringToSign)
 			}
 			sig, err := Sign(key, SignType(tc.Params["sign_type"]), []byte(tc.StringToSign))
@@ -164,13 +164,12 @@ func TestVectorRequestSign(t *testing.T) {
 			for k, s := range tc.Params {
 				p[k] = s
 			}
-			if err := SignRequest(key, p); err != nil {
-				t.Fatal(err)
+			s, err := Sign(key, SignType(p["sign_type"]), SignContent(p, RuleV2))
+			if err != nil || s != tc.Sign {
+				t.Fatalf("Sign(SignContent(RuleV2)) differs: %v", err)
 			}
-			if p["sign"] != tc.Sign {
-				t.Fatalf("SignRequest sign differs")
-			}
-			if err := Verify(&key.PublicKey, RSA2, RequestSignContent(p), p["sign"]); err != nil {
+			p["sign"] = s
+			if err := Verify(&key.PublicKey, RSA2, SignContent(p, RuleV2), p["sign"]); err != nil {
 				t.Fatalf("own signature does not verify: %v", err)
 			}
 			if tc.SortedQueryWithSign != "" {
@@ -182,7 +181,7 @@ func TestVectorRequestSign(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := string(RequestSignContent(back)); got != tc.StringToSign {
+				if got := string(SignContent(back, RuleV2)); got != tc.StringToSign {
 					t.Fatalf("string to sign after a round trip differs")
 				}
 			}
@@ -228,9 +227,9 @@ func TestVectorNotifyVerify(t *testing.T) {
 			var content []byte
 			switch tc.Rule {
 			case "v1":
-				content = NotifySignContent(params)
+				content = SignContent(params, RuleV1)
 			case "v2":
-				content = NotifySignContentV2(params)
+				content = SignContent(params, RuleV2)
 			default:
 				t.Fatalf("unknown rule %q", tc.Rule)
 			}
@@ -251,16 +250,16 @@ func TestVectorNotifyVerify(t *testing.T) {
 			// Through the client: key mode, with a different (generated)
 			// app key so the test key may serve as "Alipay's".
 			c := newTestClientWithAlipayKey(t, pub, params["app_id"])
-			n, err := c.VerifyNotificationBody([]byte(tc.Body))
+			n, err := c.VerifyNotification([]byte(tc.Body), RuleV1)
 			if tc.Valid {
 				if err != nil {
-					t.Fatalf("VerifyNotificationBody: %v", err)
+					t.Fatalf("VerifyNotification: %v", err)
 				}
 				if n.Subject != params["subject"] || n.TotalAmount != MustAmount(params["total_amount"]) {
 					t.Fatalf("parsed notification differs: %+v", n)
 				}
 			} else if !errors.Is(err, ErrSignature) {
-				t.Fatalf("VerifyNotificationBody: err = %v, want ErrSignature", err)
+				t.Fatalf("VerifyNotification: err = %v, want ErrSignature", err)
 			}
 		})
 	}
@@ -408,11 +407,11 @@ func TestVectorResponseVerify(t *testing.T) {
 			// Through the client.
 			c := newTestClientWithAlipayKey(t, pub, "9021000122689420")
 			if raw.CertSN != "" {
-				c.cfg.AlipayCerts = map[string]*rsa.PublicKey{raw.CertSN: pub}
+				c.cfg.Certificates = &Certificates{alipayKeys: map[string]*rsa.PublicKey{raw.CertSN: pub}}
 				c.cfg.AlipayPublicKey = nil
 			}
 			var out TradeQueryResult
-			err = c.DecodeResponse("alipay.trade.query", []byte(tc.Body), &out)
+			err = c.DecodeResponse(&Response{Method: "alipay.trade.query", StatusCode: 200, Body: []byte(tc.Body)}, &out)
 			var ae *Error
 			switch {
 			case tc.Valid && strings.Contains(tc.SignedBytes, `"10000"`):

@@ -53,9 +53,11 @@ func BenchmarkGatewayQuery(b *testing.B) {
 				}
 				p := map[string]string{"app_id": testAppID, "method": "alipay.trade.query", "format": "JSON", "charset": "utf-8",
 					"sign_type": "RSA2", "timestamp": alipay.FormatTime(t0), "version": "1.0", "biz_content": `{"out_trade_no":"` + out + `"}`}
-				if err := alipay.SignRequest(appKey, p); err != nil {
+				sig, err := alipay.Sign(appKey, alipay.RSA2, alipay.SignContent(p, alipay.RuleV2))
+				if err != nil {
 					b.Fatal(err)
 				}
+				p["sign"] = sig
 				bodies[i] = alipay.EncodeForm(p)
 			}
 			tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}
@@ -119,7 +121,7 @@ func BenchmarkMemoryPer100kTrades(b *testing.B) {
 				"return_url": string([]byte("https://shop.example.com/alipay/return")),
 			}}
 			nt := &newTrade{outTradeNo: fmt.Sprintf("20260310%024d", i), subject: string([]byte("Go 语言程序设计 第 2 版")),
-				product: alipay.ProductPagePay, total: 8888, expire: t0.Add(15 * 24 * time.Hour)}
+				product: string(alipay.ProductPagePay), total: 8888, expire: t0.Add(15 * 24 * time.Hour)}
 			t, errNode := sb.openTrade(req, nt, t0)
 			if errNode != nil {
 				b.Fatal(errNode.subMsg)

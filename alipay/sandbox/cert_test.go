@@ -15,9 +15,11 @@ const certAppID = "2021000000000777"
 func (e *testEnv) certClient(t *testing.T, b CertBundle) *alipay.Client {
 	cfg := alipay.Config{AppID: certAppID, PrivateKey: otherKey, Gateway: e.srv.URL + "/gateway.do",
 		NotifyURL: e.m.srv.URL + "/notify", Now: e.clock.Now}
-	if err := cfg.UseCertificates([]byte(b.AppCert), []byte(b.AlipayCert), []byte(b.AlipayRootCert)); err != nil {
+	certs, err := alipay.ParseCertificates([]byte(b.AppCert), []byte(b.AlipayCert), []byte(b.AlipayRootCert))
+	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Certificates = certs
 	c, err := alipay.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +80,7 @@ func TestCertificateMode(t *testing.T) {
 	if len(got) != 1 || strings.Contains(got[0], "alipay_cert_sn") {
 		t.Fatalf("notifications %q", got)
 	}
-	if _, err := c.VerifyNotificationBody([]byte(got[0])); err != nil {
+	if _, err := c.VerifyNotification([]byte(got[0]), alipay.RuleV1); err != nil {
 		t.Fatalf("cert-mode notification: %v", err)
 	}
 	// The Alipay certificate can be downloaded by SN, and chains to the root.

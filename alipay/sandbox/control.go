@@ -194,7 +194,7 @@ func fmtTime(t time.Time) string {
 
 func (s *Sandbox) view(t *trade, base string) TradeView {
 	v := TradeView{
-		AppID: t.AppID, OutTradeNo: t.OutTradeNo, TradeNo: t.TradeNo, TradeStatus: t.Status,
+		AppID: t.AppID, OutTradeNo: t.OutTradeNo, TradeNo: t.TradeNo, TradeStatus: string(t.Status),
 		TotalAmount: t.TotalAmount, RefundFee: t.Refunded, Subject: t.Subject, Body: t.Body,
 		Method: t.Method, ProductCode: t.ProductCode, BuyerID: t.BuyerID, NotifyURL: t.NotifyURL, ReturnURL: t.ReturnURL,
 		GmtCreate: fmtTime(t.Created), GmtPayment: fmtTime(t.Paid), GmtClose: fmtTime(t.Closed), TimeExpire: fmtTime(t.Expire),

@@ -129,7 +129,7 @@ func (s *Sandbox) finishTrade(t *trade, at time.Time) {
 	s.persistTrade(t)
 	if a := s.apps[t.AppID]; a != nil && a.notifies("finished") {
 		p := s.baseNotifyParams(t, a)
-		p["trade_status"] = alipay.TradeFinished
+		p["trade_status"] = string(alipay.TradeFinished)
 		if t.Refunded > 0 {
 			p["refund_fee"] = t.Refunded.String()
 		}

@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -166,53 +165,19 @@ func encodeCharset(b []byte, cs string) []byte {
 	return out
 }
 
-// signContent builds a request's string-to-sign: every parameter but sign,
-// sorted by key, k=v joined by &, raw values. blank selects which values are
-// left out: 0 = empty or whitespace-only (the Java SDK's rule), 1 = empty
-// only (a hand-written client that signs "notify_url= "), 2 = none.
-func signContent(params map[string]string, exclude []string, blank int) []byte {
-	keys := make([]string, 0, len(params))
-	for k, v := range params {
-		if slices.Contains(exclude, k) || k == "" {
-			continue
-		}
-		switch blank {
-		case 0:
-			if strings.TrimSpace(v) == "" || strings.TrimSpace(k) == "" {
-				continue
-			}
-		case 1:
-			if v == "" {
-				continue
-			}
-		}
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b bytes.Buffer
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(params[k])
-	}
-	return b.Bytes()
-}
-
 // checkSignature verifies the request's signature under each signing rule
 // that real clients use; it returns "" when valid, else the sub_msg.
 func (req *gwReq) checkSignature() (subCode, subMsg string) {
 	st := alipay.SignType(req.raw["sign_type"])
 	sign := req.raw["sign"]
 	pub := req.app.pub
-	javaRule := signContent(req.raw, []string{"sign"}, 0)
+	javaRule := alipay.SignContent(req.raw, alipay.RuleV2)
 	if alipay.Verify(pub, st, javaRule, sign) == nil {
 		return "", ""
 	}
-	for _, blank := range []int{1, 2} {
-		c := signContent(req.raw, []string{"sign"}, blank)
+	// Hand-written clients sign whitespace-only or even empty values.
+	for _, rule := range []alipay.Rule{alipay.RuleV2 | alipay.KeepWhitespace, alipay.RuleV2 | alipay.KeepEmpty} {
+		c := alipay.SignContent(req.raw, rule)
 		if !bytes.Equal(c, javaRule) && alipay.Verify(pub, st, c, sign) == nil {
 			return "", ""
 		}

@@ -26,7 +26,7 @@ func sortedKeys(p map[string]string) []string {
 
 // javaSign signs with the Java SDK rule (empty and blank values skipped).
 func javaSign(t *testing.T, key *rsa.PrivateKey, st alipay.SignType, p map[string]string) string {
-	sig, err := alipay.Sign(key, st, signContent(p, []string{"sign"}, 0))
+	sig, err := alipay.Sign(key, st, alipay.SignContent(p, alipay.RuleV2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestInteropPHPForm(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("PHP form: HTTP %d %s", resp.StatusCode, decodeGBK(body))
 	}
-	if v, ok := e.sb.Trade(testAppID, "php1"); !ok || v.Subject != "测试/商品" || v.TradeStatus != alipay.WaitBuyerPay {
+	if v, ok := e.sb.Trade(testAppID, "php1"); !ok || v.Subject != "测试/商品" || v.TradeStatus != string(alipay.WaitBuyerPay) {
 		t.Fatalf("PHP trade: %+v", v)
 	}
 }
@@ -344,7 +344,7 @@ func TestRSA1App(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d notifications", len(got))
 	}
-	if n, err := c.VerifyNotificationBody([]byte(got[0])); err != nil || n.SignType != "RSA" {
+	if n, err := c.VerifyNotification([]byte(got[0]), alipay.RuleV1); err != nil || n.SignType != "RSA" {
 		t.Fatalf("RSA notification: %+v %v", n, err)
 	}
 }
@@ -446,7 +446,7 @@ func TestGBKNotificationSignedOverGBKBytes(t *testing.T) {
 	if m["charset"] != "gbk" || decodeCharset(m["subject"], "gbk") != "中文" {
 		t.Fatalf("charset %q subject %q", m["charset"], decodeCharset(m["subject"], "gbk"))
 	}
-	if err := alipay.Verify(e.sb.PublicKey(), alipay.RSA2, signContent(m, []string{"sign", "sign_type"}, 0), m["sign"]); err != nil {
+	if err := alipay.Verify(e.sb.PublicKey(), alipay.RSA2, alipay.SignContent(m, alipay.RuleV1), m["sign"]); err != nil {
 		t.Fatalf("GBK notification: %v", err)
 	}
 }

@@ -242,7 +242,7 @@ func (e *testEnv) attempts(outTradeNo string) []Attempt {
 
 // verifiedNotification parses and verifies a notification body with our client.
 func (e *testEnv) verifiedNotification(body string) (*alipay.Notification, error) {
-	return e.client.VerifyNotificationBody([]byte(body))
+	return e.client.VerifyNotification([]byte(body), alipay.RuleV1)
 }
 
 func decodeGBK(b []byte) string { return decodeCharset(string(b), "gbk") }

@@ -15,7 +15,7 @@ func (s *Sandbox) closeTrade(t *trade, at time.Time, notifyURL string) {
 	s.persistTrade(t)
 	if a := s.apps[t.AppID]; a != nil && a.notifies("close") {
 		p := s.baseNotifyParams(t, a)
-		p["trade_status"] = alipay.TradeClosed
+		p["trade_status"] = string(alipay.TradeClosed)
 		p["gmt_close"] = alipay.FormatTime(at)
 		s.queueNote(t, a, p, notifyURL)
 	}

@@ -21,10 +21,10 @@ func (s *Sandbox) pagePay(w http.ResponseWriter, req *gwReq) {
 		if req.method == "alipay.trade.wap.pay" {
 			want = alipay.ProductWapPay
 		}
-		if nt.product != "" && nt.product != want {
-			n = invalidParam("product_code 应为 " + want)
+		if nt.product != "" && nt.product != string(want) {
+			n = invalidParam(string("product_code 应为 " + want))
 		}
-		nt.product = want
+		nt.product = string(want)
 	}
 	var t *trade
 	if n == nil {
@@ -112,7 +112,7 @@ func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
 	}
 	t.Method, t.ProductCode = s.intern(req.method), s.intern(nt.product)
 	if t.ProductCode == "" {
-		t.ProductCode = alipay.ProductQRCode
+		t.ProductCode = string(alipay.ProductQRCode)
 	}
 	t.Subject, t.Body, t.TotalAmount = s.intern(nt.subject), s.intern(nt.body), nt.total
 	t.NotifyURL, t.Passback, t.StoreID, t.Charset = s.intern(req.p["notify_url"]), nt.passback, s.intern(nt.storeID), req.charset

@@ -18,7 +18,7 @@ func (s *Sandbox) query(req *gwReq, now time.Time) *node {
 		return n
 	}
 	n = okNode().str("trade_no", t.TradeNo).str("out_trade_no", t.OutTradeNo).
-		str("trade_status", t.Status).amt("total_amount", t.TotalAmount).amt("point_amount", 0).str("store_id", t.StoreID)
+		str("trade_status", string(t.Status)).amt("total_amount", t.TotalAmount).amt("point_amount", 0).str("store_id", t.StoreID)
 	if !t.Paid.IsZero() {
 		n.amt("buyer_pay_amount", t.TotalAmount).amt("invoice_amount", t.TotalAmount).amt("receipt_amount", t.TotalAmount)
 		n.str("buyer_logon_id", maskLogin(t.BuyerLogin)).str("buyer_user_id", t.BuyerID).str("buyer_user_type", "PRIVATE")

@@ -94,7 +94,7 @@ func (s *Sandbox) applyRefund(t *trade, r *refundRec) {
 	s.persistTrade(t)
 	if a := s.apps[t.AppID]; a != nil && a.notifies("refund") {
 		p := s.baseNotifyParams(t, a)
-		p["trade_status"] = t.Status
+		p["trade_status"] = string(t.Status)
 		p["refund_fee"] = t.Refunded.String()
 		p["gmt_refund"] = r.At.In(alipay.Beijing).Format(alipay.TimeLayout + ".000")
 		p["out_biz_no"] = r.OutRequestNo

@@ -94,7 +94,7 @@ func (s *Sandbox) returnURL(t *trade, a *app, now time.Time) string {
 
 // signV1 signs notification/return parameters: sign and sign_type excluded.
 func (s *Sandbox) signV1(p map[string]string, st alipay.SignType, charset string) string {
-	content := encodeCharset(signContent(p, []string{"sign", "sign_type"}, 0), charset)
+	content := encodeCharset(alipay.SignContent(p, alipay.RuleV1), charset)
 	sig, err := alipay.Sign(s.key, st, content)
 	if err != nil {
 		s.log.Error("sandbox: signing", "err", err)

@@ -232,7 +232,7 @@ func TestFaultWrongAmount(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the wrong-amount notification must be genuinely signed: %v", err)
 	}
-	if err := n.Check(alipay.Expect{AppID: testAppID, SellerID: e.app.SellerID, TotalAmount: alipay.MustAmount("100.00")}); !errors.Is(err, alipay.ErrMismatch) {
+	if err := n.Check(alipay.Expect{AppID: testAppID, SellerID: e.app.SellerID, TotalAmount: alipay.MustAmount("100.00")}); !errors.As(err, new(*alipay.MismatchError)) {
 		t.Fatalf("amount check: %v (total %s)", err, n.TotalAmount)
 	}
 	// The default wrong amount is the total + 0.01.
@@ -269,7 +269,7 @@ func TestFaultSystemErrorAfterCommit(t *testing.T) {
 	e := newEnv(t)
 	e.openCashier("g2", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.close","error":"ACQ.SYSTEM_ERROR","count":1}`)
-	_, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "g2"})
+	_, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "g2"})
 	if !alipay.IsUnknownOutcome(err) || !alipay.HasSubCode(err, "ACQ.SYSTEM_ERROR") {
 		t.Fatalf("close under the fault: %v", err)
 	}
@@ -279,7 +279,7 @@ func TestFaultSystemErrorAfterCommit(t *testing.T) {
 	// effect "none": the call fails and nothing happens.
 	e.openCashier("g3", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.close","error":"ACQ.SYSTEM_ERROR","effect":"none","count":1}`)
-	if _, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "g3"}); !alipay.IsUnknownOutcome(err) {
+	if _, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "g3"}); !alipay.IsUnknownOutcome(err) {
 		t.Fatalf("close under the fault: %v", err)
 	}
 	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "g3"}); q.TradeStatus != alipay.WaitBuyerPay {
@@ -295,7 +295,7 @@ func TestFaultTimeoutAfterCommit(t *testing.T) {
 	if _, err := e.client.Refund(ctx, req); !alipay.IsUnknownOutcome(err) {
 		t.Fatalf("refund under a timeout: %v", err)
 	}
-	if v, _ := e.sb.Trade(testAppID, "g4"); v.TradeStatus != alipay.TradeClosed {
+	if v, _ := e.sb.Trade(testAppID, "g4"); v.TradeStatus != string(alipay.TradeClosed) {
 		t.Fatalf("the refund was not committed: %+v", v)
 	}
 	if r, err := e.client.Refund(ctx, req); err != nil || r.FundChange != "N" {

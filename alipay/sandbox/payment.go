@@ -56,7 +56,7 @@ func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool,
 	}
 	if a.notifies("success") {
 		p := s.baseNotifyParams(t, a)
-		p["trade_status"] = alipay.TradeSuccess
+		p["trade_status"] = string(alipay.TradeSuccess)
 		p["fund_bill_list"] = `[{"amount":"` + t.TotalAmount.String() + `","fundChannel":"ALIPAYACCOUNT"}]`
 		p["receipt_amount"] = t.TotalAmount.String()
 		p["invoice_amount"] = t.TotalAmount.String()

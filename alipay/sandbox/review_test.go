@@ -31,7 +31,7 @@ func TestHeldNotificationKeepsScheduleOnceSent(t *testing.T) {
 	e.deliver()
 	var success []Attempt
 	for _, a := range e.attempts("hs") {
-		if a.TradeStatus == alipay.TradeSuccess && a.At.Sub(t0) < 6*time.Minute && a.Body != "" && a.Attempt > 1 {
+		if a.TradeStatus == string(alipay.TradeSuccess) && a.At.Sub(t0) < 6*time.Minute && a.Body != "" && a.Attempt > 1 {
 			success = append(success, a)
 		}
 	}

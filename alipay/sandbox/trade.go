@@ -17,34 +17,34 @@ import (
 
 // trade is a trade as Alipay keeps it.
 type trade struct {
-	AppID        string        `json:"app_id"`
-	OutTradeNo   string        `json:"out_trade_no"`
-	TradeNo      string        `json:"trade_no"`
-	Method       string        `json:"method"` // the creating method
-	ProductCode  string        `json:"product_code,omitempty"`
-	Subject      string        `json:"subject"`
-	Body         string        `json:"body,omitempty"`
-	TotalAmount  alipay.Amount `json:"total_amount"`
-	Status       string        `json:"trade_status"` // "" = precreated, not scanned yet: Alipay does not know it
-	NotifyURL    string        `json:"notify_url,omitempty"`
-	ReturnURL    string        `json:"return_url,omitempty"`
-	QuitURL      string        `json:"quit_url,omitempty"`
-	Passback     string        `json:"passback_params,omitempty"`
-	StoreID      string        `json:"store_id,omitempty"`
-	Charset      string        `json:"charset"`
-	QR           string        `json:"qr,omitempty"`       // precreate: the code token
-	QRExpire     time.Time     `json:"qr_expire,omitzero"` // precreate: the code can be scanned until then
-	Requested    time.Time     `json:"requested"`
-	Created      time.Time     `json:"created"`
-	Expire       time.Time     `json:"expire"`
-	Paid         time.Time     `json:"paid"`
-	Closed       time.Time     `json:"closed"`
-	BuyerID      string        `json:"buyer_id,omitempty"`
-	BuyerLogin   string        `json:"buyer_login,omitempty"`
-	Refunded     alipay.Amount `json:"refund_fee"`
-	Refunds      []*refundRec  `json:"refunds,omitempty"`
-	CancelAction string        `json:"cancel_action,omitempty"`
-	RefundCalls  int           `json:"refund_calls,omitempty"` // sandbox rules: refund calls made
+	AppID        string             `json:"app_id"`
+	OutTradeNo   string             `json:"out_trade_no"`
+	TradeNo      string             `json:"trade_no"`
+	Method       string             `json:"method"` // the creating method
+	ProductCode  string             `json:"product_code,omitempty"`
+	Subject      string             `json:"subject"`
+	Body         string             `json:"body,omitempty"`
+	TotalAmount  alipay.Amount      `json:"total_amount"`
+	Status       alipay.TradeStatus `json:"trade_status"` // "" = precreated, not scanned yet: Alipay does not know it
+	NotifyURL    string             `json:"notify_url,omitempty"`
+	ReturnURL    string             `json:"return_url,omitempty"`
+	QuitURL      string             `json:"quit_url,omitempty"`
+	Passback     string             `json:"passback_params,omitempty"`
+	StoreID      string             `json:"store_id,omitempty"`
+	Charset      string             `json:"charset"`
+	QR           string             `json:"qr,omitempty"`       // precreate: the code token
+	QRExpire     time.Time          `json:"qr_expire,omitzero"` // precreate: the code can be scanned until then
+	Requested    time.Time          `json:"requested"`
+	Created      time.Time          `json:"created"`
+	Expire       time.Time          `json:"expire"`
+	Paid         time.Time          `json:"paid"`
+	Closed       time.Time          `json:"closed"`
+	BuyerID      string             `json:"buyer_id,omitempty"`
+	BuyerLogin   string             `json:"buyer_login,omitempty"`
+	Refunded     alipay.Amount      `json:"refund_fee"`
+	Refunds      []*refundRec       `json:"refunds,omitempty"`
+	CancelAction string             `json:"cancel_action,omitempty"`
+	RefundCalls  int                `json:"refund_calls,omitempty"` // sandbox rules: refund calls made
 }
 
 type refundRec struct {

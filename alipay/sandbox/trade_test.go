@@ -49,7 +49,7 @@ func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "支付密码错误") {
 		t.Fatalf("wrong password: HTTP %d %s", resp.StatusCode, page)
 	}
-	if v, _ := e.sb.Trade(testAppID, "o1"); v.TradeStatus != alipay.WaitBuyerPay {
+	if v, _ := e.sb.Trade(testAppID, "o1"); v.TradeStatus != string(alipay.WaitBuyerPay) {
 		t.Fatalf("after a wrong password the trade is %s", v.TradeStatus)
 	}
 	// The poor buyer cannot pay: 余额不足.
@@ -69,7 +69,7 @@ func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != "/return" {
 		t.Fatalf("pay: HTTP %d Location %v", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	ret, err := e.client.VerifyReturn(loc.RawQuery)
+	ret, err := e.client.VerifyNotification([]byte(loc.RawQuery), alipay.RuleV1)
 	if err != nil {
 		t.Fatalf("return does not verify: %v", err)
 	}
@@ -163,7 +163,7 @@ func TestRefunds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		statuses = append(statuses, n.TradeStatus+"/"+n.RefundFee.String()+"/"+n.OutBizNo)
+		statuses = append(statuses, string(n.TradeStatus)+"/"+n.RefundFee.String()+"/"+n.OutBizNo)
 	}
 	want := "TRADE_SUCCESS/0.00//TRADE_SUCCESS/3.00/rq1/TRADE_CLOSED/10.00/rq2"
 	if strings.Join(statuses, "/") != want {
@@ -184,7 +184,7 @@ func TestRefundWithoutOutRequestNoMustBeFull(t *testing.T) {
 	e.paid("f1", alipay.MustAmount("20.00"))
 	call := func(amount string) (map[string]any, error) {
 		var out map[string]any
-		err := e.client.Call(ctx, "alipay.trade.refund", map[string]string{"out_trade_no": "f1", "refund_amount": amount}, &out)
+		_, err := e.client.Call(ctx, "alipay.trade.refund", nil, map[string]string{"out_trade_no": "f1", "refund_amount": amount}, &out)
 		return out, err
 	}
 	if _, err := call("2.00"); !alipay.HasSubCode(err, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL") {
@@ -203,20 +203,20 @@ func TestCloseCancelExpiry(t *testing.T) {
 	e := newEnv(t)
 	// close: WAIT_BUYER_PAY only.
 	e.openCashier("c1", alipay.MustAmount("1.00"))
-	if r, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "c1"}); err != nil || r.OutTradeNo != "c1" {
+	if r, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "c1"}); err != nil || r.OutTradeNo != "c1" {
 		t.Fatalf("close: %+v %v", r, err)
 	}
 	if _, err := e.sb.Pay(testAppID, "c1", ""); err == nil {
 		t.Fatal("a closed trade was paid")
 	}
-	if _, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "c1"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+	if _, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "c1"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
 		t.Fatalf("close twice: %v", err)
 	}
-	if _, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "never-opened"}); !alipay.IsTradeNotExist(err) {
+	if _, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "never-opened"}); !alipay.IsTradeNotExist(err) {
 		t.Fatalf("close of a trade never opened: %v", err)
 	}
 	e.paid("c2", alipay.MustAmount("1.00"))
-	if _, err := e.client.Close(ctx, alipay.TradeRef{OutTradeNo: "c2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+	if _, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "c2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
 		t.Fatalf("close of a paid trade: %v", err)
 	}
 	// A reopened cashier of a closed trade shows the error page.
@@ -229,17 +229,17 @@ func TestCloseCancelExpiry(t *testing.T) {
 	}
 	// cancel: unpaid → close; paid → refund; repeat → same answer.
 	e.openCashier("k1", alipay.MustAmount("2.00"))
-	if r, err := e.client.Cancel(ctx, alipay.TradeRef{OutTradeNo: "k1"}); err != nil || r.Action != "close" || r.RetryFlag != "N" {
+	if r, err := e.client.CancelTrade(ctx, alipay.TradeRef{OutTradeNo: "k1"}); err != nil || r.Action != "close" || r.RetryFlag != "N" {
 		t.Fatalf("cancel unpaid: %+v %v", r, err)
 	}
 	e.paid("k2", alipay.MustAmount("2.00"))
-	if r, err := e.client.Cancel(ctx, alipay.TradeRef{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
+	if r, err := e.client.CancelTrade(ctx, alipay.TradeRef{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
 		t.Fatalf("cancel paid: %+v %v", r, err)
 	}
-	if r, err := e.client.Cancel(ctx, alipay.TradeRef{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
+	if r, err := e.client.CancelTrade(ctx, alipay.TradeRef{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
 		t.Fatalf("cancel repeated: %+v %v", r, err)
 	}
-	if v, _ := e.sb.Trade(testAppID, "k2"); v.TradeStatus != alipay.TradeClosed || v.RefundFee != alipay.MustAmount("2.00") {
+	if v, _ := e.sb.Trade(testAppID, "k2"); v.TradeStatus != string(alipay.TradeClosed) || v.RefundFee != alipay.MustAmount("2.00") {
 		t.Fatalf("after cancel: %+v", v)
 	}
 	// Expiry on the sandbox clock: timeout_express 30m.
@@ -376,11 +376,11 @@ func TestControlAPIPayAndTrades(t *testing.T) {
 		RedirectURL string `json:"redirect_url"`
 	}
 	resp, _ = http.PostForm(e.srv.URL+"/api/trades/pay", url.Values{"app_id": {testAppID}, "out_trade_no": {"p1"}})
-	if err := jsonDecode(resp, &v); err != nil || resp.StatusCode != 200 || v.TradeStatus != alipay.TradeSuccess {
+	if err := jsonDecode(resp, &v); err != nil || resp.StatusCode != 200 || v.TradeStatus != string(alipay.TradeSuccess) {
 		t.Fatalf("pay: %d %+v %v", resp.StatusCode, v, err)
 	}
 	u, _ := url.Parse(v.RedirectURL)
-	if _, err := e.client.VerifyReturn(u.RawQuery); err != nil {
+	if _, err := e.client.VerifyNotification([]byte(u.RawQuery), alipay.RuleV1); err != nil {
 		t.Fatalf("redirect_url: %v", err)
 	}
 	var tv TradeView
@@ -483,10 +483,10 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if err != nil || a.SellerID != seller {
 		t.Fatalf("app after restart: %+v %v", a, err)
 	}
-	if v, ok := sb.Trade(testAppID, "s1"); !ok || v.TradeStatus != alipay.TradeSuccess {
+	if v, ok := sb.Trade(testAppID, "s1"); !ok || v.TradeStatus != string(alipay.TradeSuccess) {
 		t.Fatalf("s1 after restart: %+v", v)
 	}
-	if v, ok := sb.Trade(testAppID, "s2"); !ok || v.TradeStatus != alipay.WaitBuyerPay {
+	if v, ok := sb.Trade(testAppID, "s2"); !ok || v.TradeStatus != string(alipay.WaitBuyerPay) {
 		t.Fatalf("s2 after restart: %+v", v)
 	}
 	// The pending notification continues: attempt 2 at +4m.
@@ -526,7 +526,7 @@ func TestWorkerDeliversPromptly(t *testing.T) {
 func TestTimeExpireAndBadBiz(t *testing.T) {
 	e := newEnv(t)
 	// time_expire in the past: an error page, no trade.
-	u, _ := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "e1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeExpire: alipay.FormatTime(t0.Add(-time.Minute))})
+	u, _ := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "e1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeExpire: t0.Add(-time.Minute)})
 	resp, _ := e.http.Get(u)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -538,16 +538,16 @@ func TestTimeExpireAndBadBiz(t *testing.T) {
 	}
 	// An amount with three decimals is rejected.
 	var out map[string]any
-	err := e.client.Call(ctx, "alipay.trade.precreate", map[string]any{"out_trade_no": "e2", "total_amount": "1.001", "subject": "x"}, &out)
+	_, err := e.client.Call(ctx, "alipay.trade.precreate", nil, map[string]any{"out_trade_no": "e2", "total_amount": "1.001", "subject": "x"}, &out)
 	if !alipay.HasSubCode(err, "ACQ.INVALID_PARAMETER") {
 		t.Fatalf("three decimals: %v", err)
 	}
 	// A JSON number amount is accepted (fzlee/alipay sends them).
-	if err := e.client.Call(ctx, "alipay.trade.precreate", map[string]any{"out_trade_no": "e3", "total_amount": 100, "subject": "x"}, &out); err != nil {
+	if _, err := e.client.Call(ctx, "alipay.trade.precreate", nil, map[string]any{"out_trade_no": "e3", "total_amount": 100, "subject": "x"}, &out); err != nil {
 		t.Fatalf("number amount: %v", err)
 	}
 	var ae *alipay.Error
-	err = e.client.Call(ctx, "alipay.trade.query", nil, &out)
+	_, err = e.client.Call(ctx, "alipay.trade.query", nil, nil, &out)
 	if !errors.As(err, &ae) || ae.SubCode != "ACQ.INVALID_PARAMETER" {
 		t.Fatalf("query without a trade: %v", err)
 	}
@@ -565,7 +565,7 @@ func TestCashierCancelAndQuitURL(t *testing.T) {
 	if !strings.Contains(string(page), "已取消付款") || !strings.Contains(string(page), `id="back" href="`+e.m.srv.URL+`/"`) {
 		t.Fatalf("cancel page: %s", page)
 	}
-	if v, _ := e.sb.Trade(testAppID, "cc1"); v.TradeStatus != alipay.WaitBuyerPay {
+	if v, _ := e.sb.Trade(testAppID, "cc1"); v.TradeStatus != string(alipay.WaitBuyerPay) {
 		t.Fatalf("cancel changed the trade: %s", v.TradeStatus)
 	}
 	// wap pay: cancel goes to quit_url.
@@ -647,17 +647,17 @@ func TestExpiriesInOrder(t *testing.T) {
 	want := map[string]time.Duration{"e1": time.Hour, "e2": 90 * time.Minute, "e3": 3 * time.Hour}
 	for out, d := range want {
 		v, _ := e.sb.Trade(testAppID, out)
-		if v.TradeStatus != alipay.TradeClosed || v.GmtClose != alipay.FormatTime(t0.Add(d)) {
+		if v.TradeStatus != string(alipay.TradeClosed) || v.GmtClose != alipay.FormatTime(t0.Add(d)) {
 			t.Errorf("%s: %s closed at %s, want %s", out, v.TradeStatus, v.GmtClose, alipay.FormatTime(t0.Add(d)))
 		}
 	}
-	if v, _ := e.sb.Trade(testAppID, "p1"); v.TradeStatus != alipay.TradeSuccess {
+	if v, _ := e.sb.Trade(testAppID, "p1"); v.TradeStatus != string(alipay.TradeSuccess) {
 		t.Errorf("paid trade: %s", v.TradeStatus)
 	}
 	// The close notifications went out at the expiry times, in order.
 	var closes []string
 	for _, a := range e.sb.Notifications() {
-		if a.TradeStatus == alipay.TradeClosed {
+		if a.TradeStatus == string(alipay.TradeClosed) {
 			closes = append(closes, a.OutTradeNo+"@"+a.At.Sub(t0).String())
 		}
 	}
@@ -681,7 +681,7 @@ func TestControlAPIRefusesCrossSiteBrowsers(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site pay: HTTP %d", resp.StatusCode)
 	}
-	if v, _ := e.sb.Trade(testAppID, "x1"); v.TradeStatus != alipay.WaitBuyerPay {
+	if v, _ := e.sb.Trade(testAppID, "x1"); v.TradeStatus != string(alipay.WaitBuyerPay) {
 		t.Fatalf("a cross-site request paid the trade")
 	}
 }

@@ -137,7 +137,7 @@ func (r *loadRun) check(ctx context.Context) (*report, error) {
 			switch {
 			case strings.HasPrefix(n.Detail, "refund "):
 				settles[strings.TrimPrefix(n.Detail, "refund ")]++
-			case alipay.Paid(n.TradeStatus):
+			case alipay.TradeStatus(n.TradeStatus).Paid():
 				pays[n.OutTradeNo]++
 				if _, ok := paidAt[n.OutTradeNo]; !ok {
 					paidAt[n.OutTradeNo] = n.ReceivedAt

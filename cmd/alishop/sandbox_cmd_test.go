@@ -125,7 +125,12 @@ func newShopStub(t *testing.T) *shopStub {
 		if r.URL.Path != "/notify" {
 			return
 		}
-		n, _, err := s.client().DecodeNotification(r)
+		body, err := io.ReadAll(io.LimitReader(r.Body, alipay.MaxNotifyBody))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		n, err := s.client().VerifyNotification(body, alipay.RuleV1)
 		if err != nil {
 			t.Errorf("notification does not verify: %v", err)
 			_, _ = io.WriteString(w, "fail")
@@ -203,7 +208,7 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 		if err != nil || !strings.HasPrefix(loc, shop.srv.URL+"/return?") {
 			t.Fatalf("return redirect %q", loc)
 		}
-		r, err := c.VerifyReturn(u.RawQuery)
+		r, err := c.VerifyNotification([]byte(u.RawQuery), alipay.RuleV1)
 		if err != nil || r.OutTradeNo != out {
 			t.Fatalf("return: %+v %v", r, err)
 		}
@@ -212,7 +217,7 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 	checkPaid := func(out string, amount alipay.Amount) {
 		t.Helper()
 		n := shop.next(t)
-		if err := n.Check(alipay.Expect{AppID: appID, SellerID: seller, TotalAmount: amount}); err != nil || n.OutTradeNo != out || !n.Paid() {
+		if err := n.Check(alipay.Expect{AppID: appID, SellerID: seller, TotalAmount: amount}); err != nil || n.OutTradeNo != out || !n.TradeStatus.Paid() {
 			t.Fatalf("notification %+v: %v", n, err)
 		}
 		q, err := c.Query(ctx, alipay.TradeRef{OutTradeNo: out})
@@ -267,16 +272,16 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 
 	// 4. Close and cancel.
 	openCashier("rt3", alipay.MustAmount("5.00"))
-	if _, err := c.Close(ctx, alipay.TradeRef{OutTradeNo: "rt3"}); err != nil {
+	if _, err := c.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "rt3"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := shop.next(t); n.OutTradeNo != "rt3" || n.TradeStatus != alipay.TradeClosed {
 		t.Fatalf("close notification %+v", n)
 	}
-	if _, err := c.Close(ctx, alipay.TradeRef{OutTradeNo: "rt2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+	if _, err := c.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "rt2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
 		t.Fatalf("close of a paid trade: %v", err)
 	}
-	if r, err := c.Cancel(ctx, alipay.TradeRef{OutTradeNo: "rt2"}); err != nil || r.Action != "refund" {
+	if r, err := c.CancelTrade(ctx, alipay.TradeRef{OutTradeNo: "rt2"}); err != nil || r.Action != "refund" {
 		t.Fatalf("cancel of a paid trade: %+v %v", r, err)
 	}
 	if n := shop.next(t); n.OutTradeNo != "rt2" || n.TradeStatus != alipay.TradeClosed {

@@ -134,17 +134,11 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 }
 
 func gatewayURL(g string) (string, error) {
-	switch g {
-	case "", "production":
-		return alipay.ProductionGateway, nil
-	case "sandbox":
-		return alipay.SandboxGateway, nil
+	u, err := alipay.ResolveGateway(g)
+	if err != nil {
+		return "", usageError("serve: --alipay-gateway %q: want production, sandbox or an http(s) URL without a query", g)
 	}
-	u, err := url.Parse(g)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", usageError("serve: --alipay-gateway %q: want production, sandbox or an http(s) URL", g)
-	}
-	return g, nil
+	return u, nil
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
@@ -258,7 +252,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 			if acfg.AlipayPublicKey, err = alipay.LoadPublicKeyFile(cfg.publicKey); err != nil {
 				return usageError("serve: --alipay-public-key: %v", err)
 			}
-		} else if err := acfg.LoadCertificateFiles(cfg.appCert, cfg.alipayCert, cfg.rootCert); err != nil {
+		} else if acfg.Certificates, err = alipay.LoadCertificates(cfg.appCert, cfg.alipayCert, cfg.rootCert); err != nil {
 			return usageError("serve: certificates: %v", err)
 		}
 	}

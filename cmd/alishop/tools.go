@@ -271,7 +271,7 @@ func runSign(ctx context.Context, args []string, e *env) error {
 	if _, ok := params["sign"]; ok {
 		fmt.Fprintln(e.stderr, "alishop sign: note: the form already has a sign parameter; it is left out of the string to sign")
 	}
-	content := alipay.RequestSignContent(params)
+	content := alipay.SignContent(params, alipay.RuleV2)
 	sig, err := alipay.Sign(key, st, content)
 	if err != nil {
 		return usageError("sign: %v", err)
@@ -335,7 +335,7 @@ func verifyForm(e *env, pub *rsa.PublicKey, in []byte, keepSignType bool) error 
 	if st != alipay.RSA2 && st != alipay.RSA {
 		return usageError("verify: sign_type %q: want RSA2 or RSA", st)
 	}
-	rule, content, other := "v1 (sign and sign_type left out)", alipay.NotifySignContent(params), alipay.NotifySignContentV2(params)
+	rule, content, other := "v1 (sign and sign_type left out)", alipay.SignContent(params, alipay.RuleV1), alipay.SignContent(params, alipay.RuleV2)
 	if keepSignType {
 		rule, content, other = "v2 (sign left out, sign_type kept)", other, content
 	}

@@ -452,7 +452,7 @@ func (h *harness) check() report {
 				if n.Source == shop.SourceNotify {
 					r.refundsByNotify++
 				}
-			case alipay.Paid(n.TradeStatus):
+			case alipay.TradeStatus(n.TradeStatus).Paid():
 				pays[n.OutTradeNo]++
 				if n.Source == shop.SourceNotify {
 					r.paidByNotify++
@@ -493,7 +493,7 @@ func (h *harness) check() report {
 				r.problem("order %s: payment applied %d times", o.OutTradeNo, pays[o.OutTradeNo])
 			}
 		}
-		if tv.TradeStatus == alipay.TradeClosed && !paidRemote && o.Status != shop.StatusClosed && o.Status != shop.StatusUnpaid {
+		if tv.TradeStatus == string(alipay.TradeClosed) && !paidRemote && o.Status != shop.StatusClosed && o.Status != shop.StatusUnpaid {
 			r.wrong++
 			r.problem("trade %s closed, order %s", o.OutTradeNo, o.Status)
 		}

@@ -296,7 +296,7 @@ func TestScenario4UnknownOutcomes(t *testing.T) {
 	}
 	h.stop()
 	for _, no := range unpaid {
-		if tv, _ := h.sb.Trade(h.app.AppID, no); tv.TradeStatus != alipay.TradeClosed {
+		if tv, _ := h.sb.Trade(h.app.AppID, no); tv.TradeStatus != string(alipay.TradeClosed) {
 			t.Errorf("sandbox trade %s: %s", no, tv.TradeStatus)
 		}
 	}

@@ -27,7 +27,7 @@ import (
 // Gateway is what the reconciler needs from Alipay besides what the shop's
 // service uses; *alipay.Client implements it.
 type Gateway interface {
-	Close(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeCloseResult, error)
+	CloseTrade(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeCloseResult, error)
 	BillDownloadURL(ctx context.Context, billType, billDate string) (*alipay.BillDownloadResult, error)
 }
 
@@ -294,7 +294,7 @@ func (r *Reconciler) review(o shop.Order) jobs.Result {
 func (r *Reconciler) expire(ctx context.Context, o shop.Order) jobs.Result {
 	svc := r.cfg.Service
 	now := r.cfg.Now()
-	res, err := r.cfg.Gateway.Close(ctx, alipay.TradeRef{OutTradeNo: o.OutTradeNo})
+	res, err := r.cfg.Gateway.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: o.OutTradeNo})
 	switch {
 	case err == nil:
 		raw, _ := json.Marshal(res)

@@ -199,7 +199,7 @@ func TestReconcilePaysAndExpires(t *testing.T) {
 	e.wantStatus(paid, shop.StatusPaid)
 	e.wantStatus(opened, shop.StatusClosed)
 	e.wantStatus(never, shop.StatusClosed)
-	if tv, _ := e.sb.Trade(e.app.AppID, opened.OutTradeNo); tv.TradeStatus != alipay.TradeClosed {
+	if tv, _ := e.sb.Trade(e.app.AppID, opened.OutTradeNo); tv.TradeStatus != string(alipay.TradeClosed) {
 		t.Errorf("sandbox trade of the opened order: %s, want TRADE_CLOSED", tv.TradeStatus)
 	}
 	left, err := e.db.Jobs(context.Background(), "order", false)
@@ -237,14 +237,14 @@ func TestCloseUnknownOutcome(t *testing.T) {
 	a, b := e.openWithoutExpiry(), e.openWithoutExpiry()
 	e.advance(32 * time.Minute)
 	for _, o := range []shop.Order{a, b} {
-		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != alipay.WaitBuyerPay {
+		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != string(alipay.WaitBuyerPay) {
 			t.Fatalf("sandbox: %s before the close", tv.TradeStatus)
 		}
 	}
 	e.runDue()
 	for _, o := range []shop.Order{a, b} {
 		e.wantStatus(o, shop.StatusUnpaid) // the answer was lost: nothing decided
-		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != alipay.TradeClosed {
+		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != string(alipay.TradeClosed) {
 			t.Errorf("sandbox: %s, want the close committed", tv.TradeStatus)
 		}
 	}

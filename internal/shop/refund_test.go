@@ -18,7 +18,7 @@ func TestDecideRefundNotification(t *testing.T) {
 	}
 	refund := func(status, fee, outBizNo string) *alipay.Notification {
 		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
-			TradeStatus: status, RefundFee: alipay.MustAmount(fee), OutBizNo: outBizNo, GmtRefund: time.Now()}
+			TradeStatus: alipay.TradeStatus(status), RefundFee: alipay.MustAmount(fee), OutBizNo: outBizNo, GmtRefund: time.Now()}
 	}
 	for _, c := range []struct {
 		name    string

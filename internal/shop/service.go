@@ -42,8 +42,7 @@ type Store interface {
 type Gateway interface {
 	PagePayURL(p alipay.TradePagePay) (string, error)
 	Query(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeQueryResult, error)
-	VerifyNotificationBody(body []byte) (*alipay.Notification, error)
-	VerifyReturn(rawQuery string) (*alipay.Notification, error)
+	VerifyNotification(form []byte, rule alipay.Rule) (*alipay.Notification, error)
 }
 
 // Decide chooses what a message does to its order (nil: none) and to the
@@ -252,7 +251,7 @@ func (s *Service) CreateOrder(ctx context.Context, goodsID int64) (Order, string
 	}
 	s.obs.OrderCreated()
 	u, err := s.gw.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject,
-		TimeExpire: alipay.FormatTime(o.TimeExpire)})
+		TimeExpire: o.TimeExpire})
 	if err != nil {
 		return Order{}, "", fmt.Errorf("signing page pay for %s: %w", o.OutTradeNo, err)
 	}
@@ -308,14 +307,14 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 	reject := func(o Outcome, detail string) (Decision, error) {
 		return s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: o, Detail: detail} })
 	}
-	n, err := s.gw.VerifyNotificationBody(r.Body)
+	n, err := s.gw.VerifyNotification(r.Body, alipay.RuleV1)
 	if err != nil {
-		if errors.Is(err, alipay.ErrSignature) || errors.Is(err, alipay.ErrNotSigned) {
+		if errors.Is(err, alipay.ErrSignature) {
 			return reject(OutcomeBadSignature, err.Error())
 		}
 		return reject(OutcomeMalformed, err.Error())
 	}
-	in.Verified, in.NotifyID, in.OutTradeNo, in.TradeStatus = true, n.NotifyID, n.OutTradeNo, n.TradeStatus
+	in.Verified, in.NotifyID, in.OutTradeNo, in.TradeStatus = true, n.NotifyID, n.OutTradeNo, string(n.TradeStatus)
 	if IsRefundNotification(n) {
 		in.OutRequestNo = n.OutBizNo
 	}
@@ -341,31 +340,40 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 }
 
 // checkMessage applies the checks every verified message must pass before it
-// is acted on; it returns a rejecting decision or nil.
-func (s *Service) checkMessage(appID, sellerID string, amount alipay.Amount, o *Order) *Decision {
-	switch {
-	case appID != s.merchant.AppID:
-		return &Decision{Outcome: OutcomeWrongApp, Detail: fmt.Sprintf("app_id %q is not ours", appID)}
-	case s.merchant.SellerID != "" && sellerID != s.merchant.SellerID:
-		return &Decision{Outcome: OutcomeWrongSeller, Detail: fmt.Sprintf("seller_id %q is not ours", sellerID)}
-	case o == nil:
+// is acted on (alipay's Notification.Check: app_id, seller_id, then the
+// amount of the order); it returns a rejecting decision or nil.
+func (s *Service) checkMessage(n *alipay.Notification, o *Order) *Decision {
+	want := alipay.Expect{AppID: s.merchant.AppID, SellerID: s.merchant.SellerID, TotalAmount: n.TotalAmount}
+	if o != nil {
+		want.TotalAmount = o.Amount
+	}
+	var m *alipay.MismatchError
+	if err := n.Check(want); errors.As(err, &m) {
+		switch m.Field {
+		case "app_id":
+			return &Decision{Outcome: OutcomeWrongApp, Detail: fmt.Sprintf("app_id %q is not ours", m.Got)}
+		case "seller_id":
+			return &Decision{Outcome: OutcomeWrongSeller, Detail: fmt.Sprintf("seller_id %q is not ours", m.Got)}
+		default:
+			d := fmt.Sprintf("total_amount %s, order amount %s", m.Got, m.Want)
+			return &Decision{Outcome: OutcomeAmountMismatch, Detail: d, Review: "支付宝通知金额与订单不符: " + d}
+		}
+	}
+	if o == nil {
 		return &Decision{Outcome: OutcomeUnknownOrder, Detail: "no such order"}
-	case amount != o.Amount:
-		d := fmt.Sprintf("total_amount %s, order amount %s", amount, o.Amount)
-		return &Decision{Outcome: OutcomeAmountMismatch, Detail: d, Review: "支付宝通知金额与订单不符: " + d}
 	}
 	return nil
 }
 
 func (s *Service) decideNotification(n *alipay.Notification, o *Order, r *Refund) Decision {
-	if d := s.checkMessage(n.AppID, n.SellerID, n.TotalAmount, o); d != nil {
+	if d := s.checkMessage(n, o); d != nil {
 		return *d
 	}
 	if IsRefundNotification(n) {
 		return decideRefund(n, o, r)
 	}
 	switch {
-	case n.Paid() && n.RefundFee == 0:
+	case n.TradeStatus.Paid() && n.RefundFee == 0:
 		paidAt := n.GmtPayment
 		if paidAt.IsZero() {
 			paidAt = s.now()
@@ -377,7 +385,7 @@ func (s *Service) decideNotification(n *alipay.Notification, o *Order, r *Refund
 	}
 	// WAIT_BUYER_PAY and closes of paid orders carry nothing to act on;
 	// they are stored and acknowledged.
-	return Decision{Outcome: OutcomeIgnored, Ack: true, Detail: "trade_status " + n.TradeStatus}
+	return Decision{Outcome: OutcomeIgnored, Ack: true, Detail: "trade_status " + string(n.TradeStatus)}
 }
 
 // decidePaid is the one state change for "Alipay says this trade is paid",
@@ -410,10 +418,10 @@ type ReturnResult struct {
 // changes nothing.
 func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string) (ReturnResult, error) {
 	in := &Inbound{Source: SourceReturn, ReceivedAt: s.now(), RemoteAddr: remoteAddr, Method: "GET", Body: []byte(rawQuery)}
-	n, err := s.gw.VerifyReturn(rawQuery)
+	n, err := s.gw.VerifyNotification([]byte(rawQuery), alipay.RuleV1)
 	if err != nil {
 		outcome := OutcomeMalformed
-		if errors.Is(err, alipay.ErrSignature) || errors.Is(err, alipay.ErrNotSigned) {
+		if errors.Is(err, alipay.ErrSignature) {
 			outcome = OutcomeBadSignature
 		}
 		if len(in.Body) > alipay.MaxNotifyBody {
@@ -424,7 +432,7 @@ func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string)
 	}
 	in.Verified, in.OutTradeNo = true, n.OutTradeNo
 	d, err := s.receive(ctx, in, func(o *Order, _ *Refund) Decision {
-		if d := s.checkMessage(n.AppID, n.SellerID, n.TotalAmount, o); d != nil {
+		if d := s.checkMessage(n, o); d != nil {
 			return *d
 		}
 		return Decision{Outcome: OutcomeRecorded}
@@ -467,7 +475,7 @@ func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, erro
 	}
 	raw, _ := json.Marshal(q)
 	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.query", Body: raw,
-		Verified: true, OutTradeNo: outTradeNo, TradeStatus: q.TradeStatus}
+		Verified: true, OutTradeNo: outTradeNo, TradeStatus: string(q.TradeStatus)}
 	d, err := s.receive(ctx, in, func(o *Order, _ *Refund) Decision { return s.decideQuery(outTradeNo, q, o) })
 	if err != nil {
 		return o, err
@@ -495,15 +503,15 @@ func (s *Service) decideQuery(outTradeNo string, q *alipay.TradeQueryResult, o *
 		return Decision{Outcome: OutcomeAmountMismatch, Detail: d, Review: "支付宝查询金额与订单不符: " + d}
 	}
 	switch {
-	case alipay.Paid(q.TradeStatus):
+	case q.TradeStatus.Paid():
 		paidAt := s.now()
-		if t, err := alipay.ParseTime(q.SendPayDate); err == nil && q.SendPayDate != "" {
-			paidAt = t
+		if !q.SendPayDate.IsZero() {
+			paidAt = q.SendPayDate
 		}
 		return decidePaid(o, Payment{OutTradeNo: outTradeNo, TradeNo: q.TradeNo, Amount: q.TotalAmount,
 			BuyerLogonID: q.BuyerLogonID, PaidAt: paidAt, Via: SourceQuery})
 	case q.TradeStatus == alipay.TradeClosed && o.Status == StatusUnpaid:
 		return Decision{Outcome: OutcomeApplied, Close: true, Detail: "TRADE_CLOSED"}
 	}
-	return Decision{Outcome: OutcomeIgnored, Detail: "trade_status " + q.TradeStatus}
+	return Decision{Outcome: OutcomeIgnored, Detail: "trade_status " + string(q.TradeStatus)}
 }

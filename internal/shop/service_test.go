@@ -81,7 +81,7 @@ func TestDecideNotification(t *testing.T) {
 			case "amount":
 				x.TotalAmount = alipay.MustAmount(kv[i+1])
 			case "status":
-				x.TradeStatus = kv[i+1]
+				x.TradeStatus = alipay.TradeStatus(kv[i+1])
 			case "trade":
 				x.TradeNo = kv[i+1]
 			case "refund":
@@ -128,7 +128,7 @@ func TestDecideQuery(t *testing.T) {
 	s := NewService(Config{Merchant: Merchant{AppID: "app"}})
 	unpaid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusUnpaid}
 	q := func(status string, amount alipay.Amount) *alipay.TradeQueryResult {
-		return &alipay.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TradeStatus: status, TotalAmount: amount, SendPayDate: "2026-11-25 20:00:00"}
+		return &alipay.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TradeStatus: alipay.TradeStatus(status), TotalAmount: amount, SendPayDate: time.Date(2026, 11, 25, 20, 0, 0, 0, alipay.Beijing)}
 	}
 	if d := s.decideQuery("o1", q("TRADE_SUCCESS", 36900), unpaid); d.Outcome != OutcomeApplied || d.Pay == nil || d.Pay.Via != SourceQuery ||
 		!d.Pay.PaidAt.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)) {
@@ -171,7 +171,7 @@ func (f *failingStore) Receive(ctx context.Context, m *Inbound, decide Decide) (
 
 type verifyAll struct{ Gateway }
 
-func (verifyAll) VerifyNotificationBody(body []byte) (*alipay.Notification, error) {
+func (verifyAll) VerifyNotification(form []byte, rule alipay.Rule) (*alipay.Notification, error) {
 	return &alipay.Notification{AppID: "app", OutTradeNo: "o1", TradeStatus: "TRADE_SUCCESS", TotalAmount: 1}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"alishop/alipay"
 	"alishop/internal/shop"
@@ -81,10 +82,10 @@ func TestCheckoutRedirectsToSignedGateway(t *testing.T) {
 		q.Get("notify_url") != "http://127.0.0.1:9/alipay/notify" || !strings.Contains(q.Get("biz_content"), `"total_amount":"369.00"`) {
 		t.Fatalf("gateway query %v", q)
 	}
-	params, _ := alipay.SingleValues(q)
+	params, _ := alipay.ParseForm(loc.RawQuery)
 	sign := params["sign"]
 	ak, _ := keys(t)
-	if err := alipay.Verify(&ak.PublicKey, alipay.RSA2, alipay.RequestSignContent(params), sign); err != nil {
+	if err := alipay.Verify(&ak.PublicKey, alipay.RSA2, alipay.SignContent(params, alipay.RuleV2), sign); err != nil {
 		t.Fatalf("gateway URL signature: %v", err)
 	}
 	// Bad goods ids change nothing.
@@ -296,7 +297,7 @@ func TestReturnPage(t *testing.T) {
 	}
 	h.gw.mu.Lock()
 	h.gw.result[o.OutTradeNo] = &alipay.TradeQueryResult{OutTradeNo: o.OutTradeNo, TradeNo: "2026112522001400000000000999",
-		TradeStatus: "TRADE_SUCCESS", TotalAmount: o.Amount, SendPayDate: "2026-11-25 20:00:01"}
+		TradeStatus: "TRADE_SUCCESS", TotalAmount: o.Amount, SendPayDate: time.Date(2026, 11, 25, 20, 0, 1, 0, alipay.Beijing)}
 	h.gw.mu.Unlock()
 	resp, _ = h.get("/alipay/return?" + strings.Replace(q, "total_amount=369.00", "total_amount=0.01", 1))
 	if resp.StatusCode != 400 || h.order(o.OutTradeNo).Status != shop.StatusUnpaid {

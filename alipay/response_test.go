@@ -22,7 +22,7 @@ func TestVerifiedButUnreadableResponseIsUnknownOutcome(t *testing.T) {
 	}
 	for name, content := range cases {
 		var out TradeRefundResult
-		err := c.DecodeResponse("alipay.trade.refund", []byte(signedBody(t, key, "alipay_trade_refund_response", content)), &out)
+		err := c.DecodeResponse(&Response{Method: "alipay.trade.refund", StatusCode: 200, Body: []byte(signedBody(t, key, "alipay_trade_refund_response", content))}, &out)
 		if err == nil {
 			t.Errorf("%s: no error", name)
 			continue
