@@ -30,7 +30,7 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowserBuyerAndAdmin is acceptance 2: in headless chromium, a buyer
+// TestBrowserBuyerAndAdmin: in headless chromium, a buyer
 // clicks 购买, logs in at the sandbox cashier, pays, comes back to 支付成功;
 // then the admin logs in, sees the order 已支付, adds a goods item and finds
 // it on the goods page.

@@ -12,7 +12,7 @@ import (
 	"alishop/internal/store"
 )
 
-// reliabilityFlags tune the payment window and the reconciler (issue 5).
+// reliabilityFlags tune the payment window and the reconciler.
 // The defaults suit production; the fault-injection suite shortens them.
 type reliabilityFlags struct {
 	orderTTL       time.Duration

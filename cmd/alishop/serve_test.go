@@ -242,7 +242,7 @@ func (p *shopProcess) waitPaid(no string) apiOrder {
 	}
 }
 
-// TestEndToEndPayment is acceptance 1: the real program on port 0, an order
+// TestEndToEndPayment: the real program on port 0, an order
 // paid through the sandbox and marked paid by the notification, and a second
 // order whose notifications are dropped marked paid by the return page's
 // query.
@@ -385,7 +385,8 @@ func shopTarget(t testing.TB, p *shopProcess) (*shoptest.Target, *store.DB) {
 	return tg, db
 }
 
-// TestEndToEndBadNotifications is acceptance 3 against the real program.
+// TestEndToEndBadNotifications: the table of bad notifications against the
+// real program.
 func TestEndToEndBadNotifications(t *testing.T) {
 	p := startShop(t, t.TempDir())
 	tg, db := shopTarget(t, p)
@@ -402,7 +403,7 @@ func TestEndToEndBadNotifications(t *testing.T) {
 	shoptest.BadNotifications(t, tg, tg.Order(na), tg.Order(nb), bBody)
 }
 
-// TestEndToEndProtection is acceptance 4: cross-site purchases are refused,
+// TestEndToEndProtection: cross-site purchases are refused,
 // the admin needs a login, and a wrong login does not say what was wrong.
 func TestEndToEndProtection(t *testing.T) {
 	p := startShop(t, t.TempDir())

@@ -1,5 +1,5 @@
 // Package reconcile keeps the shop's orders equal to Alipay's trades with no
-// help from a person (issue 5): it queries orders still unpaid on a backoff
+// help from a person: it queries orders still unpaid on a backoff
 // schedule until they are final, closes expired ones with alipay.trade.close,
 // settles refunds whose outcome is unknown, and compares each day's bill with
 // the orders. All of it runs as durable jobs (package jobs) in the shop's

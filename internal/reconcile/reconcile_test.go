@@ -5,8 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,8 +12,8 @@ import (
 	"alishop/alipay/sandbox"
 	"alishop/internal/reconcile"
 	"alishop/internal/shop"
+	"alishop/internal/shoptest"
 	"alishop/internal/store"
-	"alishop/internal/web"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -38,57 +36,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	appKey, err := alipay.LoadPrivateKeyFile("../../alipay/testdata/keys/test_0.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	alipayKey, err := alipay.LoadPrivateKeyFile("../../alipay/testdata/keys/test_1.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.New(sandbox.Config{AlipayKey: alipayKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	sbSrv := httptest.NewServer(sb)
-	t.Cleanup(sbSrv.Close)
-	app, err := sb.RegisterApp("2021000000000001", &appKey.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{Now: sb.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var handler http.Handler
-	shopSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(shopSrv.Close)
-	client, err := alipay.New(alipay.Config{AppID: app.AppID, PrivateKey: appKey, AlipayPublicKey: sb.PublicKey(),
-		Gateway: sbSrv.URL + "/gateway.do", NotifyURL: shopSrv.URL + "/alipay/notify", ReturnURL: shopSrv.URL + "/alipay/return"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: shop.Merchant{AppID: app.AppID, SellerID: app.SellerID},
-		Now: sb.Now, Logger: quiet})
-	handler, err = web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	refunds := shop.NewRefunds(svc, db, client)
-	rec, err := reconcile.New(reconcile.Config{Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := shop.Goods{Name: "测试商品", Price: alipay.MustAmount("10.00")}
-	if err := svc.SaveGoods(ctx, &g); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, sb: sb, app: app, db: db, client: client, svc: svc, refunds: refunds, rec: rec, goods: g,
-		browser: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	return e
+	s := shoptest.NewEnv(t, shoptest.EnvOptions{})
+	return &env{t: t, sb: s.Sandbox, app: s.App, db: s.DB, client: s.Client, svc: s.Service, refunds: s.Refunds, rec: s.Reconciler,
+		goods: s.Goods, browser: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 // order makes an order; open also opens the cashier (creating the trade),

@@ -90,7 +90,7 @@ type Order struct {
 
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
-	TimeExpire time.Time // zero: none (issue 5 sets it)
+	TimeExpire time.Time // when the buyer's time to pay ends (sent as time_expire); zero: none
 	PaidAt     time.Time // zero until paid
 	ClosedAt   time.Time // zero unless closed
 }

@@ -2,12 +2,8 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +12,7 @@ import (
 	"alishop/alipay/sandbox"
 	"alishop/internal/reconcile"
 	"alishop/internal/shop"
-	"alishop/internal/store"
+	"alishop/internal/shoptest"
 	"alishop/internal/web"
 )
 
@@ -32,54 +28,16 @@ type relEnv struct {
 
 func newRelEnv(t *testing.T) *relEnv {
 	t.Helper()
-	ctx := context.Background()
 	appKey, alipayKey := keys(t)
-	sb, err := sandbox.New(sandbox.Config{AlipayKey: alipayKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	sbSrv := httptest.NewServer(sb)
-	t.Cleanup(sbSrv.Close)
-	app, err := sb.RegisterApp(testAppID, &appKey.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{Now: sb.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var handler http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	client, err := alipay.New(alipay.Config{AppID: app.AppID, PrivateKey: appKey, AlipayPublicKey: sb.PublicKey(),
-		Gateway: sbSrv.URL + "/gateway.do", NotifyURL: srv.URL + "/alipay/notify", ReturnURL: srv.URL + "/alipay/return"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: shop.Merchant{AppID: app.AppID, SellerID: app.SellerID}, Now: sb.Now, Logger: log})
-	refunds := shop.NewRefunds(svc, db, client)
-	rec, err := reconcile.New(reconcile.Config{Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := shoptest.NewEnv(t, shoptest.EnvOptions{AppKey: appKey, AlipayKey: alipayKey, AppID: testAppID,
+		Goods: shop.Goods{Name: "Django实战教程", Price: alipay.MustAmount("88.00")}})
 	testPasswordHashOnce.Do(func() { testPasswordHash, _ = web.HashPassword(testPassword) })
-	if err := db.SetSetting(ctx, web.PasswordSetting, testPasswordHash); err != nil {
+	if err := e.DB.SetSetting(context.Background(), web.PasswordSetting, testPasswordHash); err != nil {
 		t.Fatal(err)
 	}
-	handler, err = web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: log, Refunds: refunds, Bills: db, BillChecker: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := shop.Goods{Name: "Django实战教程", Price: alipay.MustAmount("88.00")}
-	if err := svc.SaveGoods(ctx, &g); err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, db: db, svc: svc, srv: srv, goods: g,
+	h := &harness{t: t, db: e.DB, svc: e.Service, srv: e.Server, goods: e.Goods,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	return &relEnv{harness: h, sb: sb, app: app, rec: rec, ali: client}
+	return &relEnv{harness: h, sb: e.Sandbox, app: e.App, rec: e.Reconciler, ali: e.Client}
 }
 
 // paid buys, opens the cashier, pays, and lets the notification arrive.

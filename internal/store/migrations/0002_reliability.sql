@@ -1,5 +1,5 @@
 -- alishop schema, version 2: durable background jobs, refund bookkeeping,
--- and the daily bill check (issue 5). Same portable SQL as version 1.
+-- and the daily bill check. Same portable SQL as version 1.
 
 -- A job is one piece of background work, known by (kind, ref): the
 -- reconciliation of one order ('order', out_trade_no), the settling of one

@@ -1,0 +1,121 @@
+package shoptest
+
+import (
+	"context"
+	"crypto/rsa"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"alishop/alipay"
+	"alishop/alipay/sandbox"
+	"alishop/internal/reconcile"
+	"alishop/internal/shop"
+	"alishop/internal/store"
+	"alishop/internal/web"
+)
+
+// Env is a whole shop in one test: the service, refunds and reconciler on a
+// SQLite database in a temp dir, the web handler on a loopback server, and
+// an in-process sandbox on another whose clock the shop shares (advancing
+// the sandbox moves both). Everything is closed when the test ends.
+type Env struct {
+	Sandbox    *sandbox.Sandbox
+	App        sandbox.App
+	AppKey     *rsa.PrivateKey
+	AlipayKey  *rsa.PrivateKey
+	DB         *store.DB
+	Client     *alipay.Client // the shop's Alipay client
+	Service    *shop.Service
+	Refunds    *shop.Refunds
+	Reconciler *reconcile.Reconciler
+	Server     *httptest.Server // the shop's web handler
+	Goods      shop.Goods       // one goods item for sale
+	Logger     *slog.Logger
+}
+
+// EnvOptions adjust NewEnv.
+type EnvOptions struct {
+	AppKey, AlipayKey *rsa.PrivateKey // default: the repository's test keys
+	AppID             string          // default 2021000000000001
+	Goods             shop.Goods      // default 测试商品 at 10.00
+}
+
+// NewEnv builds an Env.
+func NewEnv(t testing.TB, opt EnvOptions) *Env {
+	t.Helper()
+	ctx := context.Background()
+	if opt.AppKey == nil {
+		opt.AppKey = TestKey(t, 0)
+	}
+	if opt.AlipayKey == nil {
+		opt.AlipayKey = TestKey(t, 1)
+	}
+	if opt.AppID == "" {
+		opt.AppID = "2021000000000001"
+	}
+	if opt.Goods.Name == "" {
+		opt.Goods = shop.Goods{Name: "测试商品", Price: alipay.MustAmount("10.00")}
+	}
+	sb, err := sandbox.New(sandbox.Config{AlipayKey: opt.AlipayKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	sbSrv := httptest.NewServer(sb)
+	t.Cleanup(sbSrv.Close)
+	app, err := sb.RegisterApp(opt.AppID, &opt.AppKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{Now: sb.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	client, err := alipay.New(alipay.Config{AppID: app.AppID, PrivateKey: opt.AppKey, AlipayPublicKey: sb.PublicKey(),
+		Gateway: sbSrv.URL + "/gateway.do", NotifyURL: srv.URL + "/alipay/notify", ReturnURL: srv.URL + "/alipay/return"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: shop.Merchant{AppID: app.AppID, SellerID: app.SellerID},
+		Now: sb.Now, Logger: log})
+	refunds := shop.NewRefunds(svc, db, client)
+	rec, err := reconcile.New(reconcile.Config{Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler, err = web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: log, Refunds: refunds, Bills: db, BillChecker: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := opt.Goods
+	if err := svc.SaveGoods(ctx, &g); err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Sandbox: sb, App: app, AppKey: opt.AppKey, AlipayKey: opt.AlipayKey, DB: db, Client: client, Service: svc,
+		Refunds: refunds, Reconciler: rec, Server: srv, Goods: g, Logger: log}
+}
+
+// TestKey loads the repository's RSA test key alipay/testdata/keys/test_N.pem.
+func TestKey(t testing.TB, n int) *rsa.PrivateKey {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("shoptest: cannot locate the test keys")
+	}
+	k, err := alipay.LoadPrivateKeyFile(filepath.Join(filepath.Dir(file), "..", "..", "alipay", "testdata", "keys", fmt.Sprintf("test_%d.pem", n)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
