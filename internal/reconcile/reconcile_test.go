@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -451,5 +452,46 @@ func TestStartupOnlyOrdersMadeBefore(t *testing.T) {
 	e.wantStatus(before, shop.StatusPaid)
 	if n := e.queries(after.OutTradeNo); n != 0 {
 		t.Errorf("the order made after the start was queried %d times", n)
+	}
+}
+
+// Alipay's answers (query, close, refund, and a refusal) are stored as the
+// bytes received: each stored answer verifies again with the client, as it
+// would on arrival.
+func TestAnswersStoredAsReceived(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
+	paid, opened, never := e.order(true, true), e.order(true, false), e.order(false, false)
+	e.advance(6 * time.Minute)
+	e.runDue() // paid: query
+	e.wantStatus(paid, shop.StatusPaid)
+	e.advance(26 * time.Hour)
+	e.runDue() // opened: close; never: close answered ACQ.TRADE_NOT_EXIST
+	e.wantStatus(opened, shop.StatusClosed)
+	e.wantStatus(never, shop.StatusClosed)
+	if r, err := e.refunds.Request(ctx, paid.OutTradeNo, alipay.MustAmount("1.00"), ""); err != nil || r.Status != shop.RefundSucceeded {
+		t.Fatalf("refund: %+v %v", r, err)
+	}
+	ns, err := e.db.Notifications(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]int{}
+	for _, m := range ns {
+		if m.Source != shop.SourceQuery {
+			continue
+		}
+		methods[m.Method]++
+		err := e.client.DecodeResponse(&alipay.Response{Method: m.Method, StatusCode: 200, Body: m.Body}, nil)
+		var ae *alipay.Error
+		if err != nil && !(errors.As(err, &ae) && !ae.Unverified) {
+			t.Errorf("stored %s answer of %s does not verify: %v\n%s", m.Method, m.OutTradeNo, err, m.Body)
+		}
+	}
+	for _, want := range []string{"alipay.trade.query", "alipay.trade.close", "alipay.trade.refund"} {
+		if methods[want] == 0 {
+			t.Errorf("no stored %s answer (stored: %v)", want, methods)
+		}
 	}
 }

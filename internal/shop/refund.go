@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -148,8 +147,7 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 	res, err := rf.gw.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: r.Amount, OutRequestNo: r.OutRequestNo, RefundReason: r.Reason})
 	switch {
 	case err == nil && res.FundChange == "Y":
-		raw, _ := json.Marshal(res)
-		changed, err := rf.settle(ctx, r, "alipay.trade.refund", raw)
+		changed, err := rf.settle(ctx, r, "alipay.trade.refund", AnswerBody(res.Raw))
 		if changed {
 			rf.svc.obs.RefundOutcome(RefundResultSucceeded)
 		}
@@ -191,8 +189,7 @@ func (rf *Refunds) query(ctx context.Context, r Refund, ref alipay.TradeRef) (bo
 	if q.RefundAmount != r.Amount {
 		return false, fmt.Errorf("refund %s: Alipay refunded %s, we asked %s", r.OutRequestNo, q.RefundAmount, r.Amount)
 	}
-	raw, _ := json.Marshal(q)
-	changed, err := rf.settle(ctx, r, "alipay.trade.fastpay.refund.query", raw)
+	changed, err := rf.settle(ctx, r, "alipay.trade.fastpay.refund.query", AnswerBody(q.Raw))
 	if changed {
 		rf.svc.obs.RefundOutcome(RefundResultSucceeded)
 	}

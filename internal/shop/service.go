@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -274,6 +273,16 @@ func (s *Service) ListOrders(ctx context.Context, f OrderFilter) ([]Order, int, 
 	return s.store.ListOrders(ctx, f)
 }
 
+// AnswerBody is the body of an answer of Alipay's gateway exactly as it was
+// received (signature included, so it can be verified again), or nil when
+// there was no answer. Answers are stored with it, never re-encoded.
+func AnswerBody(r *alipay.Response) []byte {
+	if r == nil {
+		return nil
+	}
+	return r.Body
+}
+
 // Received is a notification as it arrived: who sent it and its body.
 type Received struct {
 	RemoteAddr string
@@ -473,8 +482,7 @@ func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, erro
 	if err != nil {
 		return o, Errorf(EUNAVAILABLE, "查询支付宝交易失败: %v", err)
 	}
-	raw, _ := json.Marshal(q)
-	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.query", Body: raw,
+	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.query", Body: AnswerBody(q.Raw),
 		Verified: true, OutTradeNo: outTradeNo, TradeStatus: string(q.TradeStatus)}
 	d, err := s.receive(ctx, in, func(o *Order, _ *Refund) Decision { return s.decideQuery(outTradeNo, q, o) })
 	if err != nil {
