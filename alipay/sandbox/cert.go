@@ -17,7 +17,7 @@ import (
 	"alishop/alipay"
 )
 
-// Public-key certificate mode (PROTOCOL.md §8). The sandbox has its own CA:
+// Public-key certificate mode (docs/PROTOCOL.md, "Certificate mode"). The sandbox has its own CA:
 // a root certificate (what alipayRootCert.crt is to Alipay) and an Alipay
 // certificate holding the sandbox's Alipay public key, issued by that root
 // (alipayCertPublicKey_RSA2.crt). It issues app certificates

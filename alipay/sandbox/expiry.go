@@ -83,7 +83,8 @@ func (s *Sandbox) expireDue(t *trade, now time.Time) {
 }
 
 // RefundPeriod is how long after payment a trade can be refunded; then it
-// becomes TRADE_FINISHED (PROTOCOL.md §7: 12 months for PC and face-to-face).
+// becomes TRADE_FINISHED: 12 months for website and face-to-face payments
+// (docs/PROTOCOL.md, "Trade timing and formats the sandbox imitates").
 const RefundPeriod = 365 * 24 * time.Hour
 
 // nextFinish returns when the earliest paid trade finishes, dropping trades

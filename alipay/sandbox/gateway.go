@@ -193,7 +193,8 @@ func (req *gwReq) checkSignature() (subCode, subMsg string) {
 	return "isv.invalid-signature", "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：" + strings.ReplaceAll(gw, "&", "&amp;")
 }
 
-// validate runs the real gateway's checks in its order (PROTOCOL.md §10.2).
+// validate runs the real gateway's checks in its order (docs/PROTOCOL.md,
+// "Trade timing and formats the sandbox imitates").
 // It returns the error and whether it must be signed.
 func (s *Sandbox) validate(req *gwReq) (*gwError, bool) {
 	appID := req.raw["app_id"]

@@ -1,9 +1,11 @@
 package sandbox
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,7 +15,8 @@ import (
 	"alishop/alipay"
 )
 
-// Requests built byte for byte the way each client of PROTOCOL.md §9b does.
+// Requests built byte for byte the way each client (Java and PHP SDKs,
+// gopay, smartwalle, a hand-written form) sends them.
 
 func sortedKeys(p map[string]string) []string {
 	keys := make([]string, 0, len(p))
@@ -448,5 +451,40 @@ func TestGBKNotificationSignedOverGBKBytes(t *testing.T) {
 	}
 	if err := alipay.Verify(e.sb.PublicKey(), alipay.RSA2, alipay.SignContent(m, alipay.RuleV1), m["sign"]); err != nil {
 		t.Fatalf("GBK notification: %v", err)
+	}
+}
+
+// docs/SANDBOX.md: gateway rules match on app_id and method. A latency rule
+// scoped to another app neither slows this app's calls nor is used up by them.
+func TestFaultLatencyHonoursAppID(t *testing.T) {
+	e := newEnv(t)
+	e.paid("la1", alipay.MustAmount("1.00"))
+	e.addFault(`{"kind":"latency","app_id":"9021000999999999","delay":"1s","count":1}`)
+	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "la1"}); err != nil {
+		t.Fatal(err)
+	}
+	plan := e.sb.Faults()
+	if len(plan) != 1 || plan[0].Used != 0 {
+		t.Fatalf("a latency rule of another app was applied: %+v", plan)
+	}
+}
+
+// The gateway bounds a request body to 1 MiB whatever its Content-Type: a
+// multipart upload must not spool an unbounded file to disk.
+func TestGatewayBoundsMultipartBody(t *testing.T) {
+	e := newEnv(t)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("app_id", testAppID)
+	_ = mw.WriteField("method", "alipay.trade.query")
+	fw, _ := mw.CreateFormFile("file", "big.bin")
+	_, _ = fw.Write(bytes.Repeat([]byte("x"), maxGatewayBody+1024))
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/gateway.do", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	n, raw, _ := e.rawCall("alipay.trade.query", req)
+	// Refused unread: nothing of the body (not even app_id) is taken.
+	if sc := n["sub_code"]; sc != "isv.invalid-parameter" && sc != "isv.missing-app-id" {
+		t.Fatalf("a %d-byte multipart body was accepted: %s", maxGatewayBody+1024, raw)
 	}
 }

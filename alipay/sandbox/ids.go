@@ -31,7 +31,7 @@ func randDigits(n int) string {
 // newUserID returns an Alipay user id / PID: 2088 + 12 digits.
 func newUserID() string { return "2088" + randDigits(12) }
 
-// newTradeNo returns a trade_no in the real format (PROTOCOL.md §3.10): 28
+// newTradeNo returns a trade_no in the real format (docs/PROTOCOL.md, "Trade timing and formats the sandbox imitates"): 28
 // digits, yyyyMMdd (Beijing) + 2 digits + 001 + 15 digits.
 func newTradeNo(now time.Time) string {
 	return now.In(alipay.Beijing).Format("20060102") + "22" + "001" + randDigits(15)

@@ -72,7 +72,7 @@ func (s *Sandbox) openTrade(req *gwReq, nt *newTrade, now time.Time) (*trade, *n
 	return t, nil
 }
 
-// QRCodeTTL is how long a precreate QR code can be scanned (PROTOCOL.md §3.3).
+// QRCodeTTL is how long a precreate QR code can be scanned.
 const QRCodeTTL = 2 * time.Hour
 
 // qrDeadline is when t's QR code stops scanning (trades stored before
@@ -86,7 +86,7 @@ func (t *trade) qrDeadline() time.Time {
 
 func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
 	// Face-to-face trades wait 3h by default; the QR code itself is valid
-	// for 2h (PROTOCOL.md §3.3, §7).
+	// for 2h (docs/PROTOCOL.md).
 	nt, n := s.readNewTrade(req, now, 3*time.Hour)
 	if n != nil {
 		return n

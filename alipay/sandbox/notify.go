@@ -14,7 +14,7 @@ import (
 )
 
 // DefaultRetrySchedule returns Alipay's waits after each failed notification
-// attempt (docs/PROTOCOL.md, "Notifications"): 8 attempts at 0, +4m, +14m,
+// attempt (docs/PROTOCOL.md, "Notifications and returns"): 8 attempts at 0, +4m, +14m,
 // +24m, +1h24m, +3h24m, +9h24m, +24h24m.
 func DefaultRetrySchedule() []time.Duration {
 	return []time.Duration{

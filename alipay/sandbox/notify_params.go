@@ -38,7 +38,7 @@ func (s *Sandbox) baseNotifyParams(t *trade, a *app) map[string]string {
 	}
 	for k, v := range p {
 		// Empty and whitespace-only values are both left out: SDKs
-		// disagree on whether a blank value is signed (PROTOCOL.md §1.7).
+		// disagree on whether a blank value is signed (docs/PROTOCOL.md).
 		if strings.TrimSpace(v) == "" {
 			delete(p, k)
 		}
@@ -66,7 +66,8 @@ func validHTTPURL(u string) bool {
 }
 
 // returnURL builds the signed return_url redirect of a paid page/wap trade
-// (PROTOCOL.md §6: v1 signature, no trade_status, no passback_params).
+// (v1 signature, no trade_status, no passback_params: docs/PROTOCOL.md,
+// "Notifications and returns").
 func (s *Sandbox) returnURL(t *trade, a *app, now time.Time) string {
 	if !isPageMethod(t.Method) || !validHTTPURL(t.ReturnURL) {
 		return ""

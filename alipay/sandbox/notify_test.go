@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -398,5 +399,104 @@ func TestFaultReorderAll(t *testing.T) {
 	// pay held; r1 goes first and releases pay; r2 held; r3 first, then r2.
 	if strings.Join(order, ",") != "r1,pay,r3,r2" {
 		t.Fatalf("delivery order %v", order)
+	}
+}
+
+// A notification held by a reorder rule that went out after its delay is no
+// longer held: a later notification of the trade must not "release" it again
+// and so pull its next retry ahead of the schedule (+4m after a failure).
+func TestHeldNotificationKeepsScheduleOnceSent(t *testing.T) {
+	e := newEnv(t)
+	e.m.setAnswer(func(int) string { return "fail" })
+	e.addFault(`{"kind":"reorder","out_trade_no":"hs","count":1,"delay":"2m"}`)
+	e.paid("hs", alipay.MustAmount("5.00"))
+	e.deliver()
+	e.advance(2 * time.Minute) // the held TRADE_SUCCESS goes out: attempt 1, fails
+	if a := e.attempts("hs"); len(a) != 1 {
+		t.Fatalf("after the hold: %d attempts, want 1", len(a))
+	}
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "hs"}, RefundAmount: 100, OutRequestNo: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver()
+	var success []Attempt
+	for _, a := range e.attempts("hs") {
+		if a.TradeStatus == string(alipay.TradeSuccess) && a.At.Sub(t0) < 6*time.Minute && a.Body != "" && a.Attempt > 1 {
+			success = append(success, a)
+		}
+	}
+	if len(success) != 0 {
+		t.Fatalf("the payment notification was retried at %v (attempt %d), before its +4m retry", success[0].At.Sub(t0), success[0].Attempt)
+	}
+}
+
+// Notifications queued while due ones are being delivered must not race with
+// the delivery round (go test -race).
+func TestQueueDuringDeliveryIsRaceFree(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	var once sync.Once
+	entered := make(chan struct{})
+	e.m.setAnswer(func(n int) string {
+		if n == 1 {
+			once.Do(func() { close(entered) })
+			<-release
+		}
+		return "success"
+	})
+	e.addFault(`{"kind":"reorder","out_trade_no":"rr","count":1,"delay":"1m"}`)
+	e.paid("rr", alipay.MustAmount("5.00"))
+	e.deliver()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.sb.Advance(ctx, time.Minute) // delivers the held notification; the merchant blocks
+	}()
+	<-entered
+	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "rr"}, RefundAmount: 100, OutRequestNo: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	<-done
+	e.deliver()
+	if got := len(e.m.notifications()); got != 2 {
+		t.Fatalf("%d notifications delivered, want 2 (payment, refund)", got)
+	}
+}
+
+// A notification never carries an empty value, and a
+// whitespace-only one is empty for the Java SDK (left out of the signed
+// string) but not for EasySDK or the Node SDK (kept): either way one of them
+// fails to verify, so the sandbox must not send one.
+func TestNotificationHasNoBlankValues(t *testing.T) {
+	e := newEnv(t)
+	u, err := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "blank1", TotalAmount: 100, Subject: "s", Body: " ", PassbackParams: "\t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 303 {
+		t.Fatalf("page pay: HTTP %d", resp.StatusCode)
+	}
+	if _, err := e.sb.Pay(testAppID, "blank1", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver()
+	got := e.m.notifications()
+	if len(got) != 1 {
+		t.Fatalf("%d notifications", len(got))
+	}
+	p, err := alipay.ParseForm(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range p {
+		if strings.TrimSpace(v) == "" {
+			t.Errorf("notification carries %s=%q", k, v)
+		}
 	}
 }

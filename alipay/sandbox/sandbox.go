@@ -1,16 +1,20 @@
 // Package sandbox is an offline, stateful simulator of Alipay's OpenAPI
-// gateway (gateway.do, protocol v2), faithful to PROTOCOL.md: any Alipay
-// client (ours, the official SDKs, gopay, smartwalle, a hand-written pay.py)
-// can use it instead of Alipay's online sandbox.
+// gateway (gateway.do, protocol v2, and the OpenAPI v3 REST calls of the
+// same methods), following the facts in docs/PROTOCOL.md: any Alipay client
+// (ours, the official SDKs, gopay, smartwalle, a hand-written pay.py) can
+// use it instead of Alipay's online sandbox.
 //
-// It serves, under its root: gateway.do (GET and POST), the cashier pages the
-// buyer pays on (收银台, and a "wallet" page behind every precreate QR code),
-// bill downloads, and a test-control API under api/ (apps, trades, paying a
-// trade, the notification log, a clock, a fault plan, reset). See
-// docs/SANDBOX.md.
+// It serves, under its root: gateway.do (GET and POST), v3/…, the cashier
+// pages the buyer pays on (收银台, and a "wallet" page behind every
+// precreate QR code), bill downloads, and a test-control API under api/
+// (apps, trades, paying a trade, the notification log, a clock, a fault
+// plan, reset). See docs/SANDBOX.md.
 //
-// State lives in memory, or in a SQLite file when Config.DataDir is set, so a
-// restart keeps apps, trades, pending notifications and the sandbox clock.
+// The gateway's methods are one table (methods.go): each entry names its
+// handler, whether it is a page or an API method, the biz_content fields it
+// requires and its v3 path. State lives in memory; a Config.Store (package
+// sqlitestore keeps one in a SQLite file) makes a restart keep apps, trades,
+// pending notifications and the sandbox clock.
 package sandbox
 
 import (
@@ -332,7 +336,7 @@ type app struct {
 	aesKey []byte
 }
 
-// Notification triggers (see PROTOCOL.md §5): which trade events notify.
+// Notification triggers (docs/PROTOCOL.md): which trade events notify.
 var defaultTriggers = []string{"success", "refund", "close"}
 
 func (a *app) notifies(event string) bool {

@@ -752,3 +752,39 @@ func TestSandboxRefundRules(t *testing.T) {
 		t.Fatal("sandbox_rules=0 did not turn them off")
 	}
 }
+
+// A face-to-face (precreate) trade waits 3h by default;
+// only its QR code is valid for 2h. A code scanned in time leaves a trade
+// the buyer can still pay until the 3h are over.
+func TestPrecreateDefaultTimeoutIsThreeHours(t *testing.T) {
+	e := newEnv(t)
+	res, err := e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "f2f1", TotalAmount: 100, Subject: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.advance(time.Hour)
+	resp, err := e.http.Get(res.QRCode) // the buyer scans: WAIT_BUYER_PAY
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	e.advance(90 * time.Minute) // +2h30m
+	q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "f2f1"})
+	if err != nil || q.TradeStatus != alipay.WaitBuyerPay {
+		t.Fatalf("at +2h30m: %+v %v; want WAIT_BUYER_PAY (default timeout 3h)", q, err)
+	}
+	e.advance(30 * time.Minute) // +3h
+	if q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "f2f1"}); err != nil || q.TradeStatus != alipay.TradeClosed {
+		t.Fatalf("at +3h: %+v %v; want TRADE_CLOSED", q, err)
+	}
+
+	// An unscanned code expires after 2h.
+	_, err = e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "f2f2", TotalAmount: 100, Subject: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.advance(2 * time.Hour)
+	if _, err := e.sb.Pay(testAppID, "f2f2", ""); err == nil || !strings.Contains(err.Error(), "二维码已过期") {
+		t.Fatalf("paying a 2h-old unscanned code: %v", err)
+	}
+}

@@ -200,7 +200,7 @@ func TestServePostgresTwoProcesses(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		p.openCashier2(loc)
+		p.openCashier(loc)
 		if _, err := sb.Pay(appID, no, ""); err != nil {
 			t.Fatal(err)
 		}

@@ -166,8 +166,8 @@ func writeAppKey(t *testing.T) (*rsa.PrivateKey, string) {
 	return k, file
 }
 
-// TestSandboxCommandRoundTrip: our client against `alishop sandbox` on
-// port 0, through every API.
+// TestSandboxCommandRoundTrip drives our client against
+// `alishop sandbox` on port 0, through every API.
 func TestSandboxCommandRoundTrip(t *testing.T) {
 	const appID = "9021000100000001"
 	key, keyFile := writeAppKey(t)
