@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -212,4 +213,24 @@ func TestBatchIsolation(t *testing.T) {
 			t.Fatalf("%d failed, %d stored; want 20 and 20", failed, n)
 		}
 	})
+}
+
+// TestNewDatabaseFileMode: a database file (and its WAL files) made by Open
+// is readable by its owner only.
+func TestNewDatabaseFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.db")
+	db, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
 }
