@@ -30,6 +30,7 @@ import (
 type State interface {
 	JobCounts(ctx context.Context, now time.Time) ([]store.JobCount, error)
 	GoodsCounts(ctx context.Context) (listed, hidden int, err error)
+	BillChecks(ctx context.Context, limit int) ([]store.BillCheck, error)
 }
 
 // Metrics holds one shop's metrics.
@@ -169,11 +170,15 @@ var (
 	jobsDesc = prometheus.NewDesc("alishop_jobs", "Background jobs (order reconciliation, refund settling, bill checks) by kind and state: due, running, scheduled, done.",
 		[]string{"kind", "state"}, nil)
 	goodsDesc = prometheus.NewDesc("alishop_goods", "Goods by state: listed for sale or hidden.", []string{"state"}, nil)
+	billDesc  = prometheus.NewDesc("alishop_bill_check_mismatches", "Mismatches found by the bill check of the latest day checked (0 when it matched).", nil, nil)
+	billAt    = prometheus.NewDesc("alishop_bill_check_timestamp_seconds", "When the latest day's bill was checked (Unix time).", nil, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- jobsDesc
 	ch <- goodsDesc
+	ch <- billDesc
+	ch <- billAt
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -200,8 +205,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	listed, hidden, err := c.state.GoodsCounts(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(goodsDesc, err)
-		return
+	} else {
+		ch <- prometheus.MustNewConstMetric(goodsDesc, prometheus.GaugeValue, float64(listed), "listed")
+		ch <- prometheus.MustNewConstMetric(goodsDesc, prometheus.GaugeValue, float64(hidden), "hidden")
 	}
-	ch <- prometheus.MustNewConstMetric(goodsDesc, prometheus.GaugeValue, float64(listed), "listed")
-	ch <- prometheus.MustNewConstMetric(goodsDesc, prometheus.GaugeValue, float64(hidden), "hidden")
+	checks, err := c.state.BillChecks(ctx, 1)
+	switch {
+	case err != nil:
+		ch <- prometheus.NewInvalidMetric(billDesc, err)
+	case len(checks) > 0:
+		ch <- prometheus.MustNewConstMetric(billDesc, prometheus.GaugeValue, float64(checks[0].Mismatches))
+		ch <- prometheus.MustNewConstMetric(billAt, prometheus.GaugeValue, float64(checks[0].CheckedAt.UnixMilli())/1000)
+	}
 }
