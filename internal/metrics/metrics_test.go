@@ -42,10 +42,10 @@ func TestClassify(t *testing.T) {
 func TestCallMethod(t *testing.T) {
 	for u, want := range map[string]string{
 		"https://openapi.alipay.com/gateway.do?charset=utf-8&method=alipay.trade.query": "alipay.trade.query",
-		"http://127.0.0.1:1/sandbox/v3/alipay/trade/refund":                            "alipay.trade.refund",
-		"http://127.0.0.1:1/bill/abc":                                                  "other",
-		"https://x/gateway.do?method=" + strings.Repeat("a", 100):                     "other",
-		"https://x/gateway.do?method=alipay.trade.query%3Cscript%3E":                   "other",
+		"http://127.0.0.1:1/sandbox/v3/alipay/trade/refund":                             "alipay.trade.refund",
+		"http://127.0.0.1:1/bill/abc":                                                   "other",
+		"https://x/gateway.do?method=" + strings.Repeat("a", 100):                       "other",
+		"https://x/gateway.do?method=alipay.trade.query%3Cscript%3E":                    "other",
 	} {
 		req, _ := http.NewRequest("POST", u, nil)
 		if got := callMethod(req); got != want {
