@@ -30,7 +30,7 @@ import (
 type State interface {
 	JobCounts(ctx context.Context, now time.Time) ([]store.JobCount, error)
 	GoodsCounts(ctx context.Context) (listed, hidden int, err error)
-	BillChecks(ctx context.Context, limit int) ([]store.BillCheck, error)
+	BillChecks(ctx context.Context, limit int) ([]shop.BillCheck, error)
 }
 
 // Metrics holds one shop's metrics.

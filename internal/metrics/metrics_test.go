@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -90,8 +92,8 @@ func (f fakeState) JobCounts(context.Context, time.Time) ([]store.JobCount, erro
 	return []store.JobCount{{Kind: "order", State: "scheduled", N: 3}}, f.err
 }
 func (f fakeState) GoodsCounts(context.Context) (int, int, error) { return 4, 1, f.err }
-func (f fakeState) BillChecks(context.Context, int) ([]store.BillCheck, error) {
-	return []store.BillCheck{{BillDate: "2026-11-26", CheckedAt: time.Unix(1764000000, 0), Mismatches: 2}}, f.err
+func (f fakeState) BillChecks(context.Context, int) ([]shop.BillCheck, error) {
+	return []shop.BillCheck{{BillDate: "2026-11-26", CheckedAt: time.Unix(1764000000, 0), Mismatches: 2}}, f.err
 }
 
 func TestScrape(t *testing.T) {
@@ -142,5 +144,43 @@ func TestScrape(t *testing.T) {
 	bad.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if !strings.Contains(rec.Body.String(), "alishop_orders_created_total 0") {
 		t.Errorf("scrape with the database gone: %d\n%s", rec.Code, rec.Body.String())
+	}
+}
+
+// TestDeployNamesExist: every alishop_ metric the dashboard, the alert rules
+// and docs/OPERATIONS.md name is one the shop exports.
+func TestDeployNamesExist(t *testing.T) {
+	m := New(fakeState{}, nil)
+	m.ObserveHTTP("GET /{$}", "GET", 200, time.Millisecond)
+	m.alipayLatency.WithLabelValues("alipay.trade.query").Observe(0.1)
+	m.alipayCalls.WithLabelValues("alipay.trade.query", resultSuccess).Inc()
+	m.unknown.WithLabelValues("alipay.trade.query").Inc()
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range families {
+		have[f.GetName()] = true
+		for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+			have[f.GetName()+suffix] = true
+		}
+	}
+	name := regexp.MustCompile(`\balishop_[a-z_]+[a-z]`)
+	for _, file := range []string{"../../deploy/grafana-dashboard.json", "../../deploy/prometheus-alerts.yml", "../../docs/OPERATIONS.md"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, used := range name.FindAllString(string(b), -1) {
+			n++
+			if !have[used] {
+				t.Errorf("%s names %s, which the shop does not export", file, used)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s names no alishop_ metric", file)
+		}
 	}
 }
