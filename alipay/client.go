@@ -45,6 +45,12 @@ type Config struct {
 	Gateway  string
 	SignType SignType // RSA2 (default) or RSA for old apps
 
+	// API is the protocol of the server-side calls (precreate, create,
+	// query, refund, refund query, close, cancel, bill download URL):
+	// APIv2 (the default) or APIv3. OpenAPI v3 lives next to gateway.do
+	// (…/gateway.do → …/v3/alipay/trade/query) and signs with RSA2 only.
+	API API
+
 	// NotifyURL and ReturnURL are the defaults for calls that take them.
 	NotifyURL string
 	ReturnURL string
@@ -63,6 +69,9 @@ type Config struct {
 type Client struct {
 	cfg    Config
 	appPub *rsa.PublicKey // the public half of cfg.PrivateKey
+	// v3Origin and v3Prefix split the v3 base URL: the scheme and host, and
+	// the path up to the gateway's last '/' (the v3 URI signed starts there).
+	v3Origin, v3Prefix string
 }
 
 // New checks cfg and returns a Client.
@@ -113,6 +122,24 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg.Gateway = gw
+	switch cfg.API {
+	case "":
+		cfg.API = APIv2
+	case APIv2:
+	case APIv3:
+		if cfg.SignType != RSA2 {
+			return nil, errors.New("alipay: OpenAPI v3 signs with RSA2 only")
+		}
+	default:
+		return nil, fmt.Errorf("alipay: Config.API %q: want v2 or v3", cfg.API)
+	}
+	u, _ := url.Parse(gw)
+	origin := u.Scheme + "://" + u.Host
+	prefix := u.EscapedPath()
+	prefix = prefix[:strings.LastIndexByte(prefix, '/')+1]
+	if prefix == "" {
+		prefix = "/"
+	}
 	if cfg.EncryptKey != nil {
 		if err := checkAESKey(cfg.EncryptKey); err != nil {
 			return nil, err
@@ -127,7 +154,7 @@ func New(cfg Config) (*Client, error) {
 	// The client keeps its own copies, so later changes to the caller's
 	// Config cannot race with calls.
 	cfg.EncryptKey = bytes.Clone(cfg.EncryptKey)
-	return &Client{cfg: cfg, appPub: appPub}, nil
+	return &Client{cfg: cfg, appPub: appPub, v3Origin: origin, v3Prefix: prefix}, nil
 }
 
 // ResolveGateway maps "production" (or "") and "sandbox" to the gateway URLs
@@ -235,6 +262,7 @@ const maxResponse = 8 << 20
 // again later with Client.DecodeResponse.
 type Response struct {
 	Method     string // the API method, e.g. alipay.trade.query
+	API        API    // the protocol of the call
 	StatusCode int
 	Header     http.Header
 	Body       []byte
@@ -275,12 +303,19 @@ func withResponse(raw *Response, err error) error {
 // Call invokes any gateway method: params are extra protocol parameters
 // (notify_url, …; may be nil), biz is marshalled to biz_content (nil for
 // none), the answer is verified and its node unmarshalled into out (which
-// may be nil). An answer with a code other than 10000 returns *Error.
+// may be nil). An answer with a code other than 10000 returns *Error. With
+// Config.API set to APIv3, the methods the typed calls cover go over v3
+// (biz as the JSON body, notify_url inside it); others stay on v2.
 func (c *Client) Call(ctx context.Context, method string, params map[string]string, biz, out any) (*Response, error) {
 	return c.do(ctx, request{method: method, biz: biz, extra: params}, out)
 }
 
 func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) {
+	if c.cfg.API == APIv3 {
+		if verb, ok := v3Verbs[r.method]; ok {
+			return c.doV3(ctx, r, verb, out)
+		}
+	}
 	resp, err := c.send(ctx, r)
 	if err != nil {
 		return resp, err
@@ -318,7 +353,7 @@ func (c *Client) roundTrip(req *http.Request, method string) (*Response, error) 
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	raw := &Response{Method: method, StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+	raw := &Response{Method: method, API: APIv2, StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
 	if err != nil {
 		return raw, withResponse(raw, fmt.Errorf("alipay: %s: %w: reading response: %w", method, ErrUnknownOutcome, err))
 	}
@@ -340,6 +375,9 @@ func (c *Client) DecodeResponse(raw *Response, out any) error {
 }
 
 func (c *Client) decodeResponse(r *Response, out any) error {
+	if r.API == APIv3 {
+		return c.decodeV3(r, out)
+	}
 	method, body := r.Method, r.Body
 	if r.StatusCode != http.StatusOK {
 		return fmt.Errorf("alipay: %s: %w: HTTP %d", method, ErrUnknownOutcome, r.StatusCode)

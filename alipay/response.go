@@ -47,6 +47,10 @@ type Error struct {
 	// not sign some gateway errors, e.g. isv.invalid-app-id). Its content
 	// could have been written by anyone on the path.
 	Unverified bool `json:"-"`
+	// HTTPStatus and TraceID are set for an OpenAPI v3 error answer, whose
+	// code and message are in SubCode and SubMsg (Code is empty).
+	HTTPStatus int    `json:"-"`
+	TraceID    string `json:"-"`
 	// Raw is the answer as received.
 	Raw *Response `json:"-"`
 }
@@ -57,13 +61,20 @@ func (e *Error) Error() string {
 	if e.Method != "" {
 		b.WriteString(e.Method + ": ")
 	}
-	b.WriteString(string(e.Code) + " " + e.Msg)
+	if e.HTTPStatus != 0 {
+		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+	} else {
+		b.WriteString(string(e.Code) + " " + e.Msg)
+	}
 	if e.SubCode != "" {
 		b.WriteString(" (" + string(e.SubCode))
 		if e.SubMsg != "" {
 			b.WriteString(": " + e.SubMsg)
 		}
 		b.WriteString(")")
+	}
+	if e.TraceID != "" {
+		b.WriteString(" trace " + e.TraceID)
 	}
 	if e.Unverified {
 		b.WriteString(" [unsigned response]")
@@ -87,7 +98,8 @@ func (e *Error) response() *Response { return e.Raw }
 
 func (e *Error) unknownOutcome() bool {
 	switch {
-	case e.Code == CodeUnavailable, e.SubCode == SubSystemError, e.SubCode == "isp.unknow-error", e.SubCode == "aop.unknow-error":
+	case e.Code == CodeUnavailable, e.HTTPStatus >= 500, e.SubCode == SubSystemError, e.SubCode == "SYSTEM_ERROR",
+		e.SubCode == "isp.unknow-error", e.SubCode == "aop.unknow-error":
 		return true
 	}
 	return false

@@ -223,6 +223,55 @@ func (c *Client) Precreate(ctx context.Context, p TradePrecreate) (*PrecreateRes
 	return &r, nil
 }
 
+// TradeCreate is the business content of alipay.trade.create: a trade for
+// a known buyer (BuyerID or BuyerOpenID), paid in Alipay's app or mini
+// program.
+type TradeCreate struct {
+	OutTradeNo     string
+	TotalAmount    Amount
+	Subject        string
+	BuyerID        string // 2088…; or BuyerOpenID
+	BuyerOpenID    string
+	ProductCode    ProductCode
+	Body           string
+	TimeoutExpress string
+	TimeExpire     time.Time // zero: none
+	StoreID        string
+	NotifyURL      string // default Config.NotifyURL
+}
+
+// TradeCreateResult is the answer of alipay.trade.create.
+type TradeCreateResult struct {
+	OutTradeNo string    `json:"out_trade_no"`
+	TradeNo    string    `json:"trade_no"`
+	Raw        *Response `json:"-"`
+}
+
+// CreateTrade calls alipay.trade.create, which opens a WAIT_BUYER_PAY trade
+// for the given buyer.
+func (c *Client) CreateTrade(ctx context.Context, p TradeCreate) (*TradeCreateResult, error) {
+	if err := checkTrade(p.OutTradeNo, p.TotalAmount, p.Subject); err != nil {
+		return nil, err
+	}
+	if (p.BuyerID == "") == (p.BuyerOpenID == "") {
+		return nil, fmt.Errorf("%w: give buyer_id or buyer_open_id", ErrInvalidParam)
+	}
+	notify := p.NotifyURL
+	if notify == "" {
+		notify = c.cfg.NotifyURL
+	}
+	biz := precreateBiz{OutTradeNo: p.OutTradeNo, TotalAmount: p.TotalAmount, Subject: p.Subject, ProductCode: p.ProductCode,
+		Body: p.Body, TimeoutExpress: p.TimeoutExpress, TimeExpire: formatOptTime(p.TimeExpire), StoreID: p.StoreID,
+		BuyerID: p.BuyerID, BuyerOpenID: p.BuyerOpenID}
+	var r TradeCreateResult
+	raw, err := c.do(ctx, request{method: "alipay.trade.create", biz: biz, extra: map[string]string{"notify_url": notify}}, &r)
+	if err != nil {
+		return nil, err
+	}
+	r.Raw = raw
+	return &r, nil
+}
+
 // TradeRef names a trade by out_trade_no or Alipay's trade_no (trade_no wins
 // when both are given).
 type TradeRef struct {

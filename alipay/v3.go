@@ -1,14 +1,20 @@
 package alipay
 
 import (
+	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // OpenAPI v3 (https://openapi.alipay.com/v3/...) authenticates a request with
@@ -115,4 +121,228 @@ func VerifyV3Response(pub *rsa.PublicKey, timestamp, nonce string, body []byte, 
 		return fmt.Errorf("%w: no alipay-signature, alipay-timestamp or alipay-nonce header", ErrUnsigned)
 	}
 	return Verify(pub, RSA2, V3ResponseSignContent(timestamp, nonce, body), signature)
+}
+
+// API selects the protocol of a client's server-side calls.
+type API string
+
+// The protocols. Page and wap pay are v2 page requests under either.
+const (
+	APIv2 API = "v2" // gateway.do with signed form parameters: the default
+	APIv3 API = "v3" // OpenAPI v3: a REST path per method, JSON, signatures in headers
+)
+
+// v3Verbs lists the methods the client calls over v3, with their HTTP
+// method; the path is /v3/ followed by the method name with '/' for '.'.
+var v3Verbs = map[string]string{
+	"alipay.trade.query":                             http.MethodPost,
+	"alipay.trade.refund":                            http.MethodPost,
+	"alipay.trade.fastpay.refund.query":              http.MethodPost,
+	"alipay.trade.close":                             http.MethodPost,
+	"alipay.trade.cancel":                            http.MethodPost,
+	"alipay.trade.precreate":                         http.MethodPost,
+	"alipay.trade.create":                            http.MethodPost,
+	"alipay.data.dataservice.bill.downloadurl.query": http.MethodGet,
+}
+
+// v3Path returns the path of method below the v3 base.
+func v3Path(method string) string { return "v3/" + strings.ReplaceAll(method, ".", "/") }
+
+// v3Request builds the signed HTTP request of a v3 call: the business
+// content as the JSON body (for GET, as the query), notify_url inside the
+// body, the Authorization header over the URI and body as sent.
+func (c *Client) v3Request(ctx context.Context, r request, verb string) (*http.Request, error) {
+	uri := c.v3Prefix + v3Path(r.method)
+	var body []byte
+	notifyURL := ""
+	for k, v := range r.extra {
+		if k != "notify_url" {
+			return nil, fmt.Errorf("%w: %s cannot be sent over OpenAPI v3", ErrInvalidParam, k)
+		}
+		notifyURL = v
+	}
+	if verb == http.MethodGet {
+		params, ok := r.biz.(map[string]string)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s over v3 takes string parameters", ErrInvalidParam, r.method)
+		}
+		if len(params) > 0 {
+			uri += "?" + encodeParams(params, "")
+		}
+	} else {
+		biz := []byte("{}")
+		if r.biz != nil {
+			var err error
+			if biz, err = marshalBiz(r.biz); err != nil {
+				return nil, err
+			}
+		}
+		if notifyURL != "" {
+			biz = appendJSONField(biz, "notify_url", notifyURL)
+		}
+		body = biz
+	}
+	contentType := "application/json; charset=utf-8"
+	if c.cfg.EncryptKey != nil && verb != http.MethodGet {
+		enc, err := EncryptContent(c.cfg.EncryptKey, body)
+		if err != nil {
+			return nil, err
+		}
+		body, contentType = []byte(enc), "text/plain; charset=utf-8"
+	}
+	vr := V3Request{AppID: c.cfg.AppID, Timestamp: c.cfg.Now(), Method: verb, URI: uri, Body: body, AppAuthToken: c.cfg.AppAuthToken}
+	if certs := c.cfg.Certificates; certs != nil {
+		vr.AppCertSN = certs.appSN
+	}
+	auth, err := V3Authorization(c.cfg.PrivateKey, vr)
+	if err != nil {
+		return nil, err
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, verb, c.v3Origin+uri, rd)
+	if err != nil {
+		return nil, fmt.Errorf("alipay: %s: %w", r.method, err)
+	}
+	h := req.Header
+	h["Authorization"] = []string{auth}
+	h["Accept"] = []string{"application/json"}
+	h["Alipay-Request-Id"] = []string{randomHex()}
+	if body != nil {
+		h["Content-Type"] = []string{contentType}
+	}
+	if c.cfg.EncryptKey != nil && body != nil {
+		h["Alipay-Encrypt-Type"] = []string{"AES"}
+	}
+	if c.cfg.AppAuthToken != "" {
+		h["Alipay-App-Auth-Token"] = []string{c.cfg.AppAuthToken}
+	}
+	if certs := c.cfg.Certificates; certs != nil {
+		h["Alipay-Root-Cert-Sn"] = []string{certs.rootSN}
+	}
+	return req, nil
+}
+
+// appendJSONField adds "key":value to the JSON object obj.
+func appendJSONField(obj []byte, key, value string) []byte {
+	obj = bytes.TrimRight(obj, " \n")
+	out := make([]byte, 0, len(obj)+len(key)+len(value)+8)
+	out = append(out, obj[:len(obj)-1]...)
+	if len(bytes.TrimSpace(obj[1:len(obj)-1])) > 0 {
+		out = append(out, ',')
+	}
+	k, _ := json.Marshal(key)
+	v, _ := json.Marshal(value)
+	out = append(out, k...)
+	out = append(out, ':')
+	out = append(out, v...)
+	return append(out, '}')
+}
+
+func randomHex() string {
+	var n [16]byte
+	_, _ = rand.Read(n[:])
+	return hex.EncodeToString(n[:])
+}
+
+// doV3 makes a v3 call and decodes its answer into out.
+func (c *Client) doV3(ctx context.Context, r request, verb string, out any) (*Response, error) {
+	req, err := c.v3Request(ctx, r, verb)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.roundTrip(req, r.method)
+	if resp != nil {
+		resp.API = APIv3
+	}
+	if err != nil {
+		return resp, err
+	}
+	return resp, c.DecodeResponse(resp, out)
+}
+
+// v3Key returns the key that verifies a v3 answer naming certSN in its
+// alipay-sn header. In certificate mode the header must name a loaded
+// Alipay certificate.
+func (c *Client) v3Key(certSN string) (*rsa.PublicKey, error) {
+	certs := c.cfg.Certificates
+	if certs == nil {
+		return c.cfg.AlipayPublicKey, nil
+	}
+	if certSN == "" {
+		return nil, fmt.Errorf("%w: no alipay-sn header in certificate mode", ErrUnknownCertSN)
+	}
+	if k, ok := certs.alipayKeys[certSN]; ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnknownCertSN, certSN)
+}
+
+// checkV3 verifies the signature headers of a v3 answer over its body.
+func (c *Client) checkV3(r *Response) error {
+	pub, err := c.v3Key(r.Header.Get("Alipay-Sn"))
+	if err != nil {
+		return err
+	}
+	return VerifyV3Response(pub, r.Header.Get("Alipay-Timestamp"), r.Header.Get("Alipay-Nonce"), r.Body, r.Header.Get("Alipay-Signature"))
+}
+
+// v3Fail is the body of a v3 error answer.
+type v3Fail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// decodeV3 verifies a v3 answer. A 2xx answer must be signed; its body
+// (decrypted if it came encrypted) is unmarshalled into out. Any other
+// status is an error answer, reported as *Error: SubCode and SubMsg hold the
+// v3 code and message, HTTPStatus the status, TraceID the alipay-trace-id.
+func (c *Client) decodeV3(r *Response, out any) error {
+	method := r.Method
+	signed := r.Header.Get("Alipay-Signature") != ""
+	var verr error
+	if signed {
+		verr = c.checkV3(r)
+	}
+	if r.StatusCode < 200 || r.StatusCode > 299 {
+		if verr != nil {
+			return fmt.Errorf("alipay: %s: HTTP %d: response %w: %w", method, r.StatusCode, verr, ErrUnknownOutcome)
+		}
+		var f v3Fail
+		if err := json.Unmarshal(r.Body, &f); err != nil || f.Code == "" {
+			return fmt.Errorf("alipay: %s: %w: %w: HTTP %d without a v3 error body", method, ErrUnknownOutcome, ErrBadResponse, r.StatusCode)
+		}
+		return &Error{Method: method, SubCode: SubCode(f.Code), SubMsg: f.Message, HTTPStatus: r.StatusCode,
+			TraceID: r.Header.Get("Alipay-Trace-Id"), Unverified: !signed}
+	}
+	if !signed {
+		return fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, ErrUnsigned)
+	}
+	if verr != nil {
+		return fmt.Errorf("alipay: %s: response %w: %w", method, verr, ErrUnknownOutcome)
+	}
+	body := r.Body
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/plain") {
+		if c.cfg.EncryptKey == nil {
+			return fmt.Errorf("alipay: %s: %w: response is encrypted but no EncryptKey is set", method, ErrUnknownOutcome)
+		}
+		var err error
+		if body, err = DecryptContent(c.cfg.EncryptKey, strings.TrimSpace(string(body))); err != nil {
+			return fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, err)
+		}
+	}
+	if !utf8.Valid(body) {
+		return fmt.Errorf("alipay: %s: %w: %w: the response is not UTF-8", method, ErrUnknownOutcome, ErrBadResponse)
+	}
+	if len(bytes.TrimSpace(body)) == 0 || bytes.TrimSpace(body)[0] != '{' {
+		return fmt.Errorf("alipay: %s: %w: %w: not a JSON object", method, ErrUnknownOutcome, ErrBadResponse)
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			return fmt.Errorf("alipay: %s: %w: %w: %v", method, ErrUnknownOutcome, ErrBadResponse, err)
+		}
+	}
+	return nil
 }

@@ -77,8 +77,16 @@ func (p *shopProcess) login() *http.Cookie {
 // TestMetricsCountPaymentsForgeriesRefunds: after a sandbox payment, a forged
 // notification and a refund, /metrics counts each of them, the Alipay calls
 // behind them, the HTTP requests by route pattern, the goods and the jobs.
+// It runs once per protocol of the server-side calls (--alipay-api): the
+// refund is an end-to-end refund through the admin page.
 func TestMetricsCountPaymentsForgeriesRefunds(t *testing.T) {
-	p := startShop(t, t.TempDir())
+	for _, api := range []string{"v2", "v3"} {
+		t.Run(api, func(t *testing.T) { testMetricsPaymentsForgeriesRefunds(t, api) })
+	}
+}
+
+func testMetricsPaymentsForgeriesRefunds(t *testing.T, api string) {
+	p := startShop(t, t.TempDir(), "--alipay-api", api)
 	tg, _ := shopTarget(t, p)
 	cookie := p.login()
 

@@ -35,6 +35,7 @@ type serveConfig struct {
 	addr, data, db, publicURL              string
 	appID, privateKey, publicKey, sellerID string
 	appCert, alipayCert, rootCert, gateway string
+	api                                    string
 	adminPassword, logLevel, metricsAddr   string
 	publicURLSet                           bool
 	shutdownTimeout                        time.Duration
@@ -62,6 +63,7 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	fs.StringVar(&c.alipayCert, "alipay-cert", "", "certificate mode: Alipay's public key certificate (alipayCertPublicKey_RSA2.crt)")
 	fs.StringVar(&c.rootCert, "alipay-root-cert", "", "certificate mode: Alipay's root certificate (alipayRootCert.crt)")
 	fs.StringVar(&c.gateway, "alipay-gateway", "production", "gateway: production, sandbox, or a URL")
+	fs.StringVar(&c.api, "alipay-api", "v2", "protocol of the server-side calls (query, close, refund, refund query, bill): v2 (gateway.do) or v3 (OpenAPI v3); page pay stays v2")
 	fs.StringVar(&c.sellerID, "alipay-seller-id", "", "the merchant's PID (2088…), checked against seller_id in notifications")
 	fs.StringVar(&c.adminPassword, "admin-password", "", "admin password (default: generated on first start, printed once)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -96,6 +98,9 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	}
 	if err := c.rel.check(); err != nil {
 		return nil, err
+	}
+	if c.api != string(alipay.APIv2) && c.api != string(alipay.APIv3) {
+		return nil, usageError("serve: --alipay-api %q: want v2 or v3", c.api)
 	}
 	c.publicURLSet = set["public-url"]
 	db, err := resolveDB("serve", c.data, c.db)
@@ -239,7 +244,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 
 	// Load the real app's keys before anything else, so a bad file is
 	// reported at once.
-	acfg := alipay.Config{AppID: cfg.appID, Gateway: gateway}
+	acfg := alipay.Config{AppID: cfg.appID, Gateway: gateway, API: alipay.API(cfg.api)}
 	if err := checkKeyFiles("serve", [][2]string{{"alipay-private-key", cfg.privateKey}, {"alipay-public-key", cfg.publicKey},
 		{"alipay-app-cert", cfg.appCert}, {"alipay-cert", cfg.alipayCert}, {"alipay-root-cert", cfg.rootCert}}); err != nil {
 		return err
@@ -348,11 +353,15 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	if generated != "" {
 		fmt.Fprintf(e.stdout, "admin password (generated, shown only this once): %s\n", generated)
 	}
+	api := ""
+	if acfg.API == alipay.APIv3 {
+		api = "; server-side calls over OpenAPI v3"
+	}
 	if sb != nil {
-		fmt.Fprintf(e.stdout, "built-in Alipay sandbox at %s/sandbox/ (buyer %s, password %s); app id %s\n",
-			publicURL, sandbox.DefaultBuyer, sandbox.BuyerPassword, cfg.appIDOr(sandboxAppID))
+		fmt.Fprintf(e.stdout, "built-in Alipay sandbox at %s/sandbox/ (buyer %s, password %s); app id %s%s\n",
+			publicURL, sandbox.DefaultBuyer, sandbox.BuyerPassword, cfg.appIDOr(sandboxAppID), api)
 	} else {
-		fmt.Fprintf(e.stdout, "Alipay app %s via %s; notifications to %s\n", cfg.appID, gateway, acfg.NotifyURL)
+		fmt.Fprintf(e.stdout, "Alipay app %s via %s; notifications to %s%s\n", cfg.appID, gateway, acfg.NotifyURL, api)
 	}
 
 	select {

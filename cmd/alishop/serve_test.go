@@ -247,8 +247,18 @@ func (p *shopProcess) waitPaid(no string) apiOrder {
 // paid through the sandbox and marked paid by the notification, and a second
 // order whose notifications are dropped marked paid by the return page's
 // query.
+// It runs once per protocol of the server-side calls (--alipay-api).
 func TestEndToEndPayment(t *testing.T) {
-	p := startShop(t, t.TempDir())
+	for _, api := range []string{"v2", "v3"} {
+		t.Run(api, func(t *testing.T) { testEndToEndPayment(t, api) })
+	}
+}
+
+func testEndToEndPayment(t *testing.T, api string) {
+	p := startShop(t, t.TempDir(), "--alipay-api", api)
+	if v3 := strings.Contains(strings.Join(p.stdout, "\n"), "over OpenAPI v3"); v3 != (api == "v3") {
+		t.Fatalf("--alipay-api %s: stdout %q", api, p.stdout)
+	}
 
 	resp, page := p.do("GET", "/", nil, nil)
 	if resp.StatusCode != 200 || !strings.Contains(page, "商品信息") || !strings.Contains(page, "Python全栈开发课程") || !strings.Contains(page, "369.00") {
@@ -510,6 +520,8 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"--alipay-app-id", "2021000000000001", "--alipay-private-key", "x", "--alipay-cert", "y"}, nil, "certificate mode needs all"},
 		{[]string{"--public-url", "ftp://x"}, nil, "--public-url"},
 		{[]string{"--alipay-gateway", "nowhere"}, nil, "--alipay-gateway"},
+		{[]string{"--alipay-api", "v4"}, nil, "--alipay-api"},
+		{nil, map[string]string{"ALISHOP_ALIPAY_API": "rest"}, "--alipay-api"},
 		{nil, map[string]string{"ALISHOP_LOG_LEVEL": "loud"}, "--log-level"},
 		{nil, map[string]string{"ALISHOP_ALIPAY_APP_ID": "2021000000000001"}, "needs --alipay-private-key"},
 		{[]string{"--db", "postgres://root@127.0.0.1/test?sslmode=sometimes"}, nil, "PostgreSQL URL"},

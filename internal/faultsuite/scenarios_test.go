@@ -19,6 +19,12 @@ import (
 	_ "modernc.org/sqlite"
 )
 
+// apis are the protocols of the shop's server-side calls (--alipay-api)
+// that the scenarios with queries, refunds and closes run under.
+var apis = []string{"v2", "v3"}
+
+func apiFlag(api string) []string { return []string{"--alipay-api", api} }
+
 // Flags of a shop whose reconciler stays out of the way (it would query
 // within the hour), so a scenario sees what notifications alone do.
 var quietReconciler = []string{"--reconcile-after", "1h", "--jobs-poll", "100ms"}
@@ -28,7 +34,13 @@ var quietReconciler = []string{"--reconcile-after", "1h", "--jobs-poll", "100ms"
 // (the server was down while buyers paid) and its reconciler's start-up run
 // finds every payment.
 func TestScenario1DroppedNotifications(t *testing.T) {
-	h := newHarness(t, quietReconciler...)
+	for _, api := range apis {
+		t.Run(api, func(t *testing.T) { scenario1(t, api) })
+	}
+}
+
+func scenario1(t *testing.T, api string) {
+	h := newHarness(t, append(apiFlag(api), quietReconciler...)...)
 	h.faults(sandbox.Fault{Kind: sandbox.KindDrop})
 	const paid, opened, never = 40, 8, 4
 	var paidNos []string
@@ -65,8 +77,8 @@ func TestScenario1DroppedNotifications(t *testing.T) {
 	h.stop()
 	r := h.check()
 	r.must(t)
-	summary(t, "scenario 1: %d payments, %d notification attempts dropped over 26h, %d paid by the reconciler, %d lost, %d applied twice",
-		paid, total, r.paid, r.lost, r.twice)
+	summary(t, "scenario 1 (%s): %d payments, %d notification attempts dropped over 26h, %d paid by the reconciler, %d lost, %d applied twice",
+		api, paid, total, r.paid, r.lost, r.twice)
 }
 
 // Scenario 2: a storm of 500 payments while the shop is SIGKILLed at random
@@ -161,7 +173,13 @@ func TestScenario2KillStorm(t *testing.T) {
 // (each held until the trade's next notification has gone), with payments
 // confirmed by the buyers' return pages and refunds made meanwhile.
 func TestScenario3DuplicatedReordered(t *testing.T) {
-	h := newHarness(t, quietReconciler...)
+	for _, api := range apis {
+		t.Run(api, func(t *testing.T) { scenario3(t, api) })
+	}
+}
+
+func scenario3(t *testing.T, api string) {
+	h := newHarness(t, append(apiFlag(api), quietReconciler...)...)
 	// Some refund answers are lost too (20000 after the refund is made),
 	// and the shop's own retry is an hour away: the refund notifications
 	// are what settles those refunds.
@@ -209,15 +227,21 @@ func TestScenario3DuplicatedReordered(t *testing.T) {
 	if r.refundsByNotify < 8 {
 		t.Errorf("%d refunds settled by their notification, want at least the 8 whose answer was lost", r.refundsByNotify)
 	}
-	summary(t, "scenario 3: %d payments, %d refunds (%d settled by a notification), %d deliveries (each notification 5 times, out of order), %d acknowledged, %d lost, %d applied twice",
-		r.paid, r.refunds, r.refundsByNotify, total, acked, r.lost, r.twice)
+	summary(t, "scenario 3 (%s): %d payments, %d refunds (%d settled by a notification), %d deliveries (each notification 5 times, out of order), %d acknowledged, %d lost, %d applied twice",
+		api, r.paid, r.refunds, r.refundsByNotify, total, acked, r.lost, r.twice)
 }
 
 // Scenario 4: close and refund calls that answer 20000 or time out after
 // their effect was committed at the sandbox.
 func TestScenario4UnknownOutcomes(t *testing.T) {
-	h := newHarness(t, "--order-ttl", "2s", "--expire-grace", "500ms", "--reconcile-after", "1h",
-		"--retry-unknown", "1s", "--jobs-poll", "100ms", "--sweep-every", "200ms")
+	for _, api := range apis {
+		t.Run(api, func(t *testing.T) { scenario4(t, api) })
+	}
+}
+
+func scenario4(t *testing.T, api string) {
+	h := newHarness(t, append(apiFlag(api), "--order-ttl", "2s", "--expire-grace", "500ms", "--reconcile-after", "1h",
+		"--retry-unknown", "1s", "--jobs-poll", "100ms", "--sweep-every", "200ms")...)
 	delay := sandbox.Duration(200 * time.Millisecond)
 	h.faults(
 		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.close", Error: "20000", Count: 2},
@@ -302,8 +326,8 @@ func TestScenario4UnknownOutcomes(t *testing.T) {
 	}
 	r := h.check()
 	r.must(t)
-	summary(t, "scenario 4: %d closes and %d refunds, %d answered 20000/ACQ.SYSTEM_ERROR/timeout after committing; final states match the sandbox: %d closed, %d refunded, %d lost, %d applied twice",
-		len(unpaid), r.refunds, used, r.closed, len(paid), r.lost, r.twice)
+	summary(t, "scenario 4 (%s): %d closes and %d refunds, %d answered 20000/ACQ.SYSTEM_ERROR/timeout after committing; final states match the sandbox: %d closed, %d refunded, %d lost, %d applied twice",
+		api, len(unpaid), r.refunds, used, r.closed, len(paid), r.lost, r.twice)
 }
 
 // Scenario 5: a genuinely signed notification with a wrong amount: the
