@@ -66,10 +66,17 @@ type Goods struct {
 	Hidden    bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Description is a short text shown with the goods; "" for none.
+	Description string
+	// ImageVersion names the goods' current picture; "" when it has none.
+	ImageVersion string
 }
 
 // MaxGoodsName bounds a goods name, in characters (Alipay's subject allows 256).
 const MaxGoodsName = 64
+
+// MaxGoodsDescription bounds a goods description, in characters.
+const MaxGoodsDescription = 200
 
 // Order is one purchase of one goods item, paid through one Alipay trade
 // whose out_trade_no is the order's public number.

@@ -13,13 +13,13 @@ import (
 
 var _ shop.Store = (*DB)(nil)
 
-const goodsColumns = "id, name, price_fen, hidden, created_at, updated_at"
+const goodsColumns = "id, name, price_fen, hidden, created_at, updated_at, description, image_version"
 
 func scanGoods(row interface{ Scan(...any) error }) (shop.Goods, error) {
 	var g shop.Goods
 	var price int64
 	var created, updated sql.NullInt64
-	if err := row.Scan(&g.ID, &g.Name, &price, &g.Hidden, &created, &updated); err != nil {
+	if err := row.Scan(&g.ID, &g.Name, &price, &g.Hidden, &created, &updated, &g.Description, &g.ImageVersion); err != nil {
 		return g, err
 	}
 	g.Price, g.CreatedAt, g.UpdatedAt = alipay.Amount(price), fromMS(created), fromMS(updated)
@@ -63,9 +63,9 @@ func (db *DB) Goods(ctx context.Context, id int64) (shop.Goods, error) {
 // CreateGoods inserts g and sets its ID.
 func (db *DB) CreateGoods(ctx context.Context, g *shop.Goods) error {
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO goods (name, price_fen, hidden, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			g.Name, int64(g.Price), g.Hidden, ms(g.CreatedAt), ms(g.UpdatedAt)).Scan(&g.ID)
+		return tx.QueryRowContext(ctx, `INSERT INTO goods (name, price_fen, hidden, created_at, updated_at, description)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			g.Name, int64(g.Price), g.Hidden, ms(g.CreatedAt), ms(g.UpdatedAt), g.Description).Scan(&g.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("store: create goods: %w", err)
@@ -73,11 +73,11 @@ func (db *DB) CreateGoods(ctx context.Context, g *shop.Goods) error {
 	return nil
 }
 
-// UpdateGoods updates name, price and hidden of g.
+// UpdateGoods updates name, price, hidden and description of g.
 func (db *DB) UpdateGoods(ctx context.Context, g *shop.Goods) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE goods SET name = $1, price_fen = $2, hidden = $3, updated_at = $4 WHERE id = $5",
-			g.Name, int64(g.Price), g.Hidden, ms(g.UpdatedAt), g.ID)
+		res, err := tx.ExecContext(ctx, "UPDATE goods SET name = $1, price_fen = $2, hidden = $3, updated_at = $4, description = $5 WHERE id = $6",
+			g.Name, int64(g.Price), g.Hidden, ms(g.UpdatedAt), g.Description, g.ID)
 		if err != nil {
 			return fmt.Errorf("store: update goods %d: %w", g.ID, err)
 		}
