@@ -67,6 +67,10 @@ type RefundGateway interface {
 // ErrRefundNotFound is returned for an unknown out_request_no.
 var ErrRefundNotFound = &Error{Code: ENOTFOUND, Message: "退款不存在"}
 
+// ErrRefundExists is returned by CreateRefund for an out_request_no that
+// is already stored.
+var ErrRefundExists = &Error{Code: ECONFLICT, Message: "该退款已提交过"}
+
 // Refunds makes and settles refunds.
 type Refunds struct {
 	svc   *Service
@@ -97,20 +101,115 @@ func NewOutRequestNo(now time.Time) string {
 // when Alipay's answer is unknown the refund stays pending and its job
 // settles it later. It returns the refund as it stands.
 func (rf *Refunds) Request(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string) (Refund, error) {
+	r, _, err := rf.RequestOnce(ctx, outTradeNo, NewOutRequestNo(rf.svc.now()), amount, reason)
+	return r, err
+}
+
+// RequestOnce is Request with the refund's identity given by the caller:
+// key (a NewOutRequestNo, e.g. handed out on a confirmation page) becomes
+// the refund's out_request_no. A second request with the same key makes no
+// refund: it returns the refund the first one made (repeat is true), or
+// ECONFLICT when that one was for another order or amount.
+func (rf *Refunds) RequestOnce(ctx context.Context, outTradeNo, key string, amount alipay.Amount, reason string) (r Refund, repeat bool, err error) {
+	if !ValidOutRequestNo(key) {
+		return Refund{}, false, Errorf(EINVALID, "退款确认已失效，请重新填写退款")
+	}
+	r, err = rf.request(ctx, outTradeNo, key, amount, reason)
+	if !errors.Is(err, ErrRefundExists) {
+		return r, false, err
+	}
+	r, err = rf.store.Refund(ctx, key)
+	if err != nil {
+		return Refund{}, true, err
+	}
+	if r.OutTradeNo != outTradeNo || r.Amount != amount {
+		return Refund{}, true, Errorf(ECONFLICT, "该退款确认已用于订单 %s 的 %s 元退款", r.OutTradeNo, r.Amount)
+	}
+	if r.Status == RefundPending {
+		// Its first attempt may have died with the process: ask Alipay
+		// (refund query first, the same out_request_no after).
+		if _, err := rf.Settle(ctx, key, false); err != nil {
+			rf.svc.log.Warn("refund: outcome unknown, will settle later", "out_trade_no", outTradeNo, "out_request_no", key, "err", err)
+		}
+		r, err = rf.store.Refund(ctx, key)
+	}
+	return r, true, err
+}
+
+// ValidOutRequestNo reports whether s has the form of NewOutRequestNo.
+func ValidOutRequestNo(s string) bool {
+	if len(s) != 31 || s[0] != 'R' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// RefundPlan is what a refund would do, for a confirmation page: nothing
+// is stored or sent.
+type RefundPlan struct {
+	Order     Order
+	Amount    alipay.Amount
+	Reason    string
+	Claimed   alipay.Amount // refunded or being refunded before this one
+	LeftAfter alipay.Amount // still refundable after this one
+	Key       string        // the identity the refund will have (RequestOnce)
+}
+
+// Plan checks a refund as Request would, without making it, and returns
+// what it would do with a fresh key for RequestOnce.
+func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string) (RefundPlan, error) {
+	if err := checkRefund(outTradeNo, amount, reason); err != nil {
+		return RefundPlan{}, err
+	}
+	o, err := rf.svc.Order(ctx, outTradeNo)
+	if err != nil {
+		return RefundPlan{}, err
+	}
+	refunds, err := rf.store.OrderRefunds(ctx, outTradeNo)
+	if err != nil {
+		return RefundPlan{}, err
+	}
+	var claimed alipay.Amount
+	for _, r := range refunds {
+		if r.Status != RefundFailed {
+			claimed += r.Amount
+		}
+	}
+	if err := RefundAllowed(&o, claimed, amount); err != nil {
+		return RefundPlan{}, err
+	}
+	return RefundPlan{Order: o, Amount: amount, Reason: reason, Claimed: claimed, LeftAfter: o.Amount - claimed - amount,
+		Key: NewOutRequestNo(rf.svc.now())}, nil
+}
+
+func checkRefund(outTradeNo string, amount alipay.Amount, reason string) error {
 	if !ValidOutTradeNo(outTradeNo) {
-		return Refund{}, ErrOrderNotFound
+		return ErrOrderNotFound
 	}
 	switch n := utf8.RuneCountInString(reason); {
 	case !utf8.ValidString(reason):
-		return Refund{}, Errorf(EINVALID, "退款原因不是有效文字")
+		return Errorf(EINVALID, "退款原因不是有效文字")
 	case n > MaxRefundReason:
-		return Refund{}, Errorf(EINVALID, "退款原因不能超过 %d 个字", MaxRefundReason)
+		return Errorf(EINVALID, "退款原因不能超过 %d 个字", MaxRefundReason)
 	}
 	if !amount.Valid() {
-		return Refund{}, Errorf(EINVALID, "退款金额必须大于 0")
+		return Errorf(EINVALID, "退款金额必须大于 0")
+	}
+	return nil
+}
+
+func (rf *Refunds) request(ctx context.Context, outTradeNo, key string, amount alipay.Amount, reason string) (Refund, error) {
+	if err := checkRefund(outTradeNo, amount, reason); err != nil {
+		return Refund{}, err
 	}
 	now := rf.svc.now()
-	r := Refund{OutTradeNo: outTradeNo, OutRequestNo: NewOutRequestNo(now), Amount: amount, Reason: reason,
+	r := Refund{OutTradeNo: outTradeNo, OutRequestNo: key, Amount: amount, Reason: reason,
 		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
 	allow := func(o *Order, claimed alipay.Amount) error { return RefundAllowed(o, claimed, amount) }
 	if err := rf.store.CreateRefund(ctx, &r, now.Add(rf.SettleAfter), allow); err != nil {

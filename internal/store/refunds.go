@@ -32,6 +32,15 @@ func scanRefund(row interface{ Scan(...any) error }) (shop.Refund, error) {
 // then stores the refund and its settling job.
 func (db *DB) CreateRefund(ctx context.Context, r *shop.Refund, settleAt time.Time, allow func(o *shop.Order, claimed alipay.Amount) error) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// The out_request_no is the refund's identity: a second request
+		// with it makes nothing, whatever the order's state now.
+		var dup int
+		switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM refunds WHERE out_request_no = $1`, r.OutRequestNo).Scan(&dup); {
+		case err == nil:
+			return shop.ErrRefundExists
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("store: create refund: %w", err)
+		}
 		o, err := db.orderTx(ctx, tx, r.OutTradeNo) // locked: refunds of one order are made one at a time
 		if err != nil {
 			return err
@@ -48,6 +57,9 @@ func (db *DB) CreateRefund(ctx context.Context, r *shop.Refund, settleAt time.Ti
 		if err := tx.QueryRowContext(ctx, `INSERT INTO refunds (order_id, out_request_no, amount_fen, reason, status, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, 'pending', $5, $5) RETURNING id`,
 			o.ID, r.OutRequestNo, int64(r.Amount), r.Reason, r.CreatedAt.UnixMilli()).Scan(&r.ID); err != nil {
+			if isUniqueViolation(err) { // made by another process meanwhile
+				return shop.ErrRefundExists
+			}
 			return fmt.Errorf("store: create refund: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at) VALUES ('refund', $1, $2, $3, $3)`,
