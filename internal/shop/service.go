@@ -40,6 +40,7 @@ type Store interface {
 // Gateway is what the shop needs from Alipay; *alipay.Client implements it.
 type Gateway interface {
 	PagePayURL(p alipay.TradePagePay) (string, error)
+	WapPayURL(p alipay.TradePagePay) (string, error)
 	Query(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeQueryResult, error)
 	VerifyNotification(form []byte, rule alipay.Rule) (*alipay.Notification, error)
 }
@@ -129,6 +130,9 @@ type Config struct {
 	OrderTTL time.Duration
 	// Observer is told what was committed (metrics); default none.
 	Observer Observer
+	// QuitURL is where a wap-pay buyer who leaves the cashier is sent
+	// (quit_url), given the order number; nil sends none.
+	QuitURL func(outTradeNo string) string
 }
 
 // Service is the shop's use cases.
@@ -140,17 +144,21 @@ type Service struct {
 	log      *slog.Logger
 	ttl      time.Duration
 	obs      Observer
+	quitURL  func(outTradeNo string) string
+	images   ImageStore // nil: the store keeps no pictures
 }
 
 // NewService returns a Service.
 func NewService(cfg Config) *Service {
-	s := &Service{store: cfg.Store, gw: cfg.Gateway, merchant: cfg.Merchant, now: cfg.Now, log: cfg.Logger, ttl: cfg.OrderTTL, obs: cfg.Observer}
+	s := &Service{store: cfg.Store, gw: cfg.Gateway, merchant: cfg.Merchant, now: cfg.Now, log: cfg.Logger, ttl: cfg.OrderTTL, obs: cfg.Observer,
+		quitURL: cfg.QuitURL}
 	if s.obs == nil {
 		s.obs = nopObserver{}
 	}
 	if s.ttl <= 0 {
 		s.ttl = DefaultOrderTTL
 	}
+	s.images, _ = cfg.Store.(ImageStore)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -187,6 +195,17 @@ func ValidateGoods(g *Goods) error {
 	for _, r := range g.Name {
 		if r < ' ' || r == 0x7f {
 			return Errorf(EINVALID, "商品名称含有控制字符")
+		}
+	}
+	switch {
+	case !utf8.ValidString(g.Description):
+		return Errorf(EINVALID, "商品简介不是有效文字")
+	case utf8.RuneCountInString(g.Description) > MaxGoodsDescription:
+		return Errorf(EINVALID, "商品简介不能超过 %d 个字", MaxGoodsDescription)
+	}
+	for _, r := range g.Description {
+		if (r < ' ' && r != '\n') || r == 0x7f {
+			return Errorf(EINVALID, "商品简介含有控制字符")
 		}
 	}
 	return nil
@@ -232,29 +251,10 @@ func ValidOutTradeNo(s string) bool {
 }
 
 // CreateOrder creates an unpaid order for one goods item, with the amount
-// and name copied from it, and returns it with the signed gateway URL to
+// and name copied from it, and returns it with the signed page-pay URL to
 // send the buyer to.
 func (s *Service) CreateOrder(ctx context.Context, goodsID int64) (Order, string, error) {
-	now := s.now()
-	o := Order{
-		OutTradeNo: NewOutTradeNo(now),
-		GoodsID:    goodsID,
-		Status:     StatusUnpaid,
-		CreatedAt:  now,
-		UpdatedAt:  now,
-		// Alipay takes time_expire to the second; the order keeps the same.
-		TimeExpire: now.Add(s.ttl).Truncate(time.Second),
-	}
-	if err := s.store.CreateOrder(ctx, &o); err != nil {
-		return Order{}, "", err
-	}
-	s.obs.OrderCreated()
-	u, err := s.gw.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject,
-		TimeExpire: o.TimeExpire})
-	if err != nil {
-		return Order{}, "", fmt.Errorf("signing page pay for %s: %w", o.OutTradeNo, err)
-	}
-	return o, u, nil
+	return s.CreateOrderVia(ctx, goodsID, ChannelPage)
 }
 
 // Order returns an order by its number.
