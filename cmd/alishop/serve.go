@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"alishop/alipay"
 	"alishop/alipay/sandbox"
@@ -37,6 +39,7 @@ type serveConfig struct {
 	appCert, alipayCert, rootCert, gateway string
 	api                                    string
 	adminPassword, logLevel, metricsAddr   string
+	shopName                               string
 	publicURLSet                           bool
 	shutdownTimeout                        time.Duration
 	rel                                    reliabilityFlags
@@ -68,6 +71,7 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	fs.StringVar(&c.adminPassword, "admin-password", "", "admin password (default: generated on first start, printed once)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 10.0.0.5:9100) for a scraper on another host; without it /metrics answers loopback clients on --addr only")
+	fs.StringVar(&c.shopName, "shop-name", web.DefaultShopName, "the shop's name, shown on every page")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests in flight at shutdown")
 	c.rel.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +105,10 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	}
 	if c.api != string(alipay.APIv2) && c.api != string(alipay.APIv3) {
 		return nil, usageError("serve: --alipay-api %q: want v2 or v3", c.api)
+	}
+	c.shopName = strings.TrimSpace(c.shopName)
+	if n := utf8.RuneCountInString(c.shopName); n == 0 || n > 32 || !utf8.ValidString(c.shopName) || strings.ContainsFunc(c.shopName, unicode.IsControl) {
+		return nil, usageError("serve: --shop-name %q: want 1 to 32 characters of text", c.shopName)
 	}
 	c.publicURLSet = set["public-url"]
 	db, err := resolveDB("serve", c.data, c.db)
@@ -301,7 +309,8 @@ func runServe(ctx context.Context, args []string, e *env) error {
 		return usageError("serve: Alipay configuration: %v", err)
 	}
 
-	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: merchant, Logger: log, OrderTTL: cfg.rel.orderTTL, Observer: mx})
+	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: merchant, Logger: log, OrderTTL: cfg.rel.orderTTL, Observer: mx,
+		QuitURL: func(no string) string { return publicURL + "/orders/" + no }})
 	refunds, rec, err := cfg.rel.wire(svc, db, client, log)
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("serve: %v", err)}
@@ -317,10 +326,14 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("serve: admin password: %v", err)}
 	}
+	cookieKey, err := web.EnsureCookieKey(ctx, db)
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("serve: cookie key: %v", err)}
+	}
 	handler, err := web.New(web.Config{
 		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount, Refunds: refunds, Bills: db,
-		SecureCookies: strings.HasPrefix(publicURL, "https://"),
-		Ready:         db.Ready, ObserveHTTP: mx.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, mx),
+		SecureCookies: strings.HasPrefix(publicURL, "https://"), ShopName: cfg.shopName, CookieKey: cookieKey,
+		Ready: db.Ready, ObserveHTTP: mx.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, mx),
 	})
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("serve: %v", err)}

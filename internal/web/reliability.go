@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +18,8 @@ type Bills interface {
 }
 
 // adminOrder is GET /admin/orders/{out_trade_no}: the order, its review
-// flag, its refunds and the refund form.
+// flag, its refunds and the refund form; ?refund=OUT_REQUEST_NO shows what
+// became of that refund.
 func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 	s.renderAdminOrder(w, r, http.StatusOK, r.PathValue("out_trade_no"), "", "", "")
 }
@@ -36,29 +38,52 @@ func (s *Server) renderAdminOrder(w http.ResponseWriter, r *http.Request, status
 		}
 	}
 	var claimed alipay.Amount
+	data := map[string]any{}
+	key := r.URL.Query().Get("refund")
 	for _, rf := range refunds {
 		if rf.Status != shop.RefundFailed {
 			claimed += rf.Amount
 		}
+		if rf.OutRequestNo == key {
+			data["Result"] = refundResult(rf, r.URL.Query().Get("repeat") != "")
+		}
 	}
 	refundable := o.Status == shop.StatusPaid || o.Status == shop.StatusPartiallyRefunded
-	if amount == "" && refundable && o.Amount > claimed {
-		amount = (o.Amount - claimed).String()
+	data["Order"], data["Refunds"], data["Left"], data["Error"], data["Amount"], data["Reason"] = o, refunds, o.Amount-claimed, formErr, amount, reason
+	data["Refundable"] = refundable && s.refunds != nil && o.Amount > claimed
+	s.render(w, r, status, "admin_order", "订单 "+o.OutTradeNo, data)
+}
+
+// refundMessage says what became of a refund, for the admin.
+type refundMessage struct {
+	Class, Heading, Text string
+}
+
+func refundResult(rf shop.Refund, repeat bool) refundMessage {
+	var m refundMessage
+	switch rf.Status {
+	case shop.RefundSucceeded:
+		m = refundMessage{"ok", "退款成功", fmt.Sprintf("已退款 %s 元，款项原路退回买家。", rf.Amount)}
+	case shop.RefundFailed:
+		m = refundMessage{"bad", "退款失败", fmt.Sprintf("支付宝拒绝了这笔 %s 元的退款：%s", rf.Amount, rf.LastError)}
+	default:
+		m = refundMessage{"warn", "退款处理中", fmt.Sprintf("%s 元的退款已提交，支付宝尚未确认结果；系统会自动查询，无需重复提交。", rf.Amount)}
+		if rf.LastError != "" {
+			m.Text += "最近一次的答复：" + rf.LastError
+		}
 	}
-	s.render(w, r, status, "admin_order", "订单 "+o.OutTradeNo, map[string]any{
-		"Order": o, "Refunds": refunds, "Refundable": refundable && s.refunds != nil && o.Amount > claimed,
-		"Left": o.Amount - claimed, "Error": formErr, "Amount": amount, "Reason": reason,
-	})
+	if repeat {
+		m.Text += "（这次确认是重复提交，没有再次退款。）"
+	}
+	return m
 }
 
 // adminRefund is POST /admin/orders/{out_trade_no}/refunds (form amount in
-// yuan, reason). The refund is stored before Alipay is called; whatever
-// Alipay answers (or if it does not), the admin is sent back to the order,
-// where a refund whose outcome is unknown shows as pending until its job
-// settles it.
+// yuan, reason): the first of two steps. It checks the refund and shows a
+// confirmation page; nothing is stored and nothing is sent to Alipay.
 func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
 	if s.refunds == nil {
-		s.renderError(w, r, http.StatusNotFound, "Not Found", "退款未启用")
+		s.renderError(w, r, http.StatusNotFound, "", "退款未启用")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
@@ -70,7 +95,7 @@ func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
 		s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, "退款金额应为大于 0 的元金额，最多两位小数", amountText, reason)
 		return
 	}
-	rf, err := s.refunds.Request(r.Context(), no, amount, reason)
+	plan, err := s.refunds.Plan(r.Context(), no, amount, reason)
 	if err != nil {
 		if shop.ErrorCode(err) == shop.EINVALID {
 			s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, shop.ErrorMessage(err), amountText, reason)
@@ -79,8 +104,44 @@ func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("refund requested", "out_trade_no", no, "out_request_no", rf.OutRequestNo, "amount", rf.Amount.String(), "status", rf.Status)
-	http.Redirect(w, r, "/admin/orders/"+url.PathEscape(no), http.StatusSeeOther)
+	s.render(w, r, http.StatusOK, "admin_refund_confirm", "确认退款", map[string]any{"Plan": plan})
+}
+
+// adminRefundConfirm is POST /admin/orders/{out_trade_no}/refunds/confirm
+// (form key, amount, reason): the second step. key, handed out by the
+// confirmation page, is the refund's out_request_no, so posting the same
+// confirmation again (a double click, a reload, a resubmission after a
+// restart) makes no second refund. The refund is stored before Alipay is
+// called; the admin is sent back to the order, which says what happened.
+func (s *Server) adminRefundConfirm(w http.ResponseWriter, r *http.Request) {
+	if s.refunds == nil {
+		s.renderError(w, r, http.StatusNotFound, "", "退款未启用")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	no := r.PathValue("out_trade_no")
+	amountText := strings.TrimSpace(r.PostFormValue("amount"))
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	amount, err := alipay.ParseAmount(amountText)
+	if err != nil || !amount.Valid() {
+		s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, "退款金额应为大于 0 的元金额，最多两位小数", amountText, reason)
+		return
+	}
+	rf, repeat, err := s.refunds.RequestOnce(r.Context(), no, r.PostFormValue("key"), amount, reason)
+	if err != nil {
+		if c := shop.ErrorCode(err); c == shop.EINVALID || c == shop.ECONFLICT {
+			s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, shop.ErrorMessage(err), "", "")
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("refund requested", "out_trade_no", no, "out_request_no", rf.OutRequestNo, "amount", rf.Amount.String(), "status", rf.Status, "repeat", repeat)
+	q := url.Values{"refund": {rf.OutRequestNo}}
+	if repeat {
+		q.Set("repeat", "1")
+	}
+	http.Redirect(w, r, "/admin/orders/"+url.PathEscape(no)+"?"+q.Encode(), http.StatusSeeOther)
 }
 
 // adminBills is GET /admin/bills: the daily bill checks and their
@@ -96,7 +157,7 @@ func (s *Server) adminBills(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderBills(w http.ResponseWriter, r *http.Request, status int, date, formErr, formDate string) {
 	if s.bills == nil {
-		s.renderError(w, r, http.StatusNotFound, "Not Found", "对账未启用")
+		s.renderError(w, r, http.StatusNotFound, "", "对账未启用")
 		return
 	}
 	checks, err := s.bills.BillChecks(r.Context(), 60)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -17,11 +18,13 @@ func (s *Server) goodsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "goods", "商品信息", map[string]any{"Goods": goods})
+	s.render(w, r, http.StatusOK, "goods", "全部商品", map[string]any{"Goods": goods, "Home": true})
 }
 
-// createOrder is POST /orders (form goods_id): it creates the order and
-// answers 303 See Other to the signed gateway URL.
+// createOrder is POST /orders (form goods_id, optional channel): it creates
+// the order, adds it to the browser's 我的订单, and answers 303 See Other to
+// the signed gateway URL (wap pay for phones, page pay otherwise; see
+// channelOf).
 func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	id, err := strconv.ParseInt(r.PostFormValue("goods_id"), 10, 64)
@@ -29,12 +32,14 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, shop.Errorf(shop.EINVALID, "请选择要购买的商品"))
 		return
 	}
-	o, payURL, err := s.svc.CreateOrder(r.Context(), id)
+	ch := channelOf(r)
+	o, payURL, err := s.svc.CreateOrderVia(r.Context(), id, ch)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("order created", "out_trade_no", o.OutTradeNo, "goods_id", o.GoodsID, "amount", o.Amount.String())
+	s.log.Info("order created", "out_trade_no", o.OutTradeNo, "goods_id", o.GoodsID, "amount", o.Amount.String(), "channel", ch)
+	s.buyers.add(w, r, o.OutTradeNo)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, payURL, http.StatusSeeOther)
 }
@@ -45,7 +50,20 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "order", "订单详情", map[string]any{"Order": o})
+	data := map[string]any{"Order": o, "Payable": s.svc.Payable(o), "Deadline": s.svc.PayDeadline(o)}
+	switch r.URL.Query().Get("checked") {
+	case "paid":
+		data["Notice"], data["NoticeClass"] = "支付宝已确认付款，感谢您的购买。", "ok"
+	case "closed":
+		data["Notice"], data["NoticeClass"] = "支付宝显示该交易已关闭，订单未付款。", "warn"
+	case "unpaid":
+		data["Notice"], data["NoticeClass"] = "支付宝尚未收到这笔订单的付款。如您刚刚付款，请稍候再查询。", "warn"
+	case "done":
+		data["Notice"], data["NoticeClass"] = "订单状态已是最新。", "ok"
+	case "unavailable":
+		data["Notice"], data["NoticeClass"] = "暂时无法连接支付宝查询，请稍后再试。", "bad"
+	}
+	s.render(w, r, http.StatusOK, "order", "订单详情", data)
 }
 
 // syncOrder is POST /orders/{out_trade_no}/sync (查询支付结果): ask Alipay
@@ -53,11 +71,29 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 // (a shop without a public address) and who closed the return page.
 func (s *Server) syncOrder(w http.ResponseWriter, r *http.Request) {
 	no := r.PathValue("out_trade_no")
-	if _, err := s.svc.SyncOrder(r.Context(), no); err != nil {
+	before, err := s.svc.Order(r.Context(), no)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/orders/"+no, http.StatusSeeOther)
+	checked := "done"
+	if before.Status == shop.StatusUnpaid {
+		o, err := s.svc.SyncOrder(r.Context(), no)
+		switch {
+		case shop.ErrorCode(err) == shop.EUNAVAILABLE:
+			s.log.Warn("sync order", "out_trade_no", no, "err", err)
+			checked = "unavailable"
+		case err != nil:
+			s.fail(w, r, err)
+			return
+		default:
+			checked = string(o.Status)
+			if o.Status != shop.StatusUnpaid && o.Status != shop.StatusClosed {
+				checked = "paid"
+			}
+		}
+	}
+	http.Redirect(w, r, "/orders/"+url.PathEscape(no)+"?checked="+checked, http.StatusSeeOther)
 }
 
 // OrderJSON is the body of GET /api/orders/{out_trade_no}.

@@ -10,6 +10,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -67,7 +68,17 @@ type Config struct {
 	// BillChecker runs a bill check on demand from /admin/bills; nil hides
 	// the button.
 	BillChecker BillChecker
+	// ShopName is shown in every page's header and title; default
+	// DefaultShopName.
+	ShopName string
+	// CookieKey signs the 我的订单 cookie (at least 32 bytes; see
+	// EnsureCookieKey). Processes serving one shop share it; empty: a
+	// random key for this process only.
+	CookieKey []byte
 }
+
+// DefaultShopName is the shop's name when none is configured.
+const DefaultShopName = "小店"
 
 // Server is the shop's http.Handler.
 type Server struct {
@@ -91,13 +102,27 @@ type Server struct {
 	ready       func(ctx context.Context) error
 	metrics     http.Handler
 	observeHTTP func(route, method string, status int, d time.Duration)
+	shopName    string
+	buyers      buyerCookie
 }
 
 // New returns the shop's handler.
 func New(cfg Config) (*Server, error) {
 	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL,
 		loginSem: make(chan struct{}, 1), billSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills, checker: cfg.BillChecker,
-		ready: cfg.Ready, metrics: cfg.Metrics, observeHTTP: cfg.ObserveHTTP}
+		ready: cfg.Ready, metrics: cfg.Metrics, observeHTTP: cfg.ObserveHTTP, shopName: cfg.ShopName}
+	if s.shopName == "" {
+		s.shopName = DefaultShopName
+	}
+	key := cfg.CookieKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("web: cookie key of %d bytes, want at least 32", len(key))
+	}
+	s.buyers = buyerCookie{key: key, secure: cfg.SecureCookies}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -120,6 +145,62 @@ var funcs = template.FuncMap{
 		}
 		return t.In(alipay.Beijing).Format("2006-01-02 15:04:05")
 	},
+	// yuan shows an amount in fen as a price: ¥369.00.
+	"yuan":     func(a alipay.Amount) string { return "¥" + a.String() },
+	"viaLabel": paidViaLabel,
+	"refundLabel": func(st shop.RefundStatus) string {
+		switch st {
+		case shop.RefundSucceeded:
+			return "退款成功"
+		case shop.RefundFailed:
+			return "退款失败"
+		}
+		return "退款处理中"
+	},
+	"mismatchLabel": mismatchLabel,
+	// initial is the first character of s, for a picture's placeholder.
+	"initial": func(s string) string {
+		for _, r := range s {
+			return string(r)
+		}
+		return ""
+	},
+}
+
+// paidViaLabel names how a payment became known, for people.
+func paidViaLabel(via string) string {
+	switch via {
+	case shop.SourceNotify:
+		return "异步通知"
+	case shop.SourceReturn:
+		return "同步返回查询"
+	case shop.SourceQuery:
+		return "主动查询"
+	case "":
+		return ""
+	}
+	return "其他（" + via + "）"
+}
+
+// mismatchLabel names a bill check difference, for people.
+func mismatchLabel(kind string) string {
+	switch kind {
+	case "missing_local":
+		return "账单有、本店无"
+	case "missing_bill":
+		return "本店有、账单无"
+	case "amount":
+		return "金额不符"
+	case "status":
+		return "状态不符"
+	case "refund_missing_local":
+		return "退款：账单有、本店无"
+	case "refund_missing_bill":
+		return "退款：本店有、账单无"
+	case "refund_amount":
+		return "退款金额不符"
+	}
+	return kind
 }
 
 func (s *Server) parseTemplates() error {
@@ -151,10 +232,14 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), time.Hour)))
+	mux.Handle("GET /favicon.ico", cacheFor(http.HandlerFunc(favicon), 24*time.Hour))
 
 	mux.HandleFunc("GET /{$}", s.goodsPage)
 	mux.HandleFunc("POST /orders", s.createOrder)
+	mux.HandleFunc("GET /orders", s.myOrders)
 	mux.HandleFunc("GET /orders/{out_trade_no}", s.orderPage)
+	mux.HandleFunc("POST /orders/{out_trade_no}/pay", s.payOrder)
+	mux.HandleFunc("GET /goods/{id}/image", s.goodsImage)
 	mux.HandleFunc("POST /orders/{out_trade_no}/sync", s.syncOrder)
 	mux.HandleFunc("GET /alipay/return", s.alipayReturn)
 	mux.HandleFunc("/alipay/notify", s.alipayNotify) // every method: a wrong one is recorded too
@@ -172,6 +257,7 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.Handle("GET /admin/orders", s.requireAdmin(http.HandlerFunc(s.adminOrders)))
 	mux.Handle("GET /admin/orders/{out_trade_no}", s.requireAdmin(http.HandlerFunc(s.adminOrder)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/refunds", s.requireAdmin(http.HandlerFunc(s.adminRefund)))
+	mux.Handle("POST /admin/orders/{out_trade_no}/refunds/confirm", s.requireAdmin(http.HandlerFunc(s.adminRefundConfirm)))
 	mux.Handle("GET /admin/bills", s.requireAdmin(http.HandlerFunc(s.adminBills)))
 	mux.Handle("POST /admin/bills/check", s.requireAdmin(http.HandlerFunc(s.adminCheckBill)))
 	mux.Handle("GET /admin/goods", s.requireAdmin(http.HandlerFunc(s.adminGoods)))
@@ -186,7 +272,7 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		s.renderError(w, r, http.StatusForbidden, "请求被拒绝", "跨站请求被拒绝，请从本站页面提交。")
 	}))
-	shopHandler := securityHeaders(cop.Handler(mux))
+	shopHandler := securityHeaders(s.recoverPanics(cop.Handler(s.routeErrors(mux))))
 	if len(mount) == 0 {
 		return logRequests(s.log, s.observeHTTP, shopHandler)
 	}
@@ -266,6 +352,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		data = map[string]any{}
 	}
 	data["Title"] = title
+	data["ShopName"] = s.shopName
 	if _, ok := data["Admin"]; !ok {
 		data["Admin"] = s.isAdmin(r)
 	}
@@ -281,8 +368,152 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	io.WriteString(w, b.String())
 }
 
+// renderError answers with the shop's error page: the status, a Chinese
+// heading (statusHeading when heading is ""), a message and a way back.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
-	s.render(w, r, status, "error", heading, map[string]any{"Heading": heading, "Message": msg})
+	if heading == "" {
+		heading = statusHeading(status)
+	}
+	if msg == "" {
+		msg = statusMessage(status)
+	}
+	back, backText := "/", "返回首页"
+	if strings.HasPrefix(r.URL.Path, "/admin/") && r.URL.Path != "/admin/login" {
+		back, backText = "/admin/orders", "返回订单管理"
+	}
+	s.render(w, r, status, "error", heading, map[string]any{"Heading": heading, "Message": msg, "Status": status,
+		"Back": back, "BackText": backText})
+}
+
+// statusHeading is the Chinese heading of an error page.
+func statusHeading(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "请求有误"
+	case http.StatusUnauthorized:
+		return "需要登录"
+	case http.StatusForbidden:
+		return "请求被拒绝"
+	case http.StatusNotFound:
+		return "页面不存在"
+	case http.StatusMethodNotAllowed:
+		return "不支持的请求方式"
+	case http.StatusConflict:
+		return "操作冲突"
+	case http.StatusRequestEntityTooLarge:
+		return "提交的内容过大"
+	case http.StatusUnprocessableEntity:
+		return "提交的内容有误"
+	case http.StatusTooManyRequests:
+		return "请求过于频繁"
+	case http.StatusServiceUnavailable:
+		return "暂时无法服务"
+	}
+	if status >= 500 {
+		return "服务器出错了"
+	}
+	return "请求未能完成"
+}
+
+// statusMessage is the error page's text when the handler gives none.
+func statusMessage(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "您访问的页面不存在，可能链接有误或已被删除。"
+	case http.StatusMethodNotAllowed:
+		return "该页面不能以这种方式访问，请从本站页面上的链接或按钮进入。"
+	case http.StatusTooManyRequests:
+		return "您的操作太频繁了，请稍等片刻再试。"
+	case http.StatusRequestEntityTooLarge:
+		return "提交的内容超过了大小限制。"
+	case http.StatusServiceUnavailable:
+		return "服务暂时不可用，请稍后再试。"
+	}
+	if status >= 500 {
+		return "服务器处理请求时出错，请稍后再试。"
+	}
+	return "请求未能完成，请返回后重试。"
+}
+
+// routeErrors answers requests no route takes (an unknown path, or a known
+// path with another method) with the shop's error page instead of the
+// mux's plain text; under /api/ the answer is JSON.
+func (s *Server) routeErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// The mux's own answer tells 404 from 405 (and a redirect to a
+		// cleaned path); it is a few bytes, kept in memory.
+		rec := &headerRecorder{h: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if rec.status < 400 {
+			for k, v := range rec.h {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.status)
+			return
+		}
+		if allow := rec.h.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeJSON(w, rec.status, map[string]string{"error": apiErrorCode(rec.status), "message": statusMessage(rec.status)})
+			return
+		}
+		s.renderError(w, r, rec.status, "", "")
+	})
+}
+
+func apiErrorCode(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return shop.ENOTFOUND
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	}
+	return shop.EINVALID
+}
+
+// headerRecorder keeps the status and headers of a small answer, dropping
+// its body.
+type headerRecorder struct {
+	h      http.Header
+	status int
+}
+
+func (r *headerRecorder) Header() http.Header { return r.h }
+func (r *headerRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+func (r *headerRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+// recoverPanics turns a handler's panic into the 500 page (or JSON) and a
+// log line, instead of a dropped connection.
+func (s *Server) recoverPanics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil || v == http.ErrAbortHandler {
+				if v != nil {
+					panic(v)
+				}
+				return
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+			s.fail(w, r, fmt.Errorf("panic: %v", v))
+		}()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // statusOf maps a domain error code to an HTTP status: the one place that does.
@@ -315,7 +546,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, status, map[string]string{"error": code, "message": msg})
 		return
 	}
-	s.renderError(w, r, status, http.StatusText(status), msg)
+	s.renderError(w, r, status, "", msg)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
