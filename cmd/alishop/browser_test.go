@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -41,27 +47,7 @@ func TestBrowserBuyerAndAdmin(t *testing.T) {
 		t.Fatalf("no admin password printed: %q", p.stdout)
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1024, 800),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	defer cancelCtx()
-	// Bounds a broken run; a healthy one takes a few seconds.
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+	ctx, console := newTab(t, newBrowser(t, exe), 1024, 800, false)
 
 	var result, status, orderNo string
 	err := chromedp.Do(ctx,
@@ -126,6 +112,7 @@ func TestBrowserBuyerAndAdmin(t *testing.T) {
 	if !strings.Contains(goods, "浏览器测试商品") || !strings.Contains(goods, "12.34") {
 		t.Fatalf("goods page after adding: %q", goods)
 	}
+	console.check(t)
 }
 
 // into runs a and stores its value in dst.
@@ -134,5 +121,107 @@ func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 		v, err := a(ctx, t)
 		*dst = v
 		return chromedp.Void{}, err
+	}
+}
+
+// newBrowser starts one headless chromium for a test and returns the
+// context of its first tab; tabs (newTab) share the browser.
+func newBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	// The first context starts the browser; tabs open in contexts of their own.
+	bctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(cancelB)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return bctx
+}
+
+// phoneUA is a phone browser's User-Agent (Chrome on Android).
+const phoneUA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
+
+// newTab opens a tab of width×height CSS pixels in a browser context of
+// its own (its own cookies: a separate browser profile), as a phone
+// (mobile viewport, touch, phone User-Agent) or a desktop, and records
+// every console error, uncaught exception and error log entry (CSP
+// violations, failed loads) of its pages.
+func newTab(t *testing.T, actx context.Context, width, height int64, phone bool) (context.Context, *consoleLog) {
+	t.Helper()
+	c := &consoleLog{}
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				c.add("console." + string(ev.Type) + ": " + strings.Join(parts, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			c.add("exception: " + ev.ExceptionDetails.Text)
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning && ev.Entry.Source == log.EntrySourceSecurity {
+				c.add(fmt.Sprintf("%s %s: %s (%s)", ev.Entry.Source, ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
+			}
+		}
+	}))
+	t.Cleanup(cancel)
+	// Bounds a broken run; a healthy one takes a few seconds.
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(cancelT)
+	vp := chromedp.EmulateViewport(width, height)
+	if phone {
+		vp = chromedp.EmulateViewport(width, height, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	actions := []chromedp.Action[chromedp.Void]{vp}
+	if phone {
+		actions = append(actions, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: phoneUA})
+			return err
+		}))
+	}
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	return ctx, c
+}
+
+// consoleLog collects what a tab's pages reported as errors.
+type consoleLog struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (c *consoleLog) add(s string) {
+	c.mu.Lock()
+	c.errs = append(c.errs, s)
+	c.mu.Unlock()
+}
+
+// check fails the test if any page logged an error.
+func (c *consoleLog) check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.errs {
+		t.Errorf("browser reported: %s", e)
 	}
 }

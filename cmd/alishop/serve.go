@@ -221,12 +221,12 @@ func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
 
 // demoGoods are put on sale the first time the shop runs with the built-in
 // sandbox, like the tutorial's goods table.
-var demoGoods = []struct{ name, price string }{
-	{"Python全栈开发课程", "369.00"},
-	{"Django实战教程", "88.00"},
-	{"算法导论（第三版）", "128.50"},
-	{"机械键盘", "3788.00"},
-	{"支付测试商品", "0.01"},
+var demoGoods = []struct{ name, price, desc string }{
+	{"Python全栈开发课程", "369.00", "从基础语法到 Web 开发与部署，120 节视频课，附源码与练习。"},
+	{"Django实战教程", "88.00", "用 Django 一步步做出一个完整的网上商店。"},
+	{"算法导论（第三版）", "128.50", "经典算法教材，精装中文版。"},
+	{"机械键盘", "3788.00", "87 键热插拔，铝合金外壳，三模连接。"},
+	{"支付测试商品", "0.01", "一分钱体验完整的支付流程。"},
 }
 
 // runServe runs the shop until ctx ends, then shuts down gracefully.
@@ -317,7 +317,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	}
 	if db.Fresh && sb != nil {
 		for _, g := range demoGoods {
-			if err := svc.SaveGoods(ctx, &shop.Goods{Name: g.name, Price: alipay.MustAmount(g.price)}); err != nil {
+			if err := svc.SaveGoods(ctx, &shop.Goods{Name: g.name, Price: alipay.MustAmount(g.price), Description: g.desc}); err != nil {
 				return &exitError{code: 1, msg: fmt.Sprintf("serve: demo goods: %v", err)}
 			}
 		}

@@ -261,7 +261,7 @@ func testEndToEndPayment(t *testing.T, api string) {
 	}
 
 	resp, page := p.do("GET", "/", nil, nil)
-	if resp.StatusCode != 200 || !strings.Contains(page, "商品信息") || !strings.Contains(page, "Python全栈开发课程") || !strings.Contains(page, "369.00") {
+	if resp.StatusCode != 200 || !strings.Contains(page, "全部商品") || !strings.Contains(page, "Python全栈开发课程") || !strings.Contains(page, "369.00") {
 		t.Fatalf("goods page: %s", resp.Status)
 	}
 

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"alishop/alipay/sandbox"
+
+	"github.com/chromedp/chromedp"
+)
+
+// sandboxTrade is the embedded sandbox's view of a trade (api/trades).
+func (p *shopProcess) sandboxTrade(no string) sandbox.TradeView {
+	p.t.Helper()
+	resp, body := p.do("GET", "/sandbox/api/trades?app_id="+sandboxAppID+"&out_trade_no="+no, nil, nil)
+	var tv sandbox.TradeView
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &tv) != nil {
+		p.t.Fatalf("sandbox trade %s: %s %s", no, resp.Status, body)
+	}
+	return tv
+}
+
+// fitsViewport fails the test when the page is wider than the viewport (a
+// phone would scroll sideways).
+func fitsViewport(t *testing.T, what string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		w, err := chromedp.Evaluate[[]int]("[document.documentElement.scrollWidth, window.innerWidth]")(ctx, tg)
+		if err != nil {
+			return err
+		}
+		if len(w) == 2 && w[0] > w[1] {
+			t.Errorf("%s is %d px wide in a %d px viewport", what, w[0], w[1])
+		}
+		return nil
+	})
+}
+
+// TestBrowserCheckout: on a phone (390×844, a phone's User-Agent) the buyer
+// checks out with wap pay, leaves the cashier, finds the order in 我的订单,
+// continues paying it and pays; on a desktop (1280×800) the same with page
+// pay. Another browser profile sees none of these orders. No page logs an
+// error, and no buyer page is wider than the phone.
+func TestBrowserCheckout(t *testing.T) {
+	exe := chromium(t)
+	p := startShop(t, t.TempDir(), "--shop-name", "青禾小铺")
+	browser := newBrowser(t, exe)
+	for _, c := range []struct {
+		name          string
+		width, height int64
+		phone         bool
+		method        string
+	}{
+		{"phone", 390, 844, true, "alipay.trade.wap.pay"},
+		{"desktop", 1280, 800, false, "alipay.trade.page.pay"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, console := newTab(t, browser, c.width, c.height, c.phone)
+			var title, orderNo string
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(p.base+"/"),
+				chromedp.WaitVisible(chromedp.CSS(`#buy-2`)),
+				into(&title, chromedp.Title()),
+				fitsViewport(t, "the goods page"),
+				chromedp.Click(chromedp.CSS(`#buy-2`)),
+				chromedp.WaitVisible(chromedp.CSS(`#login`)),
+				into(&orderNo, chromedp.Text(chromedp.CSS(`#out_trade_no`))),
+			)
+			if err != nil {
+				t.Fatalf("buying: %v", err)
+			}
+			if !strings.Contains(title, "青禾小铺") {
+				t.Errorf("title %q lacks the shop name", title)
+			}
+			orderNo = strings.TrimSpace(orderNo)
+			first := p.sandboxTrade(orderNo)
+			if first.Method != c.method || first.TimeExpire == "" {
+				t.Fatalf("gateway request %s (time_expire %q), want %s", first.Method, first.TimeExpire, c.method)
+			}
+			if c.phone && first.ProductCode != "QUICK_WAP_WAY" {
+				t.Errorf("wap pay product_code %q", first.ProductCode)
+			}
+
+			// Leave the cashier: a wap trade goes back to its quit_url (the
+			// order); a desktop buyer follows 返回商户 to the shop.
+			leave := []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(`#cancel`))}
+			if c.phone {
+				leave = append(leave, chromedp.WaitVisible(chromedp.CSS(`#continue-pay`)), fitsViewport(t, "the order page"))
+			} else {
+				leave = append(leave, chromedp.WaitVisible(chromedp.CSS(`#back`)), chromedp.Click(chromedp.CSS(`#back`)), chromedp.WaitVisible(chromedp.CSS(`#goods`)))
+			}
+			row := `li[data-out-trade-no="` + orderNo + `"]`
+			var listed, deadline, result, status string
+			err = chromedp.Do(ctx, append(leave,
+				chromedp.Click(chromedp.CSS(`#my-orders`)),
+				chromedp.WaitVisible(chromedp.CSS(row)),
+				fitsViewport(t, "我的订单"),
+				into(&listed, chromedp.Text(chromedp.CSS(row))),
+				chromedp.Click(chromedp.CSS(row+` a`)),
+				chromedp.WaitVisible(chromedp.CSS(`#continue-pay`)),
+				into(&deadline, chromedp.Text(chromedp.CSS(`#deadline`))),
+				chromedp.Click(chromedp.CSS(`#continue-pay`)),
+				chromedp.WaitVisible(chromedp.CSS(`#login`)),
+			)...)
+			if err != nil {
+				t.Fatalf("leaving the cashier and coming back: %v", err)
+			}
+			if !strings.Contains(listed, "Django实战教程") || !strings.Contains(listed, "¥88.00") || !strings.Contains(listed, "未支付") {
+				t.Errorf("我的订单 row: %q", listed)
+			}
+			again := p.sandboxTrade(orderNo)
+			if again.TradeNo != first.TradeNo || again.TimeExpire != first.TimeExpire || again.Method != c.method || again.TradeStatus != "WAIT_BUYER_PAY" {
+				t.Errorf("继续付款 reopened %+v, first %+v", again, first)
+			}
+			if strings.TrimSpace(deadline) != first.TimeExpire {
+				t.Errorf("order page deadline %q, trade time_expire %q", deadline, first.TimeExpire)
+			}
+			err = chromedp.Do(ctx,
+				chromedp.SetValue(chromedp.CSS(`#login`), sandbox.DefaultBuyer),
+				chromedp.SendKeys(chromedp.CSS(`#password`), sandbox.BuyerPassword),
+				chromedp.Click(chromedp.CSS(`#pay`)),
+				chromedp.WaitVisible(chromedp.CSS(`#result`)),
+				into(&result, chromedp.Text(chromedp.CSS(`#result`))),
+				into(&status, chromedp.Text(chromedp.CSS(`#status`))),
+				fitsViewport(t, "the return page"),
+				chromedp.Navigate(p.base+"/orders"),
+				chromedp.WaitVisible(chromedp.CSS(row)),
+				into(&listed, chromedp.Text(chromedp.CSS(row))),
+			)
+			if err != nil {
+				t.Fatalf("paying: %v", err)
+			}
+			if result != "支付成功" || status != "已支付" || !strings.Contains(listed, "已支付") {
+				t.Errorf("after paying: %q / %q; 我的订单 %q", result, status, listed)
+			}
+			console.check(t)
+
+			// Another browser profile has its own 我的订单.
+			other, _ := newTab(t, browser, c.width, c.height, c.phone)
+			var rows int
+			var text string
+			err = chromedp.Do(other,
+				chromedp.Navigate(p.base+"/orders"),
+				chromedp.WaitVisible(chromedp.CSS(`main`)),
+				into(&rows, chromedp.Evaluate[int](`document.querySelectorAll("[data-out-trade-no]").length`)),
+				into(&text, chromedp.Text(chromedp.CSS(`main`))),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows != 0 || !strings.Contains(text, "还没有订单") {
+				t.Errorf("another profile sees %d orders: %q", rows, text)
+			}
+		})
+	}
+}
+
+// testPNG is a small picture for the goods form.
+func testPNG(t *testing.T, dir string) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 160, 120))
+	for y := 0; y < 120; y++ {
+		for x := 0; x < 160; x++ {
+			img.Set(x, y, color.RGBA{uint8(90 + x/2), uint8(140 + y/2), 120, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "goods.png")
+	if err := os.WriteFile(name, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
