@@ -44,7 +44,7 @@ func billDay(day string, now time.Time) (string, bool) {
 // a time.
 func (s *Server) adminCheckBill(w http.ResponseWriter, r *http.Request) {
 	if s.checker == nil || s.bills == nil {
-		s.renderError(w, r, http.StatusNotFound, "Not Found", "对账未启用")
+		s.renderError(w, r, http.StatusNotFound, "", "对账未启用")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
