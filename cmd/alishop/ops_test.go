@@ -104,8 +104,7 @@ func testMetricsPaymentsForgeriesRefunds(t *testing.T, api string) {
 		t.Fatalf("forged notification acknowledged")
 	}
 
-	resp, body := p.do("POST", "/admin/orders/"+no+"/refunds", url.Values{"amount": {"369.00"}, "reason": {"测试"}},
-		map[string]string{"Cookie": cookie.Name + "=" + cookie.Value})
+	resp, body := p.refund(no, "369.00", "测试", map[string]string{"Cookie": cookie.Name + "=" + cookie.Value})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("refund: %s %s", resp.Status, body)
 	}

@@ -7,8 +7,11 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -180,4 +183,21 @@ func testPNG(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	return name
+}
+
+var refundKeyRe = regexp.MustCompile(`name="key" value="(R[0-9a-f]+)"`)
+
+// refund makes a refund from the admin order page in its two steps: the
+// form, whose answer is a confirmation page with a one-time key, then the
+// confirmation. It returns the confirmation's answer.
+func (p *shopProcess) refund(no, amount, reason string, header map[string]string) (*http.Response, string) {
+	p.t.Helper()
+	form := url.Values{"amount": {amount}, "reason": {reason}}
+	resp, body := p.do("POST", "/admin/orders/"+no+"/refunds", form, header)
+	m := refundKeyRe.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		p.t.Fatalf("refund form: %s, no confirmation\n%s", resp.Status, body)
+	}
+	form.Set("key", m[1])
+	return p.do("POST", "/admin/orders/"+no+"/refunds/confirm", form, header)
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -366,16 +367,32 @@ func (h *harness) admin() *http.Client {
 	return c
 }
 
-// refund asks for a refund from the admin page; the shop answers with a
-// redirect back to the order whatever Alipay said (an unknown outcome
-// leaves the refund pending, to be settled later).
+// refundKey is the one-time key of the refund confirmation page.
+var refundKey = regexp.MustCompile(`name="key" value="(R[0-9a-f]+)"`)
+
+// refund asks for a refund from the admin page, in its two steps (the form,
+// then the confirmation with its one-time key); the shop answers the
+// confirmation with a redirect back to the order whatever Alipay said (an
+// unknown outcome leaves the refund pending, to be settled later).
 func (h *harness) refund(c *http.Client, outTradeNo string, amount alipay.Amount, reason string) {
 	h.t.Helper()
-	resp, err := c.PostForm(h.shopURL+"/admin/orders/"+outTradeNo+"/refunds", url.Values{"amount": {amount.String()}, "reason": {reason}})
+	form := url.Values{"amount": {amount.String()}, "reason": {reason}}
+	resp, err := c.PostForm(h.shopURL+"/admin/orders/"+outTradeNo+"/refunds", form)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := refundKey.FindSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		h.t.Fatalf("refund %s %s: HTTP %d, no confirmation\n%s", outTradeNo, amount, resp.StatusCode, body)
+	}
+	form.Set("key", string(m[1]))
+	resp, err = c.PostForm(h.shopURL+"/admin/orders/"+outTradeNo+"/refunds/confirm", form)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		h.t.Fatalf("refund %s %s: HTTP %d\n%s", outTradeNo, amount, resp.StatusCode, body)
