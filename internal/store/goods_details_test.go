@@ -65,12 +65,12 @@ func TestGoodsDetailsEachBackend(t *testing.T) {
 		// same number is refused, even when the order is refunded in full.
 		o := paidOrder(t, db, "k1", 1000, now)
 		r := shop.Refund{OutTradeNo: o.OutTradeNo, OutRequestNo: "R20261125120000aaaaaaaaaaaaaaaa", Amount: 1000, CreatedAt: now, UpdatedAt: now}
-		if err := db.CreateRefund(ctx, &r, now); err != nil {
+		if err := db.CreateRefund(ctx, &r, now, allowRefund(&r)); err != nil {
 			t.Fatal(err)
 		}
 		again := r
 		again.Amount = 1
-		if err := db.CreateRefund(ctx, &again, now); !errors.Is(err, shop.ErrRefundExists) {
+		if err := db.CreateRefund(ctx, &again, now, allowRefund(&again)); !errors.Is(err, shop.ErrRefundExists) {
 			t.Fatalf("same out_request_no again: %v", err)
 		}
 		if rs, _ := db.OrderRefunds(ctx, o.OutTradeNo); len(rs) != 1 {
