@@ -1,10 +1,12 @@
-// Package alipay is a client for Alipay's OpenAPI gateway (gateway.do, "v2").
+// Package alipay is a client for Alipay's open platform: the gateway
+// (gateway.do, "v2") and OpenAPI v3.
 //
 // It signs requests (RSA2 = SHA256withRSA, or RSA = SHA1withRSA for old
 // apps), verifies synchronous responses over the exact bytes of the response
 // node, verifies asynchronous notifications and return redirects, and
-// supports public-key certificate mode, AES content encryption and the
-// OpenAPI v3 Authorization header. It uses the standard library only. The
+// supports public-key certificate mode, AES content encryption and OpenAPI
+// v3 (signed Authorization header, answers signed in headers). It uses the
+// standard library only. The
 // protocol facts it relies on, with their public sources, are in the
 // repository's docs/PROTOCOL.md.
 //
@@ -47,6 +49,21 @@
 // true: repeat it with the same parameters or query before deciding anything.
 // Trade states are typed ([TradeStatus], [TradeStatus.Paid]).
 //
+// # OpenAPI v3
+//
+// Config.API chooses the protocol of the server-side calls with one
+// setting: [APIv2] (the default) or [APIv3]. Under v3, precreate, create
+// ([Client.CreateTrade]), query, refund, refund query, close, cancel and the
+// bill download URL go to …/v3/alipay/… next to gateway.do with the same
+// typed parameters and results; each request carries a signed Authorization
+// header ([V3Authorization]), and each answer is checked over its
+// alipay-timestamp, alipay-nonce and body ([VerifyV3Response]) with
+// Alipay's key, or in certificate mode with the loaded certificate named by
+// alipay-sn. A v3 error answer is an [*Error] whose SubCode and SubMsg hold
+// the v3 code and message, with HTTPStatus and TraceID; the unknown-outcome
+// rules are the v2 ones (a 5xx, a timeout, a SYSTEM_ERROR-class code, an
+// answer that does not verify). Page and wap pay stay v2 page requests.
+//
 // # Notifications and returns
 //
 // [Client.VerifyNotification] is the one way to verify what Alipay sends to
@@ -60,7 +77,8 @@
 //
 // # Exported names
 //
-//   - Client: [New], [Config], [Client], [ResolveGateway], [ProductionGateway],
+//   - Client: [New], [Config], [API] ([APIv2], [APIv3]), [Client],
+//     [ResolveGateway], [ProductionGateway],
 //     [SandboxGateway], [Certificates] ([ParseCertificates], [LoadCertificates],
 //     [Certificates.AddAlipayCert], [Certificates.AppCertSN],
 //     [Certificates.RootCertSN]), [Client.DownloadAlipayCert],
@@ -70,6 +88,7 @@
 //     [PrecreateResult]); [Client.Query] ([TradeRef], [TradeQueryResult]);
 //     [Client.Refund] ([TradeRefund], [TradeRefundResult]);
 //     [Client.RefundQuery] ([RefundQueryResult], [RefundQueryResult.Refunded]);
+//     [Client.CreateTrade] ([TradeCreate], [TradeCreateResult]);
 //     [Client.CloseTrade] ([TradeCloseResult]); [Client.CancelTrade]
 //     ([TradeCancelResult]); [Client.BillDownloadURL] ([BillDownloadResult]);
 //     [Client.Call].

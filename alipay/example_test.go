@@ -207,6 +207,58 @@ func ExampleV3Authorization() {
 	// Output: ALIPAY-SHA256withRSA app_id=9021000122689420,nonce=4f5e6d7c-0000-4000-8000-123456789abc,timestamp=1704179045000
 }
 
+// With Config.API set to APIv3 the same typed calls go to OpenAPI v3. A
+// gateway on the loopback interface stands in for Alipay here; it signs its
+// answers in headers as Alipay does.
+func Example_openAPIv3() {
+	alipayKey, _ := alipay.LoadPrivateKeyFile("testdata/keys/test_1.pem")
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Println(r.Method, r.URL.Path, string(body), strings.HasPrefix(r.Header.Get("Authorization"), alipay.V3Scheme+" app_id="))
+		status, answer := 200, `{"out_trade_no":"o_1","trade_no":"2024010222001400000000000001","trade_status":"TRADE_SUCCESS","total_amount":"88.88"}`
+		if strings.Contains(string(body), "o_2") {
+			status, answer = 400, `{"code":"ACQ.TRADE_NOT_EXIST","message":"交易不存在"}`
+		}
+		ts, nonce := "1704179046000", "example-nonce"
+		sign, _ := alipay.Sign(alipayKey, alipay.RSA2, alipay.V3ResponseSignContent(ts, nonce, []byte(answer)))
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("alipay-timestamp", ts)
+		w.Header().Set("alipay-nonce", nonce)
+		w.Header().Set("alipay-signature", sign)
+		w.Header().Set("alipay-trace-id", "0b5c1a9e1704179046")
+		w.WriteHeader(status)
+		io.WriteString(w, answer)
+	}))
+	defer gw.Close()
+	appKey, _ := alipay.LoadPrivateKeyFile("testdata/keys/test_0.pem")
+	c, err := alipay.New(alipay.Config{
+		AppID:           "9021000122689420",
+		PrivateKey:      appKey,
+		AlipayPublicKey: &alipayKey.PublicKey,
+		Gateway:         gw.URL + "/gateway.do", // v3 calls go to gw.URL + "/v3/…"
+		API:             alipay.APIv3,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	q, err := c.Query(context.Background(), alipay.TradeRef{OutTradeNo: "o_1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(q.TradeStatus, q.TotalAmount, q.Raw.API, q.Raw.StatusCode) // q.Raw.Body holds the bytes received
+
+	_, err = c.Query(context.Background(), alipay.TradeRef{OutTradeNo: "o_2"})
+	var e *alipay.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.HTTPStatus, e.SubCode, e.SubMsg, e.TraceID, alipay.IsTradeNotExist(err))
+	}
+	// Output:
+	// POST /v3/alipay/trade/query {"out_trade_no":"o_1"} true
+	// TRADE_SUCCESS 88.88 v3 200
+	// POST /v3/alipay/trade/query {"out_trade_no":"o_2"} true
+	// 400 ACQ.TRADE_NOT_EXIST 交易不存在 0b5c1a9e1704179046 true
+}
+
 func mustRead(name string) []byte {
 	b, err := os.ReadFile(name)
 	if err != nil {
