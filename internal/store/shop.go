@@ -148,7 +148,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
 
 // Order returns an order by out_trade_no or shop.ErrOrderNotFound.
 func (db *DB) Order(ctx context.Context, outTradeNo string) (shop.Order, error) {
-	return db.order(ctx, db.r, outTradeNo)
+	return db.orderQuery(ctx, db.r, selectOrderSQL, outTradeNo)
 }
 
 type querier interface {
@@ -164,7 +164,7 @@ func (db *DB) orderTx(ctx context.Context, tx *sql.Tx, outTradeNo string) (shop.
 	if db.d.lockRow != "" {
 		return db.orderQuery(ctx, tx, selectOrderSQL+db.d.lockRow, outTradeNo)
 	}
-	return db.order(ctx, txQuerier{db, tx}, outTradeNo)
+	return db.orderQuery(ctx, txQuerier{db, tx}, selectOrderSQL, outTradeNo)
 }
 
 type txQuerier struct {
@@ -174,10 +174,6 @@ type txQuerier struct {
 
 func (q txQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return q.db.txQueryRow(ctx, q.tx, query, args...)
-}
-
-func (db *DB) order(ctx context.Context, q querier, outTradeNo string) (shop.Order, error) {
-	return db.orderQuery(ctx, q, selectOrderSQL, outTradeNo)
 }
 
 func (db *DB) orderQuery(ctx context.Context, q querier, query, outTradeNo string) (shop.Order, error) {
