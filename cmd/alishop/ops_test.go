@@ -2,15 +2,20 @@ package main
 
 import (
 	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"alishop/internal/shoptest"
+	"alishop/internal/store/pgtest"
 )
 
 // scrape reads the shop's /metrics as a loopback client.
@@ -86,7 +91,7 @@ func TestMetricsCountPaymentsForgeriesRefunds(t *testing.T) {
 }
 
 func testMetricsPaymentsForgeriesRefunds(t *testing.T, api string) {
-	p := startShop(t, t.TempDir(), "--alipay-api", api)
+	p := startShop(t, t.TempDir(), "--alipay-api", api, "--log-level", "info")
 	tg, _ := shopTarget(t, p)
 	cookie := p.login()
 
@@ -139,6 +144,10 @@ func testMetricsPaymentsForgeriesRefunds(t *testing.T, api string) {
 	}
 	if v, _ := metric(m, "alishop_payments_applied_total", `source="notify"`); v != 1 {
 		t.Errorf("payments applied by notify = %v, want exactly 1 (the forgery must not count)", v)
+	}
+	// The payment is logged once, with how it became known.
+	if logs := p.stderr.String(); strings.Count(logs, `msg="order paid"`) != 1 || !strings.Contains(logs, "out_trade_no="+no) || !strings.Contains(logs, "source=notify") {
+		t.Errorf("no single 'order paid' log line with source=notify:\n%s", logs)
 	}
 	// Order numbers never become label values.
 	if strings.Contains(m, no) {
@@ -212,4 +221,107 @@ func TestPublicURLWithPortZero(t *testing.T) {
 	if !found {
 		t.Fatalf("stdout %q does not start a line with %q", p.stdout, want)
 	}
+}
+
+// TestReadyzPostgres: on PostgreSQL /readyz answers 503 while the database
+// cannot be reached, and 200 again once it can.
+func TestReadyzPostgres(t *testing.T) {
+	dsn := pgtest.URL(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shop reaches PostgreSQL through a proxy the test can cut.
+	px := newTCPProxy(t, u.Host)
+	u.Host = px.addr()
+	p := startShop(t, t.TempDir(), "--db", u.String())
+	if resp, body := p.do("GET", "/readyz", nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("/readyz: %s %s", resp.Status, body)
+	}
+	px.cut()
+	if resp, body := p.do("GET", "/readyz", nil, nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with the database unreachable: %s %s", resp.Status, body)
+	}
+	px.restore()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, _ := p.do("GET", "/readyz", nil, nil)
+		if resp.StatusCode == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after the database came back: %s", resp.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tcpProxy forwards connections to a backend until cut, which closes the
+// listener and every connection; restore listens again on the same port.
+type tcpProxy struct {
+	t       *testing.T
+	backend string
+	port    string
+	mu      sync.Mutex
+	ln      net.Listener
+	conns   []net.Conn
+}
+
+func newTCPProxy(t *testing.T, backend string) *tcpProxy {
+	p := &tcpProxy{t: t, backend: backend}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p.port, _ = net.SplitHostPort(ln.Addr().String())
+	p.serve(ln)
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *tcpProxy) addr() string { return "127.0.0.1:" + p.port }
+
+func (p *tcpProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", p.backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, b)
+			p.mu.Unlock()
+			go func() { io.Copy(b, c); b.Close() }()
+			go func() { io.Copy(c, b); c.Close() }()
+		}
+	}()
+}
+
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *tcpProxy) restore() {
+	ln, err := net.Listen("tcp", p.addr())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.serve(ln)
 }
