@@ -64,7 +64,7 @@ func New(state State, log *slog.Logger) *Metrics {
 	m.ordersCreated = prometheus.NewCounter(prometheus.CounterOpts{Name: "alishop_orders_created_total",
 		Help: "Orders created (checkouts)."})
 	m.paymentsApplied = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "alishop_payments_applied_total",
-		Help: "Orders marked paid, by how the payment became known (notify, return, query)."}, []string{"source"})
+		Help: "Orders marked paid, by how the payment became known: notify (the notification) or query (alipay.trade.query after the buyer's return, the order page's button or the reconciler)."}, []string{"source"})
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "alishop_notifications_total",
 		Help: "Alipay notifications received, by outcome (applied, duplicate, bad_signature, amount_mismatch, …)."}, []string{"outcome"})
 	m.refunds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "alishop_refunds_total",
@@ -93,7 +93,9 @@ func New(state State, log *slog.Logger) *Metrics {
 		f(&stateCollector{state: state, log: log})
 	}
 	// Series that alerts compare against exist from the start at 0.
-	for _, s := range []string{shop.SourceNotify, shop.SourceReturn, shop.SourceQuery} {
+	// A return redirect is confirmed by a query, so payments are known by
+	// notify or query.
+	for _, s := range []string{shop.SourceNotify, shop.SourceQuery} {
 		m.paymentsApplied.WithLabelValues(s)
 	}
 	for _, o := range []shop.Outcome{shop.OutcomeApplied, shop.OutcomeDuplicate, shop.OutcomeBadSignature,

@@ -113,7 +113,6 @@ func TestScrape(t *testing.T) {
 		"alishop_orders_created_total 1",
 		`alishop_payments_applied_total{source="notify"} 1`,
 		`alishop_payments_applied_total{source="query"} 1`,
-		`alishop_payments_applied_total{source="return"} 0`,
 		`alishop_notifications_total{outcome="applied"} 2`,
 		`alishop_notifications_total{outcome="bad_signature"} 1`,
 		`alishop_refunds_total{result="succeeded"} 1`,
