@@ -273,6 +273,11 @@ func TestServeReadableErrors(t *testing.T) {
 			t.Errorf("%v: %v, want an error with %q", c.args, err, c.want)
 		}
 	}
+	for _, c := range [][]string{{"sign", "--private-key", filepath.Join(dir, "nope.pem")}, {"verify", "--alipay-public-key", filepath.Join(dir, "nope.pem")}} {
+		if _, _, err := runCmd(t, "a=b", c...); err == nil || !strings.Contains(err.Error(), "nope.pem: no such file") {
+			t.Errorf("%v: %v", c, err)
+		}
+	}
 	if os.Getuid() != 0 {
 		locked := filepath.Join(dir, "locked.pem")
 		os.WriteFile(locked, []byte("x"), 0o000)

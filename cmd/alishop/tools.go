@@ -238,6 +238,9 @@ func runSign(ctx context.Context, args []string, e *env) error {
 	if *keyFile == "" {
 		return usageError("sign: --private-key FILE is required")
 	}
+	if err := checkKeyFiles("sign", [][2]string{{"private-key", *keyFile}}); err != nil {
+		return err
+	}
 	key, err := alipay.LoadPrivateKeyFile(*keyFile)
 	if err != nil {
 		return usageError("sign: %v", err)
@@ -299,6 +302,9 @@ func runVerify(ctx context.Context, args []string, e *env) error {
 	}
 	if *keyFile == "" {
 		return usageError("verify: --alipay-public-key FILE is required")
+	}
+	if err := checkKeyFiles("verify", [][2]string{{"alipay-public-key", *keyFile}}); err != nil {
+		return err
 	}
 	pub, err := alipay.LoadPublicKeyFile(*keyFile)
 	if err != nil {
