@@ -136,9 +136,9 @@ func pkcs8PEM(t *testing.T, k *rsa.PrivateKey) string {
 
 // TestSandboxNodeSDK drives `alishop sandbox` with the official Node.js SDK
 // over v2 (exec with validateSign, pageExecute, checkNotifySign) and v3
-// (curl), in key mode (PKCS#1 key) and certificate mode (PKCS#8 key, the
-// SDK computing the SNs from the sandbox's certificates). It logs one line
-// per call.
+// (curl), in key mode (PKCS#1 key, also AES-encrypted calls) and
+// certificate mode (PKCS#8 key, the SDK computing the SNs from the
+// sandbox's certificates). It logs one line per call.
 func TestSandboxNodeSDK(t *testing.T) {
 	dir := installNodeSDK(t)
 	keyApp, keyFile := writeAppKey(t)
@@ -165,9 +165,20 @@ func TestSandboxNodeSDK(t *testing.T) {
 		t.Fatalf("registering the certificate-mode app: HTTP %d %+v %v", resp.StatusCode, info, err)
 	}
 	b := info.CertBundle
+	// The key-mode app also gets an AES key, for needEncrypt calls.
+	const aesKey = "aa4BtZ4tspm2wnXLb1ThQA=="
+	resp, err = http.PostForm(sb.root+"api/apps", url.Values{"app_id": {keyAppID},
+		"app_public_key": {alipay.MarshalPublicKey(&keyApp.PublicKey)}, "aes_key": {aesKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("setting the AES key: HTTP %d", resp.StatusCode)
+	}
 
 	for _, mode := range []map[string]string{
-		{"mode": "key", "appId": keyAppID, "privateKey": pkcs1PEM(keyApp), "keyType": "PKCS1", "alipayPublicKey": sb.pub},
+		{"mode": "key", "appId": keyAppID, "privateKey": pkcs1PEM(keyApp), "keyType": "PKCS1", "alipayPublicKey": sb.pub, "aesKey": aesKey},
 		{"mode": "cert", "appId": certAppID, "privateKey": pkcs8PEM(t, certApp), "keyType": "PKCS8",
 			"appCert": b.AppCert, "alipayCert": b.AlipayCert, "alipayRootCert": b.AlipayRootCert,
 			"appCertSN": b.AppCertSN, "alipayCertSN": b.AlipayCertSN, "alipayRootCertSN": b.AlipayRootCertSN},
@@ -212,8 +223,8 @@ func runNodeInterop(t *testing.T, dir string, cfg map[string]string) {
 			t.Errorf("FAIL %s: %s", r.Call, r.Detail)
 		}
 	}
-	// Key mode makes 23 calls, certificate mode one more (the SN check).
-	if want := map[string]int{"key": 23, "cert": 24}[cfg["mode"]]; calls != want {
+	// Key mode makes 26 calls (two of them AES), certificate mode 25 (one checks the SNs).
+	if want := map[string]int{"key": 26, "cert": 25}[cfg["mode"]]; calls != want {
 		t.Errorf("%s mode: %d calls reported, want %d", cfg["mode"], calls, want)
 	}
 }
