@@ -2,6 +2,7 @@ package alipay
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rsa"
 	"errors"
 	"io"
@@ -355,5 +356,44 @@ func TestV3Config(t *testing.T) {
 	c, err := New(Config{AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: &testKey(t, 1).PublicKey, API: APIv3})
 	if err != nil || c.v3Origin+c.v3Prefix+v3Path("alipay.trade.query") != "https://openapi.alipay.com/v3/alipay/trade/query" {
 		t.Fatalf("production v3 URL %q%q, %v", c.v3Origin, c.v3Prefix, err)
+	}
+}
+
+// kmsKey is a crypto.Signer that is not an *rsa.PrivateKey, as a key held
+// in a KMS or an HSM is: the client signs through its Sign method only.
+type kmsKey struct {
+	k     *rsa.PrivateKey
+	calls int
+}
+
+func (s *kmsKey) Public() crypto.PublicKey { return &s.k.PublicKey }
+
+func (s *kmsKey) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	s.calls++
+	return s.k.Sign(r, digest, opts)
+}
+
+func TestCryptoSignerKey(t *testing.T) {
+	signer := &kmsKey{k: testKey(t, 0)}
+	g := newFakeGateway(t)
+	g.setReply(func(gotRequest) (int, string) {
+		return 200, signedBody(t, g.key, "alipay_trade_close_response", `{"code":"10000","msg":"Success","out_trade_no":"o_1"}`)
+	})
+	c := g.client(t, func(cfg *Config) { cfg.PrivateKey = signer })
+	if _, err := c.CloseTrade(t.Context(), TradeRef{OutTradeNo: "o_1"}); err != nil {
+		t.Fatal(err)
+	}
+	g.last(t) // the request signature verifies with the app's public key
+	f := newFakeV3(t)
+	c3 := f.client(t, func(cfg *Config) { cfg.PrivateKey = signer })
+	if _, err := c3.CloseTrade(t.Context(), TradeRef{OutTradeNo: "o_1"}); err != nil {
+		t.Fatal(err)
+	}
+	f.last(t)
+	if signer.calls != 2 {
+		t.Fatalf("the signer was called %d times, want 2", signer.calls)
+	}
+	if _, err := New(Config{AppID: testAppID, PrivateKey: &kmsKey{k: testKey(t, 1)}, AlipayPublicKey: &testKey(t, 1).PublicKey}); !errors.Is(err, ErrAppKeyAsAlipayKey) {
+		t.Fatalf("a signer holding Alipay's key: %v", err)
 	}
 }
