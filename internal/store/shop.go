@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -96,10 +98,14 @@ const (
 	insertOrderSQL = `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire)
 			SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4 FROM goods WHERE id = $5 AND NOT hidden
 			RETURNING id, subject, amount_fen`
-	selectOrderSQL        = "SELECT " + orderColumns + " FROM orders WHERE out_trade_no = $1"
+	selectOrderSQL = "SELECT " + orderColumns + " FROM orders WHERE out_trade_no = $1"
+	// A verified message already stored (same body_hash) is counted, not
+	// stored again; unverified ones have a NULL body_hash and never merge.
 	insertNotificationSQL = `INSERT INTO notifications
-			(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+			(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
+			 body_hash, last_seen_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $2)
+			ON CONFLICT (body_hash) DO UPDATE SET times_seen = notifications.times_seen + 1, last_seen_at = excluded.last_seen_at`
 	payOrderSQL = `UPDATE orders SET status = 'paid', trade_no = $1, buyer_logon_id = $2, paid_at = $3,
 			paid_via = $4, updated_at = $5 WHERE id = $6 AND status = 'unpaid'`
 )
@@ -255,7 +261,8 @@ func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide shop.Decide) 
 		}
 		if _, err := db.txExec(ctx, tx, insertNotificationSQL,
 			m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
-			nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail); err != nil {
+			nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail,
+			bodyHash(m)); err != nil {
 			return fmt.Errorf("store: record %s message: %w", m.Source, err)
 		}
 		return nil
@@ -308,11 +315,62 @@ func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, r *s
 	return nil
 }
 
+// bodyHash identifies a verified message by its source and exact bytes; an
+// unverified one gets NULL, so it is never merged with another.
+func bodyHash(m *shop.Inbound) sql.NullString {
+	if !m.Verified {
+		return sql.NullString{}
+	}
+	h := sha256.New()
+	h.Write([]byte(m.Source))
+	h.Write([]byte{0})
+	h.Write(m.Body)
+	return sql.NullString{String: hex.EncodeToString(h.Sum(nil)), Valid: true}
+}
+
+// PruneInbound deletes stored inbound messages: unverified ones received
+// before unverifiedBefore, verified ones last seen before verifiedBefore
+// (zero times keep them), and the oldest unverified ones beyond the newest
+// maxUnverified (0: no cap). It returns how many rows it deleted.
+func (db *DB) PruneInbound(ctx context.Context, unverifiedBefore, verifiedBefore time.Time, maxUnverified int) (int64, error) {
+	type del struct {
+		q   string
+		arg any
+	}
+	var dels []del
+	if maxUnverified > 0 {
+		dels = append(dels, del{`DELETE FROM notifications WHERE NOT verified AND id <= (SELECT id FROM notifications WHERE NOT verified
+			ORDER BY id DESC LIMIT 1 OFFSET $1)`, maxUnverified})
+	}
+	if !unverifiedBefore.IsZero() {
+		dels = append(dels, del{`DELETE FROM notifications WHERE NOT verified AND received_at < $1`, unverifiedBefore.UnixMilli()})
+	}
+	if !verifiedBefore.IsZero() {
+		dels = append(dels, del{`DELETE FROM notifications WHERE verified AND COALESCE(last_seen_at, received_at) < $1`, verifiedBefore.UnixMilli()})
+	}
+	var total int64
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		total = 0
+		for _, d := range dels {
+			res, err := tx.ExecContext(ctx, d.q, d.arg)
+			if err != nil {
+				return fmt.Errorf("store: prune messages: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+		return nil
+	})
+	return total, err
+}
+
 // Notification is a stored inbound message, for the admin and tests.
 type Notification struct {
 	ID          int64
 	Source      string
 	ReceivedAt  time.Time
+	TimesSeen   int64     // how often this exact (verified) message arrived
+	LastSeenAt  time.Time // when it last arrived
 	RemoteAddr  string
 	Method      string
 	Body        []byte
@@ -330,7 +388,8 @@ func (db *DB) Notifications(ctx context.Context, afterID int64, limit int) ([]No
 		limit = 100
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT id, source, received_at, remote_addr, method, body, verified,
-		notify_id, out_trade_no, trade_status, outcome, detail FROM notifications WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+		notify_id, out_trade_no, trade_status, outcome, detail, times_seen, COALESCE(last_seen_at, received_at)
+		FROM notifications WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: notifications: %w", err)
 	}
@@ -338,12 +397,14 @@ func (db *DB) Notifications(ctx context.Context, afterID int64, limit int) ([]No
 	var out []Notification
 	for rows.Next() {
 		var n Notification
-		var at int64
+		var at, last int64
 		var nid, otn, ts sql.NullString
 		var outcome string
-		if err := rows.Scan(&n.ID, &n.Source, &at, &n.RemoteAddr, &n.Method, &n.Body, &n.Verified, &nid, &otn, &ts, &outcome, &n.Detail); err != nil {
+		if err := rows.Scan(&n.ID, &n.Source, &at, &n.RemoteAddr, &n.Method, &n.Body, &n.Verified, &nid, &otn, &ts, &outcome, &n.Detail,
+			&n.TimesSeen, &last); err != nil {
 			return nil, fmt.Errorf("store: notifications: %w", err)
 		}
+		n.LastSeenAt = time.UnixMilli(last)
 		n.ReceivedAt, n.NotifyID, n.OutTradeNo, n.TradeStatus, n.Outcome = time.UnixMilli(at), nid.String, otn.String, ts.String, shop.Outcome(outcome)
 		out = append(out, n)
 	}

@@ -73,6 +73,9 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if IsPostgresURL(path) {
 		return openPostgres(ctx, path, opt)
 	}
+	if err := privateFile(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "busy_timeout(10000)"} {
 		q.Add("_pragma", p)
@@ -129,6 +132,23 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 
 // escapePath makes a file path fit for a SQLite file: URI.
 func escapePath(path string) string { return (&url.URL{Path: path}).EscapedPath() }
+
+// privateFile creates the SQLite file readable by its owner only (0600,
+// whatever the umask), or makes an existing one so, with its -wal and -shm
+// files. SQLite creates those with the database file's mode.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(name, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
 
 // Close closes the database.
 func (db *DB) Close() error {
