@@ -118,7 +118,7 @@ func (s *Sandbox) ca() (*certAuthority, error) {
 			name string
 			data []byte
 			perm os.FileMode
-		}{{caKeyFile, privateKeyPEM(k), 0o600}, {rootCertFile, ca.rootPEM, 0o644}, {alipayCertFile, ca.alipayPEM, 0o644}} {
+		}{{caKeyFile, privateKeyPEM(k), 0o600}, {rootCertFile, ca.rootPEM, 0o600}, {alipayCertFile, ca.alipayPEM, 0o600}} {
 			if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.perm); err != nil {
 				return nil, err
 			}

@@ -197,6 +197,9 @@ func New(cfg Config) (sb *Sandbox, err error) {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("sandbox: data dir: %w", err)
 		}
+		if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("sandbox: data dir: %w", err)
+		}
 		k, err := loadOrCreateKey(cfg.DataDir, cfg.AlipayKey)
 		if err != nil {
 			return nil, err
@@ -238,7 +241,7 @@ func loadOrCreateKey(dir string, k *rsa.PrivateKey) (*rsa.PrivateKey, error) {
 	if err := writeFileAtomic(name, privateKeyPEM(k), 0o600); err != nil {
 		return nil, fmt.Errorf("sandbox: saving the Alipay private key: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, pubKeyFile), alipay.PublicKeyPEM(&k.PublicKey), 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, pubKeyFile), alipay.PublicKeyPEM(&k.PublicKey), 0o600); err != nil {
 		return nil, fmt.Errorf("sandbox: saving the Alipay public key: %w", err)
 	}
 	return k, nil

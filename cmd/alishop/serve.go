@@ -43,6 +43,7 @@ type serveConfig struct {
 	publicURLSet                           bool
 	shutdownTimeout                        time.Duration
 	rel                                    reliabilityFlags
+	sec                                    securityFlags
 }
 
 // envName is the environment variable of a flag: ALISHOP_ + the name in
@@ -55,7 +56,7 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	c := &serveConfig{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&c.addr, "addr", ":8000", "listen address")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8000", "listen address (with the built-in sandbox, loopback only unless --sandbox-listen-any)")
 	fs.StringVar(&c.data, "data", "./data", "data directory: SQLite database, generated keys, the embedded sandbox's state")
 	fs.StringVar(&c.db, "db", "", "database: a SQLite file path (default DATA/alishop.db), or a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL for PostgreSQL")
 	fs.StringVar(&c.publicURL, "public-url", "http://localhost:8000", "base URL Alipay redirects buyers and sends notifications to")
@@ -74,6 +75,7 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	fs.StringVar(&c.shopName, "shop-name", web.DefaultShopName, "the shop's name, shown on every page")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests in flight at shutdown")
 	c.rel.register(fs)
+	c.sec.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -110,6 +112,14 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 	if n := utf8.RuneCountInString(c.shopName); n == 0 || n > 32 || !utf8.ValidString(c.shopName) || strings.ContainsFunc(c.shopName, unicode.IsControl) {
 		return nil, usageError("serve: --shop-name %q: want 1 to 32 characters of text", c.shopName)
 	}
+	if err := c.sec.check(); err != nil {
+		return nil, err
+	}
+	if c.adminPassword != "" {
+		if err := web.CheckNewPassword(c.adminPassword); err != nil {
+			return nil, usageError("serve: --admin-password: %v", err)
+		}
+	}
 	c.publicURLSet = set["public-url"]
 	db, err := resolveDB("serve", c.data, c.db)
 	if err != nil {
@@ -124,6 +134,9 @@ func parseServeFlags(args []string, e *env) (*serveConfig, error) {
 		c.publicURL = strings.TrimRight(c.publicURL, "/")
 	}
 	if c.appID == "" {
+		if err := c.sec.checkSandboxAddr(c.addr); err != nil {
+			return nil, err
+		}
 		for _, f := range []string{"alipay-private-key", "alipay-public-key", "alipay-app-cert", "alipay-cert", "alipay-root-cert", "alipay-seller-id"} {
 			if set[f] {
 				return nil, usageError("serve: --%s needs --alipay-app-id (without an app the built-in sandbox is used)", f)
@@ -182,7 +195,7 @@ func loadOrCreateAppKey(dir string) (*rsa.PrivateKey, bool, error) {
 		k, err := alipay.LoadPrivateKeyFile(priv)
 		return k, false, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := privateDir(dir); err != nil {
 		return nil, false, err
 	}
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -193,7 +206,7 @@ func loadOrCreateAppKey(dir string) (*rsa.PrivateKey, bool, error) {
 	if err := writeFileAtomic(priv, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return nil, false, err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "app_public_key.pem"), alipay.PublicKeyPEM(&k.PublicKey), 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, "app_public_key.pem"), alipay.PublicKeyPEM(&k.PublicKey), 0o600); err != nil {
 		return nil, false, err
 	}
 	return k, true, nil
@@ -246,7 +259,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.data, 0o700); err != nil {
+	if err := privateDir(cfg.data); err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("serve: data directory: %v", err)}
 	}
 
@@ -360,6 +373,8 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	// The reconciler (background jobs) stops before the database closes.
 	stopJobs := runReconciler(ctx, rec)
 	defer stopJobs()
+	stopPruner := runPruner(ctx, db, &cfg.sec, log)
+	defer stopPruner()
 
 	fmt.Fprintf(e.stdout, "alishop listening on %s/\n", listenURL)
 	fmt.Fprintf(e.stdout, "open the shop at %s/ (admin: %s/admin/orders, user %s)\n", publicURL, publicURL, web.AdminUser)

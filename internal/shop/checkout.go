@@ -20,8 +20,17 @@ const (
 )
 
 // CreateOrderVia creates an unpaid order for one goods item, like
-// CreateOrder, and returns the signed gateway URL of channel ch.
+// CreateOrder, and returns the signed gateway URL of channel ch. The
+// payment request is signed before the order is stored, so a checkout that
+// cannot be signed leaves no order behind.
 func (s *Service) CreateOrderVia(ctx context.Context, goodsID int64, ch Channel) (Order, string, error) {
+	g, err := s.store.Goods(ctx, goodsID)
+	if err != nil {
+		return Order{}, "", err
+	}
+	if g.Hidden {
+		return Order{}, "", ErrGoodsHidden
+	}
 	now := s.now()
 	o := Order{
 		OutTradeNo: NewOutTradeNo(now),
@@ -32,13 +41,22 @@ func (s *Service) CreateOrderVia(ctx context.Context, goodsID int64, ch Channel)
 		// Alipay takes time_expire to the second; the order keeps the same.
 		TimeExpire: now.Add(s.ttl).Truncate(time.Second),
 	}
+	signed := o
+	signed.Subject, signed.Amount = g.Name, g.Price
+	u, err := s.payURL(signed, ch)
+	if err != nil {
+		return Order{}, "", err
+	}
 	if err := s.store.CreateOrder(ctx, &o); err != nil {
 		return Order{}, "", err
 	}
 	s.obs.OrderCreated()
-	u, err := s.payURL(o, ch)
-	if err != nil {
-		return Order{}, "", err
+	if o.Subject != g.Name || o.Amount != g.Price {
+		// The goods changed between the read and the insert: the order
+		// holds what it was made with, and so must the payment request.
+		if u, err = s.payURL(o, ch); err != nil {
+			return Order{}, "", err
+		}
 	}
 	return o, u, nil
 }
@@ -67,7 +85,7 @@ func (s *Service) ContinuePayment(ctx context.Context, outTradeNo string, ch Cha
 }
 
 func (s *Service) payURL(o Order, ch Channel) (string, error) {
-	p := alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject,
+	p := alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: PaySubject(o.Subject),
 		TimeExpire: ExpireAt(o, s.ttl)}
 	var u string
 	var err error

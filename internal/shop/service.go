@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"alishop/alipay"
@@ -95,6 +97,7 @@ const (
 	OutcomeUnknownOrder   Outcome = "unknown_order"   // out_trade_no is not an order of this shop
 	OutcomeAmountMismatch Outcome = "amount_mismatch" // total_amount differs from the order's
 	OutcomeFailed         Outcome = "failed"          // verified, but its transaction did not commit
+	OutcomeRateLimited    Outcome = "rate_limited"    // failed verification from a client over its limit: not stored
 )
 
 // Decision is what to do with an inbound message and its order. At most one
@@ -250,6 +253,39 @@ func ValidOutTradeNo(s string) bool {
 	return true
 }
 
+// MaxSubject is the longest subject Alipay takes, in characters.
+const MaxSubject = 256
+
+// PaySubject derives the subject sent to Alipay from a goods name. Alipay
+// refuses "/", "=" and "&" in a subject, so they become their full-width
+// forms (／ ＝ ＆), which read the same; control characters are dropped,
+// and the result is capped at MaxSubject characters. It is never empty.
+func PaySubject(name string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range strings.ToValidUTF8(name, "") {
+		if n == MaxSubject {
+			break
+		}
+		switch {
+		case r == '/':
+			r = '／'
+		case r == '=':
+			r = '＝'
+		case r == '&':
+			r = '＆'
+		case unicode.IsControl(r):
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	if strings.TrimSpace(b.String()) == "" {
+		return "商品"
+	}
+	return b.String()
+}
+
 // CreateOrder creates an unpaid order for one goods item, with the amount
 // and name copied from it, and returns it with the signed page-pay URL to
 // send the buyer to.
@@ -287,6 +323,26 @@ func AnswerBody(r *alipay.Response) []byte {
 type Received struct {
 	RemoteAddr string
 	Body       []byte
+	// Admit is asked only about a message that fails verification (a
+	// genuine one is never refused): false drops it without storing it,
+	// as OutcomeRateLimited. nil admits everything.
+	Admit func() bool
+}
+
+// MaxUnverifiedKept is how much of a message that fails verification (or
+// is rejected before it) is stored: its first bytes, enough to see what it
+// was. Verified messages are stored whole.
+const MaxUnverifiedKept = 4 << 10
+
+// keepUnverified cuts an unverified message's body to MaxUnverifiedKept and
+// says so in detail.
+func keepUnverified(in *Inbound, detail string) string {
+	if len(in.Body) <= MaxUnverifiedKept {
+		return detail
+	}
+	full := len(in.Body)
+	in.Body = in.Body[:MaxUnverifiedKept]
+	return fmt.Sprintf("%s (first %d of %d bytes kept)", detail, MaxUnverifiedKept, full)
 }
 
 // Rejected is a request to the notification endpoint that cannot be a
@@ -298,11 +354,17 @@ type Rejected struct {
 	Body       []byte // what arrived, cut to a bound by the caller
 	Outcome    Outcome
 	Detail     string
+	Admit      func() bool // as in Received
 }
 
-// RejectNotification stores r and answers the decision not to act on it.
+// RejectNotification stores r (cut to MaxUnverifiedKept, if admitted) and
+// answers the decision not to act on it.
 func (s *Service) RejectNotification(ctx context.Context, r Rejected) (Decision, error) {
+	if r.Admit != nil && !r.Admit() {
+		return Decision{Outcome: OutcomeRateLimited, Detail: r.Detail}, nil
+	}
 	in := &Inbound{Source: SourceNotify, ReceivedAt: s.now(), RemoteAddr: r.RemoteAddr, Method: r.Method, Body: r.Body}
+	r.Detail = keepUnverified(in, r.Detail)
 	return s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: r.Outcome, Detail: r.Detail} })
 }
 
@@ -314,6 +376,10 @@ func (s *Service) RejectNotification(ctx context.Context, r Rejected) (Decision,
 func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision, error) {
 	in := &Inbound{Source: SourceNotify, ReceivedAt: s.now(), RemoteAddr: r.RemoteAddr, Method: "POST", Body: r.Body}
 	reject := func(o Outcome, detail string) (Decision, error) {
+		if r.Admit != nil && !r.Admit() {
+			return Decision{Outcome: OutcomeRateLimited, Detail: detail}, nil
+		}
+		detail = keepUnverified(in, detail)
 		return s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: o, Detail: detail} })
 	}
 	n, err := s.gw.VerifyNotification(r.Body, alipay.RuleV1)
@@ -419,13 +485,15 @@ func decidePaid(o *Order, p Payment) Decision {
 type ReturnResult struct {
 	Verified bool   // the redirect's signature verified and it names our order
 	Order    *Order // the order, when verified
+	Limited  bool   // it failed verification and admit refused it: not stored
 }
 
 // HandleReturn verifies a return redirect (the raw query string), records
 // it, and confirms the payment with alipay.trade.query, moving the order
 // through the same state change as a notification. An unverified return
-// changes nothing.
-func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string) (ReturnResult, error) {
+// changes nothing; it is stored cut to MaxUnverifiedKept bytes, and only if
+// admit (nil: always) allows it.
+func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string, admit func() bool) (ReturnResult, error) {
 	in := &Inbound{Source: SourceReturn, ReceivedAt: s.now(), RemoteAddr: remoteAddr, Method: "GET", Body: []byte(rawQuery)}
 	n, err := s.gw.VerifyNotification([]byte(rawQuery), alipay.RuleV1)
 	if err != nil {
@@ -433,10 +501,11 @@ func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string)
 		if errors.Is(err, alipay.ErrSignature) {
 			outcome = OutcomeBadSignature
 		}
-		if len(in.Body) > alipay.MaxNotifyBody {
-			in.Body = in.Body[:alipay.MaxNotifyBody]
+		if admit != nil && !admit() {
+			return ReturnResult{Limited: true}, nil
 		}
-		_, serr := s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: outcome, Detail: err.Error()} })
+		detail := keepUnverified(in, err.Error())
+		_, serr := s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: outcome, Detail: detail} })
 		return ReturnResult{}, serr
 	}
 	in.Verified, in.OutTradeNo = true, n.OutTradeNo

@@ -189,3 +189,62 @@ func TestNotificationNotCommitted(t *testing.T) {
 		t.Fatalf("kept %+v %v", st.stored, st.outc)
 	}
 }
+
+func TestPaySubject(t *testing.T) {
+	long := strings.Repeat("长", 300)
+	for _, c := range []struct{ in, want string }{
+		{"A/B=C&D 测试", "A／B＝C＆D 测试"},
+		{"普通商品", "普通商品"},
+		{"a\x00b\tc", "abc"},
+		{"\x01 ", "商品"},
+		{"", "商品"},
+		{long, strings.Repeat("长", MaxSubject)},
+	} {
+		got := PaySubject(c.in)
+		if got != c.want {
+			t.Errorf("PaySubject(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if strings.ContainsAny(got, "/=&") || len([]rune(got)) > MaxSubject || got == "" {
+			t.Errorf("PaySubject(%q) = %q: not a valid subject", c.in, got)
+		}
+	}
+}
+
+// goodsStore sells one goods item and records created orders.
+type goodsStore struct {
+	Store
+	g      Goods
+	orders int
+}
+
+func (s *goodsStore) Goods(ctx context.Context, id int64) (Goods, error) {
+	if id != s.g.ID {
+		return Goods{}, ErrGoodsNotFound
+	}
+	return s.g, nil
+}
+
+func (s *goodsStore) CreateOrder(ctx context.Context, o *Order) error {
+	s.orders++
+	o.Subject, o.Amount = s.g.Name, s.g.Price
+	return nil
+}
+
+type failSign struct{ Gateway }
+
+func (failSign) PagePayURL(alipay.TradePagePay) (string, error) {
+	return "", errors.New("signing failed")
+}
+
+// A checkout whose payment request cannot be signed stores no order.
+func TestCheckoutUnsignedLeavesNoOrder(t *testing.T) {
+	st := &goodsStore{g: Goods{ID: 1, Name: "x", Price: 100}}
+	s := NewService(Config{Store: st, Gateway: failSign{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if _, _, err := s.CreateOrder(context.Background(), 1); err == nil || st.orders != 0 {
+		t.Fatalf("CreateOrder: %v, %d orders stored", err, st.orders)
+	}
+	st.g.Hidden = true
+	if _, _, err := s.CreateOrder(context.Background(), 1); err != ErrGoodsHidden || st.orders != 0 {
+		t.Fatalf("hidden goods: %v, %d orders", err, st.orders)
+	}
+}

@@ -14,7 +14,7 @@ import (
 
 func receive(t *testing.T, db *store.DB, m shop.Inbound) {
 	t.Helper()
-	if _, err := db.Receive(context.Background(), &m, func(*shop.Order) shop.Decision {
+	if _, err := db.Receive(context.Background(), &m, func(*shop.Order, *shop.Refund) shop.Decision {
 		return shop.Decision{Outcome: shop.OutcomeIgnored, Ack: m.Verified}
 	}); err != nil {
 		t.Fatal(err)

@@ -85,11 +85,6 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	for k, v := range q {
 		wq[k] = v
 	}
-	// A new database file is made 0600 here; SQLite gives its -wal and
-	// -shm files the same mode.
-	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
-	}
 	w, err := sql.Open("sqlite", base+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

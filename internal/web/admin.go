@@ -69,20 +69,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Both parts are always checked, so the answer and its timing do not
-	// tell which one was wrong. One check runs at a time: a flood of login
-	// attempts queues here instead of taking every core.
-	select {
-	case s.loginSem <- struct{}{}:
-	case <-r.Context().Done():
+	// tell which one was wrong. Checks are throttled per client address.
+	key := clientKey(r.RemoteAddr)
+	end, retry, err := s.logins.begin(r.Context(), key)
+	if err != nil {
+		return // the client went away
+	}
+	if end == nil {
+		s.log.Warn("admin login throttled", "remote", r.RemoteAddr)
+		s.tooMany(w, r, retry, "登录失败次数过多，请稍后再试。")
 		return
 	}
 	okPass, err := CheckPassword(hash, password)
-	<-s.loginSem
 	if err != nil {
+		end()
 		s.fail(w, r, err)
 		return
 	}
 	okUser := subtle.ConstantTimeCompare([]byte(user), []byte(AdminUser)) == 1
+	if okUser && okPass {
+		s.logins.succeeded(key)
+	} else {
+		s.logins.failed(key)
+	}
+	end()
 	if !okUser || !okPass {
 		s.log.Warn("admin login failed", "remote", r.RemoteAddr)
 		s.render(w, r, http.StatusUnauthorized, "login", "管理员登录",

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // PasswordSetting is the settings key of the admin password hash.
@@ -58,6 +59,17 @@ func CheckPassword(hash, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// MinPasswordLength is the shortest admin password accepted, in characters.
+const MinPasswordLength = 12
+
+// CheckNewPassword refuses a password too short to set.
+func CheckNewPassword(password string) error {
+	if n := utf8.RuneCountInString(password); n < MinPasswordLength {
+		return fmt.Errorf("the admin password must be at least %d characters (got %d)", MinPasswordLength, n)
+	}
+	return nil
+}
+
 // NewPassword returns a random password of 20 characters.
 func NewPassword() string {
 	return rand.Text()[:20]
@@ -84,6 +96,9 @@ type PasswordStore interface {
 // password, to be shown once, or "".
 func EnsureAdminPassword(ctx context.Context, st PasswordStore, password string) (generated string, err error) {
 	if password != "" {
+		if err := CheckNewPassword(password); err != nil {
+			return "", err
+		}
 		if old, err := st.Setting(ctx, PasswordSetting); err == nil {
 			if ok, _ := CheckPassword(old, password); ok {
 				return "", nil

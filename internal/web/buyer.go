@@ -116,6 +116,9 @@ func (s *Server) myOrders(w http.ResponseWriter, r *http.Request) {
 // order is harmless to its owner, and a buyer may continue on another
 // device from the order's link.
 func (s *Server) payOrder(w http.ResponseWriter, r *http.Request) {
+	if s.limitCheckout(w, r) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	_, payURL, err := s.svc.ContinuePayment(r.Context(), r.PathValue("out_trade_no"), channelOf(r))
 	if err != nil {

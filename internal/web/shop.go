@@ -26,6 +26,9 @@ func (s *Server) goodsPage(w http.ResponseWriter, r *http.Request) {
 // the signed gateway URL (wap pay for phones, page pay otherwise; see
 // channelOf).
 func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
+	if s.limitCheckout(w, r) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	id, err := strconv.ParseInt(r.PostFormValue("goods_id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -70,6 +73,9 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 // about an unpaid order, for a buyer whose notification has not arrived
 // (a shop without a public address) and who closed the return page.
 func (s *Server) syncOrder(w http.ResponseWriter, r *http.Request) {
+	if s.limitCheckout(w, r) {
+		return
+	}
 	no := r.PathValue("out_trade_no")
 	before, err := s.svc.Order(r.Context(), no)
 	if err != nil {
@@ -150,6 +156,8 @@ func notifyStatus(o shop.Outcome) int {
 		return http.StatusNotFound
 	case shop.OutcomeAmountMismatch:
 		return http.StatusConflict
+	case shop.OutcomeRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -177,16 +185,17 @@ func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
 			body = body[:alipay.MaxNotifyBody]
 		}
 	}
+	admit := s.admitUnverified(r.RemoteAddr)
 	var d shop.Decision
 	switch {
 	case r.Method != http.MethodPost:
 		d, err = s.svc.RejectNotification(r.Context(), shop.Rejected{RemoteAddr: r.RemoteAddr, Method: r.Method, Body: body,
-			Outcome: shop.OutcomeBadMethod, Detail: "method " + r.Method})
+			Outcome: shop.OutcomeBadMethod, Detail: "method " + r.Method, Admit: admit})
 	case tooLarge:
 		d, err = s.svc.RejectNotification(r.Context(), shop.Rejected{RemoteAddr: r.RemoteAddr, Method: r.Method, Body: body,
-			Outcome: shop.OutcomeTooLarge, Detail: fmt.Sprintf("body longer than %d bytes", alipay.MaxNotifyBody)})
+			Outcome: shop.OutcomeTooLarge, Detail: fmt.Sprintf("body longer than %d bytes", alipay.MaxNotifyBody), Admit: admit})
 	default:
-		d, err = s.svc.HandleNotification(r.Context(), shop.Received{RemoteAddr: r.RemoteAddr, Body: body})
+		d, err = s.svc.HandleNotification(r.Context(), shop.Received{RemoteAddr: r.RemoteAddr, Body: body, Admit: admit})
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err != nil {
@@ -205,6 +214,9 @@ func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "success")
 		return
 	}
+	if d.Outcome == shop.OutcomeRateLimited {
+		w.Header().Set("Retry-After", "30")
+	}
 	w.WriteHeader(notifyStatus(d.Outcome))
 	io.WriteString(w, "fail")
 }
@@ -212,9 +224,13 @@ func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
 // alipayReturn is GET /alipay/return: verify, confirm with a query, show
 // 支付成功 / 支付处理中 / 验签失败.
 func (s *Server) alipayReturn(w http.ResponseWriter, r *http.Request) {
-	res, err := s.svc.HandleReturn(r.Context(), r.URL.RawQuery, r.RemoteAddr)
+	res, err := s.svc.HandleReturn(r.Context(), r.URL.RawQuery, r.RemoteAddr, s.admitUnverified(r.RemoteAddr))
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if res.Limited {
+		s.tooMany(w, r, 30*time.Second, "验签失败的请求过多，请稍后再试。")
 		return
 	}
 	data := map[string]any{}

@@ -19,6 +19,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,6 +77,11 @@ type Config struct {
 	// EnsureCookieKey). Processes serving one shop share it; empty: a
 	// random key for this process only.
 	CookieKey []byte
+	// Limits bounds what one client address can do; zero fields take
+	// DefaultLimits.
+	Limits Limits
+	// Now is the clock of the limits; default time.Now.
+	Now func() time.Time
 }
 
 // DefaultShopName is the shop's name when none is configured.
@@ -90,10 +97,13 @@ type Server struct {
 	ttl    time.Duration
 	pages  map[string]*template.Template
 	h      http.Handler
-	// loginSem admits one password check at a time.
-	loginSem chan struct{}
 	// billSem admits one on-demand bill check at a time.
 	billSem chan struct{}
+
+	logins     *loginThrottle
+	checkout   *buckets // per client address
+	unverified *buckets // per client address
+	unverTotal *buckets // all addresses together
 
 	refunds *shop.Refunds
 	bills   Bills
@@ -109,7 +119,7 @@ type Server struct {
 // New returns the shop's handler.
 func New(cfg Config) (*Server, error) {
 	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL,
-		loginSem: make(chan struct{}, 1), billSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills, checker: cfg.BillChecker,
+		billSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills, checker: cfg.BillChecker,
 		ready: cfg.Ready, metrics: cfg.Metrics, observeHTTP: cfg.ObserveHTTP, shopName: cfg.ShopName}
 	if s.shopName == "" {
 		s.shopName = DefaultShopName
@@ -123,6 +133,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("web: cookie key of %d bytes, want at least 32", len(key))
 	}
 	s.buyers = buyerCookie{key: key, secure: cfg.SecureCookies}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	lim := cfg.Limits.withDefaults()
+	// Password checks are slow on purpose (PBKDF2): at most one per address
+	// and a few in all run at once, so a flood cannot take every core.
+	s.logins = newLoginThrottle(lim.LoginFailures, lim.LoginWindow, now, max(2, runtime.NumCPU()))
+	s.checkout = newBuckets(lim.CheckoutBurst, lim.CheckoutEvery, now)
+	s.unverified = newBuckets(lim.UnverifiedBurst, lim.UnverifiedEvery, now)
+	s.unverTotal = newBuckets(lim.UnverifiedTotalBurst, lim.UnverifiedTotalEvery, now)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -231,7 +252,7 @@ func (s *Server) parseTemplates() error {
 func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static), time.Hour)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(noListing(http.FileServerFS(static)), time.Hour)))
 	mux.Handle("GET /favicon.ico", cacheFor(http.HandlerFunc(favicon), 24*time.Hour))
 
 	mux.HandleFunc("GET /{$}", s.goodsPage)
@@ -282,6 +303,47 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 		root.Handle(pattern, h)
 	}
 	return logRequests(s.log, s.observeHTTP, root)
+}
+
+// noListing answers 404 for a directory, so the file server never lists
+// what it holds.
+func noListing(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// admitUnverified says whether a message from remoteAddr that failed
+// verification may be stored: within its address's budget and the total.
+func (s *Server) admitUnverified(remoteAddr string) func() bool {
+	return func() bool {
+		if ok, _ := s.unverified.allow(clientKey(remoteAddr)); !ok {
+			return false
+		}
+		ok, _ := s.unverTotal.allow("")
+		return ok
+	}
+}
+
+// limitCheckout answers 429 when the client is over its checkout budget.
+func (s *Server) limitCheckout(w http.ResponseWriter, r *http.Request) bool {
+	ok, retry := s.checkout.allow(clientKey(r.RemoteAddr))
+	if ok {
+		return false
+	}
+	s.log.Warn("checkout rate limit", "remote", r.RemoteAddr)
+	s.tooMany(w, r, retry, "操作过于频繁，请稍后再试。")
+	return true
+}
+
+// tooMany answers 429 with Retry-After and a page in the shop's layout.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, retry time.Duration, msg string) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+	s.renderError(w, r, http.StatusTooManyRequests, "请求过于频繁", msg)
 }
 
 func cacheFor(h http.Handler, d time.Duration) http.Handler {

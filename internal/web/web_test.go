@@ -60,6 +60,8 @@ type harness struct {
 	client *http.Client // does not follow redirects
 	goods  shop.Goods
 	gw     *fakeQuery
+	// handler serves requests directly (tests that set RemoteAddr).
+	handler http.Handler
 }
 
 // fakeQuery answers alipay.trade.query from a canned result, so the return
@@ -82,6 +84,12 @@ func (f *fakeQuery) Query(ctx context.Context, ref alipay.TradeRef) (*alipay.Tra
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the handler's Config adjusted by edit.
+func newHarnessWith(t testing.TB, edit func(*web.Config)) *harness {
+	t.Helper()
 	ak, pk := keys(t)
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "shop.db"), store.Options{})
@@ -101,7 +109,11 @@ func newHarness(t testing.TB) *harness {
 	if err := db.SetSetting(ctx, web.PasswordSetting, testPasswordHash); err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: log})
+	cfg := web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: log}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +123,7 @@ func newHarness(t testing.TB) *harness {
 	if err := svc.SaveGoods(ctx, &g); err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, db: db, svc: svc, srv: srv, goods: g, gw: gw,
+	return &harness{t: t, db: db, svc: svc, srv: srv, goods: g, gw: gw, handler: h,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

@@ -6,6 +6,7 @@ package sqlitestore
 import (
 	"database/sql"
 	"fmt"
+	"os"
 	"regexp"
 	"sync"
 
@@ -20,8 +21,17 @@ type Store struct {
 	tables map[string]bool // created in this file
 }
 
-// Open opens (or creates) the SQLite file at path.
+// Open opens (or creates) the SQLite file at path, readable by its owner
+// only (0600 whatever the umask; SQLite gives -wal and -shm the same mode).
 func Open(path string) (*Store, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox store: opening %s: %w", path, err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("sandbox store: opening %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
 	if err != nil {
 		return nil, fmt.Errorf("sandbox store: opening %s: %w", path, err)
