@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"alishop/internal/store"
+	"alishop/internal/web"
 )
 
 // securityFlags: who may reach the shop, and how long inbound messages are
@@ -19,6 +20,7 @@ type securityFlags struct {
 	keepVerified     time.Duration
 	keepUnverified   time.Duration
 	maxUnverified    int
+	limits           web.Limits
 }
 
 func (f *securityFlags) register(fs *flag.FlagSet) {
@@ -26,6 +28,13 @@ func (f *securityFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.keepVerified, "keep-verified", 180*24*time.Hour, "how long verified notifications, returns and query answers are kept after they were last received")
 	fs.DurationVar(&f.keepUnverified, "keep-unverified", 7*24*time.Hour, "how long messages that failed verification are kept")
 	fs.IntVar(&f.maxUnverified, "max-unverified", 10_000, "at most this many messages that failed verification are kept (the oldest go first)")
+	d := web.DefaultLimits
+	fs.IntVar(&f.limits.CheckoutBurst, "checkout-burst", d.CheckoutBurst, "orders (and payment checks) one client address may make at once")
+	fs.DurationVar(&f.limits.CheckoutEvery, "checkout-every", d.CheckoutEvery, "one more order per client address per this interval, after the burst")
+	fs.IntVar(&f.limits.UnverifiedBurst, "unverified-burst", d.UnverifiedBurst, "messages failing verification stored per client address at once")
+	fs.DurationVar(&f.limits.UnverifiedEvery, "unverified-every", d.UnverifiedEvery, "one more stored per client address per this interval, after the burst")
+	fs.IntVar(&f.limits.LoginFailures, "login-failures", d.LoginFailures, "failed admin logins per client address within --login-window before it is refused (429)")
+	fs.DurationVar(&f.limits.LoginWindow, "login-window", d.LoginWindow, "the window of --login-failures")
 }
 
 func (f *securityFlags) check() error {
@@ -36,6 +45,10 @@ func (f *securityFlags) check() error {
 		return usageError("serve: --keep-unverified %s: want at least 1h", f.keepUnverified)
 	case f.maxUnverified < 100:
 		return usageError("serve: --max-unverified %d: want at least 100", f.maxUnverified)
+	case f.limits.CheckoutBurst < 1, f.limits.UnverifiedBurst < 1, f.limits.LoginFailures < 1:
+		return usageError("serve: --checkout-burst, --unverified-burst and --login-failures must be at least 1")
+	case f.limits.CheckoutEvery <= 0, f.limits.UnverifiedEvery <= 0, f.limits.LoginWindow <= 0:
+		return usageError("serve: --checkout-every, --unverified-every and --login-window must be positive")
 	}
 	return nil
 }

@@ -175,7 +175,11 @@ func (h *harness) spawn(addr string) *exec.Cmd {
 		"--alipay-private-key", filepath.Join(h.dir, "app_private_key.pem"),
 		"--alipay-public-key", filepath.Join(h.dir, "alipay_public_key.pem"),
 		"--alipay-gateway", h.sbURL + "/gateway.do",
-		"--admin-password", adminPassword, "--log-level", "warn"}, h.flags...)
+		"--admin-password", adminPassword, "--log-level", "warn",
+		// The scenarios buy hundreds of orders from one address and send
+		// tampered notifications on purpose: the per-client limits would
+		// refuse them (the attack suite tests the limits).
+		"--checkout-burst", "1000000", "--unverified-burst", "1000000"}, h.flags...)
 	logf, err := os.OpenFile(h.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		h.t.Fatal(err)
