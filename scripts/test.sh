@@ -54,7 +54,7 @@ step "staticcheck"
 staticcheck ./...
 
 step "go test -race"
-go test -race -count=1 -timeout 20m -skip '^TestSandboxNodeSDK$' $(go list ./... | grep -v /internal/faultsuite)
+go test -race -count=1 -timeout 20m -skip '^TestSandboxNodeSDK$' $(go list ./... | grep -v -e /internal/faultsuite -e /internal/attacksuite)
 
 step "Node.js SDK interop (npm alipay-sdk against alishop sandbox): one line per call"
 go test -count=1 -timeout 10m -v -run '^TestSandboxNodeSDK$' ./cmd/alishop/ 2>&1 | tee /tmp/alishop-nodesdk.log || true
@@ -63,6 +63,11 @@ grep -q '^ok ' /tmp/alishop-nodesdk.log || fail "the Node.js SDK interop test fa
 step "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts"
 go test -race -count=1 -timeout 15m -v ./internal/faultsuite/ 2>&1 | tee /tmp/alishop-faultsuite.log | grep -v '^    ' || true
 grep -q '^ok ' /tmp/alishop-faultsuite.log || fail "the fault-injection suite failed (full log: /tmp/alishop-faultsuite.log)"
+
+step "attack suite (docs/SECURITY.md): one result line per attack"
+go test -count=1 -timeout 10m -v ./internal/attacksuite/ 2>&1 | tee /tmp/alishop-attacksuite.log |
+	grep -E '^(=== RUN|--- |ok |FAIL)|_test\.go:[0-9]+: ' || true
+grep -q '^ok ' /tmp/alishop-attacksuite.log || fail "the attack suite failed (full log: /tmp/alishop-attacksuite.log)"
 
 step "fuzzing (${FUZZTIME} per target)"
 for file in $(git ls-files '*_test.go'); do
