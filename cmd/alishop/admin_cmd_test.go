@@ -33,7 +33,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (string, string, error) 
 // orders back.
 func TestBackupWhileOrdersAreCreated(t *testing.T) {
 	data := t.TempDir()
-	p := startShop(t, data)
+	p := startShop(t, data, "--checkout-burst", "1000000") // 200 orders from one address
 	const total, workers = 200, 4
 	var (
 		mu        sync.Mutex

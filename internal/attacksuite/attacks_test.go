@@ -641,9 +641,11 @@ func precreateWallet(t *testing.T, s *shop, text string) string {
 	biz, _ := json.Marshal(map[string]string{"out_trade_no": "xsswallet1", "total_amount": "1.00", "subject": text})
 	p := map[string]string{"app_id": sandboxAppID, "method": "alipay.trade.precreate", "charset": "utf-8", "sign_type": "RSA2",
 		"timestamp": time.Now().In(alipay.Beijing).Format("2006-01-02 15:04:05"), "version": "1.0", "biz_content": string(biz)}
-	if err := alipay.SignRequest(s.appKey(t), p); err != nil {
+	sig, err := alipay.Sign(s.appKey(t), alipay.RSA2, alipay.SignContent(p, alipay.RuleV2))
+	if err != nil {
 		t.Fatal(err)
 	}
+	p["sign"] = sig
 	resp, body := do(t, client("127.0.0.16"), "POST", s.base+"/sandbox/gateway.do", strings.NewReader(alipay.EncodeForm(p)), nil)
 	var out struct {
 		R struct {
