@@ -307,8 +307,11 @@ func TestServePostgresTwoProcesses(t *testing.T) {
 		if m.Source == shop.SourceQuery {
 			queries[m.OutTradeNo]++
 		}
+		// An identical verified message is stored once and counted.
 		if m.Source == shop.SourceNotify && m.Outcome == shop.OutcomeDuplicate {
-			replays++
+			replays += int(m.TimesSeen)
+		} else if m.Source == shop.SourceNotify {
+			replays += int(m.TimesSeen - 1)
 		}
 	}
 	for _, no := range nos {
