@@ -347,7 +347,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount, Refunds: refunds, Bills: db,
 		SecureCookies: strings.HasPrefix(publicURL, "https://"), ShopName: cfg.shopName, CookieKey: cookieKey,
 		Limits: cfg.sec.limits,
-		Ready: db.Ready, ObserveHTTP: mx.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, mx),
+		Ready:  db.Ready, ObserveHTTP: mx.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, mx),
 	})
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("serve: %v", err)}
