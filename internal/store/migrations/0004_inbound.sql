@@ -1,4 +1,4 @@
--- alishop schema, version 3: bounded storage of inbound messages.
+-- alishop schema, version 4: bounded storage of inbound messages.
 --
 -- A verified message is stored whole, once: body_hash identifies it (a
 -- SHA-256 of its source and exact bytes; NULL for unverified messages, which
