@@ -305,13 +305,33 @@ func TestV3FaultsAndAES(t *testing.T) {
 		t.Fatal("a committed gateway_error fault still creates the trade")
 	}
 
+	if _, err := e.sb.AddFaults([]Fault{{Kind: KindGatewayError, Error: "ACQ.SYSTEM_ERROR", Effect: "none", Method: "alipay.trade.precreate", Count: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	a = e.v3(v3Call{uri: "/v3/alipay/trade/precreate", body: `{"out_trade_no":"f2","total_amount":"1.00","subject":"故障"}`})
+	e.wantV3(a, 500, "ACQ.SYSTEM_ERROR")
+	if _, ok := e.sb.Trade(testAppID, "f2"); ok {
+		t.Fatal(`a gateway_error fault with effect "none" created the trade`)
+	}
+	if _, err := e.sb.AddFaults([]Fault{{Kind: KindGatewayError, Error: "timeout", Delay: Duration(time.Millisecond), Method: "alipay.trade.query", Count: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	auth, _ := alipay.V3Authorization(appKey, alipay.V3Request{AppID: testAppID, Timestamp: time.Now(), Method: "POST", URI: "/v3/alipay/trade/query", Body: []byte(`{"out_trade_no":"f1"}`)})
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v3/alipay/trade/query", strings.NewReader(`{"out_trade_no":"f1"}`))
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a timeout fault answered HTTP %d", resp.StatusCode)
+	}
+
 	if _, err := e.sb.AddFaults([]Fault{{Kind: KindLatency, Delay: Duration(time.Minute), Count: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	auth, _ := alipay.V3Authorization(appKey, alipay.V3Request{AppID: testAppID, Timestamp: time.Now(), Method: "POST", URI: "/v3/alipay/trade/query", Body: []byte(`{}`)})
-	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/v3/alipay/trade/query", strings.NewReader(`{}`))
+	auth, _ = alipay.V3Authorization(appKey, alipay.V3Request{AppID: testAppID, Timestamp: time.Now(), Method: "POST", URI: "/v3/alipay/trade/query", Body: []byte(`{}`)})
+	req, _ = http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/v3/alipay/trade/query", strings.NewReader(`{}`))
 	req.Header.Set("Authorization", auth)
 	req.Header.Set("Content-Type", "application/json")
 	start := time.Now()
