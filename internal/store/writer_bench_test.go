@@ -13,8 +13,9 @@ import (
 	"alishop/internal/store"
 )
 
-// BenchmarkCreateOrderParallel: durable order inserts from 64 concurrent
-// callers through the group-commit writer (the store's share of checkout).
+// BenchmarkCreateOrderParallel: durable order inserts from 32×GOMAXPROCS
+// concurrent callers through the group-commit writer (the store's share of
+// checkout).
 func BenchmarkCreateOrderParallel(b *testing.B) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "shop.db"), store.Options{})
