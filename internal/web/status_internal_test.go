@@ -12,7 +12,9 @@ import (
 // of a status no handler reaches yet (429 from a rate limit) is the same
 // Chinese page in the layout.
 func TestStatusTextsChinese(t *testing.T) {
-	han := func(s string) bool { return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) }
+	han := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+	}
 	for code := 400; code < 600; code++ {
 		if !han(statusHeading(code)) || !han(statusMessage(code)) {
 			t.Errorf("%d: %q / %q", code, statusHeading(code), statusMessage(code))
