@@ -179,6 +179,9 @@ func newTab(t *testing.T, actx context.Context, width, height int64, phone bool)
 			c.add("exception: " + ev.ExceptionDetails.Text)
 		case *log.EventEntryAdded:
 			if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning && ev.Entry.Source == log.EntrySourceSecurity {
+				if ev.Entry.Source == log.EntrySourceNetwork && c.expected(ev.Entry.URL) {
+					return
+				}
 				c.add(fmt.Sprintf("%s %s: %s (%s)", ev.Entry.Source, ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
 			}
 		}
@@ -206,8 +209,29 @@ func newTab(t *testing.T, actx context.Context, width, height int64, phone bool)
 
 // consoleLog collects what a tab's pages reported as errors.
 type consoleLog struct {
-	mu   sync.Mutex
-	errs []string
+	mu     sync.Mutex
+	errs   []string
+	expect map[string]bool
+}
+
+// expectStatus declares that the page at url answers with an error status
+// on purpose (an error page, a refused form): the browser's note that the
+// document itself failed to load is not an error of the page.
+func (c *consoleLog) expectStatus(urls ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.expect == nil {
+		c.expect = map[string]bool{}
+	}
+	for _, u := range urls {
+		c.expect[u] = true
+	}
+}
+
+func (c *consoleLog) expected(url string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.expect[url]
 }
 
 func (c *consoleLog) add(s string) {

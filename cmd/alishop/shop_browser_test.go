@@ -17,6 +17,8 @@ import (
 
 	"alishop/alipay/sandbox"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -200,4 +202,183 @@ func (p *shopProcess) refund(no, amount, reason string, header map[string]string
 	}
 	form.Set("key", m[1])
 	return p.do("POST", "/admin/orders/"+no+"/refunds/confirm", form, header)
+}
+
+// sessionCookie reads the admin session cookie out of the browser, to post
+// a form a second time from outside it.
+func sessionCookie(t *testing.T, ctx context.Context, base string) string {
+	t.Helper()
+	var v string
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
+		if err != nil {
+			return err
+		}
+		for _, c := range res.Cookies {
+			if c.Name == "alishop_session" {
+				v = c.Value
+			}
+		}
+		return nil
+	}))
+	if err != nil || v == "" {
+		t.Fatalf("no session cookie in the browser: %v", err)
+	}
+	return "alishop_session=" + v
+}
+
+// TestBrowserAdmin: the owner, on a phone, adds goods with a picture and a
+// description (and is told clearly when a picture is too large or not a
+// picture), sees them on the storefront, and refunds an order in two steps:
+// the first sends nothing to Alipay, the confirmation posted twice makes one
+// refund, and the order page says what happened. Every page of the shop,
+// buyer's and admin's, is visited at 390 px: none logs an error or a CSP
+// violation, and none is wider than the phone.
+func TestBrowserAdmin(t *testing.T) {
+	exe := chromium(t)
+	dir := t.TempDir()
+	p := startShop(t, filepath.Join(dir, "data"))
+	paid, gw := p.buy("1")
+	p.openCashier(gw)
+	p.pay(paid)
+	if o := p.waitPaid(paid); o.Status != "paid" {
+		t.Fatalf("order %s: %+v", paid, o)
+	}
+	unpaid, _ := p.buy("3")
+
+	browser := newBrowser(t, exe)
+	ctx, console := newTab(t, browser, 390, 844, true)
+	picture := testPNG(t, dir)
+	big := filepath.Join(dir, "big.png")
+	if err := os.WriteFile(big, append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 1<<20+1)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(dir, "not-a-picture.png")
+	if err := os.WriteFile(text, []byte("<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// The refused forms and the error pages answer 4xx on purpose.
+	console.expectStatus(p.base+"/admin/goods", p.base+"/no/such/page", p.base+"/orders/nosuchorder")
+
+	// Log in; refused pictures; then goods with a picture and a description.
+	var tooBig, notPicture string
+	addGoods := func(name, file string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(
+			chromedp.Navigate(p.base+"/admin/goods/new"),
+			chromedp.WaitVisible(chromedp.CSS(`#name`)),
+			fitsViewport(t, "the goods form"),
+			chromedp.SendKeys(chromedp.CSS(`#name`), name),
+			chromedp.SendKeys(chromedp.CSS(`#price`), "59.90"),
+			chromedp.SendKeys(chromedp.CSS(`#description`), "手工烘焙，每日新鲜出炉。"),
+			chromedp.SetUploadFiles(chromedp.CSS(`#image`), []string{file}),
+			chromedp.Click(chromedp.CSS(`#save`)),
+		)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(p.base+"/admin/orders"),
+		chromedp.WaitVisible(chromedp.CSS(`#password`)),
+		fitsViewport(t, "the login page"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), p.password),
+		chromedp.Click(chromedp.CSS(`#login`)),
+		chromedp.WaitVisible(chromedp.CSS(`#orders`)),
+		fitsViewport(t, "the admin order list"),
+		addGoods("太大的图片", big),
+		chromedp.WaitVisible(chromedp.CSS(`#form-error`)),
+		into(&tooBig, chromedp.Text(chromedp.CSS(`#form-error`))),
+		addGoods("不是图片", text),
+		chromedp.WaitVisible(chromedp.CSS(`#form-error`)),
+		into(&notPicture, chromedp.Text(chromedp.CSS(`#form-error`))),
+		addGoods("全麦面包", picture),
+		chromedp.WaitVisible(chromedp.CSS(`#admin-goods`)),
+		fitsViewport(t, "the admin goods list"),
+	)
+	if err != nil {
+		t.Fatalf("adding goods: %v", err)
+	}
+	if !strings.Contains(tooBig, "图片太大") || !strings.Contains(notPicture, "只能上传 JPEG、PNG 或 GIF 图片") {
+		t.Errorf("refused pictures say %q and %q", tooBig, notPicture)
+	}
+	var card string
+	var loaded bool
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(p.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#goods`)),
+		into(&card, chromedp.Text(chromedp.CSS(`#goods li:last-child`))),
+		into(&loaded, chromedp.Poll[bool](`(() => { const i = document.querySelector("#goods li:last-child img"); return !!i && i.complete && i.naturalWidth === 160 })()`)),
+	)
+	if err != nil {
+		t.Fatalf("storefront: %v", err)
+	}
+	if !strings.Contains(card, "全麦面包") || !strings.Contains(card, "手工烘焙") || !strings.Contains(card, "¥59.90") || !loaded {
+		t.Errorf("storefront card %q (picture loaded: %v)", card, loaded)
+	}
+	if strings.Contains(card, "太大的图片") || strings.Contains(card, "不是图片") {
+		t.Errorf("refused goods were saved")
+	}
+
+	// A refund in two steps.
+	var amount, key, result string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(p.base+"/admin/orders/"+paid),
+		chromedp.WaitVisible(chromedp.CSS(`#amount`)),
+		fitsViewport(t, "the admin order page"),
+		into(&amount, chromedp.Value(chromedp.CSS(`#amount`))),
+		chromedp.SendKeys(chromedp.CSS(`#amount`), "100.00"),
+		chromedp.SendKeys(chromedp.CSS(`#reason`), "商品缺货"),
+		chromedp.Click(chromedp.CSS(`#refund`)),
+		chromedp.WaitVisible(chromedp.CSS(`#confirm-refund`)),
+		fitsViewport(t, "the refund confirmation"),
+		into(&key, chromedp.Value(chromedp.CSS(`input[name="key"]`))),
+	)
+	if err != nil {
+		t.Fatalf("refund form: %v", err)
+	}
+	if amount != "" {
+		t.Errorf("the refund form starts with %q", amount)
+	}
+	if tv := p.sandboxTrade(paid); len(tv.Refunds) != 0 || tv.RefundFee != 0 {
+		t.Fatalf("the first step refunded at the sandbox: %+v", tv.Refunds)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#confirm-refund`)),
+		chromedp.WaitVisible(chromedp.CSS(`#refund-result`)),
+		into(&result, chromedp.Text(chromedp.CSS(`#refund-result`))),
+	)
+	if err != nil {
+		t.Fatalf("confirming: %v", err)
+	}
+	if !strings.Contains(result, "退款成功") || !strings.Contains(result, "100.00") {
+		t.Errorf("after the refund: %q", result)
+	}
+	// The same confirmation again (a double click, a resubmission).
+	resp, _ := p.do("POST", "/admin/orders/"+paid+"/refunds/confirm", url.Values{"key": {key}, "amount": {"100.00"}, "reason": {"商品缺货"}},
+		map[string]string{"Cookie": sessionCookie(t, ctx, p.base), "Origin": p.base})
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "repeat=1") {
+		t.Errorf("second confirmation: %s %s", resp.Status, resp.Header.Get("Location"))
+	}
+	if tv := p.sandboxTrade(paid); len(tv.Refunds) != 1 || tv.RefundFee.String() != "100.00" {
+		t.Errorf("refunds at the sandbox after confirming twice: %+v", tv.Refunds)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(p.base+resp.Header.Get("Location")),
+		chromedp.WaitVisible(chromedp.CSS(`#refund-result`)),
+		into(&result, chromedp.Text(chromedp.CSS(`#refund-result`))),
+	)
+	if err != nil || !strings.Contains(result, "没有再次退款") {
+		t.Errorf("after the second confirmation: %q %v", result, err)
+	}
+
+	// Every other page, at 390 px.
+	for _, page := range []string{"/admin/goods/1/edit", "/admin/bills", "/admin/orders?status=paid",
+		"/", "/orders/" + paid, "/orders/" + unpaid, "/no/such/page", "/orders/nosuchorder"} {
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(p.base+page),
+			chromedp.WaitVisible(chromedp.CSS(`footer`)),
+			fitsViewport(t, page),
+		); err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+	}
+	console.check(t)
 }
