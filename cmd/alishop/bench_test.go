@@ -27,6 +27,7 @@ import (
 	"alishop/internal/shop"
 	"alishop/internal/shoptest"
 	"alishop/internal/store"
+	"alishop/internal/store/pgtest"
 
 	_ "modernc.org/sqlite"
 )
@@ -173,9 +174,9 @@ func pinned(b *testing.B, mode string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-func startChildShop(b *testing.B) *childShop {
+func startChildShop(b *testing.B, extra ...string) *childShop {
 	data := b.TempDir()
-	cmd := pinned(b, "serve", "serve", "--addr", "127.0.0.1:0", "--data", data)
+	cmd := pinned(b, "serve", append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, extra...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -403,4 +404,111 @@ func bareCommitRate(b *testing.B, bodies []string, orders []shop.Order) float64 
 
 func benchTarget(b *testing.B, p *shopProcess) (*shoptest.Target, *store.DB) {
 	return shopTarget(b, p)
+}
+
+// freshNotifications makes n orders on the shop p (whose database is
+// dbPath) and returns a genuine payment notification of each, signed
+// beforehand as Alipay signs them.
+func freshNotifications(b *testing.B, p *shopProcess, dbPath string, n int) ([]string, *store.DB) {
+	tg, db := shopTargetDB(b, p, dbPath)
+	ctx := context.Background()
+	bodies := make([]string, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range n {
+		no, _ := p.buy("1")
+		o, err := db.Order(ctx, no)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			bodies[i] = shoptest.Sign(nil, tg.AlipayKey, tg.Genuine(o, fmt.Sprintf("2026112522001400%012d", i)))
+		}()
+	}
+	wg.Wait()
+	return bodies, db
+}
+
+// postNotify delivers one notification and wants "success".
+func postNotify(base, body string) error {
+	resp, err := benchClient.Post(base+"/alipay/notify", "application/x-www-form-urlencoded; charset=utf-8", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	ans, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(ans) != "success" {
+		return fmt.Errorf("notify: %s %q", resp.Status, ans)
+	}
+	return nil
+}
+
+// BenchmarkNotifyPostgres: fresh payment notifications (each pays a new
+// order), as in BenchmarkNotify, on two shops in the same run: one on the
+// default SQLite database and one on PostgreSQL (--db, a fresh schema of
+// ALISHOP_TEST_POSTGRES). Both shops run pinned to the same cores and
+// are loaded one at a time, in alternating rounds, so that a busy moment
+// of a shared machine falls on both. It reports each rate and PostgreSQL's
+// as a percentage of SQLite's.
+//
+//	ALISHOP_TEST_POSTGRES=postgres://root@127.0.0.1:5432/test?sslmode=disable \
+//	    go test ./cmd/alishop -run '^$' -bench NotifyPostgres -benchtime 3000x -count 3
+func BenchmarkNotifyPostgres(b *testing.B) {
+	dsn := pgtest.URL(b)
+	n := max(b.N, 300)
+	type side struct {
+		name     string
+		p        *childShop
+		db       *store.DB
+		bodies   []string
+		elapsed  time.Duration
+		p50, p99 []time.Duration
+	}
+	lite := startChildShop(b)
+	pg := startChildShop(b, "--db", dsn)
+	sides := []*side{{name: "sqlite", p: lite}, {name: "postgres", p: pg}}
+	for _, s := range sides {
+		path := filepath.Join(s.p.data, "alishop.db")
+		if s.p == pg {
+			path = dsn
+		}
+		s.bodies, s.db = freshNotifications(b, s.p.shopProcess, path, n)
+	}
+	const rounds = 3
+	b.ResetTimer()
+	for r := range rounds {
+		lo, hi := r*n/rounds, (r+1)*n/rounds
+		// Alternate which goes first, too.
+		order := sides
+		if r%2 == 1 {
+			order = []*side{sides[1], sides[0]}
+		}
+		for _, s := range order {
+			bodies := s.bodies[lo:hi]
+			rate, p50, p99 := load(b, len(bodies), func(i int) error { return postNotify(s.p.base, bodies[i]) })
+			s.elapsed += time.Duration(float64(len(bodies)) / rate * float64(time.Second))
+			s.p50, s.p99 = append(s.p50, p50), append(s.p99, p99)
+		}
+	}
+	b.StopTimer()
+	ctx := context.Background()
+	rates := map[string]float64{}
+	for _, s := range sides {
+		if _, paid, err := s.db.ListOrders(ctx, shop.OrderFilter{Status: shop.StatusPaid, Limit: 1}); err != nil || paid != n {
+			b.Fatalf("%s: %d orders paid, want %d (%v)", s.name, paid, n, err)
+		}
+		rates[s.name] = float64(n) / s.elapsed.Seconds()
+		slices.Sort(s.p50)
+		slices.Sort(s.p99)
+		b.ReportMetric(rates[s.name], s.name+"-req/s")
+		b.ReportMetric(float64(s.p99[len(s.p99)/2].Microseconds())/1000, s.name+"-p99-ms")
+		b.Logf("%s: %.0f req/s, median of the rounds' p50 %v, p99 %v, shop peak RSS %.1f MB",
+			s.name, rates[s.name], s.p50[len(s.p50)/2], s.p99[len(s.p99)/2], s.p.rss())
+	}
+	b.ReportMetric(100*rates["postgres"]/rates["sqlite"], "pg-%-of-sqlite")
+	b.Logf("PostgreSQL at %.0f%% of SQLite (%d notifications each, %d rounds, %d clients, shops on CPUs %s)",
+		100*rates["postgres"]/rates["sqlite"], n, rounds, benchClients, benchCPUs())
 }

@@ -322,6 +322,13 @@ func testEndToEndPayment(t *testing.T, api string) {
 // database directly to see what was stored.
 func shopTarget(t testing.TB, p *shopProcess) (*shoptest.Target, *store.DB) {
 	t.Helper()
+	return shopTargetDB(t, p, filepath.Join(p.data, "alishop.db"))
+}
+
+// shopTargetDB is shopTarget for a shop whose database is dbPath (a SQLite
+// file or a postgres:// URL).
+func shopTargetDB(t testing.TB, p *shopProcess, dbPath string) (*shoptest.Target, *store.DB) {
+	t.Helper()
 	pk, err := alipay.LoadPrivateKeyFile(filepath.Join(p.data, "sandbox", "sandbox-alipay-private-key.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +363,7 @@ func shopTarget(t testing.TB, p *shopProcess) (*shoptest.Target, *store.DB) {
 	if seller == "" {
 		t.Fatalf("app %s not registered in the sandbox: %s", sandboxAppID, body)
 	}
-	db, err := store.Open(context.Background(), filepath.Join(p.data, "alishop.db"), store.Options{})
+	db, err := store.Open(context.Background(), dbPath, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
