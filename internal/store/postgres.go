@@ -72,6 +72,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("%s (database %s)", oneLine(err, cfg.Password), where)
 	}
+	db.startReceivers()
 	return db, nil
 }
 
@@ -170,6 +171,11 @@ func (db *DB) writePostgres(ctx context.Context, fn func(ctx context.Context, tx
 	db.inflight.Add(1)
 	db.closing.RUnlock()
 	defer db.inflight.Done()
+	return db.retryTx(ctx, fn)
+}
+
+// retryTx is writePostgres once the write is counted in flight.
+func (db *DB) retryTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	bg := context.WithoutCancel(ctx)
 	const attempts = 5
 	var err error

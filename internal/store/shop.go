@@ -228,47 +228,62 @@ func (db *DB) ListOrders(ctx context.Context, f shop.OrderFilter) ([]shop.Order,
 // Receive implements shop.Store: in one write transaction it stores the
 // message raw, reads its order, lets decide choose, applies the decision by
 // compare-and-set and records the outcome. The decision is durable when
-// Receive returns without error.
+// Receive returns without error. decide may be called more than once (the
+// transaction ran again); only the decision returned was applied.
+//
+// On SQLite the transaction is shared with the other writes of a batch
+// (writer.go); on PostgreSQL with the other Receives of a batch
+// (pgbatch.go).
 func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide shop.Decide) (shop.Decision, error) {
+	if db.d.postgres {
+		return db.receivePostgres(ctx, m, decide)
+	}
 	var d shop.Decision
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var o *shop.Order
-		if m.OutTradeNo != "" {
-			got, err := db.orderTx(ctx, tx, m.OutTradeNo)
-			switch {
-			case err == nil:
-				o = &got
-			case !errors.Is(err, shop.ErrOrderNotFound):
-				return err
-			}
-		}
-		var r *shop.Refund
-		if o != nil && m.OutRequestNo != "" {
-			var err error
-			if r, err = refundTx(ctx, tx, o.ID, m.OutRequestNo); err != nil {
-				return err
-			}
-		}
-		d = decide(o, r)
-		if o != nil {
-			if err := db.applyDecision(ctx, tx, o, r, d, m.ReceivedAt); err != nil {
-				return err
-			}
-		}
-		body := m.Body
-		if body == nil {
-			body = []byte{}
-		}
-		if _, err := db.txExec(ctx, tx, insertNotificationSQL,
-			m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
-			nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail,
-			bodyHash(m)); err != nil {
-			return fmt.Errorf("store: record %s message: %w", m.Source, err)
-		}
-		return nil
+		var err error
+		d, err = db.receiveTx(ctx, tx, m, decide)
+		return err
 	})
 	if err != nil {
 		return shop.Decision{}, err
+	}
+	return d, nil
+}
+
+// receiveTx is Receive inside the transaction tx.
+func (db *DB) receiveTx(ctx context.Context, tx *sql.Tx, m *shop.Inbound, decide shop.Decide) (shop.Decision, error) {
+	var o *shop.Order
+	if m.OutTradeNo != "" {
+		got, err := db.orderTx(ctx, tx, m.OutTradeNo)
+		switch {
+		case err == nil:
+			o = &got
+		case !errors.Is(err, shop.ErrOrderNotFound):
+			return shop.Decision{}, err
+		}
+	}
+	var r *shop.Refund
+	if o != nil && m.OutRequestNo != "" {
+		var err error
+		if r, err = refundTx(ctx, tx, o.ID, m.OutRequestNo); err != nil {
+			return shop.Decision{}, err
+		}
+	}
+	d := decide(o, r)
+	if o != nil {
+		if err := db.applyDecision(ctx, tx, o, r, d, m.ReceivedAt); err != nil {
+			return shop.Decision{}, err
+		}
+	}
+	body := m.Body
+	if body == nil {
+		body = []byte{}
+	}
+	if _, err := db.txExec(ctx, tx, insertNotificationSQL,
+		m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
+		nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail,
+		bodyHash(m)); err != nil {
+		return shop.Decision{}, fmt.Errorf("store: record %s message: %w", m.Source, err)
 	}
 	return d, nil
 }
@@ -284,8 +299,7 @@ func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, r *s
 		res, err = db.txExec(ctx, tx, payOrderSQL,
 			nullString(p.TradeNo), nullString(p.BuyerLogonID), ms(p.PaidAt), p.Via, now.UnixMilli(), o.ID)
 	case d.Close:
-		res, err = tx.ExecContext(ctx, `UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1
-			WHERE id = $2 AND status = 'unpaid'`, now.UnixMilli(), o.ID)
+		res, err = tx.ExecContext(ctx, closeOrderSQL, now.UnixMilli(), o.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("store: update order %s: %w", o.OutTradeNo, err)
@@ -307,8 +321,7 @@ func (db *DB) applyDecision(ctx context.Context, tx *sql.Tx, o *shop.Order, r *s
 		}
 	}
 	if d.Review != "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE orders SET needs_review = TRUE, review_reason = $1, updated_at = $2 WHERE id = $3`,
-			d.Review, now.UnixMilli(), o.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, flagOrderSQL, d.Review, now.UnixMilli(), o.ID); err != nil {
 			return fmt.Errorf("store: flag order %s: %w", o.OutTradeNo, err)
 		}
 	}

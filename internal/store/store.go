@@ -48,6 +48,10 @@ type DB struct {
 	closeErr      error
 	d             dialect
 	inflight      sync.WaitGroup // PostgreSQL writes running (Close waits for them)
+	// the PostgreSQL receivers (pgbatch.go)
+	recv     chan *recvJob
+	recvStop chan struct{}
+	recvDone sync.WaitGroup
 	// Fresh is true when Open created the schema from nothing.
 	Fresh bool
 	now   func() time.Time

@@ -29,10 +29,10 @@ type source struct {
 // each test in a schema of its own; see pgtest).
 var backends = []struct {
 	name, driver string
-	fresh        func(t *testing.T) string
+	fresh        func(t testing.TB) string
 }{
-	{"sqlite", "sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") }},
-	{"postgres", "pgx", func(t *testing.T) string { return pgtest.URL(t) }},
+	{"sqlite", "sqlite", func(t testing.TB) string { return filepath.Join(t.TempDir(), "shop.db") }},
+	{"postgres", "pgx", func(t testing.TB) string { return pgtest.URL(t) }},
 }
 
 // eachDB runs fn as a subtest on a fresh database of each backend.

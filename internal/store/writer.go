@@ -45,6 +45,7 @@ func (db *DB) stopWriter() {
 		db.closed = true
 		db.closing.Unlock()
 		db.inflight.Wait()
+		db.stopReceivers()
 		return
 	}
 	if db.stop == nil {
