@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -285,6 +287,27 @@ func TestServeReadableErrors(t *testing.T) {
 			"--alipay-private-key", locked, "--alipay-public-key", bad)
 		if err == nil || !strings.Contains(err.Error(), "permission denied") {
 			t.Errorf("unreadable key file: %v", err)
+		}
+	}
+}
+
+// TestEveryCommandListed: the commands run dispatches are exactly the ones
+// help lists, and each answers --help.
+func TestEveryCommandListed(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []string
+	for _, m := range regexp.MustCompile(`(?m)^\tcase "([a-z-]+)":`).FindAllStringSubmatch(string(src), -1) {
+		cases = append(cases, m[1])
+	}
+	if !slices.Equal(cases, commands) {
+		t.Errorf("run dispatches %q, help lists %q", cases, commands)
+	}
+	for _, c := range commands {
+		if _, _, err := runCmd(t, "", c, "--help"); err != nil {
+			t.Errorf("alishop %s --help: %v", c, err)
 		}
 	}
 }
