@@ -349,9 +349,9 @@ func TestAttacks(t *testing.T) {
 		return fmt.Sprintf("%d control calls from %s answered 403 (shop on 0.0.0.0 with --sandbox-listen-any)", len(calls), ip)
 	})
 
-	xss := xssPages(t, s, adminC, admin, buyer)
+	xss, cookies := xssPages(t, s, adminC, admin, buyer)
 	s.attack(t, "script injection, run in Chromium", func(t *testing.T) string {
-		return xssInBrowser(t, s, admin, xss)
+		return xssInBrowser(t, s, append(cookies, admin), xss)
 	})
 
 	// Floods.
@@ -557,13 +557,24 @@ func gatewayErrorURL(s *shop, method, text string) string {
 }
 
 // xssPages prepares the pages that show attacker-chosen text and returns
-// their URLs.
-func xssPages(t *testing.T, s *shop, adminC *http.Client, admin *http.Cookie, buyer *http.Client) []string {
+// their URLs, and the cookies of the buyer who ordered the goods.
+func xssPages(t *testing.T, s *shop, adminC *http.Client, admin *http.Cookie, buyer *http.Client) ([]string, []*http.Cookie) {
 	// Goods named with the payloads: the goods page, the order page, the
 	// admin pages and the sandbox cashier show the name.
-	imgID := s.addGoods(t, adminC, admin, xssImg, "2.00")
+	imgID := s.addGoods(t, adminC, admin, xssImg, "2.00", "description", xssScript+xssImg)
 	scriptID := s.addGoods(t, adminC, admin, xssScript, "3.00")
-	noImg, gwImg := s.checkout(t, buyer, imgID)
+	resp, body := do(t, buyer, "POST", s.base+"/orders", form("goods_id", fmt.Sprint(imgID)), sameOrigin)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /orders: HTTP %d %s", resp.StatusCode, body)
+	}
+	buyerCookies := resp.Cookies()
+	gwImg := resp.Header.Get("Location")
+	var biz struct {
+		OutTradeNo string `json:"out_trade_no"`
+	}
+	gu, _ := url.Parse(gwImg)
+	_ = json.Unmarshal([]byte(gu.Query().Get("biz_content")), &biz)
+	noImg := biz.OutTradeNo
 	cashier := openCashier(t, buyer, gwImg)
 	noScript, _ := s.checkout(t, buyer, scriptID)
 	wallet := precreateWallet(t, s, xssScript)
@@ -576,6 +587,7 @@ func xssPages(t *testing.T, s *shop, adminC *http.Client, admin *http.Cookie, bu
 		cashier,
 		wallet,
 		s.base + "/",
+		s.base + "/orders",
 		s.base + "/orders/" + noImg,
 		s.base + "/orders/" + noScript,
 		s.base + "/orders/" + url.PathEscape(xssScript),
@@ -590,12 +602,21 @@ func xssPages(t *testing.T, s *shop, adminC *http.Client, admin *http.Cookie, bu
 		fmt.Sprintf("%s/admin/goods/%d/edit", s.base, scriptID),
 		s.base + "/admin/bills?date=" + url.QueryEscape(xssImg),
 	}
-	return urls
+	return urls, buyerCookies
 }
 
 // xssInBrowser opens every page in headless Chromium, as the admin, and
 // checks that no injected script ran.
-func xssInBrowser(t *testing.T, s *shop, admin *http.Cookie, urls []string) string {
+func xssInBrowser(t *testing.T, s *shop, cookies []*http.Cookie, urls []string) string {
+	// Without the browser: no page carries the payloads as markup (the
+	// shop's CSP would also stop them; this shows the escaping itself).
+	raw := client("127.0.0.17")
+	for _, u := range urls {
+		_, body := do(t, raw, "GET", u, nil, nil, cookies...)
+		if strings.Contains(body, "<img src=x") || strings.Contains(body, "<script>window") {
+			t.Errorf("%s carries the payload unescaped", u)
+		}
+	}
 	exe := chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
@@ -610,12 +631,24 @@ func xssInBrowser(t *testing.T, s *shop, admin *http.Cookie, urls []string) stri
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	host, _, _ := net.SplitHostPort(strings.TrimPrefix(s.base, "http://"))
-	// The admin's browser holds a session.
-	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: admin.Name, Value: admin.Value,
-		Domain: host, Path: "/"}); err != nil {
-		t.Fatalf("setting the admin cookie: %v", err)
+	// The browser holds the admin's session and the buyer's orders.
+	for _, ck := range cookies {
+		if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: ck.Name, Value: ck.Value,
+			Domain: host, Path: "/"}); err != nil {
+			t.Fatalf("setting cookie %s: %v", ck.Name, err)
+		}
 	}
+	var mine string
 	for _, u := range urls {
+		if u == s.base+"/orders" {
+			var err error
+			if err = chromedp.Do(ctx, chromedp.Navigate(u)); err == nil {
+				mine, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			}
+			if err != nil || !strings.Contains(mine, "onerror") {
+				t.Errorf("我的订单 does not list the order with the payload (%v): %.300q", err, mine)
+			}
+		}
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(u),
 			chromedp.Sleep(300*time.Millisecond), // an <img> error fires at once

@@ -343,10 +343,11 @@ func (s *shop) login(t *testing.T, c *http.Client) *http.Cookie {
 	return nil
 }
 
-// addGoods adds a goods item as the admin and returns its id (the newest).
-func (s *shop) addGoods(t *testing.T, c *http.Client, admin *http.Cookie, name, price string) int64 {
+// addGoods adds a goods item as the admin (more form fields in kv) and
+// returns its id (the newest).
+func (s *shop) addGoods(t *testing.T, c *http.Client, admin *http.Cookie, name, price string, kv ...string) int64 {
 	t.Helper()
-	resp, body := do(t, c, "POST", s.base+"/admin/goods", form("name", name, "price", price), sameOrigin, admin)
+	resp, body := do(t, c, "POST", s.base+"/admin/goods", form(append([]string{"name", name, "price", price}, kv...)...), sameOrigin, admin)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("adding goods %q: HTTP %d %s", name, resp.StatusCode, body)
 	}
