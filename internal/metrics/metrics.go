@@ -42,6 +42,7 @@ type Metrics struct {
 	paymentsApplied *prometheus.CounterVec
 	notifications   *prometheus.CounterVec
 	refunds         *prometheus.CounterVec
+	reviews         *prometheus.CounterVec
 
 	alipayCalls   *prometheus.CounterVec
 	alipayLatency *prometheus.HistogramVec
@@ -69,6 +70,8 @@ func New(state State, log *slog.Logger) *Metrics {
 		Help: "Alipay notifications received, by outcome (applied, duplicate, bad_signature, amount_mismatch, …)."}, []string{"outcome"})
 	m.refunds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "alishop_refunds_total",
 		Help: "Refund attempts by result: succeeded, failed (refused by Alipay), unknown (settled later)."}, []string{"result"})
+	m.reviews = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "alishop_review_flags_total",
+		Help: "Messages from Alipay that contradicted an order and flagged it for review (需核查), by source (notify, return, query)."}, []string{"source"})
 	m.alipayCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "alishop_alipay_requests_total",
 		Help: "Calls to the Alipay gateway by method and result: success, business_error (Alipay refused), error, unknown (no usable answer; the outcome is settled later)."},
 		[]string{"method", "result"})
@@ -83,7 +86,7 @@ func New(state State, log *slog.Logger) *Metrics {
 	m.httpLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "alishop_http_request_duration_seconds",
 		Help:    "Time to serve an HTTP request, by route pattern.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"route"})
-	for _, c := range []prometheus.Collector{m.ordersCreated, m.paymentsApplied, m.notifications, m.refunds,
+	for _, c := range []prometheus.Collector{m.ordersCreated, m.paymentsApplied, m.notifications, m.refunds, m.reviews,
 		m.alipayCalls, m.alipayLatency, m.unknown, m.httpRequests, m.httpLatency} {
 		f(c)
 	}
@@ -101,6 +104,9 @@ func New(state State, log *slog.Logger) *Metrics {
 	for _, o := range []shop.Outcome{shop.OutcomeApplied, shop.OutcomeDuplicate, shop.OutcomeBadSignature,
 		shop.OutcomeAmountMismatch, shop.OutcomeReview, shop.OutcomeFailed} {
 		m.notifications.WithLabelValues(string(o))
+	}
+	for _, s := range []string{shop.SourceNotify, shop.SourceReturn, shop.SourceQuery} {
+		m.reviews.WithLabelValues(s)
 	}
 	for _, r := range []shop.RefundResult{shop.RefundResultSucceeded, shop.RefundResultFailed, shop.RefundResultUnknown} {
 		m.refunds.WithLabelValues(string(r))
@@ -127,6 +133,9 @@ func (m *Metrics) OrderCreated() { m.ordersCreated.Inc() }
 func (m *Metrics) Received(source string, d shop.Decision) {
 	if source == shop.SourceNotify {
 		m.notifications.WithLabelValues(string(d.Outcome)).Inc()
+	}
+	if d.Review != "" {
+		m.reviews.WithLabelValues(source).Inc()
 	}
 	if d.Outcome != shop.OutcomeApplied {
 		return

@@ -104,6 +104,7 @@ func TestScrape(t *testing.T) {
 	m.Received(shop.SourceNotify, shop.Decision{Outcome: shop.OutcomeBadSignature})
 	m.Received(shop.SourceNotify, shop.Decision{Outcome: shop.OutcomeApplied, SettleRefund: "R1"})
 	m.RefundOutcome(shop.RefundResultUnknown)
+	m.Received(shop.SourceQuery, shop.Decision{Outcome: shop.OutcomeAmountMismatch, Review: "金额不符"})
 	m.ObserveHTTP("GET /orders/{out_trade_no}", "GET", 200, time.Millisecond)
 	m.ObserveHTTP("", "BREW", 404, time.Millisecond)
 	rec := httptest.NewRecorder()
@@ -117,6 +118,8 @@ func TestScrape(t *testing.T) {
 		`alishop_notifications_total{outcome="bad_signature"} 1`,
 		`alishop_refunds_total{result="succeeded"} 1`,
 		`alishop_refunds_total{result="unknown"} 1`,
+		`alishop_review_flags_total{source="query"} 1`,
+		`alishop_review_flags_total{source="notify"} 0`,
 		`alishop_http_requests_total{code="200",method="GET",route="GET /orders/{out_trade_no}"} 1`,
 		`alishop_http_requests_total{code="404",method="other",route="unmatched"} 1`,
 		`alishop_jobs{kind="order",state="scheduled"} 3`,
