@@ -321,7 +321,9 @@ func (r *loadRun) setup(ctx context.Context) error {
 			"--alipay-public-key", alipayKey, "--alipay-gateway", r.sandbox.url + "/gateway.do",
 			"--alipay-seller-id", app.SellerID, "--admin-password", password, "--log-level", "warn",
 			"--reconcile-after", cfg.reconcileAfter.String(), "--retry-unknown", cfg.retryUnkwn.String(),
-			"--jobs-poll", "200ms", "--sweep-every", "1s"}, cfg.shopArgs...)
+			"--jobs-poll", "200ms", "--sweep-every", "1s",
+			// Every buyer comes through the balancer's one address.
+			"--checkout-burst", "1000000"}, cfg.shopArgs...)
 	}
 	r.shops = make([]*proc, cfg.instances)
 	for i := range r.shops {
