@@ -59,9 +59,11 @@ func (r V3Request) AuthString() string {
 }
 
 // SignContent returns the v3 string-to-sign of the request.
-func (r V3Request) SignContent() []byte {
-	var b []byte
-	b = append(b, r.AuthString()...)
+func (r V3Request) SignContent() []byte { return r.signContent(r.AuthString()) }
+
+func (r V3Request) signContent(auth string) []byte {
+	b := make([]byte, 0, len(auth)+len(r.Method)+len(r.URI)+len(r.Body)+len(r.AppAuthToken)+5)
+	b = append(b, auth...)
 	b = append(b, '\n')
 	b = append(b, strings.ToUpper(r.Method)...)
 	b = append(b, '\n')
@@ -92,11 +94,12 @@ func V3Authorization(key crypto.Signer, r V3Request) (string, error) {
 		}
 		r.Nonce = hex.EncodeToString(n[:])
 	}
-	sig, err := Sign(key, RSA2, r.SignContent())
+	auth := r.AuthString()
+	sig, err := Sign(key, RSA2, r.signContent(auth))
 	if err != nil {
 		return "", err
 	}
-	return V3Scheme + " " + r.AuthString() + ",sign=" + sig, nil
+	return V3Scheme + " " + auth + ",sign=" + sig, nil
 }
 
 // V3ResponseSignContent returns what Alipay signs in a v3 response:
