@@ -23,9 +23,11 @@ import (
 //     locked in id order (so two batches, in this process or another,
 //     never wait for each other in a cycle);
 //  2. each job's decision (made in Go on its locked order, as on the one
-//     job path) applied by the same compare-and-set statements, and each
-//     message recorded: all statements sent at once, results read after;
-//  3. COMMIT, only if every compare-and-set changed its one row.
+//     job path) applied by compare-and-set from unpaid, as there: every
+//     payment by one UPDATE over arrays, closes and review flags one
+//     statement each, and every message recorded by one INSERT over
+//     arrays; all sent at once, results read after;
+//  3. COMMIT, only if every compare-and-set changed its row.
 //
 // A caller gets its decision only after the COMMIT returned, so "success"
 // to Alipay still means "on disk" (synchronous_commit stays the server's).
@@ -33,10 +35,10 @@ import (
 // transaction of its own, as writePostgres runs), after the batch committed
 // and with a fresh read and decision: a message about a refund (it reads
 // the refund with the order, and settling it is several statements that
-// depend on each other's results), and a second job for an order already in
-// the batch. A batch that fails as a whole for a reason
-// other than a deadlock or a serialization failure is run job by job, so
-// that one bad message fails alone.
+// depend on each other's results), a second job for an order already in
+// the batch, and a second copy of a message already in it. A batch that
+// fails as a whole for a reason other than a deadlock or a serialization
+// failure is run job by job, so that one bad message fails alone.
 
 type recvJob struct {
 	m      *shop.Inbound
