@@ -296,13 +296,13 @@ func (r *Reconciler) expire(ctx context.Context, o shop.Order) jobs.Result {
 	res, err := r.cfg.Gateway.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: o.OutTradeNo})
 	switch {
 	case err == nil:
-		if _, err := svc.ApplyClosed(ctx, o.OutTradeNo, "alipay.trade.close", shop.AnswerBody(res.Raw), "expired: closed at Alipay"); err != nil {
+		if _, err := svc.ApplyClosed(ctx, o.OutTradeNo, "alipay.trade.close", res.Raw, "expired: closed at Alipay"); err != nil {
 			return r.retry(now.Add(r.cfg.RetryUnknown), err)
 		}
 		r.log.Info("reconcile: expired order closed", "out_trade_no", o.OutTradeNo)
 		return jobs.Result{Done: true}
 	case alipay.IsTradeNotExist(err):
-		raw := shop.AnswerBody(alipay.ResponseOf(err))
+		raw := alipay.ResponseOf(err)
 		if _, err := svc.ApplyClosed(ctx, o.OutTradeNo, "alipay.trade.close", raw, "expired: ACQ.TRADE_NOT_EXIST, the buyer never opened the cashier"); err != nil {
 			return r.retry(now.Add(r.cfg.RetryUnknown), err)
 		}

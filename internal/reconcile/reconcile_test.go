@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	s := shoptest.NewEnv(t, shoptest.EnvOptions{})
+	return newEnvAPI(t, alipay.APIv2)
+}
+
+// newEnvAPI is newEnv with the shop calling Alipay over api.
+func newEnvAPI(t *testing.T, api alipay.API) *env {
+	t.Helper()
+	s := shoptest.NewEnv(t, shoptest.EnvOptions{API: api})
 	return &env{t: t, sb: s.Sandbox, app: s.App, db: s.DB, client: s.Client, svc: s.Service, refunds: s.Refunds, rec: s.Reconciler,
 		goods: s.Goods, browser: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -455,11 +462,19 @@ func TestStartupOnlyOrdersMadeBefore(t *testing.T) {
 	}
 }
 
-// Alipay's answers (query, close, refund, and a refusal) are stored as the
-// bytes received: each stored answer verifies again with the client, as it
-// would on arrival.
+// Alipay's answers (query, close, refund, and a refusal) are stored as
+// received, over either protocol: an answer rebuilt from its stored row
+// (protocol, HTTP status, signature headers, exact body) verifies again with the client,
+// as it did on arrival. A v3 answer is signed in its headers, so its body
+// alone does not verify.
 func TestAnswersStoredAsReceived(t *testing.T) {
-	e := newEnv(t)
+	for _, api := range []alipay.API{alipay.APIv2, alipay.APIv3} {
+		t.Run(string(api), func(t *testing.T) { testAnswersStoredAsReceived(t, api) })
+	}
+}
+
+func testAnswersStoredAsReceived(t *testing.T, api alipay.API) {
+	e := newEnvAPI(t, api)
 	ctx := context.Background()
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
 	paid, opened, never := e.order(true, true), e.order(true, false), e.order(false, false)
@@ -477,21 +492,38 @@ func TestAnswersStoredAsReceived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	methods := map[string]int{}
+	methods, refusals := map[string]int{}, 0
 	for _, m := range ns {
 		if m.Source != shop.SourceQuery {
 			continue
 		}
 		methods[m.Method]++
-		err := e.client.DecodeResponse(&alipay.Response{Method: m.Method, StatusCode: 200, Body: m.Body}, nil)
+		if m.API != api || m.StatusCode == 0 {
+			t.Errorf("stored %s answer of %s: API %q, HTTP %d; want %q and its status", m.Method, m.OutTradeNo, m.API, m.StatusCode, api)
+		}
+		if api == alipay.APIv3 && m.Header.Get("Alipay-Signature") == "" {
+			t.Errorf("stored v3 %s answer of %s has no alipay-signature header: %v", m.Method, m.OutTradeNo, m.Header)
+		}
+		for name := range m.Header {
+			if name != "Content-Type" && !strings.HasPrefix(name, "Alipay-") {
+				t.Errorf("stored %s answer keeps header %s", m.Method, name)
+			}
+		}
+		err := e.client.DecodeResponse(&alipay.Response{Method: m.Method, API: m.API, StatusCode: m.StatusCode, Header: m.Header, Body: m.Body}, nil)
 		var ae *alipay.Error
-		if err != nil && !(errors.As(err, &ae) && !ae.Unverified) {
-			t.Errorf("stored %s answer of %s does not verify: %v\n%s", m.Method, m.OutTradeNo, err, m.Body)
+		switch {
+		case errors.As(err, &ae) && !ae.Unverified:
+			refusals++
+		case err != nil:
+			t.Errorf("stored %s answer of %s does not verify: %v\nHTTP %d\n%v\n%s", m.Method, m.OutTradeNo, err, m.StatusCode, m.Header, m.Body)
 		}
 	}
 	for _, want := range []string{"alipay.trade.query", "alipay.trade.close", "alipay.trade.refund"} {
 		if methods[want] == 0 {
 			t.Errorf("no stored %s answer (stored: %v)", want, methods)
 		}
+	}
+	if refusals == 0 {
+		t.Error("no stored refusal verified")
 	}
 }

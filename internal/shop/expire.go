@@ -3,6 +3,8 @@ package shop
 import (
 	"context"
 	"time"
+
+	"alishop/alipay"
 )
 
 // DefaultOrderTTL is how long a buyer has to pay an order: it is sent to
@@ -26,9 +28,10 @@ func ExpireAt(o Order, ttl time.Duration) time.Time {
 // after the order expired). It goes through the same recorded
 // compare-and-set as notifications; raw is Alipay's answer, kept with the
 // order's messages. A paid or closed order is left as it is.
-func (s *Service) ApplyClosed(ctx context.Context, outTradeNo, method string, raw []byte, detail string) (Decision, error) {
-	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: method, Body: raw,
+func (s *Service) ApplyClosed(ctx context.Context, outTradeNo, method string, raw *alipay.Response, detail string) (Decision, error) {
+	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: method,
 		Verified: true, OutTradeNo: outTradeNo, TradeStatus: "TRADE_CLOSED"}
+	in.setAnswer(raw)
 	return s.receive(ctx, in, func(o *Order, _ *Refund) Decision {
 		switch {
 		case o == nil:

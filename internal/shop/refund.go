@@ -246,7 +246,7 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 	res, err := rf.gw.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: r.Amount, OutRequestNo: r.OutRequestNo, RefundReason: r.Reason})
 	switch {
 	case err == nil && res.FundChange == "Y":
-		changed, err := rf.settle(ctx, r, "alipay.trade.refund", AnswerBody(res.Raw))
+		changed, err := rf.settle(ctx, r, "alipay.trade.refund", res.Raw)
 		if changed {
 			rf.svc.obs.RefundOutcome(RefundResultSucceeded)
 		}
@@ -288,7 +288,7 @@ func (rf *Refunds) query(ctx context.Context, r Refund, ref alipay.TradeRef) (bo
 	if q.RefundAmount != r.Amount {
 		return false, fmt.Errorf("refund %s: Alipay refunded %s, we asked %s", r.OutRequestNo, q.RefundAmount, r.Amount)
 	}
-	changed, err := rf.settle(ctx, r, "alipay.trade.fastpay.refund.query", AnswerBody(q.Raw))
+	changed, err := rf.settle(ctx, r, "alipay.trade.fastpay.refund.query", q.Raw)
 	if changed {
 		rf.svc.obs.RefundOutcome(RefundResultSucceeded)
 	}
@@ -298,9 +298,10 @@ func (rf *Refunds) query(ctx context.Context, r Refund, ref alipay.TradeRef) (bo
 // settle records Alipay's answer raw (the answer to method) saying that r
 // was made and, in the same transaction, applies RefundMade. It reports
 // whether the refund changed to succeeded.
-func (rf *Refunds) settle(ctx context.Context, r Refund, method string, raw []byte) (bool, error) {
-	in := &Inbound{Source: SourceQuery, ReceivedAt: rf.svc.now(), Method: method, Body: raw, Verified: true,
+func (rf *Refunds) settle(ctx context.Context, r Refund, method string, raw *alipay.Response) (bool, error) {
+	in := &Inbound{Source: SourceQuery, ReceivedAt: rf.svc.now(), Method: method, Verified: true,
 		OutTradeNo: r.OutTradeNo, OutRequestNo: r.OutRequestNo}
+	in.setAnswer(raw)
 	d, err := rf.svc.receive(ctx, in, func(o *Order, stored *Refund) Decision {
 		if o == nil {
 			return Decision{Outcome: OutcomeUnknownOrder}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -65,6 +67,14 @@ type Inbound struct {
 	NotifyID    string
 	OutTradeNo  string
 	TradeStatus string
+	// API, StatusCode and Header complete an answer of Alipay's gateway
+	// (SourceQuery): the protocol it came over, its HTTP status and the
+	// headers that carry its signature and identity (see AnswerHeader), so
+	// that a stored answer verifies again. All are empty for notifications
+	// and returns, signed in their body.
+	API        alipay.API
+	StatusCode int
+	Header     http.Header
 	// OutRequestNo names the refund the message is about, if any: Receive
 	// reads it with the order. It is not stored.
 	OutRequestNo string
@@ -309,14 +319,88 @@ func (s *Service) ListOrders(ctx context.Context, f OrderFilter) ([]Order, int, 
 	return s.store.ListOrders(ctx, f)
 }
 
-// AnswerBody is the body of an answer of Alipay's gateway exactly as it was
-// received (signature included, so it can be verified again), or nil when
-// there was no answer. Answers are stored with it, never re-encoded.
-func AnswerBody(r *alipay.Response) []byte {
+// setAnswer fills in the message from an answer of Alipay's gateway exactly
+// as it was received (status, signature headers and body, never
+// re-encoded), so
+// that it can be verified again; nil leaves it empty (there was no answer).
+func (in *Inbound) setAnswer(r *alipay.Response) {
 	if r == nil {
-		return nil
+		return
 	}
-	return r.Body
+	in.API, in.StatusCode, in.Header, in.Body = r.API, r.StatusCode, AnswerHeader(r.Header), r.Body
+}
+
+// MaxAnswerHeader bounds the headers kept with a stored answer, in bytes of
+// their HeaderText. A v3 signature with its timestamp, nonce, certificate
+// SN and trace id takes well under 1 KiB.
+const MaxAnswerHeader = 4096
+
+// AnswerHeader is the part of an answer's headers stored with it: the
+// alipay-* headers (a v3 answer's signature, timestamp, nonce, certificate
+// SN and trace id) and Content-Type (which says whether a v3 body is
+// encrypted), one value each, in name order, within MaxAnswerHeader. Every
+// other header is left out. It returns nil when none is kept.
+func AnswerHeader(h http.Header) http.Header {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		c := http.CanonicalHeaderKey(name)
+		if (c == "Content-Type" || strings.HasPrefix(c, "Alipay-")) && len(h[name]) > 0 {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(http.CanonicalHeaderKey(a), http.CanonicalHeaderKey(b)) })
+	var out http.Header
+	size := 0
+	for _, name := range names {
+		c, v := http.CanonicalHeaderKey(name), h[name][0]
+		if strings.ContainsAny(c+v, "\r\n") || size+len(c)+len(v)+3 > MaxAnswerHeader {
+			continue
+		}
+		if out == nil {
+			out = http.Header{}
+		}
+		out[c] = []string{v}
+		size += len(c) + len(v) + 3
+	}
+	return out
+}
+
+// HeaderText is h as canonical "Name: value" lines in name order, one per
+// value, each ending in a newline; "" for no headers. ParseHeaderText
+// reads it back.
+func HeaderText(h http.Header) string {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, name := range names {
+		for _, v := range h[name] {
+			b.WriteString(http.CanonicalHeaderKey(name))
+			b.WriteString(": ")
+			b.WriteString(v)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// ParseHeaderText reads headers written by HeaderText; nil for "". A line
+// without ": " is an error.
+func ParseHeaderText(s string) (http.Header, error) {
+	if s == "" {
+		return nil, nil
+	}
+	h := http.Header{}
+	for line := range strings.Lines(s) {
+		name, v, ok := strings.Cut(strings.TrimSuffix(line, "\n"), ": ")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("shop: header line %q has no \": \"", line)
+		}
+		h.Add(name, v)
+	}
+	return h, nil
 }
 
 // Received is a notification as it arrived: who sent it and its body.
@@ -551,8 +635,9 @@ func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, erro
 	if err != nil {
 		return o, Errorf(EUNAVAILABLE, "查询支付宝交易失败: %v", err)
 	}
-	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.query", Body: AnswerBody(q.Raw),
+	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.query",
 		Verified: true, OutTradeNo: outTradeNo, TradeStatus: string(q.TradeStatus)}
+	in.setAnswer(q.Raw)
 	d, err := s.receive(ctx, in, func(o *Order, _ *Refund) Decision { return s.decideQuery(outTradeNo, q, o) })
 	if err != nil {
 		return o, err

@@ -44,6 +44,7 @@ type EnvOptions struct {
 	AppKey, AlipayKey *rsa.PrivateKey // default: the repository's test keys
 	AppID             string          // default 2021000000000001
 	Goods             shop.Goods      // default 测试商品 at 10.00
+	API               alipay.API      // the shop's Alipay protocol; default v2
 }
 
 // NewEnv builds an Env.
@@ -82,7 +83,7 @@ func NewEnv(t testing.TB, opt EnvOptions) *Env {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	client, err := alipay.New(alipay.Config{AppID: app.AppID, PrivateKey: opt.AppKey, AlipayPublicKey: sb.PublicKey(),
-		Gateway: sbSrv.URL + "/gateway.do", NotifyURL: srv.URL + "/alipay/notify", ReturnURL: srv.URL + "/alipay/return"})
+		API: opt.API, Gateway: sbSrv.URL + "/gateway.do", NotifyURL: srv.URL + "/alipay/notify", ReturnURL: srv.URL + "/alipay/return"})
 	if err != nil {
 		t.Fatal(err)
 	}
