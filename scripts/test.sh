@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check and test of alishop. It installs what the tests need when it
-# can (staticcheck; Debian's chromium when missing and running as root) and
+# can (staticcheck; Debian's chromium and fonts-noto-cjk when missing and running as root) and
 # fails loudly instead of skipping when CI=true.
 #
 #   scripts/test.sh            everything
@@ -23,14 +23,18 @@ step "installing test tools"
 if ! staticcheck -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
 	go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
 fi
-if ! command -v chromium >/dev/null 2>&1; then
+# Browser tests and screenshots need chromium, and fonts-noto-cjk so Chinese pages render as text.
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="chromium"
+if command -v dpkg >/dev/null 2>&1 && ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then missing="$missing fonts-noto-cjk"; fi
+if [ -n "$missing" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ||
-			{ [ -n "$CI" ] && fail "could not install chromium for the browser test"; echo "warning: chromium not installed; the browser test will be skipped"; }
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) ||
+			{ [ -n "$CI" ] && fail "could not install$missing for the browser tests"; echo "warning: $missing not installed; browser tests may be skipped"; }
 	elif [ -n "$CI" ]; then
-		fail "chromium is missing and cannot be installed (not root): the browser test needs it"
+		fail "$missing missing and cannot be installed (not root): the browser tests need it"
 	else
-		echo "warning: chromium is missing; the browser test will be skipped"
+		echo "warning: $missing missing; browser tests may be skipped"
 	fi
 fi
 # PostgreSQL: these machines run one at 127.0.0.1:5432 (user root, database test, trust auth). Start it if it is installed but down.
