@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"alishop/alipay/sandbox"
-
 	"github.com/chromedp/chromedp"
+
+	"alishop/alipay/sandbox"
+	"alishop/internal/browsertest"
 )
 
 // screenshotDir, when set, makes TestScreenshots drive the real program in
@@ -32,7 +33,7 @@ func TestScreenshots(t *testing.T) {
 	if *screenshotDir == "" {
 		t.Skip("run scripts/screenshots.sh (go test -run TestScreenshots -args -screenshots DIR) to remake the README screenshots")
 	}
-	exe := chromium(t)
+	exe := browsertest.Chromium(t, "the browser test")
 	if err := os.MkdirAll(*screenshotDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestScreenshots(t *testing.T) {
 	if w > 600 {
 		h, phone = 800, false
 	}
-	ctx, console := newTab(t, newBrowser(t, exe), w, h, phone)
+	ctx, console := browsertest.NewTab(t, browsertest.NewBrowser(t, exe, 1280, 800), w, h, phone)
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			// Let the page settle (fonts, pictures) before the picture.
@@ -90,7 +91,7 @@ func TestScreenshots(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#password`), p.password),
 		chromedp.Click(chromedp.CSS(`#login`)),
 		chromedp.WaitVisible(chromedp.CSS(`#orders`)),
-		into(&paid, chromedp.Evaluate[string](`document.querySelector("#orders tr[data-out-trade-no]").dataset.outTradeNo`)),
+		browsertest.Into(&paid, chromedp.Evaluate[string](`document.querySelector("#orders tr[data-out-trade-no]").dataset.outTradeNo`)),
 	)
 	if err != nil {
 		t.Fatalf("admin: %v", err)
@@ -109,7 +110,7 @@ func TestScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatalf("admin order page: %v", err)
 	}
-	console.check(t)
+	console.Check(t)
 }
 
 // writeScreenshot writes a PNG re-encoded at the best compression, and

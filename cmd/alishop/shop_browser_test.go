@@ -15,11 +15,12 @@ import (
 	"strings"
 	"testing"
 
-	"alishop/alipay/sandbox"
-
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"alishop/alipay/sandbox"
+	"alishop/internal/browsertest"
 )
 
 // sandboxTrade is the embedded sandbox's view of a trade (api/trades).
@@ -54,9 +55,9 @@ func fitsViewport(t *testing.T, what string) chromedp.Action[chromedp.Void] {
 // pay. Another browser profile sees none of these orders. No page logs an
 // error, and no buyer page is wider than the phone.
 func TestBrowserCheckout(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t, "the browser test")
 	p := startShop(t, t.TempDir(), "--shop-name", "青禾小铺")
-	browser := newBrowser(t, exe)
+	browser := browsertest.NewBrowser(t, exe, 1280, 800)
 	for _, c := range []struct {
 		name          string
 		width, height int64
@@ -67,16 +68,16 @@ func TestBrowserCheckout(t *testing.T) {
 		{"desktop", 1280, 800, false, "alipay.trade.page.pay"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ctx, console := newTab(t, browser, c.width, c.height, c.phone)
+			ctx, console := browsertest.NewTab(t, browser, c.width, c.height, c.phone)
 			var title, orderNo string
 			err := chromedp.Do(ctx,
 				chromedp.Navigate(p.base+"/"),
 				chromedp.WaitVisible(chromedp.CSS(`#buy-2`)),
-				into(&title, chromedp.Title()),
+				browsertest.Into(&title, chromedp.Title()),
 				fitsViewport(t, "the goods page"),
 				chromedp.Click(chromedp.CSS(`#buy-2`)),
 				chromedp.WaitVisible(chromedp.CSS(`#login`)),
-				into(&orderNo, chromedp.Text(chromedp.CSS(`#out_trade_no`))),
+				browsertest.Into(&orderNo, chromedp.Text(chromedp.CSS(`#out_trade_no`))),
 			)
 			if err != nil {
 				t.Fatalf("buying: %v", err)
@@ -107,10 +108,10 @@ func TestBrowserCheckout(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`#my-orders`)),
 				chromedp.WaitVisible(chromedp.CSS(row)),
 				fitsViewport(t, "我的订单"),
-				into(&listed, chromedp.Text(chromedp.CSS(row))),
+				browsertest.Into(&listed, chromedp.Text(chromedp.CSS(row))),
 				chromedp.Click(chromedp.CSS(row+` a`)),
 				chromedp.WaitVisible(chromedp.CSS(`#continue-pay`)),
-				into(&deadline, chromedp.Text(chromedp.CSS(`#deadline`))),
+				browsertest.Into(&deadline, chromedp.Text(chromedp.CSS(`#deadline`))),
 				chromedp.Click(chromedp.CSS(`#continue-pay`)),
 				chromedp.WaitVisible(chromedp.CSS(`#login`)),
 			)...)
@@ -132,12 +133,12 @@ func TestBrowserCheckout(t *testing.T) {
 				chromedp.SendKeys(chromedp.CSS(`#password`), sandbox.BuyerPassword),
 				chromedp.Click(chromedp.CSS(`#pay`)),
 				chromedp.WaitVisible(chromedp.CSS(`#result`)),
-				into(&result, chromedp.Text(chromedp.CSS(`#result`))),
-				into(&status, chromedp.Text(chromedp.CSS(`#status`))),
+				browsertest.Into(&result, chromedp.Text(chromedp.CSS(`#result`))),
+				browsertest.Into(&status, chromedp.Text(chromedp.CSS(`#status`))),
 				fitsViewport(t, "the return page"),
 				chromedp.Navigate(p.base+"/orders"),
 				chromedp.WaitVisible(chromedp.CSS(row)),
-				into(&listed, chromedp.Text(chromedp.CSS(row))),
+				browsertest.Into(&listed, chromedp.Text(chromedp.CSS(row))),
 			)
 			if err != nil {
 				t.Fatalf("paying: %v", err)
@@ -145,17 +146,17 @@ func TestBrowserCheckout(t *testing.T) {
 			if result != "支付成功" || status != "已支付" || !strings.Contains(listed, "已支付") {
 				t.Errorf("after paying: %q / %q; 我的订单 %q", result, status, listed)
 			}
-			console.check(t)
+			console.Check(t)
 
 			// Another browser profile has its own 我的订单.
-			other, _ := newTab(t, browser, c.width, c.height, c.phone)
+			other, _ := browsertest.NewTab(t, browser, c.width, c.height, c.phone)
 			var rows int
 			var text string
 			err = chromedp.Do(other,
 				chromedp.Navigate(p.base+"/orders"),
 				chromedp.WaitVisible(chromedp.CSS(`main`)),
-				into(&rows, chromedp.Evaluate[int](`document.querySelectorAll("[data-out-trade-no]").length`)),
-				into(&text, chromedp.Text(chromedp.CSS(`main`))),
+				browsertest.Into(&rows, chromedp.Evaluate[int](`document.querySelectorAll("[data-out-trade-no]").length`)),
+				browsertest.Into(&text, chromedp.Text(chromedp.CSS(`main`))),
 			)
 			if err != nil {
 				t.Fatal(err)
@@ -235,7 +236,7 @@ func sessionCookie(t *testing.T, ctx context.Context, base string) string {
 // buyer's and admin's, is visited at 390 px: none logs an error or a CSP
 // violation, and none is wider than the phone.
 func TestBrowserAdmin(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t, "the browser test")
 	dir := t.TempDir()
 	p := startShop(t, filepath.Join(dir, "data"))
 	paid, gw := p.buy("1")
@@ -246,8 +247,8 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 	unpaid, _ := p.buy("3")
 
-	browser := newBrowser(t, exe)
-	ctx, console := newTab(t, browser, 390, 844, true)
+	browser := browsertest.NewBrowser(t, exe, 1280, 800)
+	ctx, console := browsertest.NewTab(t, browser, 390, 844, true)
 	picture := testPNG(t, dir)
 	big := filepath.Join(dir, "big.png")
 	if err := os.WriteFile(big, append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 1<<20+1)...), 0o600); err != nil {
@@ -259,7 +260,7 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 
 	// The refused forms and the error pages answer 4xx on purpose.
-	console.expectStatus(p.base+"/admin/goods", p.base+"/no/such/page", p.base+"/orders/nosuchorder")
+	console.ExpectStatus(p.base+"/admin/goods", p.base+"/no/such/page", p.base+"/orders/nosuchorder")
 
 	// Log in; refused pictures; then goods with a picture and a description.
 	var tooBig, notPicture string
@@ -285,10 +286,10 @@ func TestBrowserAdmin(t *testing.T) {
 		fitsViewport(t, "the admin order list"),
 		addGoods("太大的图片", big),
 		chromedp.WaitVisible(chromedp.CSS(`#form-error`)),
-		into(&tooBig, chromedp.Text(chromedp.CSS(`#form-error`))),
+		browsertest.Into(&tooBig, chromedp.Text(chromedp.CSS(`#form-error`))),
 		addGoods("不是图片", text),
 		chromedp.WaitVisible(chromedp.CSS(`#form-error`)),
-		into(&notPicture, chromedp.Text(chromedp.CSS(`#form-error`))),
+		browsertest.Into(&notPicture, chromedp.Text(chromedp.CSS(`#form-error`))),
 		addGoods("全麦面包", picture),
 		chromedp.WaitVisible(chromedp.CSS(`#admin-goods`)),
 		fitsViewport(t, "the admin goods list"),
@@ -304,8 +305,8 @@ func TestBrowserAdmin(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(p.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#goods`)),
-		into(&card, chromedp.Text(chromedp.CSS(`#goods li:last-child`))),
-		into(&loaded, chromedp.Poll[bool](`(() => { const i = document.querySelector("#goods li:last-child img"); return !!i && i.complete && i.naturalWidth === 160 })()`)),
+		browsertest.Into(&card, chromedp.Text(chromedp.CSS(`#goods li:last-child`))),
+		browsertest.Into(&loaded, chromedp.Poll[bool](`(() => { const i = document.querySelector("#goods li:last-child img"); return !!i && i.complete && i.naturalWidth === 160 })()`)),
 	)
 	if err != nil {
 		t.Fatalf("storefront: %v", err)
@@ -323,13 +324,13 @@ func TestBrowserAdmin(t *testing.T) {
 		chromedp.Navigate(p.base+"/admin/orders/"+paid),
 		chromedp.WaitVisible(chromedp.CSS(`#amount`)),
 		fitsViewport(t, "the admin order page"),
-		into(&amount, chromedp.Value(chromedp.CSS(`#amount`))),
+		browsertest.Into(&amount, chromedp.Value(chromedp.CSS(`#amount`))),
 		chromedp.SendKeys(chromedp.CSS(`#amount`), "100.00"),
 		chromedp.SendKeys(chromedp.CSS(`#reason`), "商品缺货"),
 		chromedp.Click(chromedp.CSS(`#refund`)),
 		chromedp.WaitVisible(chromedp.CSS(`#confirm-refund`)),
 		fitsViewport(t, "the refund confirmation"),
-		into(&key, chromedp.Value(chromedp.CSS(`input[name="key"]`))),
+		browsertest.Into(&key, chromedp.Value(chromedp.CSS(`input[name="key"]`))),
 	)
 	if err != nil {
 		t.Fatalf("refund form: %v", err)
@@ -343,7 +344,7 @@ func TestBrowserAdmin(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#confirm-refund`)),
 		chromedp.WaitVisible(chromedp.CSS(`#refund-result`)),
-		into(&result, chromedp.Text(chromedp.CSS(`#refund-result`))),
+		browsertest.Into(&result, chromedp.Text(chromedp.CSS(`#refund-result`))),
 	)
 	if err != nil {
 		t.Fatalf("confirming: %v", err)
@@ -363,7 +364,7 @@ func TestBrowserAdmin(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(p.base+resp.Header.Get("Location")),
 		chromedp.WaitVisible(chromedp.CSS(`#refund-result`)),
-		into(&result, chromedp.Text(chromedp.CSS(`#refund-result`))),
+		browsertest.Into(&result, chromedp.Text(chromedp.CSS(`#refund-result`))),
 	)
 	if err != nil || !strings.Contains(result, "没有再次退款") {
 		t.Errorf("after the second confirmation: %q %v", result, err)
@@ -380,5 +381,5 @@ func TestBrowserAdmin(t *testing.T) {
 			t.Fatalf("%s: %v", page, err)
 		}
 	}
-	console.check(t)
+	console.Check(t)
 }

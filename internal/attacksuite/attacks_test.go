@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"alishop/alipay"
+	"alishop/internal/browsertest"
 )
 
 const sandboxAppID = "9021000000000001"
@@ -617,17 +618,8 @@ func xssInBrowser(t *testing.T, s *shop, cookies []*http.Cookie, urls []string) 
 			t.Errorf("%s carries the payload unescaped", u)
 		}
 	}
-	exe := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	defer cancelCtx()
+	exe := browsertest.Chromium(t, "the XSS check in the browser")
+	ctx := browsertest.NewBrowser(t, exe, 1280, 800)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	host, _, _ := net.SplitHostPort(strings.TrimPrefix(s.base, "http://"))

@@ -451,25 +451,6 @@ func runConcurrently(n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
-// chromium finds Debian's chromium; without it the browser check fails in
-// CI and is skipped elsewhere.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed; the XSS check needs it (apt-get install -y chromium)")
-	}
-	t.Skip("chromium is not installed; skipping the XSS check in the browser (apt-get install -y chromium)")
-	return ""
-}
-
 // nonLoopbackIPv4 returns an address of this machine that is not loopback,
 // or "".
 func nonLoopbackIPv4() string {

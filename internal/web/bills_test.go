@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"alishop/alipay"
+	"alishop/internal/browsertest"
 	"alishop/internal/shop"
 	"alishop/internal/shoptest"
 )
@@ -110,42 +109,14 @@ func TestBillCheckNowForm(t *testing.T) {
 	}
 }
 
-// chromium finds Debian's chromium; without it the browser test fails in
-// CI (where scripts/test.sh installs it) and is skipped elsewhere.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed; the browser test needs it (apt-get install -y chromium)")
-	}
-	t.Skip("chromium is not installed; skipping the browser test (apt-get install -y chromium)")
-	return ""
-}
-
 // TestBrowserBillCheck: in headless chromium the admin opens 对账, sees when
 // the next automatic check runs, checks a past day with the button, and
 // finds the payment missing on each side listed as a mismatch, and the
 // payment both sides agree on not listed.
 func TestBrowserBillCheck(t *testing.T) {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t, "the browser test")
 	e, day, matched, stray, unbilled := billDayEnv(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(390, 844),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	defer cancelCtx()
+	ctx := browsertest.NewBrowser(t, exe, 390, 844)
 	// Bounds a broken run; a healthy one takes a few seconds.
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -157,13 +128,13 @@ func TestBrowserBillCheck(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#password`), testPassword),
 		chromedp.Click(chromedp.CSS(`#login`)),
 		chromedp.WaitVisible(chromedp.CSS(`#check-bill`)),
-		into(&next, chromedp.Text(chromedp.CSS(`#next-check`))),
+		browsertest.Into(&next, chromedp.Text(chromedp.CSS(`#next-check`))),
 		chromedp.SetValue(chromedp.CSS(`#bill-date`), day),
 		chromedp.Click(chromedp.CSS(`#check-bill`)),
 		chromedp.WaitVisible(chromedp.CSS(`#bill-mismatches`)),
-		into(&missingLocal, chromedp.Text(chromedp.CSS(`tr[data-kind="missing_local"]`))),
-		into(&missingBill, chromedp.Text(chromedp.CSS(`tr[data-kind="missing_bill"]`))),
-		into(&mismatches, chromedp.Text(chromedp.CSS(`#bill-mismatches`))),
+		browsertest.Into(&missingLocal, chromedp.Text(chromedp.CSS(`tr[data-kind="missing_local"]`))),
+		browsertest.Into(&missingBill, chromedp.Text(chromedp.CSS(`tr[data-kind="missing_bill"]`))),
+		browsertest.Into(&mismatches, chromedp.Text(chromedp.CSS(`#bill-mismatches`))),
 	)
 	if err != nil {
 		t.Fatalf("bill check in the browser: %v", err)
@@ -179,14 +150,5 @@ func TestBrowserBillCheck(t *testing.T) {
 	}
 	if strings.Contains(mismatches, matched) {
 		t.Errorf("the order paid on both sides is listed as a mismatch: %q", mismatches)
-	}
-}
-
-// into runs a and stores its value in dst.
-func into[T any](dst *T, a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		v, err := a(ctx, t)
-		*dst = v
-		return chromedp.Void{}, err
 	}
 }
