@@ -25,33 +25,19 @@ import (
 	_ "modernc.org/sqlite"
 
 	"alishop/alipay"
+	"alishop/internal/shoptest"
 )
 
 // binary is the alishop binary built once for the suite.
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "alishop-attacksuite-")
+	bin, dir, err := shoptest.BuildAlishop("alishop-attacksuite-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "attacksuite:", err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "alishop")
-	goTool := "go"
-	if root := os.Getenv("GOROOT"); root != "" {
-		if _, err := os.Stat(filepath.Join(root, "bin", "go")); err == nil {
-			goTool = filepath.Join(root, "bin", "go")
-		}
-	} else if p, err := exec.LookPath("go"); err == nil {
-		goTool = p
-	}
-	cmd := exec.Command(goTool, "build", "-o", binary, "alishop/cmd/alishop")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "attacksuite: building alishop:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binary = bin
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -27,6 +27,7 @@ import (
 	"alishop/alipay"
 	"alishop/alipay/sandbox"
 	"alishop/internal/shop"
+	"alishop/internal/shoptest"
 	"alishop/internal/store"
 )
 
@@ -34,29 +35,12 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "alishop-faultsuite-")
+	bin, dir, err := shoptest.BuildAlishop("alishop-faultsuite-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "faultsuite:", err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "alishop")
-	// The go command that runs this test (go test sets GOROOT in the
-	// environment of the test binary only sometimes): prefer GOROOT/bin/go.
-	goTool := "go"
-	if root := os.Getenv("GOROOT"); root != "" {
-		if _, err := os.Stat(filepath.Join(root, "bin", "go")); err == nil {
-			goTool = filepath.Join(root, "bin", "go")
-		}
-	} else if p, err := exec.LookPath("go"); err == nil {
-		goTool = p
-	}
-	cmd := exec.Command(goTool, "build", "-o", binary, "alishop/cmd/alishop")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "faultsuite: building alishop:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binary = bin
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
