@@ -39,31 +39,24 @@ var DefaultLimits = Limits{
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
-	if l.CheckoutBurst > 0 {
-		d.CheckoutBurst = l.CheckoutBurst
+	return Limits{
+		CheckoutBurst:        positiveOr(l.CheckoutBurst, d.CheckoutBurst),
+		CheckoutEvery:        positiveOr(l.CheckoutEvery, d.CheckoutEvery),
+		UnverifiedBurst:      positiveOr(l.UnverifiedBurst, d.UnverifiedBurst),
+		UnverifiedEvery:      positiveOr(l.UnverifiedEvery, d.UnverifiedEvery),
+		UnverifiedTotalBurst: positiveOr(l.UnverifiedTotalBurst, d.UnverifiedTotalBurst),
+		UnverifiedTotalEvery: positiveOr(l.UnverifiedTotalEvery, d.UnverifiedTotalEvery),
+		LoginFailures:        positiveOr(l.LoginFailures, d.LoginFailures),
+		LoginWindow:          positiveOr(l.LoginWindow, d.LoginWindow),
 	}
-	if l.CheckoutEvery > 0 {
-		d.CheckoutEvery = l.CheckoutEvery
+}
+
+// positiveOr is v when it is set (above zero), else def.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	if l.UnverifiedBurst > 0 {
-		d.UnverifiedBurst = l.UnverifiedBurst
-	}
-	if l.UnverifiedEvery > 0 {
-		d.UnverifiedEvery = l.UnverifiedEvery
-	}
-	if l.UnverifiedTotalBurst > 0 {
-		d.UnverifiedTotalBurst = l.UnverifiedTotalBurst
-	}
-	if l.UnverifiedTotalEvery > 0 {
-		d.UnverifiedTotalEvery = l.UnverifiedTotalEvery
-	}
-	if l.LoginFailures > 0 {
-		d.LoginFailures = l.LoginFailures
-	}
-	if l.LoginWindow > 0 {
-		d.LoginWindow = l.LoginWindow
-	}
-	return d
+	return def
 }
 
 // maxTracked bounds how many client addresses a limiter remembers.

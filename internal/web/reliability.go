@@ -78,21 +78,33 @@ func refundResult(rf shop.Refund, repeat bool) refundMessage {
 	return m
 }
 
+// refundForm reads the refund form of POST /admin/orders/{out_trade_no}/
+// refunds[/confirm] (amount in yuan, reason), bounded to 8 KiB. When
+// refunds are off or the amount is not a positive yuan amount it answers
+// the request itself and returns ok false.
+func (s *Server) refundForm(w http.ResponseWriter, r *http.Request) (no, amountText string, amount alipay.Amount, reason string, ok bool) {
+	if s.refunds == nil {
+		s.renderError(w, r, http.StatusNotFound, "", "退款未启用")
+		return "", "", 0, "", false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	no = r.PathValue("out_trade_no")
+	amountText = strings.TrimSpace(r.PostFormValue("amount"))
+	reason = strings.TrimSpace(r.PostFormValue("reason"))
+	amount, err := alipay.ParseAmount(amountText)
+	if err != nil || !amount.Valid() {
+		s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, "退款金额应为大于 0 的元金额，最多两位小数", amountText, reason)
+		return "", "", 0, "", false
+	}
+	return no, amountText, amount, reason, true
+}
+
 // adminRefund is POST /admin/orders/{out_trade_no}/refunds (form amount in
 // yuan, reason): the first of two steps. It checks the refund and shows a
 // confirmation page; nothing is stored and nothing is sent to Alipay.
 func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
-	if s.refunds == nil {
-		s.renderError(w, r, http.StatusNotFound, "", "退款未启用")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	no := r.PathValue("out_trade_no")
-	amountText := strings.TrimSpace(r.PostFormValue("amount"))
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	amount, err := alipay.ParseAmount(amountText)
-	if err != nil || !amount.Valid() {
-		s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, "退款金额应为大于 0 的元金额，最多两位小数", amountText, reason)
+	no, amountText, amount, reason, ok := s.refundForm(w, r)
+	if !ok {
 		return
 	}
 	plan, err := s.refunds.Plan(r.Context(), no, amount, reason)
@@ -114,17 +126,8 @@ func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
 // restart) makes no second refund. The refund is stored before Alipay is
 // called; the admin is sent back to the order, which says what happened.
 func (s *Server) adminRefundConfirm(w http.ResponseWriter, r *http.Request) {
-	if s.refunds == nil {
-		s.renderError(w, r, http.StatusNotFound, "", "退款未启用")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	no := r.PathValue("out_trade_no")
-	amountText := strings.TrimSpace(r.PostFormValue("amount"))
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	amount, err := alipay.ParseAmount(amountText)
-	if err != nil || !amount.Valid() {
-		s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, "退款金额应为大于 0 的元金额，最多两位小数", amountText, reason)
+	no, _, amount, reason, ok := s.refundForm(w, r)
+	if !ok {
 		return
 	}
 	rf, repeat, err := s.refunds.RequestOnce(r.Context(), no, r.PostFormValue("key"), amount, reason)
