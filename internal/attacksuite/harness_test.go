@@ -32,15 +32,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	bin, dir, err := shoptest.BuildAlishop("alishop-attacksuite-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "attacksuite:", err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(shoptest.RunWithAlishop(m, "attacksuite", &binary))
 }
 
 const adminPassword = "attack-suite-admin-pw"

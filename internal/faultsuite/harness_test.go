@@ -35,15 +35,7 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	bin, dir, err := shoptest.BuildAlishop("alishop-faultsuite-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "faultsuite:", err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(shoptest.RunWithAlishop(m, "faultsuite", &binary))
 }
 
 const adminPassword = "faultsuite-admin-pw"

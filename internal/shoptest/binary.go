@@ -5,18 +5,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 )
 
-// BuildAlishop builds cmd/alishop into a new temporary directory (named
-// with prefix) for a suite that runs the real program as a child process,
-// and returns the binary's path and the directory, which the caller
-// removes when the suite ends.
-func BuildAlishop(prefix string) (bin, dir string, err error) {
-	dir, err = os.MkdirTemp("", prefix)
+// RunWithAlishop is the TestMain of a suite that runs the real program as
+// a child process: it builds cmd/alishop into a temporary directory,
+// stores the binary's path in *bin, runs the suite's tests, removes the
+// directory and returns the exit code. suite names the suite in messages.
+func RunWithAlishop(m *testing.M, suite string, bin *string) int {
+	dir, err := os.MkdirTemp("", "alishop-"+suite+"-")
 	if err != nil {
-		return "", "", err
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	bin = filepath.Join(dir, "alishop")
+	defer os.RemoveAll(dir)
+	*bin = filepath.Join(dir, "alishop")
 	// The go command that runs this test (go test sets GOROOT in the
 	// environment of the test binary only sometimes): prefer GOROOT/bin/go.
 	goTool := "go"
@@ -27,11 +30,11 @@ func BuildAlishop(prefix string) (bin, dir string, err error) {
 	} else if p, err := exec.LookPath("go"); err == nil {
 		goTool = p
 	}
-	cmd := exec.Command(goTool, "build", "-o", bin, "alishop/cmd/alishop")
+	cmd := exec.Command(goTool, "build", "-o", *bin, "alishop/cmd/alishop")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		os.RemoveAll(dir)
-		return "", "", fmt.Errorf("building alishop: %w", err)
+		fmt.Fprintf(os.Stderr, "%s: building alishop: %v\n", suite, err)
+		return 1
 	}
-	return bin, dir, nil
+	return m.Run()
 }

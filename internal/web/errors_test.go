@@ -60,16 +60,7 @@ func (h *harness) do(method, path string, form url.Values, cookies ...*http.Cook
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return h.send(req, cookies)
 }
 
 // TestErrorPagesChinese: every HTML error answer, whatever produced it (no

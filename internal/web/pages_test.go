@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,16 +21,7 @@ func (h *harness) post(path string, form url.Values, header map[string]string, c
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	return h.send(req, cookies)
 }
 
 func (h *harness) countOrders() int {

@@ -218,9 +218,10 @@ func (h *harness) notifications() []store.Notification {
 	return ns
 }
 
-func (h *harness) get(path string, cookies ...*http.Cookie) (*http.Response, string) {
+// send adds cookies to req, sends it with the harness's client and
+// returns the answer and its body.
+func (h *harness) send(req *http.Request, cookies []*http.Cookie) (*http.Response, string) {
 	h.t.Helper()
-	req, _ := http.NewRequest("GET", h.srv.URL+path, nil)
 	for _, c := range cookies {
 		req.AddCookie(c)
 	}
@@ -231,4 +232,10 @@ func (h *harness) get(path string, cookies ...*http.Cookie) (*http.Response, str
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+func (h *harness) get(path string, cookies ...*http.Cookie) (*http.Response, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest("GET", h.srv.URL+path, nil)
+	return h.send(req, cookies)
 }
