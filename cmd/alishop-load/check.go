@@ -13,6 +13,7 @@ import (
 
 	"alishop/alipay"
 	"alishop/alipay/sandbox"
+	"alishop/internal/audit"
 	"alishop/internal/shop"
 	"alishop/internal/store"
 )
@@ -104,50 +105,18 @@ func (r *loadRun) check(ctx context.Context) (*report, error) {
 		return nil, err
 	}
 	defer db.Close()
-	var orders []shop.Order
-	for off := 0; ; off += 500 {
-		page, total, err := db.ListOrders(ctx, shop.OrderFilter{Offset: off, Limit: 500})
-		if err != nil {
-			return nil, err
-		}
-		orders = append(orders, page...)
-		if len(orders) >= total || len(page) == 0 {
-			break
-		}
+	orders, err := audit.Orders(ctx, db)
+	if err != nil {
+		return nil, err
 	}
 	// Every state change recorded as applied: payments per order, refunds
 	// per out_request_no.
-	pays := map[string]int{}
-	paidAt := map[string]time.Time{}
-	settles := map[string]int{}
-	rep := &report{orders: len(orders), trades: len(trades)}
-	for after := int64(0); ; {
-		ns, err := db.Notifications(ctx, after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		if len(ns) == 0 {
-			break
-		}
-		for _, n := range ns {
-			after = n.ID
-			if n.Outcome != shop.OutcomeApplied {
-				continue
-			}
-			switch {
-			case strings.HasPrefix(n.Detail, "refund "):
-				settles[strings.TrimPrefix(n.Detail, "refund ")]++
-			case alipay.TradeStatus(n.TradeStatus).Paid():
-				pays[n.OutTradeNo]++
-				if _, ok := paidAt[n.OutTradeNo]; !ok {
-					paidAt[n.OutTradeNo] = n.ReceivedAt
-				}
-				if n.Source == shop.SourceQuery {
-					rep.byQuery++
-				}
-			}
-		}
+	applied, err := audit.ReadApplied(ctx, db)
+	if err != nil {
+		return nil, err
 	}
+	pays, paidAt, settles := applied.Pays, applied.FirstPaid, applied.Settles
+	rep := &report{orders: len(orders), trades: len(trades), byQuery: applied.PaysBy[shop.SourceQuery]}
 	r.mu.Lock()
 	payAt := make(map[string]time.Time, len(r.payAt))
 	for k, v := range r.payAt {

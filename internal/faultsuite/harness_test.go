@@ -26,6 +26,7 @@ import (
 
 	"alishop/alipay"
 	"alishop/alipay/sandbox"
+	"alishop/internal/audit"
 	"alishop/internal/shop"
 	"alishop/internal/shoptest"
 	"alishop/internal/store"
@@ -414,49 +415,18 @@ func (h *harness) check() report {
 	defer db.Close()
 	ctx := h.ctx
 	var r report
-	var orders []shop.Order
-	for off := 0; ; off += 500 {
-		page, total, err := db.ListOrders(ctx, shop.OrderFilter{Offset: off, Limit: 500})
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		orders = append(orders, page...)
-		if len(orders) >= total || len(page) == 0 {
-			break
-		}
+	orders, err := audit.Orders(ctx, db)
+	if err != nil {
+		h.t.Fatal(err)
 	}
 	r.orders = len(orders)
 	// Every state change applied, per order (payments) and per refund.
-	pays := map[string]int{}
-	refundSettles := map[string]int{}
-	var after int64
-	for {
-		ns, err := db.Notifications(ctx, after, 1000)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if len(ns) == 0 {
-			break
-		}
-		for _, n := range ns {
-			after = n.ID
-			if n.Outcome != shop.OutcomeApplied {
-				continue
-			}
-			switch {
-			case strings.HasPrefix(n.Detail, "refund "):
-				refundSettles[strings.TrimPrefix(n.Detail, "refund ")]++
-				if n.Source == shop.SourceNotify {
-					r.refundsByNotify++
-				}
-			case alipay.TradeStatus(n.TradeStatus).Paid():
-				pays[n.OutTradeNo]++
-				if n.Source == shop.SourceNotify {
-					r.paidByNotify++
-				}
-			}
-		}
+	applied, err := audit.ReadApplied(ctx, db)
+	if err != nil {
+		h.t.Fatal(err)
 	}
+	pays, refundSettles := applied.Pays, applied.Settles
+	r.paidByNotify, r.refundsByNotify = applied.PaysBy[shop.SourceNotify], applied.SettlesBy[shop.SourceNotify]
 	for _, o := range orders {
 		tv, ok := h.sb.Trade(h.app.AppID, o.OutTradeNo)
 		paidLocal := o.Status == shop.StatusPaid || o.Status == shop.StatusPartiallyRefunded || o.Status == shop.StatusRefunded
