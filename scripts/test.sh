@@ -78,8 +78,19 @@ for file in $(git ls-files '*_test.go'); do
 	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
 		pkg="./$(dirname "$file")"
 		echo "fuzz $pkg $target"
-		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/alishop-fuzz.log 2>&1 ||
-			{ cat /tmp/alishop-fuzz.log; fail "fuzz target $target in $pkg"; }
+		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/alishop-fuzz.log 2>&1; then
+			# Go 1.26's fuzzing coordinator can report its own -fuzztime deadline as a
+			# failure when a worker is busy at that moment (go.dev/issue/75804, fixed in
+			# Go 1.27): a bare "context deadline exceeded" with no failing input written.
+			# Only that case is tolerated, and only after the corpus replays cleanly.
+			if grep -q 'context deadline exceeded' /tmp/alishop-fuzz.log && ! grep -q 'Failing input written' /tmp/alishop-fuzz.log; then
+				echo "fuzz $target: the coordinator reported its own deadline with no failing input (go.dev/issue/75804); replaying the corpus"
+				go test -count=1 -run "^${target}\$" "$pkg" || fail "fuzz target $target in $pkg: corpus replay"
+			else
+				cat /tmp/alishop-fuzz.log
+				fail "fuzz target $target in $pkg"
+			fi
+		fi
 	done
 done
 
