@@ -6,7 +6,6 @@ package audit
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"alishop/alipay"
@@ -57,8 +56,8 @@ func ReadApplied(ctx context.Context, db *store.DB) (*Applied, error) {
 				continue
 			}
 			switch {
-			case strings.HasPrefix(n.Detail, "refund "):
-				a.Settles[strings.TrimPrefix(n.Detail, "refund ")]++
+			case n.SettledRefund != "":
+				a.Settles[n.SettledRefund]++
 				a.SettlesBy[n.Source]++
 			case alipay.TradeStatus(n.TradeStatus).Paid():
 				a.Pays[n.OutTradeNo]++

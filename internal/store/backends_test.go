@@ -104,6 +104,15 @@ func TestStatementsEachBackend(t *testing.T) {
 		if d, err := settleRefund(t, db, "r1", "r1-1", now); d.Outcome != shop.OutcomeDuplicate || err != nil {
 			t.Fatalf("settle again: %+v %v", d, err)
 		}
+		settled := map[string]int{}
+		if ns, err := db.Notifications(ctx, 0, 10); err == nil {
+			for _, n := range ns {
+				settled[n.SettledRefund]++
+			}
+		}
+		if settled["r1-1"] != 1 || len(settled) != 2 {
+			t.Fatalf("messages by the refund they settled: %v, want r1-1 once", settled)
+		}
 		if err := db.NoteRefund(ctx, "r1-3", "ACQ.SYSTEM_ERROR", now); err != nil {
 			t.Fatal(err)
 		}

@@ -197,11 +197,11 @@ const payOrdersSQL = `UPDATE orders AS o SET status = 'paid', trade_no = u.trade
 // body_hash (receiveBatch keeps such a job for the one-job path).
 const insertNotificationsSQL = `INSERT INTO notifications
 	(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
-	 body_hash, api, http_status, headers, last_seen_at)
+	 body_hash, api, http_status, headers, settled_refund, last_seen_at)
 	SELECT u.*, u.received_at FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::boolean[],
-		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::text[])
+		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::text[], $16::text[])
 		AS u(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail, body_hash,
-		api, http_status, headers)
+		api, http_status, headers, settled_refund)
 	ON CONFLICT (body_hash) DO UPDATE SET times_seen = notifications.times_seen + 1, last_seen_at = excluded.last_seen_at`
 
 // payRows are the columns of payOrdersSQL.
@@ -230,7 +230,7 @@ type msgRows struct {
 	body                                    [][]byte
 	verified                                []bool
 	notifyID, outTradeNo, tradeStatus       []*string
-	bodyHash, api, headers                  []*string
+	bodyHash, api, headers, settled         []*string
 	status                                  []*int32
 }
 
@@ -245,6 +245,7 @@ func (r *msgRows) add(m *shop.Inbound, d shop.Decision, at int64, hash string) {
 	r.outcome, r.detail = append(r.outcome, string(d.Outcome)), append(r.detail, d.Detail)
 	r.bodyHash = append(r.bodyHash, nullable(hash))
 	r.api, r.headers = append(r.api, nullable(string(m.API))), append(r.headers, nullable(shop.HeaderText(m.Header)))
+	r.settled = append(r.settled, nullable(d.SettleRefund))
 	var status *int32
 	if m.StatusCode != 0 {
 		v := int32(m.StatusCode)
@@ -382,7 +383,7 @@ func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, e
 		b.Queue(payOrdersSQL, pay.id, pay.tradeNo, pay.buyer, pay.paidAt, pay.via, pay.at)
 	}
 	b.Queue(insertNotificationsSQL, msgs.source, msgs.at, msgs.remote, msgs.method, msgs.body, msgs.verified,
-		msgs.notifyID, msgs.outTradeNo, msgs.tradeStatus, msgs.outcome, msgs.detail, msgs.bodyHash, msgs.api, msgs.status, msgs.headers)
+		msgs.notifyID, msgs.outTradeNo, msgs.tradeStatus, msgs.outcome, msgs.detail, msgs.bodyHash, msgs.api, msgs.status, msgs.headers, msgs.settled)
 	br = c.SendBatch(ctx, b)
 	failed := func() error {
 		defer br.Close()

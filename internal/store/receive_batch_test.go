@@ -170,13 +170,21 @@ func TestReceiveBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen := map[string]int{}
+		seen, settled := map[string]int{}, map[string]int{}
 		for _, m := range ns {
 			if m.Source == shop.SourceNotify {
 				seen[m.NotifyID]++
 			}
+			if m.SettledRefund != "" {
+				settled[m.SettledRefund]++
+			}
 			if m.NotifyID == "n-kept" && m.TimesSeen != 2 {
 				t.Errorf("the message sent twice was seen %d times, want 2", m.TimesSeen)
+			}
+		}
+		for i := range n / 2 {
+			if no := fmt.Sprintf("Rr%02d", i); settled[no] != 1 {
+				t.Errorf("refund %s settled by %d stored messages, want 1", no, settled[no])
 			}
 		}
 		for _, c := range calls {

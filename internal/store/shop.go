@@ -104,8 +104,8 @@ const (
 	// stored again; unverified ones have a NULL body_hash and never merge.
 	insertNotificationSQL = `INSERT INTO notifications
 			(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
-			 body_hash, api, http_status, headers, last_seen_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $2)
+			 body_hash, api, http_status, headers, settled_refund, last_seen_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2)
 			ON CONFLICT (body_hash) DO UPDATE SET times_seen = notifications.times_seen + 1, last_seen_at = excluded.last_seen_at`
 	payOrderSQL = `UPDATE orders SET status = 'paid', trade_no = $1, buyer_logon_id = $2, paid_at = $3,
 			paid_via = $4, updated_at = $5 WHERE id = $6 AND status = 'unpaid'`
@@ -283,7 +283,8 @@ func (db *DB) receiveTx(ctx context.Context, tx *sql.Tx, m *shop.Inbound, decide
 	if _, err := db.txExec(ctx, tx, insertNotificationSQL,
 		m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
 		nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail,
-		bodyHash(m), nullString(string(m.API)), nullStatus(m.StatusCode), nullString(shop.HeaderText(m.Header))); err != nil {
+		bodyHash(m), nullString(string(m.API)), nullStatus(m.StatusCode), nullString(shop.HeaderText(m.Header)),
+		nullString(d.SettleRefund)); err != nil {
 		return shop.Decision{}, fmt.Errorf("store: record %s message: %w", m.Source, err)
 	}
 	return d, nil
@@ -402,6 +403,9 @@ type Notification struct {
 	TradeStatus string
 	Outcome     shop.Outcome
 	Detail      string
+	// SettledRefund is the out_request_no of the refund this message
+	// settled (Decision.SettleRefund), "" when it settled none.
+	SettledRefund string
 }
 
 // Notifications lists stored messages, oldest first, after id afterID.
@@ -411,7 +415,7 @@ func (db *DB) Notifications(ctx context.Context, afterID int64, limit int) ([]No
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT id, source, received_at, remote_addr, method, body, verified,
 		notify_id, out_trade_no, trade_status, outcome, detail, times_seen, COALESCE(last_seen_at, received_at),
-		api, http_status, headers
+		api, http_status, headers, settled_refund
 		FROM notifications WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: notifications: %w", err)
@@ -421,18 +425,18 @@ func (db *DB) Notifications(ctx context.Context, afterID int64, limit int) ([]No
 	for rows.Next() {
 		var n Notification
 		var at, last int64
-		var nid, otn, ts, api, headers sql.NullString
+		var nid, otn, ts, api, headers, settled sql.NullString
 		var status sql.NullInt64
 		var outcome string
 		if err := rows.Scan(&n.ID, &n.Source, &at, &n.RemoteAddr, &n.Method, &n.Body, &n.Verified, &nid, &otn, &ts, &outcome, &n.Detail,
-			&n.TimesSeen, &last, &api, &status, &headers); err != nil {
+			&n.TimesSeen, &last, &api, &status, &headers, &settled); err != nil {
 			return nil, fmt.Errorf("store: notifications: %w", err)
 		}
 		h, err := shop.ParseHeaderText(headers.String)
 		if err != nil {
 			return nil, fmt.Errorf("store: notification %d: %w", n.ID, err)
 		}
-		n.API, n.StatusCode, n.Header = alipay.API(api.String), int(status.Int64), h
+		n.API, n.StatusCode, n.Header, n.SettledRefund = alipay.API(api.String), int(status.Int64), h, settled.String
 		n.LastSeenAt = time.UnixMilli(last)
 		n.ReceivedAt, n.NotifyID, n.OutTradeNo, n.TradeStatus, n.Outcome = time.UnixMilli(at), nid.String, otn.String, ts.String, shop.Outcome(outcome)
 		out = append(out, n)
