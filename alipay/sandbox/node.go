@@ -114,7 +114,10 @@ func (s *Sandbox) writeNode(w http.ResponseWriter, req *gwReq, a *app, n *node) 
 	if a != nil && a.aesKey != nil && req.raw["encrypt_type"] == "AES" && n.code == "10000" {
 		enc, err := alipay.EncryptContent(a.aesKey, content)
 		if err == nil {
-			content = jsonString(nil, enc)
+			// Base64 needs no JSON escape, and Alipay writes its "/" raw:
+			// clients that decode the bytes between the quotes (smartwalle)
+			// fail on "\/".
+			content = []byte(`"` + enc + `"`)
 		}
 	}
 	var b bytes.Buffer
