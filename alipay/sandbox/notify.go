@@ -262,47 +262,54 @@ func (s *Sandbox) processDue(ctx context.Context) {
 
 // deliver makes one attempt of n at sandbox time now, applying the faults.
 func (s *Sandbox) deliver(ctx context.Context, n *note, now time.Time) {
+	at, ok := s.startAttempt(n, now)
+	if !ok {
+		return
+	}
+	logs := s.send(ctx, n, at, now)
+	s.finishAttempt(ctx, n, at, logs, now)
+}
+
+// delivery is one attempt at delivering a note, as the fault plan shapes it.
+type delivery struct {
+	number int
+	body   string   // the signed form, as sent
+	drop   bool     // not sent at all
+	copies int      // how many times it is sent
+	faults []string // the fault kinds applied
+}
+
+// startAttempt counts the attempt and builds its signed form, applying the
+// fault plan; false if the note is already done.
+func (s *Sandbox) startAttempt(n *note, now time.Time) (delivery, bool) {
 	s.mu.Lock()
 	if n.Done {
 		s.mu.Unlock()
-		return
+		return delivery{}, false
 	}
 	n.Attempts++
-	attempt := n.Attempts
+	at := delivery{number: n.Attempts, copies: 1}
 	// A held note goes out once its hold is over: from then on it follows
 	// the retry schedule, and a later notification must not release it.
 	n.Held = false
 	p := maps.Clone(n.Params)
 	p["notify_id"] = n.NotifyID
 	p["notify_time"] = alipay.FormatTime(now)
-	var faults []string
-	drop := s.takeNoteFault(KindDrop, n) != nil
-	if drop {
-		faults = append(faults, KindDrop)
+	if s.takeNoteFault(KindDrop, n) != nil {
+		at.drop = true
+		at.faults = append(at.faults, KindDrop)
 	}
-	copies := 1
 	if f := s.takeNoteFault(KindDuplicate, n); f != nil {
-		copies = max(f.Times, 2)
-		faults = append(faults, KindDuplicate)
+		at.copies = max(f.Times, 2)
+		at.faults = append(at.faults, KindDuplicate)
 	}
 	if f := s.takeNoteFault(KindWrongAmount, n); f != nil {
-		total, _ := alipay.ParseAmount(p["total_amount"])
-		wrong := total + 1
-		if f.Amount != "" {
-			if a, err := alipay.ParseAmount(f.Amount); err == nil {
-				wrong = a
-			}
-		}
-		for _, k := range []string{"total_amount", "receipt_amount", "invoice_amount", "buyer_pay_amount"} {
-			if _, ok := p[k]; ok {
-				p[k] = wrong.String()
-			}
-		}
-		faults = append(faults, KindWrongAmount)
+		setWrongAmount(p, f)
+		at.faults = append(at.faults, KindWrongAmount)
 	}
 	corrupt := s.takeNoteFault(KindCorruptSignature, n) != nil
 	if corrupt {
-		faults = append(faults, KindCorruptSignature)
+		at.faults = append(at.faults, KindCorruptSignature)
 	}
 	s.mu.Unlock()
 
@@ -311,45 +318,72 @@ func (s *Sandbox) deliver(ctx context.Context, n *note, now time.Time) {
 	if corrupt {
 		p["sign"] = corruptSign(p["sign"])
 	}
-	body := encodeForm(p, n.Charset)
+	at.body = encodeForm(p, n.Charset)
+	return at, true
+}
 
+// setWrongAmount replaces the amounts of a notification by the fault's
+// amount (default: the total plus 0.01), to be signed genuinely.
+func setWrongAmount(p map[string]string, f *Fault) {
+	total, _ := alipay.ParseAmount(p["total_amount"])
+	wrong := total + 1
+	if f.Amount != "" {
+		if a, err := alipay.ParseAmount(f.Amount); err == nil {
+			wrong = a
+		}
+	}
+	for _, k := range []string{"total_amount", "receipt_amount", "invoice_amount", "buyer_pay_amount"} {
+		if _, ok := p[k]; ok {
+			p[k] = wrong.String()
+		}
+	}
+}
+
+// send posts the attempt (each copy), or logs it as dropped.
+func (s *Sandbox) send(ctx context.Context, n *note, at delivery, now time.Time) []*Attempt {
 	var logs []*Attempt
-	acked := false
-	for c := 1; c <= copies; c++ {
+	for c := 1; c <= at.copies; c++ {
 		a := &Attempt{NotifyID: n.NotifyID, AppID: n.AppID, OutTradeNo: n.OutTradeNo, TradeStatus: n.TradeStatus,
-			Attempt: attempt, At: now, URL: n.URL, Body: body, Faults: faults}
-		if copies > 1 {
+			Attempt: at.number, At: now, URL: n.URL, Body: at.body, Faults: at.faults}
+		if at.copies > 1 {
 			a.Copy = c
 		}
-		if drop {
+		if at.drop {
 			a.Error = "dropped by the fault plan (not sent)"
 		} else {
-			s.post(ctx, n, body, a)
+			s.post(ctx, n, at.body, a)
 		}
-		acked = acked || a.Acked
 		logs = append(logs, a)
 	}
+	return logs
+}
 
+// finishAttempt logs the attempt and schedules the next one, or ends the
+// note when acknowledged or out of attempts.
+func (s *Sandbox) finishAttempt(ctx context.Context, n *note, at delivery, logs []*Attempt, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ctx.Err() != nil && !drop {
+	if ctx.Err() != nil && !at.drop {
 		// Stopped mid-delivery (Close, or an advance whose caller left): the
 		// attempt does not count; it is made again at the next start.
-		n.Attempts = attempt - 1
+		n.Attempts = at.number - 1
 		return
 	}
+	acked := false
 	for _, a := range logs {
 		s.seq++
 		a.Seq = s.seq
 		s.logAttempt(a)
 		s.persistAttempt(a)
+		acked = acked || a.Acked
 	}
-	if acked {
+	switch {
+	case acked:
 		n.Done, n.Acked = true, true
-	} else if attempt >= s.MaxAttempts() {
+	case at.number >= s.MaxAttempts():
 		n.Done = true
-	} else {
-		n.NextDue = now.Add(s.retry[attempt-1])
+	default:
+		n.NextDue = now.Add(s.retry[at.number-1])
 	}
 	if n.Done {
 		delete(s.pending, n)

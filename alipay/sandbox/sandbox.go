@@ -383,32 +383,12 @@ func (s *Sandbox) RegisterApp(appID string, appPublicKey *rsa.PublicKey) (App, e
 // RegisterAppWith is RegisterApp with options; for an app already registered,
 // zero-valued options keep their current values.
 func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptions) (App, error) {
-	if !validAppID(appID) {
-		return App{}, fmt.Errorf("sandbox: app_id %q must be 1-32 letters or digits", appID)
+	if err := s.checkAppKey(appID, pub); err != nil {
+		return App{}, err
 	}
-	if pub == nil || pub.N.BitLen() < 1024 {
-		return App{}, errors.New("sandbox: app public key is missing or shorter than 1024 bits")
+	if err := s.keepOmittedOptions(appID, pub, &opt); err != nil {
+		return App{}, err
 	}
-	if alipay.SameKey(pub, &s.key.PublicKey) {
-		return App{}, errors.New("sandbox: that is the sandbox's own Alipay public key, not an app public key")
-	}
-	s.mu.Lock()
-	if old := s.apps[appID]; old != nil { // omitted options keep their values
-		if !alipay.SameKey(old.pub, pub) {
-			s.mu.Unlock()
-			return App{}, ErrKeyConflict
-		}
-		if opt.SignType == "" {
-			opt.SignType = old.SignType
-		}
-		if opt.NotifyOn == nil {
-			opt.NotifyOn = old.NotifyOn
-		}
-		if opt.AESKey == "" {
-			opt.AESKey = old.AESKey
-		}
-	}
-	s.mu.Unlock()
 	if opt.SignType == "" {
 		opt.SignType = alipay.RSA2
 	}
@@ -418,44 +398,105 @@ func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptio
 	if opt.SignType == alipay.RSA2 && pub.N.BitLen() < 2048 {
 		return App{}, errors.New("sandbox: RSA2 needs a key of at least 2048 bits")
 	}
-	triggers := defaultTriggers
-	if opt.NotifyOn != nil {
-		triggers = nil
-		for _, t := range opt.NotifyOn {
-			t = strings.TrimSpace(strings.ToLower(t))
-			switch t {
-			case "success", "refund", "close", "finished":
-				triggers = append(triggers, t)
-			case "", "none":
-			default:
-				return App{}, fmt.Errorf("sandbox: notify_on %q: want success, refund, close, finished or none", t)
-			}
-		}
-		if triggers == nil {
-			triggers = []string{}
+	triggers, err := notifyTriggers(opt.NotifyOn)
+	if err != nil {
+		return App{}, err
+	}
+	aesKey, err := checkAppCrypto(pub, &opt)
+	if err != nil {
+		return App{}, err
+	}
+	return s.storeApp(appID, pub, opt, triggers, aesKey)
+}
+
+// checkAppKey refuses a malformed app id, a short key, and the sandbox's own
+// Alipay key.
+func (s *Sandbox) checkAppKey(appID string, pub *rsa.PublicKey) error {
+	if !validAppID(appID) {
+		return fmt.Errorf("sandbox: app_id %q must be 1-32 letters or digits", appID)
+	}
+	if pub == nil || pub.N.BitLen() < 1024 {
+		return errors.New("sandbox: app public key is missing or shorter than 1024 bits")
+	}
+	if alipay.SameKey(pub, &s.key.PublicKey) {
+		return errors.New("sandbox: that is the sandbox's own Alipay public key, not an app public key")
+	}
+	return nil
+}
+
+// keepOmittedOptions fills the options left zero from the app's current
+// registration, if any; another key for it is ErrKeyConflict.
+func (s *Sandbox) keepOmittedOptions(appID string, pub *rsa.PublicKey, opt *AppOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.apps[appID]
+	if old == nil {
+		return nil
+	}
+	if !alipay.SameKey(old.pub, pub) {
+		return ErrKeyConflict
+	}
+	if opt.SignType == "" {
+		opt.SignType = old.SignType
+	}
+	if opt.NotifyOn == nil {
+		opt.NotifyOn = old.NotifyOn
+	}
+	if opt.AESKey == "" {
+		opt.AESKey = old.AESKey
+	}
+	return nil
+}
+
+// notifyTriggers checks notify_on: nil is the default triggers, "none" or
+// an empty list none at all.
+func notifyTriggers(notifyOn []string) ([]string, error) {
+	if notifyOn == nil {
+		return defaultTriggers, nil
+	}
+	triggers := []string{}
+	for _, t := range notifyOn {
+		t = strings.TrimSpace(strings.ToLower(t))
+		switch t {
+		case "success", "refund", "close", "finished":
+			triggers = append(triggers, t)
+		case "", "none":
+		default:
+			return nil, fmt.Errorf("sandbox: notify_on %q: want success, refund, close, finished or none", t)
 		}
 	}
+	return triggers, nil
+}
+
+// checkAppCrypto decodes the AES key and checks that a given app
+// certificate holds the app's key (which puts the app in certificate mode).
+func checkAppCrypto(pub *rsa.PublicKey, opt *AppOptions) ([]byte, error) {
 	var aesKey []byte
 	if opt.AESKey != "" {
 		k, err := alipay.DecodeAESKey(opt.AESKey)
 		if err != nil {
-			return App{}, fmt.Errorf("sandbox: aes_key: %w", err)
+			return nil, fmt.Errorf("sandbox: aes_key: %w", err)
 		}
 		aesKey = k
 	}
 	if opt.AppCert != nil {
 		certKey, err := alipay.ParsePublicKey(opt.AppCert)
 		if err != nil {
-			return App{}, fmt.Errorf("sandbox: app_cert: %w", err)
+			return nil, fmt.Errorf("sandbox: app_cert: %w", err)
 		}
 		if !alipay.SameKey(certKey, pub) {
-			return App{}, errors.New("sandbox: app_cert does not hold the app public key")
+			return nil, errors.New("sandbox: app_cert does not hold the app public key")
 		}
 		opt.CertMode = true
 	}
+	return aesKey, nil
+}
+
+// storeApp registers the checked app as a new value, never a mutation:
+// requests in flight keep a consistent app.
+func (s *Sandbox) storeApp(appID string, pub *rsa.PublicKey, opt AppOptions, triggers []string, aesKey []byte) (App, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// A new value, never a mutation: requests in flight keep a consistent app.
 	a := &app{AppID: appID, SellerID: newUserID(), Created: s.now()}
 	old := s.apps[appID]
 	if old != nil {

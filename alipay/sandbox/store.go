@@ -53,99 +53,22 @@ func (s *Sandbox) persistMeta() {
 	s.persist("meta", "accounts", s.accounts)
 }
 
-// load reads the state back from the database.
+// load reads the state back from the database, table by table: apps before
+// the trades that name them.
 func (s *Sandbox) load() error {
-	err := s.st.Each("meta", func(id string, v []byte) error {
-		switch id {
-		case "clock_offset":
-			var str string
-			if err := json.Unmarshal(v, &str); err != nil {
-				return err
-			}
-			d, err := time.ParseDuration(str)
-			if err != nil {
-				return err
-			}
-			s.offset = d
-		case "accounts":
-			accts := map[string]*account{}
-			if err := json.Unmarshal(v, &accts); err != nil {
-				return err
-			}
-			for login, a := range accts {
-				if cur := s.accounts[login]; cur != nil {
-					cur.Balance = a.Balance
-				}
-			}
+	for _, l := range []struct {
+		table string
+		fn    func(id string, doc []byte) error
+	}{
+		{"meta", s.loadMeta},
+		{"apps", s.loadApp},
+		{"trades", s.loadTrade},
+		{"notes", s.loadNote},
+		{"attempts", s.loadAttempt},
+	} {
+		if err := s.st.Each(l.table, l.fn); err != nil {
+			return fmt.Errorf("sandbox: loading state (%s): %w", l.table, err)
 		}
-		return nil
-	})
-	if err == nil {
-		err = s.st.Each("apps", func(id string, v []byte) error {
-			a := &app{}
-			if err := json.Unmarshal(v, a); err != nil {
-				return err
-			}
-			pub, err := alipay.ParsePublicKey([]byte(a.PublicKey))
-			if err != nil {
-				return err
-			}
-			a.pub = pub
-			if a.AESKey != "" {
-				if a.aesKey, err = alipay.DecodeAESKey(a.AESKey); err != nil {
-					return err
-				}
-			}
-			s.apps[a.AppID] = a
-			return nil
-		})
-	}
-	if err == nil {
-		err = s.st.Each("trades", func(id string, v []byte) error {
-			t := &trade{}
-			if err := json.Unmarshal(v, t); err != nil {
-				return err
-			}
-			if a := s.apps[t.AppID]; a != nil {
-				t.AppID = a.AppID
-			}
-			t.Method, t.ProductCode, t.Subject, t.Body = s.intern(t.Method), s.intern(t.ProductCode), s.intern(t.Subject), s.intern(t.Body)
-			t.NotifyURL, t.ReturnURL, t.QuitURL, t.StoreID = s.intern(t.NotifyURL), s.intern(t.ReturnURL), s.intern(t.QuitURL), s.intern(t.StoreID)
-			t.Charset = s.intern(t.Charset)
-			s.indexTrade(t)
-			return nil
-		})
-	}
-	if err == nil {
-		err = s.st.Each("notes", func(id string, v []byte) error {
-			n := &note{}
-			if err := json.Unmarshal(v, n); err != nil {
-				return err
-			}
-			s.notes[n.NotifyID] = n
-			if !n.Done {
-				s.pending[n] = struct{}{}
-			}
-			s.seq = max(s.seq, n.Seq)
-			return nil
-		})
-	}
-	if err == nil {
-		err = s.st.Each("attempts", func(id string, v []byte) error {
-			a := &Attempt{}
-			if err := json.Unmarshal(v, a); err != nil {
-				return err
-			}
-			if _, err := strconv.Atoi(id); err != nil {
-				return err
-			}
-			s.logAttempt(a)
-			s.seq = max(s.seq, a.Seq)
-			return nil
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("sandbox: loading state: %w", err)
 	}
 	for _, t := range s.trades {
 		if t.Status == alipay.TradeSuccess {
@@ -153,5 +76,94 @@ func (s *Sandbox) load() error {
 		}
 	}
 	slices.SortFunc(s.finishing, func(a, b *trade) int { return a.Paid.Compare(b.Paid) })
+	return nil
+}
+
+// loadMeta reads the clock offset and the buyers' balances.
+func (s *Sandbox) loadMeta(id string, v []byte) error {
+	switch id {
+	case "clock_offset":
+		var str string
+		if err := json.Unmarshal(v, &str); err != nil {
+			return err
+		}
+		d, err := time.ParseDuration(str)
+		if err != nil {
+			return err
+		}
+		s.offset = d
+	case "accounts":
+		accts := map[string]*account{}
+		if err := json.Unmarshal(v, &accts); err != nil {
+			return err
+		}
+		for login, a := range accts {
+			if cur := s.accounts[login]; cur != nil {
+				cur.Balance = a.Balance
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Sandbox) loadApp(_ string, v []byte) error {
+	a := &app{}
+	if err := json.Unmarshal(v, a); err != nil {
+		return err
+	}
+	pub, err := alipay.ParsePublicKey([]byte(a.PublicKey))
+	if err != nil {
+		return err
+	}
+	a.pub = pub
+	if a.AESKey != "" {
+		if a.aesKey, err = alipay.DecodeAESKey(a.AESKey); err != nil {
+			return err
+		}
+	}
+	s.apps[a.AppID] = a
+	return nil
+}
+
+// loadTrade indexes a trade, sharing its repeated strings.
+func (s *Sandbox) loadTrade(_ string, v []byte) error {
+	t := &trade{}
+	if err := json.Unmarshal(v, t); err != nil {
+		return err
+	}
+	if a := s.apps[t.AppID]; a != nil {
+		t.AppID = a.AppID
+	}
+	t.Method, t.ProductCode, t.Subject, t.Body = s.intern(t.Method), s.intern(t.ProductCode), s.intern(t.Subject), s.intern(t.Body)
+	t.NotifyURL, t.ReturnURL, t.QuitURL, t.StoreID = s.intern(t.NotifyURL), s.intern(t.ReturnURL), s.intern(t.QuitURL), s.intern(t.StoreID)
+	t.Charset = s.intern(t.Charset)
+	s.indexTrade(t)
+	return nil
+}
+
+// loadNote keeps a notification; one not done yet is pending again.
+func (s *Sandbox) loadNote(_ string, v []byte) error {
+	n := &note{}
+	if err := json.Unmarshal(v, n); err != nil {
+		return err
+	}
+	s.notes[n.NotifyID] = n
+	if !n.Done {
+		s.pending[n] = struct{}{}
+	}
+	s.seq = max(s.seq, n.Seq)
+	return nil
+}
+
+func (s *Sandbox) loadAttempt(id string, v []byte) error {
+	a := &Attempt{}
+	if err := json.Unmarshal(v, a); err != nil {
+		return err
+	}
+	if _, err := strconv.Atoi(id); err != nil {
+		return err
+	}
+	s.logAttempt(a)
+	s.seq = max(s.seq, a.Seq)
 	return nil
 }
