@@ -69,9 +69,11 @@ type Config struct {
 	AlipayKey *rsa.PrivateKey
 	// ControlLoopbackOnly makes the test-control API (api/…) answer clients
 	// connecting from a loopback address only (decided by the connection's
-	// remote address, never by headers); others get 403. Set it when the
-	// sandbox shares a listener that may be reachable from the network, as
-	// when it is embedded in the shop.
+	// remote address, never by headers) whose request carries no
+	// Forwarded, X-Forwarded-For or X-Real-IP header (a reverse proxy on
+	// the same host connects from loopback on behalf of anyone); others
+	// get 403. Set it when the sandbox shares a listener that may be
+	// reachable from the network, as when it is embedded in the shop.
 	ControlLoopbackOnly bool
 }
 
@@ -633,7 +635,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // loopbackOnly refuses clients whose connection does not come from a
-// loopback address (when Config.ControlLoopbackOnly is set).
+// loopback address, and requests that came through a proxy (when
+// Config.ControlLoopbackOnly is set).
 func (s *Sandbox) loopbackOnly(h http.Handler) http.Handler {
 	if !s.cfg.ControlLoopbackOnly {
 		return h
@@ -643,8 +646,23 @@ func (s *Sandbox) loopbackOnly(h http.Handler) http.Handler {
 			writeErr(w, http.StatusForbidden, "the sandbox control API answers loopback clients only")
 			return
 		}
+		if Forwarded(r) {
+			writeErr(w, http.StatusForbidden, "the sandbox control API does not answer requests forwarded by a proxy")
+			return
+		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// Forwarded reports whether r carries a header a proxy adds for the client
+// it forwards for (Forwarded, X-Forwarded-For, X-Real-IP), whoever sent it.
+func Forwarded(r *http.Request) bool {
+	for _, k := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if _, ok := r.Header[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // IsLoopback reports whether a remote address (host:port, as in

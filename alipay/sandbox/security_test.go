@@ -94,7 +94,8 @@ func TestRegisterAppNeverReplacesKey(t *testing.T) {
 }
 
 // With ControlLoopbackOnly the control API refuses a non-loopback client
-// (by its connection's address; headers do not count), and serves the rest.
+// (by its connection's address; headers do not make it loopback) and any
+// request a proxy forwarded, and serves the rest.
 func TestControlLoopbackOnly(t *testing.T) {
 	keys(t)
 	sb, err := New(Config{AlipayKey: alipayKey, ControlLoopbackOnly: true})
@@ -102,11 +103,12 @@ func TestControlLoopbackOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	do := func(method, target, remote string) int {
+	do := func(method, target, remote string, header ...string) int {
 		req := httptest.NewRequest(method, target, strings.NewReader(""))
 		req.RemoteAddr = remote
-		req.Header.Set("X-Forwarded-For", "127.0.0.1")
-		req.Header.Set("X-Real-Ip", "127.0.0.1")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
 		if method == http.MethodPost {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
@@ -116,8 +118,13 @@ func TestControlLoopbackOnly(t *testing.T) {
 	}
 	for _, c := range []struct{ method, path string }{{"GET", "/api/trades"}, {"GET", "/api/notifications"}, {"POST", "/api/apps"},
 		{"POST", "/api/trades/pay"}, {"POST", "/api/reset"}, {"POST", "/api/clock/advance"}, {"GET", "/api/faults"}} {
-		if got := do(c.method, c.path, "192.0.2.7:5555"); got != http.StatusForbidden {
+		if got := do(c.method, c.path, "192.0.2.7:5555", "X-Forwarded-For", "127.0.0.1", "X-Real-Ip", "127.0.0.1"); got != http.StatusForbidden {
 			t.Errorf("%s %s from 192.0.2.7: HTTP %d, want 403", c.method, c.path, got)
+		}
+		for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+			if got := do(c.method, c.path, "127.0.0.1:5555", h, ""); got != http.StatusForbidden {
+				t.Errorf("%s %s from 127.0.0.1 with %s: HTTP %d, want 403", c.method, c.path, h, got)
+			}
 		}
 		if got := do(c.method, c.path, "[::1]:5555"); got == http.StatusForbidden {
 			t.Errorf("%s %s from ::1: HTTP 403", c.method, c.path)

@@ -70,13 +70,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// Both parts are always checked, so the answer and its timing do not
 	// tell which one was wrong. Checks are throttled per client address.
-	key := clientKey(r.RemoteAddr)
+	key := clientKey(r)
 	end, retry, err := s.logins.begin(r.Context(), key)
 	if err != nil {
 		return // the client went away
 	}
 	if end == nil {
-		s.log.Warn("admin login throttled", "remote", r.RemoteAddr)
+		s.log.Warn("admin login throttled", "client", clientString(r))
 		s.tooMany(w, r, retry, "登录失败次数过多，请稍后再试。")
 		return
 	}
@@ -94,7 +94,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	end()
 	if !okUser || !okPass {
-		s.log.Warn("admin login failed", "remote", r.RemoteAddr)
+		s.log.Warn("admin login failed", "client", clientString(r))
 		s.render(w, r, http.StatusUnauthorized, "login", "管理员登录",
 			map[string]any{"Next": next, "Error": shop.ErrBadLogin.Message, "Admin": false})
 		return
@@ -106,7 +106,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds())})
-	s.log.Info("admin logged in", "remote", r.RemoteAddr)
+	s.log.Info("admin logged in", "client", clientString(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

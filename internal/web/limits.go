@@ -2,11 +2,10 @@ package web
 
 import (
 	"context"
-	"math"
-	"net"
-	"net/netip"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Limits bounds what one client address can make the shop do. Zero fields
@@ -22,9 +21,10 @@ type Limits struct {
 	UnverifiedEvery      time.Duration
 	UnverifiedTotalBurst int
 	UnverifiedTotalEvery time.Duration
-	// Admin login: at most LoginFailures failed logins per client address
-	// within LoginWindow; past that the address is refused (429) until the
-	// oldest failure leaves the window.
+	// Admin login: a burst of LoginFailures failed logins per client
+	// address, refilled over LoginWindow (one more per
+	// LoginWindow/LoginFailures); past that the address is refused (429)
+	// until it may try again. A successful login clears its count.
 	LoginFailures int
 	LoginWindow   time.Duration
 }
@@ -62,98 +62,81 @@ func positiveOr[T int | time.Duration](v, def T) T {
 // maxTracked bounds how many client addresses a limiter remembers.
 const maxTracked = 50_000
 
-// clientKey is the identity a limit applies to: the connection's IP address
-// (never a header, which the client chooses), an IPv6 address by its /64,
-// which one subscriber usually holds whole.
-func clientKey(remoteAddr string) string {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	ip = ip.Unmap()
-	if ip.Is6() && !ip.IsLoopback() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
-}
-
-// buckets is a token bucket per key: burst tokens, one more per every.
-type buckets struct {
+// limiters is a token bucket (golang.org/x/time/rate) per key: burst
+// tokens, one more per every.
+type limiters struct {
 	mu    sync.Mutex
-	burst float64
-	every time.Duration
+	burst int
+	every rate.Limit
 	now   func() time.Time
-	m     map[string]*bucket
+	m     map[string]*rate.Limiter
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
+func newLimiters(burst int, every time.Duration, now func() time.Time) *limiters {
+	return &limiters{burst: burst, every: rate.Every(every), now: now, m: map[string]*rate.Limiter{}}
 }
 
-func newBuckets(burst int, every time.Duration, now func() time.Time) *buckets {
-	return &buckets{burst: float64(burst), every: every, now: now, m: map[string]*bucket{}}
+// get returns key's limiter, a full one for a key not seen (or forgotten).
+// Callers hold l.mu.
+func (l *limiters) get(key string, now time.Time) *rate.Limiter {
+	lim := l.m[key]
+	if lim == nil {
+		if len(l.m) >= maxTracked {
+			l.evict(now)
+		}
+		lim = rate.NewLimiter(l.every, l.burst)
+		l.m[key] = lim
+	}
+	return lim
 }
 
 // allow takes a token for key; when there is none it returns false and how
-// long until there is one.
-func (b *buckets) allow(key string) (bool, time.Duration) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := b.now()
-	k := b.m[key]
-	if k == nil {
-		if len(b.m) >= maxTracked {
-			b.evict(now)
-		}
-		k = &bucket{tokens: b.burst, last: now}
-		b.m[key] = k
+// long until there is one, as the limiter computes it.
+func (l *limiters) allow(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	return take(l.get(key, now), now)
+}
+
+// take takes a token from lim at now, or returns the wait until one.
+func take(lim *rate.Limiter, now time.Time) (bool, time.Duration) {
+	res := lim.ReserveN(now, 1)
+	if !res.OK() {
+		return false, rate.InfDuration
 	}
-	if el := now.Sub(k.last); el > 0 {
-		k.tokens = math.Min(b.burst, k.tokens+float64(el)/float64(b.every))
+	if wait := res.DelayFrom(now); wait > 0 {
+		res.CancelAt(now)
+		return false, wait
 	}
-	k.last = now
-	if k.tokens >= 1 {
-		k.tokens--
-		return true, 0
-	}
-	wait := time.Duration((1 - k.tokens) * float64(b.every))
-	return false, max(wait, time.Second)
+	return true, 0
 }
 
 // evict forgets keys whose bucket has refilled (they behave as new ones),
-// or, if none has, an arbitrary half of them. Callers hold b.mu.
-func (b *buckets) evict(now time.Time) {
-	full := time.Duration(b.burst * float64(b.every))
-	for k, v := range b.m {
-		if now.Sub(v.last) >= full {
-			delete(b.m, k)
+// or, if too few have, an arbitrary half of them. Callers hold l.mu.
+func (l *limiters) evict(now time.Time) {
+	for k, lim := range l.m {
+		if lim.TokensAt(now) >= float64(l.burst) {
+			delete(l.m, k)
 		}
 	}
-	for k := range b.m {
-		if len(b.m) < maxTracked/2 {
+	for k := range l.m {
+		if len(l.m) < maxTracked/2 {
 			break
 		}
-		delete(b.m, k)
+		delete(l.m, k)
 	}
 }
 
-// loginThrottle counts failed admin logins per client address and admits
-// one password check per address at a time, so a flood from one address
-// neither guesses quickly nor delays a login from another.
+// loginThrottle counts failed admin logins per client address (a token
+// bucket per address, one token per failure) and admits one password check
+// per address at a time, so a flood from one address neither guesses
+// quickly nor delays a login from another.
 type loginThrottle struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	fails  map[string][]time.Time // recent failures, oldest first
-	busy   map[string]*slot
-	cpu    chan struct{} // password checks running at once, all addresses
+	fails *limiters
+	mu    sync.Mutex
+	busy  map[string]*slot
+	cpu   chan struct{} // password checks running at once, all addresses
 }
 
 // slot admits one password check of an address at a time; users counts
@@ -164,7 +147,7 @@ type slot struct {
 }
 
 func newLoginThrottle(maxFails int, window time.Duration, now func() time.Time, parallel int) *loginThrottle {
-	return &loginThrottle{max: maxFails, window: window, now: now, fails: map[string][]time.Time{},
+	return &loginThrottle{fails: newLimiters(maxFails, window/time.Duration(maxFails), now),
 		busy: map[string]*slot{}, cpu: make(chan struct{}, parallel)}
 }
 
@@ -198,13 +181,9 @@ func (t *loginThrottle) begin(ctx context.Context, key string) (end func(), retr
 		<-sl.ch
 		unuse()
 	}
-	t.mu.Lock()
-	now := t.now()
-	recent := t.recent(key, now)
-	t.mu.Unlock()
-	if len(recent) >= t.max {
+	if wait := t.wait(key); wait > 0 {
 		leave()
-		return nil, max(recent[0].Add(t.window).Sub(now), time.Second), nil
+		return nil, wait, nil
 	}
 	select {
 	case t.cpu <- struct{}{}:
@@ -215,42 +194,31 @@ func (t *loginThrottle) begin(ctx context.Context, key string) (end func(), retr
 	return func() { <-t.cpu; leave() }, 0, nil
 }
 
-// recent drops key's failures that left the window and returns the rest.
-// Callers hold t.mu.
-func (t *loginThrottle) recent(key string, now time.Time) []time.Time {
-	f := t.fails[key]
-	i := 0
-	for i < len(f) && now.Sub(f[i]) >= t.window {
-		i++
+// wait is how long until key has a failure left to spend: 0 when it may
+// try a password now.
+func (t *loginThrottle) wait(key string) time.Duration {
+	f := t.fails
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	lim := f.m[key]
+	if lim == nil {
+		return 0
 	}
-	f = f[i:]
-	if len(f) == 0 {
-		delete(t.fails, key)
-		return nil
-	}
-	t.fails[key] = f
-	return f
+	now := f.now()
+	res := lim.ReserveN(now, 1)
+	wait := res.DelayFrom(now)
+	res.CancelAt(now)
+	return wait
 }
 
+// failed spends one of key's failures.
 func (t *loginThrottle) failed(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	if len(t.fails) >= maxTracked {
-		for k, f := range t.fails {
-			if now.Sub(f[len(f)-1]) >= t.window || len(t.fails) >= maxTracked {
-				delete(t.fails, k)
-			}
-			if len(t.fails) < maxTracked/2 {
-				break
-			}
-		}
-	}
-	t.fails[key] = append(t.recent(key, now), now)
+	t.fails.allow(key)
 }
 
+// succeeded clears key's failures.
 func (t *loginThrottle) succeeded(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.fails, key)
+	t.fails.mu.Lock()
+	defer t.fails.mu.Unlock()
+	delete(t.fails.m, key)
 }

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
 )
 
 // readyz is GET /readyz: 200 when the database answers and holds the
@@ -21,9 +19,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 }
 
 // LoopbackOnly serves h to clients on the loopback interface that did not
-// come through a proxy (no Forwarded or X-Forwarded-For header: a reverse
-// proxy on the same host connects from loopback on behalf of anyone), and
-// answers 404 to everyone else.
+// come through a proxy (no Forwarded, X-Forwarded-For or X-Real-IP header,
+// whoever sent it, trusted proxies included: a reverse proxy on the same
+// host connects from loopback on behalf of anyone), and answers 404 to
+// everyone else.
 func LoopbackOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !loopbackClient(r) {
@@ -35,13 +34,10 @@ func LoopbackOnly(h http.Handler) http.Handler {
 }
 
 func loopbackClient(r *http.Request) bool {
-	if r.Header.Get("Forwarded") != "" || r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Real-Ip") != "" {
-		return false
+	for _, k := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback()
+	return peerAddr(r.RemoteAddr).IsLoopback()
 }

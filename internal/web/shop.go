@@ -185,17 +185,17 @@ func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
 			body = body[:alipay.MaxNotifyBody]
 		}
 	}
-	admit := s.admitUnverified(r.RemoteAddr)
+	budget, client := s.unverifiedBudget(r), clientString(r)
 	var d shop.Decision
 	switch {
 	case r.Method != http.MethodPost:
-		d, err = s.svc.RejectNotification(r.Context(), shop.Rejected{RemoteAddr: r.RemoteAddr, Method: r.Method, Body: body,
-			Outcome: shop.OutcomeBadMethod, Detail: "method " + r.Method, Admit: admit})
+		d, err = s.svc.RejectNotification(r.Context(), shop.Rejected{RemoteAddr: client, Method: r.Method, Body: body,
+			Outcome: shop.OutcomeBadMethod, Detail: "method " + r.Method, Admit: budget.admit})
 	case tooLarge:
-		d, err = s.svc.RejectNotification(r.Context(), shop.Rejected{RemoteAddr: r.RemoteAddr, Method: r.Method, Body: body,
-			Outcome: shop.OutcomeTooLarge, Detail: fmt.Sprintf("body longer than %d bytes", alipay.MaxNotifyBody), Admit: admit})
+		d, err = s.svc.RejectNotification(r.Context(), shop.Rejected{RemoteAddr: client, Method: r.Method, Body: body,
+			Outcome: shop.OutcomeTooLarge, Detail: fmt.Sprintf("body longer than %d bytes", alipay.MaxNotifyBody), Admit: budget.admit})
 	default:
-		d, err = s.svc.HandleNotification(r.Context(), shop.Received{RemoteAddr: r.RemoteAddr, Body: body, Admit: admit})
+		d, err = s.svc.HandleNotification(r.Context(), shop.Received{RemoteAddr: client, Body: body, Admit: budget.admit})
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err != nil {
@@ -215,7 +215,7 @@ func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.Outcome == shop.OutcomeRateLimited {
-		w.Header().Set("Retry-After", "30")
+		setRetryAfter(w, budget.wait)
 	}
 	w.WriteHeader(notifyStatus(d.Outcome))
 	io.WriteString(w, "fail")
@@ -224,13 +224,14 @@ func (s *Server) alipayNotify(w http.ResponseWriter, r *http.Request) {
 // alipayReturn is GET /alipay/return: verify, confirm with a query, show
 // 支付成功 / 支付处理中 / 验签失败.
 func (s *Server) alipayReturn(w http.ResponseWriter, r *http.Request) {
-	res, err := s.svc.HandleReturn(r.Context(), r.URL.RawQuery, r.RemoteAddr, s.admitUnverified(r.RemoteAddr))
+	budget := s.unverifiedBudget(r)
+	res, err := s.svc.HandleReturn(r.Context(), r.URL.RawQuery, clientString(r), budget.admit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if res.Limited {
-		s.tooMany(w, r, 30*time.Second, "验签失败的请求过多，请稍后再试。")
+		s.tooMany(w, r, budget.wait, "验签失败的请求过多，请稍后再试。")
 		return
 	}
 	data := map[string]any{}

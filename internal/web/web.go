@@ -82,6 +82,12 @@ type Config struct {
 	Limits Limits
 	// Now is the clock of the limits; default time.Now.
 	Now func() time.Time
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For gives
+	// the client's address (see ClientAddr); none by default.
+	TrustedProxies TrustedProxies
+	// Hosts, when set, is the Host values answered, the mounted routes
+	// included; others get 421. nil answers every Host.
+	Hosts *HostPolicy
 }
 
 // DefaultShopName is the shop's name when none is configured.
@@ -101,9 +107,11 @@ type Server struct {
 	billSem chan struct{}
 
 	logins     *loginThrottle
-	checkout   *buckets // per client address
-	unverified *buckets // per client address
-	unverTotal *buckets // all addresses together
+	checkout   *limiters // per client address
+	unverified *limiters // per client address
+	unverTotal *limiters // all addresses together
+	trusted    TrustedProxies
+	hosts      *HostPolicy
 
 	refunds *shop.Refunds
 	bills   Bills
@@ -120,7 +128,8 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL,
 		billSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills, checker: cfg.BillChecker,
-		ready: cfg.Ready, metrics: cfg.Metrics, observeHTTP: cfg.ObserveHTTP, shopName: cfg.ShopName}
+		ready: cfg.Ready, metrics: cfg.Metrics, observeHTTP: cfg.ObserveHTTP, shopName: cfg.ShopName,
+		trusted: cfg.TrustedProxies, hosts: cfg.Hosts}
 	if s.shopName == "" {
 		s.shopName = DefaultShopName
 	}
@@ -141,12 +150,13 @@ func New(cfg Config) (*Server, error) {
 	// Password checks are slow on purpose (PBKDF2): at most one per address
 	// and a few in all run at once, so a flood cannot take every core.
 	s.logins = newLoginThrottle(lim.LoginFailures, lim.LoginWindow, now, max(2, runtime.NumCPU()))
-	s.checkout = newBuckets(lim.CheckoutBurst, lim.CheckoutEvery, now)
-	s.unverified = newBuckets(lim.UnverifiedBurst, lim.UnverifiedEvery, now)
-	s.unverTotal = newBuckets(lim.UnverifiedTotalBurst, lim.UnverifiedTotalEvery, now)
+	s.checkout = newLimiters(lim.CheckoutBurst, lim.CheckoutEvery, now)
+	s.unverified = newLimiters(lim.UnverifiedBurst, lim.UnverifiedEvery, now)
+	s.unverTotal = newLimiters(lim.UnverifiedTotalBurst, lim.UnverifiedTotalEvery, now)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.log = slog.New(BoundedLog(s.log.Handler()))
 	if s.ttl <= 0 {
 		s.ttl = 12 * time.Hour
 	}
@@ -289,20 +299,42 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path,
+		s.log.Warn("cross-origin request refused", "client", clientString(r), "method", r.Method, "path", r.URL.Path,
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		s.renderError(w, r, http.StatusForbidden, "请求被拒绝", "跨站请求被拒绝，请从本站页面提交。")
 	}))
-	shopHandler := securityHeaders(s.recoverPanics(cop.Handler(s.routeErrors(mux))))
-	if len(mount) == 0 {
-		return logRequests(s.log, s.observeHTTP, shopHandler)
+	var root http.Handler = securityHeaders(s.recoverPanics(cop.Handler(s.routeErrors(mux))))
+	if len(mount) > 0 {
+		m := http.NewServeMux()
+		m.Handle("/", root)
+		for pattern, h := range mount {
+			m.Handle(pattern, h)
+		}
+		root = m
 	}
-	root := http.NewServeMux()
-	root.Handle("/", shopHandler)
-	for pattern, h := range mount {
-		root.Handle(pattern, h)
+	return withClient(s.trusted, logRequests(s.log, s.observeHTTP, s.checkHost(root)))
+}
+
+// checkHost answers 421 to a request whose Host the policy refuses, before
+// any route (the mounted ones too) sees it. Health probes (GET /healthz,
+// GET /readyz) answer whatever the Host: a load balancer or orchestrator
+// may probe by an address, and they change and tell nothing.
+func (s *Server) checkHost(h http.Handler) http.Handler {
+	if s.hosts == nil {
+		return h
 	}
-	return logRequests(s.log, s.observeHTTP, root)
+	refuse := securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("request for another host refused", "client", clientString(r), "host", r.Host, "method", r.Method, "path", r.URL.Path)
+		s.renderError(w, r, http.StatusMisdirectedRequest, "", "")
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		probe := (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz")
+		if probe || s.hosts.Allows(r.Host) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		refuse.ServeHTTP(w, r)
+	})
 }
 
 // noListing answers 404 for a directory, so the file server never lists
@@ -317,33 +349,51 @@ func noListing(h http.Handler) http.Handler {
 	})
 }
 
-// admitUnverified says whether a message from remoteAddr that failed
-// verification may be stored: within its address's budget and the total.
-func (s *Server) admitUnverified(remoteAddr string) func() bool {
-	return func() bool {
-		if ok, _ := s.unverified.allow(clientKey(remoteAddr)); !ok {
-			return false
-		}
-		ok, _ := s.unverTotal.allow("")
-		return ok
+// unverifiedBudget decides whether messages from one client that fail
+// verification may be stored: within the client's budget and the total.
+// wait is, after a refusal, how long until one would be admitted.
+type unverifiedBudget struct {
+	s    *Server
+	key  string
+	wait time.Duration
+}
+
+func (s *Server) unverifiedBudget(r *http.Request) *unverifiedBudget {
+	return &unverifiedBudget{s: s, key: clientKey(r)}
+}
+
+// admit is shop.Received.Admit.
+func (b *unverifiedBudget) admit() bool {
+	ok, wait := b.s.unverified.allow(b.key)
+	if ok {
+		ok, wait = b.s.unverTotal.allow("")
 	}
+	b.wait = wait
+	return ok
 }
 
 // limitCheckout answers 429 when the client is over its checkout budget.
 func (s *Server) limitCheckout(w http.ResponseWriter, r *http.Request) bool {
-	ok, retry := s.checkout.allow(clientKey(r.RemoteAddr))
+	ok, retry := s.checkout.allow(clientKey(r))
 	if ok {
 		return false
 	}
-	s.log.Warn("checkout rate limit", "remote", r.RemoteAddr)
+	s.log.Warn("checkout rate limit", "client", clientString(r))
 	s.tooMany(w, r, retry, "操作过于频繁，请稍后再试。")
 	return true
 }
 
-// tooMany answers 429 with Retry-After and a page in the shop's layout.
+// tooMany answers 429 with the error page (JSON under /api/) and
+// Retry-After saying when the limiter will admit the client again.
 func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, retry time.Duration, msg string) {
-	w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+	setRetryAfter(w, retry)
 	s.renderError(w, r, http.StatusTooManyRequests, "请求过于频繁", msg)
+}
+
+// setRetryAfter sets Retry-After to wait in whole seconds, rounded up, at
+// least 1.
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.FormatInt(max(1, int64((wait+time.Second-1)/time.Second)), 10))
 }
 
 func cacheFor(h http.Handler, d time.Duration) http.Handler {
@@ -404,7 +454,7 @@ func logRequests(log *slog.Logger, observe func(route, method string, status int
 		if sw.status >= 500 {
 			level = slog.LevelWarn
 		}
-		log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
+		log.Log(r.Context(), level, "http", "client", clientString(r), "method", r.Method, "path", r.URL.Path, "status", sw.status, "dur", time.Since(start))
 	})
 }
 
@@ -430,14 +480,20 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	io.WriteString(w, b.String())
 }
 
-// renderError answers with the shop's error page: the status, a Chinese
-// heading (statusHeading when heading is ""), a message and a way back.
+// renderError answers with an error, the one place that does: the shop's
+// error page with the status, a Chinese heading (statusHeading when
+// heading is ""), a message (statusMessage when "") and a way back; under
+// /api/ a JSON body {"error": code, "message": message}.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
 	if heading == "" {
 		heading = statusHeading(status)
 	}
 	if msg == "" {
 		msg = statusMessage(status)
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		writeJSON(w, status, map[string]string{"error": apiErrorCode(status), "message": msg})
+		return
 	}
 	back, backText := "/", "返回首页"
 	if strings.HasPrefix(r.URL.Path, "/admin/") && r.URL.Path != "/admin/login" {
@@ -466,6 +522,8 @@ func statusHeading(status int) string {
 		return "提交的内容过大"
 	case http.StatusUnprocessableEntity:
 		return "提交的内容有误"
+	case http.StatusMisdirectedRequest:
+		return "网址不属于本店"
 	case http.StatusTooManyRequests:
 		return "请求过于频繁"
 	case http.StatusServiceUnavailable:
@@ -484,6 +542,8 @@ func statusMessage(status int) string {
 		return "您访问的页面不存在，可能链接有误或已被删除。"
 	case http.StatusMethodNotAllowed:
 		return "该页面不能以这种方式访问，请从本站页面上的链接或按钮进入。"
+	case http.StatusMisdirectedRequest:
+		return "这个网址不是本店的地址，请通过本店的网址访问。"
 	case http.StatusTooManyRequests:
 		return "您的操作太频繁了，请稍等片刻再试。"
 	case http.StatusRequestEntityTooLarge:
@@ -521,20 +581,32 @@ func (s *Server) routeErrors(mux *http.ServeMux) http.Handler {
 		if allow := rec.h.Get("Allow"); allow != "" {
 			w.Header().Set("Allow", allow)
 		}
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			writeJSON(w, rec.status, map[string]string{"error": apiErrorCode(rec.status), "message": statusMessage(rec.status)})
-			return
-		}
 		s.renderError(w, r, rec.status, "", "")
 	})
 }
 
+// apiErrorCode is the "error" of a JSON error answer: the domain error code
+// statusOf maps to status, or a name of its own for statuses no domain
+// error has.
 func apiErrorCode(status int) string {
 	switch status {
 	case http.StatusNotFound:
 		return shop.ENOTFOUND
+	case http.StatusConflict:
+		return shop.ECONFLICT
+	case http.StatusUnauthorized:
+		return shop.EUNAUTHORIZED
+	case http.StatusServiceUnavailable:
+		return shop.EUNAVAILABLE
 	case http.StatusMethodNotAllowed:
 		return "method_not_allowed"
+	case http.StatusMisdirectedRequest:
+		return "misdirected_request"
+	case http.StatusTooManyRequests:
+		return "rate_limited"
+	}
+	if status >= 500 {
+		return shop.EINTERNAL
 	}
 	return shop.EINVALID
 }
@@ -601,14 +673,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := shop.ErrorCode(err)
 	status := statusOf(code)
 	if code == shop.EINTERNAL || code == shop.EUNAVAILABLE {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("request failed", "client", clientString(r), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	msg := shop.ErrorMessage(err)
-	if strings.HasPrefix(r.URL.Path, "/api/") {
-		writeJSON(w, status, map[string]string{"error": code, "message": msg})
-		return
-	}
-	s.renderError(w, r, status, "", msg)
+	s.renderError(w, r, status, "", shop.ErrorMessage(err))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
