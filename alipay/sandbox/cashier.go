@@ -30,24 +30,27 @@ var pages = template.Must(template.New("pay").Parse(pageHead + `
 </section>
 {{if .Error}}<p class="error" id="error" role="alert">{{.Error}}</p>{{end}}
 {{if .Payable}}
-<form method="post" class="pay">
-<h2>登录支付宝账户付款</h2>
+<form method="post" class="pay"{{if .Action}} action="{{.Action}}"{{end}}>
+{{if .Buyer}}<h2>确认付款</h2>
+<p class="buyer">付款账户 <span id="buyer">{{.Buyer}}</span></p>
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+{{else}}<h2>登录支付宝账户付款</h2>
 <label for="login">账户名</label>
 <input id="login" name="login" type="text" placeholder="buyer@sandbox.com" autocomplete="username" required value="{{.Login}}">
-<label for="password">支付密码</label>
+{{end}}<label for="password">支付密码</label>
 <input id="password" name="password" type="password" inputmode="numeric" placeholder="6 位数字" autocomplete="off">
 <div class="buttons">
 <button id="pay" name="action" value="pay" type="submit">确认付款</button>
 <button id="cancel" name="action" value="cancel" type="submit" class="secondary" formnovalidate>取消</button>
 </div>
 </form>
-<p class="hint">沙箱买家：buyer@sandbox.com，支付密码 111111；余额不足测试账户：poor@sandbox.com（余额 1.00 元），支付密码 111111。</p>
+{{if not .Buyer}}<p class="hint">沙箱买家：buyer@sandbox.com，支付密码 111111；余额不足测试账户：poor@sandbox.com（余额 1.00 元），支付密码 111111。</p>{{end}}
 {{end}}
 ` + pageFoot))
 
 var resultPage = template.Must(template.New("result").Parse(pageHead + `
 <section class="result {{.Class}}" id="result"><h2>{{.Heading}}</h2><p>{{.Text}}</p>
-{{if .Link}}<p><a id="back" href="{{.Link}}">返回商户</a></p>{{end}}</section>
+{{if .Link}}<p><a id="back" href="{{.Link}}">{{or .LinkText "返回商户"}}</a></p>{{end}}</section>
 ` + pageFoot))
 
 var indexPage = template.Must(template.New("index").Parse(pageHead + `
@@ -56,6 +59,7 @@ var indexPage = template.Must(template.New("index").Parse(pageHead + `
 <h2>支付宝公钥</h2><p class="key"><code>{{.PublicKey}}</code></p>
 <h2>应用</h2>{{if .Apps}}<table><tr><th>app_id</th><th>seller_id</th></tr>{{range .Apps}}<tr><td>{{.AppID}}</td><td>{{.SellerID}}</td></tr>{{end}}</table>{{else}}<p>尚无应用：<code>POST api/apps</code></p>{{end}}
 <h2>买家账户</h2><table><tr><th>账户名</th><th>余额</th></tr>{{range .Accounts}}<tr><td>{{.Login}}</td><td>{{.Balance}}</td></tr>{{end}}</table><p>支付密码均为 111111</p>
+<h2>买家钱包</h2><p><a id="wallet" href="wallet">打开支付宝钱包</a>（付款码、待确认付款）</p>
 <h2>控制接口</h2><p><a href="api/trades">api/trades</a> · <a href="api/notifications">api/notifications</a> · <a href="api/clock">api/clock</a> · <a href="api/faults">api/faults</a> · <a href="api/apps">api/apps</a></p>
 </section>
 ` + pageFoot))
@@ -71,6 +75,13 @@ label{display:block;margin:12px 0 4px;font-size:14px}input{width:100%;padding:10
 .buttons{display:flex;gap:12px;margin-top:20px}button{flex:1;padding:12px;border:0;border-radius:4px;font-size:16px;background:#1677ff;color:#fff;cursor:pointer}
 button.secondary{background:#eee;color:#333}.error{background:#fff1f0;border:1px solid #ffa39e;color:#cf1322;padding:10px;border-radius:4px}
 .hint{font-size:12px;color:#999}.result.ok h2{color:#52c41a}.result.fail h2{color:#cf1322}
+.account p{margin:4px 0}.paycode-card{text-align:center}.paycode-card h2{margin:0 0 4px}
+svg.barcode{display:block;width:100%;height:96px;margin:16px 0 8px;background:#fff}
+.paycode{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:20px;letter-spacing:2px;margin:4px 0;word-break:break-all}
+.pending-list{list-style:none;padding:0;margin:0}.pending-list a{display:block;padding:10px 0;border-bottom:1px solid #eee;color:#333;text-decoration:none}
+.pending-list .amt{color:#f5222d;font-weight:bold}.pending-list .merchant{display:block;font-size:12px;color:#999}
+form.logout{text-align:center}form.logout button{flex:none;width:auto;padding:8px 24px}
+pre.result{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f5f5f5;padding:8px;border-radius:4px}
 code{word-break:break-all;font-size:12px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #eee;padding:4px 8px;text-align:left}
 `
 
@@ -85,10 +96,16 @@ type payPage struct {
 	Subject, Amount, Merchant, OutTradeNo, TradeNo string
 	Expire, Error, Login                           string
 	Payable                                        bool
+	// Action is where the form posts ("" = the page's own URL).
+	Action string
+	// Buyer is the signed-in wallet's login: the form then asks for the pay
+	// password only, and carries the session's CSRF token.
+	Buyer, CSRF string
 }
 
 type resultData struct {
 	Title, CSS, Class, Heading, Text, Link string
+	LinkText                               string // "" = 返回商户
 }
 
 func render(w http.ResponseWriter, status int, t *template.Template, data any) {

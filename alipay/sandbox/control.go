@@ -261,17 +261,19 @@ func (s *Sandbox) apiTrades(w http.ResponseWriter, r *http.Request) {
 }
 
 // Pay pays a waiting trade (or a precreated QR code) as buyer would at the
-// cashier, without the password. It returns the signed return_url redirect
-// of a page/wap trade ("" if none).
+// cashier, without the password; a payment waiting for the buyer of a
+// payment code (USERPAYING) is confirmed by that buyer ("" = the trade's
+// buyer, else DefaultBuyer). It returns the signed return_url redirect of a
+// page/wap trade ("" if none).
 func (s *Sandbox) Pay(appID, outTradeNo, buyer string) (string, error) {
-	if buyer == "" {
-		buyer = DefaultBuyer
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.trades[tradeID(appID, outTradeNo)]
 	if t == nil {
 		return "", ErrNoTrade
+	}
+	if buyer == "" {
+		buyer = orDefault(t.BuyerLogin, DefaultBuyer)
 	}
 	return s.payTrade(t, buyer, "", false, s.now())
 }
@@ -459,6 +461,7 @@ func (s *Sandbox) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.trades, s.byNo, s.byQR = map[tradeRef]*trade{}, map[string]*trade{}, map[string]*trade{}
+	s.codes, s.paying = map[string]*payCode{}, map[*trade]struct{}{}
 	s.expiries, s.finishing, s.notes, s.pending, s.attempts = nil, nil, map[string]*note{}, map[*note]struct{}{}, nil
 	s.faults, s.bills, s.offset, s.strs = nil, map[string]*bill{}, 0, map[string]string{}
 	s.resetAccounts()
@@ -477,4 +480,55 @@ func (s *Sandbox) apiReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+}
+
+// apiPayCodes issues a payment code of buyer (form; "" = DefaultBuyer), as
+// the buyer's wallet shows one.
+func (s *Sandbox) apiPayCodes(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	buyer := r.PostForm.Get("buyer")
+	pc, err := s.IssuePayCode(buyer)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "unknown buyer "+buyer)
+		return
+	}
+	writeJSON(w, http.StatusOK, pc)
+}
+
+// SetNoPasswordLimit sets a buyer's no-password limit for alipay.trade.pay
+// (0: every payment waits for the buyer's confirmation).
+func (s *Sandbox) SetNoPasswordLimit(buyer string, limit alipay.Amount) error {
+	if limit < 0 || limit > alipay.MaxAmount {
+		return errors.New("sandbox: the no-password limit must be from 0 to 100000000.00")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[buyer]
+	if a == nil {
+		return ErrUnknownBuyer
+	}
+	a.NoPasswordLimit = limit
+	s.persistMeta()
+	return nil
+}
+
+// apiSetAccount changes a buyer's settings (form: login, no_password_limit
+// in yuan) and answers the accounts.
+func (s *Sandbox) apiSetAccount(w http.ResponseWriter, r *http.Request) {
+	if !parseForm(w, r) {
+		return
+	}
+	login := r.PostForm.Get("login")
+	limit, err := alipay.ParseAmount(r.PostForm.Get("no_password_limit"))
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "no_password_limit must be a yuan amount such as 2000.00")
+		return
+	}
+	if err := s.SetNoPasswordLimit(login, limit); err != nil {
+		writeErr(w, http.StatusBadRequest, err.Error()+": "+login)
+		return
+	}
+	s.apiAccounts(w, r)
 }

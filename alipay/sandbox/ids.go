@@ -28,6 +28,15 @@ func randDigits(n int) string {
 	return b.String()
 }
 
+// randIntn returns a uniform random int in [0, n).
+func randIntn(n int) int {
+	d, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return int(d.Int64())
+}
+
 // newUserID returns an Alipay user id / PID: 2088 + 12 digits.
 func newUserID() string { return "2088" + randDigits(12) }
 

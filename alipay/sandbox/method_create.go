@@ -85,9 +85,8 @@ func (t *trade) qrDeadline() time.Time {
 }
 
 func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
-	// Face-to-face trades wait 3h by default; the QR code itself is valid
-	// for 2h (docs/PROTOCOL.md).
-	nt, n := s.readNewTrade(req, now, 3*time.Hour)
+	// The QR code itself is valid for 2h (docs/PROTOCOL.md).
+	nt, n := s.readNewTrade(req, now, faceToFaceTimeout)
 	if n != nil {
 		return n
 	}

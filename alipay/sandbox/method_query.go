@@ -30,6 +30,8 @@ func (s *Sandbox) query(req *gwReq, now time.Time) *node {
 		for _, k := range []string{"buyer_pay_amount", "invoice_amount", "receipt_amount"} {
 			n.amt(k, 0)
 		}
+		// A payment waiting for the buyer of a payment code knows its buyer.
+		n.str("buyer_logon_id", maskLogin(t.BuyerLogin)).str("buyer_user_id", t.BuyerID)
 	}
 	return n
 }

@@ -37,6 +37,8 @@ var methodTable = []method{
 	{name: "alipay.trade.wap.pay", page: (*Sandbox).pagePay},
 	{name: "alipay.trade.precreate", api: (*Sandbox).precreate,
 		v3Path: "/v3/alipay/trade/precreate", v3Verb: http.MethodPost},
+	{name: "alipay.trade.pay", api: (*Sandbox).tradePay, required: []string{"auth_code", "scene"},
+		v3Path: "/v3/alipay/trade/pay", v3Verb: http.MethodPost},
 	{name: "alipay.trade.create", api: (*Sandbox).create,
 		v3Path: "/v3/alipay/trade/create", v3Verb: http.MethodPost},
 	{name: "alipay.trade.query", api: (*Sandbox).query,
@@ -54,8 +56,11 @@ var methodTable = []method{
 	{name: alipay.AlipayCertDownloadMethod, api: (*Sandbox).certDownload, required: []string{"alipay_cert_sn"}},
 }
 
-// The table's indexes by v2 name and by v3 path.
-var methodsByName, methodsByV3Path = indexMethods(methodTable)
+// The table's indexes by v2 name and by v3 path, built in init: handlers
+// (paying a trade builds its return URL) look methods up by name.
+var methodsByName, methodsByV3Path map[string]*method
+
+func init() { methodsByName, methodsByV3Path = indexMethods(methodTable) }
 
 func indexMethods(table []method) (map[string]*method, map[string]*method) {
 	byName, byPath := map[string]*method{}, map[string]*method{}

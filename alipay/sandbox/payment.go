@@ -41,6 +41,9 @@ func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool,
 	if acct == nil || (checkPassword && acct.PayPassword != password) {
 		return "", errPassword
 	}
+	if t.BuyerLogin != "" && t.BuyerLogin != login { // a payment code named the buyer
+		return "", &PayError{"交易买家不匹配"}
+	}
 	if acct.Balance < t.TotalAmount {
 		return "", &PayError{"余额不足"}
 	}

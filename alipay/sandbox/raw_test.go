@@ -47,3 +47,10 @@ func (e *testEnv) formRequest(t *testing.T, c formCall) *http.Request {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
 }
+
+// call sends c and returns the answer node, the raw body and whether the
+// signature over the node verified.
+func (e *testEnv) call(t *testing.T, c formCall) (map[string]any, string, bool) {
+	t.Helper()
+	return e.rawCall(c.method, e.formRequest(t, c))
+}

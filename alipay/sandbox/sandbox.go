@@ -67,6 +67,11 @@ type Config struct {
 	// AlipayKey is the sandbox's Alipay private key. nil generates an
 	// RSA-2048 key (kept in DataDir when set; a key already saved there wins).
 	AlipayKey *rsa.PrivateKey
+	// NoPasswordLimit is the buyers' no-password limit (小额免密) for
+	// alipay.trade.pay: a payment code charges up to it at once, and a larger
+	// amount waits (USERPAYING) until the buyer confirms in the wallet. 0
+	// means DefaultNoPasswordLimit; api/accounts changes it per buyer.
+	NoPasswordLimit alipay.Amount
 	// ControlLoopbackOnly makes the test-control API (api/…) answer clients
 	// connecting from a loopback address only (decided by the connection's
 	// remote address, never by headers) whose request carries no
@@ -99,6 +104,7 @@ type Sandbox struct {
 
 	wall     func() time.Time // the real clock: v3 timestamps are judged by it, never by the sandbox clock
 	v3Nonces nonceSet
+	wallets  walletSessions // signed-in buyers; guarded by its own lock
 
 	mu        sync.Mutex // guards everything below
 	offset    time.Duration
@@ -114,6 +120,8 @@ type Sandbox struct {
 	attempts  []*Attempt
 	faults    []*Fault
 	accounts  map[string]*account // by login
+	codes     map[string]*payCode // live payment codes by auth_code
+	paying    map[*trade]struct{} // alipay.trade.pay trades waiting for their buyer (stale entries skipped)
 	bills     map[string]*bill    // by token
 	certs     *certAuthority      // certificate mode, created on first use
 	seq       int64               // notes and attempts
@@ -151,6 +159,12 @@ func New(cfg Config) (sb *Sandbox, err error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.NoPasswordLimit < 0 || cfg.NoPasswordLimit > alipay.MaxAmount {
+		return nil, fmt.Errorf("sandbox: NoPasswordLimit %v is not an amount from 0 to %v", cfg.NoPasswordLimit, alipay.MaxAmount)
+	}
+	if cfg.NoPasswordLimit == 0 {
+		cfg.NoPasswordLimit = DefaultNoPasswordLimit
+	}
 	if cfg.BaseURL != "" {
 		if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
 			return nil, fmt.Errorf("sandbox: BaseURL %q must be an absolute http(s) URL", cfg.BaseURL)
@@ -170,6 +184,8 @@ func New(cfg Config) (sb *Sandbox, err error) {
 		notes:    map[string]*note{},
 		pending:  map[*note]struct{}{},
 		accounts: map[string]*account{},
+		codes:    map[string]*payCode{},
+		paying:   map[*trade]struct{}{},
 		bills:    map[string]*bill{},
 		wake:     make(chan struct{}, 1),
 		wall:     time.Now,
@@ -558,6 +574,9 @@ type account struct {
 	PayPassword string        `json:"-"`
 	UserID      string        `json:"user_id"`
 	Balance     alipay.Amount `json:"balance"`
+	// NoPasswordLimit is the largest alipay.trade.pay charged without the
+	// buyer confirming in the wallet (小额免密).
+	NoPasswordLimit alipay.Amount `json:"no_password_limit"`
 }
 
 // Buyer accounts, like the real sandbox's: pay password 111111.
@@ -571,10 +590,14 @@ const (
 	poorBuyerUID    = "2088102177846881"
 )
 
+// DefaultNoPasswordLimit is the buyers' default no-password limit: ¥2,000.00.
+const DefaultNoPasswordLimit = alipay.Amount(2_000_00)
+
 func (s *Sandbox) resetAccounts() {
+	limit := s.cfg.NoPasswordLimit
 	s.accounts = map[string]*account{
-		DefaultBuyer: {Login: DefaultBuyer, PayPassword: BuyerPassword, UserID: defaultBuyerUID, Balance: defaultBalance},
-		PoorBuyer:    {Login: PoorBuyer, PayPassword: BuyerPassword, UserID: poorBuyerUID, Balance: poorBalance},
+		DefaultBuyer: {Login: DefaultBuyer, PayPassword: BuyerPassword, UserID: defaultBuyerUID, Balance: defaultBalance, NoPasswordLimit: limit},
+		PoorBuyer:    {Login: PoorBuyer, PayPassword: BuyerPassword, UserID: poorBuyerUID, Balance: poorBalance, NoPasswordLimit: limit},
 	}
 }
 
@@ -693,12 +716,19 @@ func (s *Sandbox) routes() {
 	cop := http.NewCrossOriginProtection()
 	control := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.loopbackOnly(cop.Handler(h))) }
 	read := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.loopbackOnly(h)) }
+	m.HandleFunc("GET /wallet", s.handleBuyerWallet)
+	m.Handle("POST /wallet/login", cop.Handler(http.HandlerFunc(s.handleWalletLogin)))
+	m.Handle("POST /wallet/logout", cop.Handler(http.HandlerFunc(s.handleWalletLogout)))
+	m.HandleFunc("GET /wallet/confirm/{trade_no}", s.handleWalletConfirm)
+	m.Handle("POST /wallet/confirm/{trade_no}", cop.Handler(http.HandlerFunc(s.handleWalletConfirmPost)))
 	control("POST /api/apps", s.apiRegisterApp)
 	read("GET /api/apps", s.apiListApps)
 	read("GET /api/alipay-public-key", s.apiPublicKey)
 	read("GET /api/accounts", s.apiAccounts)
 	read("GET /api/trades", s.apiTrades)
 	control("POST /api/trades/pay", s.apiPay)
+	control("POST /api/paycodes", s.apiPayCodes)
+	control("POST /api/accounts", s.apiSetAccount)
 	read("GET /api/notifications", s.apiNotifications)
 	read("GET /api/clock", s.apiClock)
 	control("POST /api/clock/advance", s.apiAdvance)

@@ -93,13 +93,19 @@ func (s *Sandbox) loadMeta(id string, v []byte) error {
 		}
 		s.offset = d
 	case "accounts":
-		accts := map[string]*account{}
+		var accts map[string]struct {
+			Balance         alipay.Amount  `json:"balance"`
+			NoPasswordLimit *alipay.Amount `json:"no_password_limit"` // absent: keep the configured limit
+		}
 		if err := json.Unmarshal(v, &accts); err != nil {
 			return err
 		}
 		for login, a := range accts {
 			if cur := s.accounts[login]; cur != nil {
 				cur.Balance = a.Balance
+				if a.NoPasswordLimit != nil {
+					cur.NoPasswordLimit = *a.NoPasswordLimit
+				}
 			}
 		}
 	}
@@ -138,6 +144,9 @@ func (s *Sandbox) loadTrade(_ string, v []byte) error {
 	t.NotifyURL, t.ReturnURL, t.QuitURL, t.StoreID = s.intern(t.NotifyURL), s.intern(t.ReturnURL), s.intern(t.QuitURL), s.intern(t.StoreID)
 	t.Charset = s.intern(t.Charset)
 	s.indexTrade(t)
+	if t.Method == "alipay.trade.pay" && t.Status == alipay.WaitBuyerPay {
+		s.paying[t] = struct{}{}
+	}
 	return nil
 }
 

@@ -256,7 +256,9 @@ func (s *Sandbox) v3CheckCertSN(a *app, appSN, rootSN string) *v3Error {
 // v3Status is the HTTP status of a gateway answer given over v3.
 func v3Status(n *node) int {
 	switch {
-	case n.code == "10000":
+	case n.code == "10000" || n.code == codeUserPaying:
+		// A payment waiting for its buyer is no failure: its fields, without
+		// gmt_payment, and the client queries (docs/PROTOCOL.md).
 		return http.StatusOK
 	case n.code == "20000" || n.subCode == "ACQ.SYSTEM_ERROR":
 		return http.StatusInternalServerError
