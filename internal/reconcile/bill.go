@@ -274,6 +274,9 @@ func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Ti
 // billJob checks the bill of the job's day; a bill not ready yet or a failed
 // download is tried again later.
 func (r *Reconciler) billJob(ctx context.Context, j *jobs.Job) jobs.Result {
+	if ok, turn := r.budget.take(j.ID, billRunCalls, r.cfg.Now()); !ok {
+		return jobs.Result{RetryAt: turn}
+	}
 	if _, _, err := r.CheckBill(ctx, j.Ref); err != nil {
 		return r.retry(r.cfg.Now().Add(min(jobs.Backoff(r.cfg.Schedule, j.Attempts+3), 6*time.Hour)), err)
 	}

@@ -8,6 +8,10 @@
 //
 // Unknown outcomes (code 20000, ACQ.SYSTEM_ERROR, a timeout, a non-200) never
 // decide anything: the job runs again later with the same parameters.
+//
+// Every gateway call of this background work comes out of a budget per
+// minute (budget.go): a flood of unpaid orders is queried and closed at the
+// budget's pace, in order, and none is marked closed without Alipay's answer.
 package reconcile
 
 import (
@@ -16,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"alishop/alipay"
@@ -99,6 +104,11 @@ type Config struct {
 	Workers    int
 	Lease      time.Duration
 	SweepEvery time.Duration
+
+	// GatewayBudget is the most Alipay gateway calls the background work
+	// makes in any minute (default DefaultGatewayBudget, at least
+	// MinGatewayBudget). Each process running a Reconciler has its own.
+	GatewayBudget int
 }
 
 // Reconciler runs the background work.
@@ -109,6 +119,15 @@ type Reconciler struct {
 	lastSweep time.Time
 	lastPrune time.Time
 	started   time.Time // when New made it: Startup checks orders made before
+	budget    *budget
+
+	mu sync.Mutex
+	// queryNext holds the orders whose close Alipay refused as
+	// ACQ.TRADE_STATUS_ERROR and whose query had to wait for the budget:
+	// their next run queries at once instead of closing again (by
+	// out_trade_no, with when the close was refused). Losing it (a restart,
+	// another process taking the job) costs one close more, nothing else.
+	queryNext map[string]time.Time
 }
 
 // KeepDoneJobs is how long finished jobs are kept (for the admin and
@@ -153,10 +172,18 @@ func New(cfg Config) (*Reconciler, error) {
 	if cfg.SweepEvery <= 0 {
 		cfg.SweepEvery = 10 * time.Second
 	}
-	r := &Reconciler{cfg: cfg, log: cfg.Logger, started: cfg.Now()}
+	if cfg.GatewayBudget == 0 {
+		cfg.GatewayBudget = DefaultGatewayBudget
+	}
+	r := &Reconciler{cfg: cfg, log: cfg.Logger, started: cfg.Now(), queryNext: map[string]time.Time{}}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
+	b, err := newBudget(cfg.GatewayBudget, r.log)
+	if err != nil {
+		return nil, err
+	}
+	r.budget = b
 	handlers := map[string]jobs.Handler{
 		jobs.KindOrder: r.orderJob,
 		jobs.KindBill:  r.billJob,
@@ -258,8 +285,14 @@ func (r *Reconciler) orderJob(ctx context.Context, j *jobs.Job) jobs.Result {
 		return jobs.Result{Done: true}
 	}
 	closeAt := shop.ExpireAt(o, r.cfg.OrderTTL).Add(r.cfg.ExpireGrace)
+	if ok, turn := r.budget.take(j.ID, orderRunCalls, now); !ok {
+		return jobs.Result{RetryAt: turn}
+	}
 	if !now.Before(closeAt) {
-		return r.expire(ctx, o)
+		if r.takeQueryNext(o.OutTradeNo) {
+			return r.queryRefusedClose(ctx, o)
+		}
+		return r.expire(ctx, j, o)
 	}
 	o, err = svc.SyncOrder(ctx, o.OutTradeNo)
 	if errors.Is(err, shop.ErrAmountMismatch) {
@@ -290,7 +323,7 @@ func (r *Reconciler) review(o shop.Order) jobs.Result {
 // closed → closed; no trade (the buyer never opened the cashier) → closed
 // here; not closable → the query says whether it was paid; unknown → again
 // later, with the same call.
-func (r *Reconciler) expire(ctx context.Context, o shop.Order) jobs.Result {
+func (r *Reconciler) expire(ctx context.Context, j *jobs.Job, o shop.Order) jobs.Result {
 	svc := r.cfg.Service
 	now := r.cfg.Now()
 	res, err := r.cfg.Gateway.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: o.OutTradeNo})
@@ -309,23 +342,55 @@ func (r *Reconciler) expire(ctx context.Context, o shop.Order) jobs.Result {
 		return jobs.Result{Done: true}
 	case alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR"):
 		// Not waiting any more: paid, or already closed (by its expiry or an
-		// earlier close whose answer was lost). The query says which.
-		o2, qerr := svc.SyncOrder(ctx, o.OutTradeNo)
-		if errors.Is(qerr, shop.ErrAmountMismatch) {
-			return r.review(o2)
+		// earlier close whose answer was lost). The query says which; it is
+		// a call of its own in the budget.
+		if ok, turn := r.budget.take(j.ID, 1, r.cfg.Now()); !ok {
+			r.setQueryNext(o.OutTradeNo, now)
+			return jobs.Result{RetryAt: turn}
 		}
-		if qerr != nil {
-			return r.retry(now.Add(r.cfg.RetryUnknown), qerr)
-		}
-		if o2.Status != shop.StatusUnpaid {
-			r.log.Info("reconcile: expired order settled by query", "out_trade_no", o.OutTradeNo, "status", o2.Status)
-			return jobs.Result{Done: true}
-		}
-		return r.retry(now.Add(r.cfg.RetryUnknown), fmt.Errorf("close refused but the query leaves the order unpaid"))
+		return r.queryRefusedClose(ctx, o)
 	case alipay.IsUnknownOutcome(err):
 		return r.retry(now.Add(r.cfg.RetryUnknown), err)
 	}
 	return r.retry(now.Add(jobs.Backoff(r.cfg.Schedule, 4)), err)
+}
+
+// queryRefusedClose settles an expired order whose close Alipay refused as
+// ACQ.TRADE_STATUS_ERROR by querying its trade: paid or closed, as Alipay
+// says; still waiting (a close racing the buyer) → closed again later.
+func (r *Reconciler) queryRefusedClose(ctx context.Context, o shop.Order) jobs.Result {
+	now := r.cfg.Now()
+	o2, qerr := r.cfg.Service.SyncOrder(ctx, o.OutTradeNo)
+	if errors.Is(qerr, shop.ErrAmountMismatch) {
+		return r.review(o2)
+	}
+	if qerr != nil {
+		return r.retry(now.Add(r.cfg.RetryUnknown), qerr)
+	}
+	if o2.Status != shop.StatusUnpaid {
+		r.log.Info("reconcile: expired order settled by query", "out_trade_no", o.OutTradeNo, "status", o2.Status)
+		return jobs.Result{Done: true}
+	}
+	return r.retry(now.Add(r.cfg.RetryUnknown), fmt.Errorf("close refused but the query leaves the order unpaid"))
+}
+
+func (r *Reconciler) setQueryNext(outTradeNo string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for no, at := range r.queryNext {
+		if now.Sub(at) > time.Hour {
+			delete(r.queryNext, no) // its job went to another process
+		}
+	}
+	r.queryNext[outTradeNo] = now
+}
+
+func (r *Reconciler) takeQueryNext(outTradeNo string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.queryNext[outTradeNo]
+	delete(r.queryNext, outTradeNo)
+	return ok
 }
 
 // refundJob settles a refund: refund query first, then the same refund
@@ -333,6 +398,9 @@ func (r *Reconciler) expire(ctx context.Context, o shop.Order) jobs.Result {
 // the buyer waits for the money, and each run is one query (and at most one
 // repeat of the same refund).
 func (r *Reconciler) refundJob(ctx context.Context, j *jobs.Job) jobs.Result {
+	if ok, turn := r.budget.take(j.ID, refundRunCalls, r.cfg.Now()); !ok {
+		return jobs.Result{RetryAt: turn}
+	}
 	done, err := r.cfg.Refunds.Settle(ctx, j.Ref, false)
 	if done {
 		return jobs.Result{Done: true}

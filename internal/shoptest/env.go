@@ -45,6 +45,11 @@ type EnvOptions struct {
 	AppID             string          // default 2021000000000001
 	Goods             shop.Goods      // default 测试商品 at 10.00
 	API               alipay.API      // the shop's Alipay protocol; default v2
+	// WrapSandbox, when set, wraps the sandbox's HTTP handler (e.g. to
+	// count the calls that reach the gateway).
+	WrapSandbox func(http.Handler) http.Handler
+	// Reconcile, when set, adjusts the reconciler's configuration.
+	Reconcile func(*reconcile.Config)
 }
 
 // NewEnv builds an Env.
@@ -68,7 +73,11 @@ func NewEnv(t testing.TB, opt EnvOptions) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	sbSrv := httptest.NewServer(sb)
+	var sbHandler http.Handler = sb
+	if opt.WrapSandbox != nil {
+		sbHandler = opt.WrapSandbox(sb)
+	}
+	sbSrv := httptest.NewServer(sbHandler)
 	t.Cleanup(sbSrv.Close)
 	app, err := sb.RegisterApp(opt.AppID, &opt.AppKey.PublicKey)
 	if err != nil {
@@ -91,7 +100,11 @@ func NewEnv(t testing.TB, opt EnvOptions) *Env {
 	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: shop.Merchant{AppID: app.AppID, SellerID: app.SellerID},
 		Now: sb.Now, Logger: log})
 	refunds := shop.NewRefunds(svc, db, client)
-	rec, err := reconcile.New(reconcile.Config{Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: log})
+	rcfg := reconcile.Config{Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: log}
+	if opt.Reconcile != nil {
+		opt.Reconcile(&rcfg)
+	}
+	rec, err := reconcile.New(rcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
