@@ -50,6 +50,7 @@ var pages = template.Must(template.New("pay").Parse(pageHead + `
 
 var resultPage = template.Must(template.New("result").Parse(pageHead + `
 <section class="result {{.Class}}" id="result"><h2>{{.Heading}}</h2><p>{{.Text}}</p>
+{{if .AppResult}}<p>支付宝 App 交回商户 App 的结果：</p><pre class="result" id="app_result">{{.AppResult}}</pre>{{end}}
 {{if .Link}}<p><a id="back" href="{{.Link}}">{{or .LinkText "返回商户"}}</a></p>{{end}}</section>
 ` + pageFoot))
 
@@ -60,6 +61,7 @@ var indexPage = template.Must(template.New("index").Parse(pageHead + `
 <h2>应用</h2>{{if .Apps}}<table><tr><th>app_id</th><th>seller_id</th></tr>{{range .Apps}}<tr><td>{{.AppID}}</td><td>{{.SellerID}}</td></tr>{{end}}</table>{{else}}<p>尚无应用：<code>POST api/apps</code></p>{{end}}
 <h2>买家账户</h2><table><tr><th>账户名</th><th>余额</th></tr>{{range .Accounts}}<tr><td>{{.Login}}</td><td>{{.Balance}}</td></tr>{{end}}</table><p>支付密码均为 111111</p>
 <h2>买家钱包</h2><p><a id="wallet" href="wallet">打开支付宝钱包</a>（付款码、待确认付款）</p>
+<h2>App 支付</h2><p><a id="app" href="app">模拟支付宝 App 接收订单字符串</a></p>
 <h2>控制接口</h2><p><a href="api/trades">api/trades</a> · <a href="api/notifications">api/notifications</a> · <a href="api/clock">api/clock</a> · <a href="api/faults">api/faults</a> · <a href="api/apps">api/apps</a></p>
 </section>
 ` + pageFoot))
@@ -71,6 +73,7 @@ main{max-width:560px;margin:24px auto;padding:0 16px}footer{text-align:center;co
 section,form.pay{background:#fff;border-radius:8px;padding:20px;margin-bottom:16px;box-shadow:0 1px 3px #0001}
 .subject{font-size:16px;margin:0}.amount{font-size:32px;color:#f5222d;margin:8px 0}
 dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;font-size:13px;color:#666;margin:0}dd{margin:0;word-break:break-all}
+textarea{width:100%;padding:10px;border:1px solid #ccc;border-radius:4px;font-size:13px;font-family:ui-monospace,Menlo,Consolas,monospace}
 label{display:block;margin:12px 0 4px;font-size:14px}input{width:100%;padding:10px;border:1px solid #ccc;border-radius:4px;font-size:16px}
 .buttons{display:flex;gap:12px;margin-top:20px}button{flex:1;padding:12px;border:0;border-radius:4px;font-size:16px;background:#1677ff;color:#fff;cursor:pointer}
 button.secondary{background:#eee;color:#333}.error{background:#fff1f0;border:1px solid #ffa39e;color:#cf1322;padding:10px;border-radius:4px}
@@ -106,6 +109,7 @@ type payPage struct {
 type resultData struct {
 	Title, CSS, Class, Heading, Text, Link string
 	LinkText                               string // "" = 返回商户
+	AppResult                              string // app pay: the JSON the Alipay app hands back
 }
 
 func render(w http.ResponseWriter, status int, t *template.Template, data any) {

@@ -168,6 +168,7 @@ type TradeView struct {
 	NotifyURL    string        `json:"notify_url,omitempty"`
 	ReturnURL    string        `json:"return_url,omitempty"`
 	CashierURL   string        `json:"cashier_url,omitempty"`
+	AppPayURL    string        `json:"app_pay_url,omitempty"` // app pay: the Alipay app's confirm page
 	QRCode       string        `json:"qr_code,omitempty"`
 	GmtCreate    string        `json:"gmt_create,omitempty"`
 	GmtPayment   string        `json:"gmt_payment,omitempty"`
@@ -208,6 +209,9 @@ func (s *Sandbox) view(t *trade, base string) TradeView {
 	}
 	if t.QR != "" {
 		v.QRCode = base + "qr/" + t.QR
+	}
+	if m := methodsByName[t.Method]; m != nil && m.order != nil {
+		v.AppPayURL = base + "app/pay/" + t.TradeNo
 	}
 	for _, r := range t.Refunds {
 		v.Refunds = append(v.Refunds, RefundView{OutRequestNo: r.OutRequestNo, RefundAmount: r.Amount, RefundReason: r.Reason, GmtRefund: fmtTime(r.At)})

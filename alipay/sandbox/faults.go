@@ -90,7 +90,7 @@ func (f *Fault) check() error {
 			return fmt.Errorf(`gateway_error: effect %q: want "committed" or "none"`, f.Effect)
 		}
 		if f.Method != "" && (methodsByName[f.Method] == nil || isPageMethod(f.Method)) {
-			return fmt.Errorf("gateway_error: method %q is not an API method of the sandbox", f.Method)
+			return fmt.Errorf("gateway_error: method %q is not an API or app-pay method of the sandbox", f.Method)
 		}
 	case KindLatency:
 		if f.Delay <= 0 || time.Duration(f.Delay) > 5*time.Minute {

@@ -112,6 +112,13 @@ func parseGateway(r *http.Request) *gwReq {
 			}
 		}
 	}
+	req.setParams(all)
+	return req
+}
+
+// setParams takes the merged parameters: identical duplicates collapse,
+// the charset names how the values are decoded.
+func (req *gwReq) setParams(all url.Values) {
 	for k, vs := range all {
 		v := vs[0]
 		for _, o := range vs[1:] {
@@ -130,7 +137,6 @@ func parseGateway(r *http.Request) *gwReq {
 	for k, v := range req.raw {
 		req.p[k] = decodeCharset(v, req.charset)
 	}
-	return req
 }
 
 func normCharset(cs string) (string, bool) {
@@ -297,6 +303,11 @@ func (s *Sandbox) handleGateway(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.m.page != nil {
 		req.m.page(s, w, req)
+		return
+	}
+	if req.m.order != nil {
+		s.writeNode(w, req, req.app, gatewayErr("40002", "isv.invalid-method",
+			req.method+" 是 App 支付的订单字符串，由支付宝 App 提交，不能直接请求网关").node())
 		return
 	}
 	fault := s.takeGatewayFault(req.app.AppID, req.method)

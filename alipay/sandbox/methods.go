@@ -16,12 +16,19 @@ type apiFunc func(s *Sandbox, req *gwReq, now time.Time) *node
 // request and is sent on to the cashier or shown an error page.
 type pageFunc func(s *Sandbox, w http.ResponseWriter, req *gwReq)
 
+// orderFunc creates the trade of an order string a merchant app hands to
+// the Alipay app (app pay); it runs with s.mu held.
+type orderFunc func(s *Sandbox, req *gwReq, now time.Time) (*trade, *node)
+
 // method is one gateway method. Adding a method is one entry in methodTable
 // plus its handler.
 type method struct {
 	name string
 	api  apiFunc  // API methods: a signed JSON answer
 	page pageFunc // page methods: a browser redirect or error page
+	// order methods: an order string the Alipay app receives (app/pay),
+	// never a gateway.do call
+	order orderFunc
 	// required lists biz_content fields an API call must carry; a missing
 	// one is answered ACQ.INVALID_PARAMETER "缺少 <field>" before the
 	// handler runs.
@@ -35,6 +42,7 @@ type method struct {
 var methodTable = []method{
 	{name: "alipay.trade.page.pay", page: (*Sandbox).pagePay},
 	{name: "alipay.trade.wap.pay", page: (*Sandbox).pagePay},
+	{name: "alipay.trade.app.pay", order: (*Sandbox).appPayOrder},
 	{name: "alipay.trade.precreate", api: (*Sandbox).precreate,
 		v3Path: "/v3/alipay/trade/precreate", v3Verb: http.MethodPost},
 	{name: "alipay.trade.pay", api: (*Sandbox).tradePay, required: []string{"auth_code", "scene"},
@@ -66,8 +74,14 @@ func indexMethods(table []method) (map[string]*method, map[string]*method) {
 	byName, byPath := map[string]*method{}, map[string]*method{}
 	for i := range table {
 		m := &table[i]
-		if (m.api == nil) == (m.page == nil) || byName[m.name] != nil || m.page != nil && m.v3Path != "" {
-			panic("sandbox: method table: " + m.name + " needs exactly one of api and page, a unique name, and no v3 path for a page method")
+		kinds := 0
+		for _, set := range []bool{m.api != nil, m.page != nil, m.order != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 || byName[m.name] != nil || m.api == nil && m.v3Path != "" {
+			panic("sandbox: method table: " + m.name + " needs exactly one of api, page and order, a unique name, and a v3 path only for an API method")
 		}
 		byName[m.name] = m
 		if m.v3Path != "" {

@@ -716,6 +716,10 @@ func (s *Sandbox) routes() {
 	cop := http.NewCrossOriginProtection()
 	control := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.loopbackOnly(cop.Handler(h))) }
 	read := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.loopbackOnly(h)) }
+	m.HandleFunc("GET /app", s.handleAppForm)
+	m.Handle("POST /app/pay", cop.Handler(http.HandlerFunc(s.handleAppOrder)))
+	m.HandleFunc("GET /app/pay/{trade_no}", s.handleAppConfirm)
+	m.Handle("POST /app/pay/{trade_no}", cop.Handler(http.HandlerFunc(s.handleAppPay)))
 	m.HandleFunc("GET /wallet", s.handleBuyerWallet)
 	m.Handle("POST /wallet/login", cop.Handler(http.HandlerFunc(s.handleWalletLogin)))
 	m.Handle("POST /wallet/logout", cop.Handler(http.HandlerFunc(s.handleWalletLogout)))
@@ -728,6 +732,7 @@ func (s *Sandbox) routes() {
 	read("GET /api/trades", s.apiTrades)
 	control("POST /api/trades/pay", s.apiPay)
 	control("POST /api/paycodes", s.apiPayCodes)
+	control("POST /api/apppay", s.apiAppPay)
 	control("POST /api/accounts", s.apiSetAccount)
 	read("GET /api/notifications", s.apiNotifications)
 	read("GET /api/clock", s.apiClock)

@@ -51,7 +51,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 	e := newEnv(t)
 	cashier := e.openCashier("h1", alipay.MustAmount("1.00"))
 	for _, u := range []string{"/", "/gateway.do?method=alipay.trade.page.pay", "/gateway.do", cashier, "/qr/nope", "/static/sandbox.css", "/api/trades", "/api/nope", "/bill/nope",
-		"/wallet", "/wallet/confirm/nope"} {
+		"/wallet", "/wallet/confirm/nope", "/app", "/app/pay/nope"} {
 		if !strings.HasPrefix(u, "http") {
 			u = e.srv.URL + u
 		}
@@ -119,7 +119,7 @@ func TestControlLoopbackOnly(t *testing.T) {
 	}
 	for _, c := range []struct{ method, path string }{{"GET", "/api/trades"}, {"GET", "/api/notifications"}, {"POST", "/api/apps"},
 		{"POST", "/api/trades/pay"}, {"POST", "/api/reset"}, {"POST", "/api/clock/advance"}, {"GET", "/api/faults"},
-		{"POST", "/api/paycodes"}, {"POST", "/api/accounts"}} {
+		{"POST", "/api/paycodes"}, {"POST", "/api/accounts"}, {"POST", "/api/apppay"}} {
 		if got := do(c.method, c.path, "192.0.2.7:5555", "X-Forwarded-For", "127.0.0.1", "X-Real-Ip", "127.0.0.1"); got != http.StatusForbidden {
 			t.Errorf("%s %s from 192.0.2.7: HTTP %d, want 403", c.method, c.path, got)
 		}
