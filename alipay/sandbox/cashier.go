@@ -17,7 +17,7 @@ import (
 
 const pageHead = `<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{.Title}} - 支付宝沙箱</title><link rel="stylesheet" href="{{.CSS}}"></head>
+<link rel="icon" href="data:,"><title>{{.Title}} - 支付宝沙箱</title><link rel="stylesheet" href="{{.CSS}}"></head>
 <body><header><span class="logo">支付宝</span><span class="what">{{.Title}}</span><span class="badge">离线沙箱</span></header><main>`
 
 const pageFoot = `</main><footer>alishop 离线支付宝沙箱 · 不涉及真实资金</footer></body></html>`
@@ -78,6 +78,7 @@ label{display:block;margin:12px 0 4px;font-size:14px}input{width:100%;padding:10
 .buttons{display:flex;gap:12px;margin-top:20px}button{flex:1;padding:12px;border:0;border-radius:4px;font-size:16px;background:#1677ff;color:#fff;cursor:pointer}
 button.secondary{background:#eee;color:#333}.error{background:#fff1f0;border:1px solid #ffa39e;color:#cf1322;padding:10px;border-radius:4px}
 .hint{font-size:12px;color:#999}.result.ok h2{color:#52c41a}.result.fail h2{color:#cf1322}
+section>h2:first-child,form.pay>h2:first-child{margin-top:0}
 .account p{margin:4px 0}.paycode-card{text-align:center}.paycode-card h2{margin:0 0 4px}
 svg.barcode{display:block;width:100%;height:96px;margin:16px 0 8px;background:#fff}
 .paycode{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:20px;letter-spacing:2px;margin:4px 0;word-break:break-all}
