@@ -207,31 +207,65 @@ func (r *loadRun) logf(format string, args ...any) {
 // setup builds the binary, starts the sandbox, makes the schema and the
 // goods, and starts the shops behind the balancer.
 func (r *loadRun) setup(ctx context.Context) error {
-	cfg := r.cfg
-	r.bin = cfg.alishop
-	if r.bin == "" {
-		r.bin = filepath.Join(r.dir, "alishop")
-		r.logf("building alishop (go build alishop/cmd/alishop)…")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", r.bin, "alishop/cmd/alishop")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go build alishop/cmd/alishop (run from the repository): %w", err)
-		}
+	if err := r.buildBinary(ctx); err != nil {
+		return err
 	}
 	keys := filepath.Join(r.dir, "keys")
 	if out, err := exec.CommandContext(ctx, r.bin, "keygen", "--dir", keys).CombinedOutput(); err != nil {
 		return fmt.Errorf("alishop keygen: %v\n%s", err, out)
 	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	app, err := r.startSandbox(ctx, keys, rnd)
+	if err != nil {
+		return err
+	}
+	schema := "alishop_load_" + hex.EncodeToString(rnd[:])
+	if err := r.makeSchema(ctx, schema); err != nil {
+		return err
+	}
+	if err := r.startShops(ctx, keys, app); err != nil {
+		return err
+	}
+	if err := r.loginAdmin(); err != nil {
+		return err
+	}
+	r.logf("sandbox %s, schema %s, %d shops behind %s", r.sandbox.url, schema, r.cfg.instances, r.lbURL)
+	return nil
+}
 
-	// Alipay: the stand-alone sandbox, state in memory.
+// buildBinary builds alishop into the run's directory unless --alishop
+// names one.
+func (r *loadRun) buildBinary(ctx context.Context) error {
+	r.bin = r.cfg.alishop
+	if r.bin != "" {
+		return nil
+	}
+	r.bin = filepath.Join(r.dir, "alishop")
+	r.logf("building alishop (go build alishop/cmd/alishop)…")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", r.bin, "alishop/cmd/alishop")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build alishop/cmd/alishop (run from the repository): %w", err)
+	}
+	return nil
+}
+
+// sandboxApp is the app the run registers at the sandbox.
+type sandboxApp struct {
+	sellerID  string
+	alipayKey string // file with the sandbox's public key
+}
+
+// startSandbox starts the stand-alone sandbox (state in memory) and
+// registers an app with a random id and the key pair in keys.
+func (r *loadRun) startSandbox(ctx context.Context, keys string, rnd [6]byte) (*sandboxApp, error) {
 	var err error
 	r.sandbox, err = startProc(ctx, "sandbox", r.bin, []string{"sandbox", "--addr", "127.0.0.1:0"},
 		filepath.Join(r.dir, "sandbox.log"), sandboxReady, 30*time.Second)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var rnd [6]byte
-	rand.Read(rnd[:])
 	var id uint64
 	for _, b := range rnd {
 		id = id<<8 | uint64(b)
@@ -239,11 +273,11 @@ func (r *loadRun) setup(ctx context.Context) error {
 	r.appID = fmt.Sprintf("2021%012d", id%1e12)
 	pub, err := os.ReadFile(filepath.Join(keys, "app_public_key.pem"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := http.PostForm(r.sandbox.url+"/api/apps", url.Values{"app_id": {r.appID}, "app_public_key": {string(pub)}})
 	if err != nil {
-		return fmt.Errorf("register the app at the sandbox: %w", err)
+		return nil, fmt.Errorf("register the app at the sandbox: %w", err)
 	}
 	var app struct {
 		SellerID string `json:"seller_id"`
@@ -253,15 +287,19 @@ func (r *loadRun) setup(ctx context.Context) error {
 	err = json.NewDecoder(resp.Body).Decode(&app)
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK || app.SellerID == "" {
-		return fmt.Errorf("register the app at the sandbox: HTTP %d %s %v", resp.StatusCode, app.Error, err)
+		return nil, fmt.Errorf("register the app at the sandbox: HTTP %d %s %v", resp.StatusCode, app.Error, err)
 	}
 	alipayKey := filepath.Join(keys, "alipay_public_key.pem")
 	if err := os.WriteFile(alipayKey, []byte(app.PEM), 0o600); err != nil {
-		return err
+		return nil, err
 	}
+	return &sandboxApp{sellerID: app.SellerID, alipayKey: alipayKey}, nil
+}
 
-	// The database: a fresh schema, migrated, with one goods item.
-	schema := "alishop_load_" + hex.EncodeToString(rnd[:])
+// makeSchema creates a fresh schema in --db (dropped at the end unless
+// --keep), migrates it and puts one goods item on sale.
+func (r *loadRun) makeSchema(ctx context.Context, schema string) error {
+	cfg := r.cfg
 	admin, err := sql.Open("pgx", cfg.db)
 	if err != nil {
 		return err
@@ -302,8 +340,15 @@ func (r *loadRun) setup(ctx context.Context) error {
 		return err
 	}
 	r.goodsID = g.ID
+	return nil
+}
 
-	// The balancer, then the shops behind it.
+// loadAdminPassword is the shops' admin password.
+const loadAdminPassword = "load-test-admin-pw"
+
+// startShops starts the balancer, then the shops behind it.
+func (r *loadRun) startShops(ctx context.Context, keys string, app *sandboxApp) error {
+	cfg := r.cfg
 	r.lb = newBalancer(cfg.instances)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -313,13 +358,12 @@ func (r *loadRun) setup(ctx context.Context) error {
 	go lbSrv.Serve(ln)
 	r.cleanup = append(r.cleanup, func() { lbSrv.Close() })
 	r.lbURL = "http://" + ln.Addr().String()
-	const password = "load-test-admin-pw"
 	r.args = func(i int) []string {
 		return append([]string{"serve", "--addr", "127.0.0.1:0", "--public-url", r.lbURL,
 			"--data", filepath.Join(r.dir, fmt.Sprint("shop", i)), "--db", r.dsn,
 			"--alipay-app-id", r.appID, "--alipay-private-key", filepath.Join(keys, "app_private_key.pem"),
-			"--alipay-public-key", alipayKey, "--alipay-gateway", r.sandbox.url + "/gateway.do",
-			"--alipay-seller-id", app.SellerID, "--admin-password", password, "--log-level", "warn",
+			"--alipay-public-key", app.alipayKey, "--alipay-gateway", r.sandbox.url + "/gateway.do",
+			"--alipay-seller-id", app.sellerID, "--admin-password", loadAdminPassword, "--log-level", "warn",
 			"--reconcile-after", cfg.reconcileAfter.String(), "--retry-unknown", cfg.retryUnkwn.String(),
 			"--jobs-poll", "200ms", "--sweep-every", "1s",
 			// Every buyer comes through the balancer's one address.
@@ -331,12 +375,17 @@ func (r *loadRun) setup(ctx context.Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// loginAdmin makes the buyers' client and logs the admin's in.
+func (r *loadRun) loginAdmin() error {
 	r.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	jar, _ := cookiejar.New(nil)
 	r.admin = &http.Client{Timeout: 30 * time.Second, Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = r.admin.PostForm(r.lbURL+"/admin/login", url.Values{"username": {"admin"}, "password": {password}})
+	resp, err := r.admin.PostForm(r.lbURL+"/admin/login", url.Values{"username": {"admin"}, "password": {loadAdminPassword}})
 	if err != nil {
 		return fmt.Errorf("admin login: %w", err)
 	}
@@ -345,7 +394,6 @@ func (r *loadRun) setup(ctx context.Context) error {
 	if resp.StatusCode != http.StatusSeeOther {
 		return fmt.Errorf("admin login: HTTP %d", resp.StatusCode)
 	}
-	r.logf("sandbox %s, schema %s, %d shops behind %s", r.sandbox.url, schema, cfg.instances, r.lbURL)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -49,48 +48,22 @@ func resolveDB(cmd, data, db string) (string, error) {
 }
 
 // dbFlags are serve's --data and --db, for the commands that open the
-// shop's database; their environment variables apply as for serve.
+// shop's database; their environment variables are serve's.
 type dbFlags struct{ data, db string }
 
-func (f *dbFlags) register(fs *flag.FlagSet) {
+func (f *dbFlags) register(fs *cmdFlags) {
 	fs.StringVar(&f.data, "data", "./data", "the shop's data directory (as given to serve)")
 	fs.StringVar(&f.db, "db", "", "the shop's database (as given to serve): a SQLite file path (default DATA/alishop.db) or a postgres:// URL")
-}
-
-// parseDBFlags parses args, applies ALISHOP_DATA and ALISHOP_DB to flags
-// not given, and returns the positional arguments.
-func parseDBFlags(fs *flag.FlagSet, f *dbFlags, args []string, e *env) ([]string, error) {
-	fs.SetOutput(e.stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, usageError("%s: %v", fs.Name(), err)
-	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	for name, dst := range map[string]*string{"data": &f.data, "db": &f.db} {
-		if v := e.getenv(envName(name)); !set[name] && v != "" {
-			*dst = v
-		}
-	}
-	return fs.Args(), nil
 }
 
 // runBackup is `alishop backup FILE`: a consistent copy of the live SQLite
 // database, made while the shop runs, in a new file with mode 0600.
 func runBackup(ctx context.Context, args []string, e *env) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs := newFlags("backup")
+	fs.about = "The shop may be running. BACKUP_FILE is a new file with mode 0600. On PostgreSQL use pg_dump instead (docs/OPERATIONS.md)."
 	var f dbFlags
 	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: alishop backup [--data DIR] [--db FILE] BACKUP_FILE\n\nWrites a consistent copy of the shop's SQLite database (the shop may be running) to BACKUP_FILE, a new file with mode 0600.\nOn PostgreSQL use pg_dump instead. Flags:")
-		fs.PrintDefaults()
-	}
-	pos, err := parseDBFlags(fs, &f, args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	pos, err := fs.parse(args, e)
 	if err != nil {
 		return err
 	}
@@ -103,22 +76,22 @@ func runBackup(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	if store.IsPostgresURL(db) {
-		return &exitError{code: 2, msg: "backup: --db is a PostgreSQL database; back it up with pg_dump, e.g. pg_dump --format=custom --file=alishop.dump 'postgres://…' (see docs/OPERATIONS.md)"}
+		return usageError("backup: --db is a PostgreSQL database; back it up with pg_dump, e.g. pg_dump --format=custom --file=alishop.dump 'postgres://…' (see docs/OPERATIONS.md)")
 	}
 	if _, err := os.Stat(db); err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("backup: no database at %s (give the --data or --db the shop runs with)", db)}
+		return failure("backup: no database at %s (give the --data or --db the shop runs with)", db)
 	}
 	if dir := filepath.Dir(dest); dir != "" {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return &exitError{code: 1, msg: fmt.Sprintf("backup: directory %s does not exist", dir)}
+			return failure("backup: directory %s does not exist", dir)
 		}
 	}
 	if err := store.BackupSQLite(ctx, db, dest); err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("backup: %v", err)}
+		return failure("backup: %v", err)
 	}
 	fi, err := os.Stat(dest)
 	if err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("backup: %v", err)}
+		return failure("backup: %v", err)
 	}
 	fmt.Fprintf(e.stdout, "backup of %s written to %s (%d bytes)\n", db, dest, fi.Size())
 	return nil
@@ -130,23 +103,17 @@ const minAdminPassword = 12
 // runPasswd is `alishop passwd`: a new admin password, read on stdin or
 // generated and printed; every admin session ends.
 func runPasswd(ctx context.Context, args []string, e *env) error {
-	fs := flag.NewFlagSet("passwd", flag.ContinueOnError)
+	fs := newFlags("passwd")
+	fs.about = fmt.Sprintf("The password (at least %d characters) is read as one line on stdin, or generated with --generate. Every admin session ends. The shop may be running.", minAdminPassword)
 	var f dbFlags
 	f.register(fs)
 	generate := fs.Bool("generate", false, "generate a random password and print it, instead of reading one on stdin")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: alishop passwd [--data DIR] [--db FILE|URL] [--generate]\n\nSets a new admin password (at least %d characters), read as one line on stdin or generated with --generate, and ends every admin session. The shop may be running. Flags:\n", minAdminPassword)
-		fs.PrintDefaults()
-	}
-	pos, err := parseDBFlags(fs, &f, args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	pos, err := fs.parse(args, e)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError("passwd: unexpected arguments: %s", strings.Join(pos, " "))
+	if err := fs.noArgs(pos); err != nil {
+		return err
 	}
 	dsn, err := resolveDB("passwd", f.data, f.db)
 	if err != nil {
@@ -154,7 +121,7 @@ func runPasswd(ctx context.Context, args []string, e *env) error {
 	}
 	if !store.IsPostgresURL(dsn) {
 		if _, err := os.Stat(dsn); err != nil {
-			return &exitError{code: 1, msg: fmt.Sprintf("passwd: no database at %s (start the shop once first, or give the --data or --db it runs with)", dsn)}
+			return failure("passwd: no database at %s (start the shop once first, or give the --data or --db it runs with)", dsn)
 		}
 	}
 	password := ""
@@ -178,11 +145,11 @@ func runPasswd(ctx context.Context, args []string, e *env) error {
 	}
 	db, err := store.Open(ctx, dsn, store.Options{})
 	if err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("passwd: %v", err)}
+		return failure("passwd: %v", err)
 	}
 	defer db.Close()
 	if _, err := web.EnsureAdminPassword(ctx, db, password); err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("passwd: %v", err)}
+		return failure("passwd: %v", err)
 	}
 	if *generate {
 		fmt.Fprintf(e.stdout, "admin password: %s\n", password)
@@ -193,20 +160,14 @@ func runPasswd(ctx context.Context, args []string, e *env) error {
 
 // runVersion is `alishop version`: the module version, VCS revision and Go
 // version the binary was built with.
-func runVersion(args []string, e *env) error {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: alishop version\n\nPrints the module version, the VCS revision it was built from, and the Go version.")
+func runVersion(ctx context.Context, args []string, e *env) error {
+	fs := newFlags("version")
+	pos, err := fs.parse(args, e)
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError("version: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageError("version: unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	if err := fs.noArgs(pos); err != nil {
+		return err
 	}
 	fmt.Fprint(e.stdout, versionText())
 	return nil

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -29,64 +30,100 @@ type env struct {
 	stderr io.Writer
 }
 
+// command is one alishop subcommand: help lists it, run dispatches to it,
+// and its -h shows the summary above its flags.
+type command struct {
+	name    string
+	args    string // the usage line after the name
+	summary string // one line
+	run     func(ctx context.Context, args []string, e *env) error
+}
+
+// commands is the one list of subcommands, in the order help shows them.
+// It is filled in init: the commands' own help reads it, which a variable
+// initializer may not.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "[flags]", "run the shop (the default command)", runServe},
+		{"sandbox", "[flags]", "run the offline Alipay gateway simulator", runSandbox},
+		{"keygen", "[--dir DIR]", "generate an RSA-2048 app key pair in every format Alipay's key tool writes", runKeygen},
+		{"sign", "--private-key FILE [--sign-type RSA2|RSA] [--form] < form", "sign form-encoded parameters read on stdin", runSign},
+		{"verify", "--alipay-public-key FILE [--keep-sign-type] < notification|return query|response JSON", "verify a notification, return query or OpenAPI response read on stdin", runVerify},
+		{"certsn", "[--root] FILE", "print the SN of a certificate (app_cert_sn, alipay_cert_sn) or a root bundle", runCertSN},
+		{"backup", "[--data DIR] [--db FILE] BACKUP_FILE", "write a consistent copy of the live SQLite database to a new file", runBackup},
+		{"passwd", "[--data DIR] [--db FILE|URL] [--generate]", "set a new admin password (read on stdin, or --generate)", runPasswd},
+		{"version", "", "print the module version, VCS revision and Go version", runVersion},
+		{"help", "[COMMAND]", "list the commands, or show one command's flags", runHelp},
+	}
+}
+
+// commandNamed returns the subcommand called name.
+func commandNamed(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
 // run is the whole program; main only calls it. args[0] is the program name.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	cmd, rest := "serve", args[1:]
-	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
-		cmd, rest = rest[0], rest[1:]
-	} else if len(rest) > 0 && isHelpFlag(rest[0]) {
-		cmd, rest = "help", rest[1:]
+	name, rest := "serve", args[1:]
+	switch {
+	case len(rest) > 0 && rest[0] != "" && rest[0][0] != '-':
+		name, rest = rest[0], rest[1:]
+	case len(rest) > 0 && isHelpFlag(rest[0]):
+		name, rest = "help", rest[1:]
+	case len(rest) > 0 && (rest[0] == "--version" || rest[0] == "-version"):
+		name, rest = "version", rest[1:]
 	}
-	switch cmd {
-	case "serve":
-		return runServe(ctx, rest, e)
-	case "sandbox":
-		return runSandbox(ctx, rest, e)
-	case "keygen":
-		return runKeygen(ctx, rest, e)
-	case "sign":
-		return runSign(ctx, rest, e)
-	case "verify":
-		return runVerify(ctx, rest, e)
-	case "certsn":
-		return runCertSN(ctx, rest, e)
-	case "backup":
-		return runBackup(ctx, rest, e)
-	case "passwd":
-		return runPasswd(ctx, rest, e)
-	case "version":
-		return runVersion(rest, e)
-	case "help":
-		if len(rest) > 0 && rest[0] != "help" && !isHelpFlag(rest[0]) {
-			// alishop help COMMAND: that command's flags.
-			return run(ctx, []string{args[0], rest[0], "-h"}, getenv, stdin, stdout, stderr)
-		}
-		fmt.Fprint(stdout, usage)
+	c, ok := commandNamed(name)
+	if !ok {
+		return usageError("unknown command %q\n%s", name, usageText())
+	}
+	err := c.run(ctx, rest, e)
+	if errors.Is(err, errHelpShown) {
 		return nil
 	}
-	return usageError("unknown command %q\n%s", cmd, usage)
+	return err
 }
 
-const usage = `usage: alishop [command] [flags]
+// runHelp is `alishop help [COMMAND]`.
+func runHelp(ctx context.Context, args []string, e *env) error {
+	if len(args) > 0 && args[0] != "help" && !isHelpFlag(args[0]) {
+		c, ok := commandNamed(args[0])
+		if !ok {
+			return usageError("help: unknown command %q\n%s", args[0], usageText())
+		}
+		return c.run(ctx, []string{"-h"}, e)
+	}
+	fmt.Fprint(e.stdout, usageText())
+	return nil
+}
 
-commands:
-  serve     run the shop (the default)
-  sandbox   run the offline Alipay gateway simulator
-  keygen    generate an RSA-2048 app key pair in every format Alipay's key tool writes
-  sign      sign form-encoded parameters read on stdin
-  verify    verify a notification, return query or OpenAPI response read on stdin
-  certsn    print the SN of a certificate (app_cert_sn, alipay_cert_sn) or a root bundle
-  backup    write a consistent copy of the live SQLite database to a new file
-  passwd    set a new admin password (read on stdin, or --generate)
-  version   print the module version, VCS revision and Go version
-  help      list the commands, or 'alishop help COMMAND' for a command's flags
+// usageText lists the commands, one line each.
+func usageText() string {
+	var b strings.Builder
+	b.WriteString("usage: alishop [command] [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun 'alishop COMMAND -h' for a command's flags; 'alishop serve -h' lists the shop's.\n")
+	b.WriteString("'alishop --version' prints the version.\n\n" + envRule + "\n")
+	return b.String()
+}
 
-Run 'alishop COMMAND -h' for a command's flags; 'alishop serve -h' lists the shop's.
-`
+// envRule is how every flag maps to an environment variable.
+const envRule = `Every flag can also be set in the environment: ALISHOP_ + the flag name
+in upper case with - as _ (--public-url is ALISHOP_PUBLIC_URL). A flag on
+the command line wins.`
 
-// exitError carries a process exit code: 1 for a negative answer (verify's
-// "signature mismatch"), 2 for bad input or usage.
+// exitError carries a process exit code: 1 for a failure or a negative
+// answer (verify's "signature mismatch"), 2 for bad input or usage.
 type exitError struct {
 	code int
 	msg  string
@@ -94,12 +131,18 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.msg }
 
+// usageError is bad input or usage: exit code 2.
 func usageError(format string, a ...any) error {
 	return &exitError{code: 2, msg: fmt.Sprintf(format, a...)}
 }
 
+// failure is a command that could not do its work: exit code 1.
+func failure(format string, a ...any) error {
+	return &exitError{code: 1, msg: fmt.Sprintf(format, a...)}
+}
+
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
+	if err == nil || errors.Is(err, errHelpShown) {
 		return 0
 	}
 	var ee *exitError
@@ -112,8 +155,5 @@ func exitCode(err error, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "alishop:", err)
 	return 1
 }
-
-// commands are the subcommands run knows, in the order usage lists them.
-var commands = []string{"serve", "sandbox", "keygen", "sign", "verify", "certsn", "backup", "passwd", "version", "help"}
 
 func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" }

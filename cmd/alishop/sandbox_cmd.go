@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,15 +17,12 @@ import (
 	"alishop/alipay/sandbox/sqlitestore"
 )
 
-const sandboxUsage = `usage: alishop sandbox [flags]
-
-Runs the offline Alipay gateway simulator (docs/SANDBOX.md). It listens on
-loopback only unless --listen-any is given. Every flag can be given in the
-environment as ALISHOP_SANDBOX_<FLAG> (ALISHOP_SANDBOX_ADDR, …;
-ALISHOP_SANDBOX_APP takes comma-separated APP_ID=FILE pairs).
-
-flags:
-`
+// sandboxFlags are the stand-alone sandbox's flags.
+type sandboxFlags struct {
+	addr, data, publicURL string
+	listenAny             bool
+	apps                  appFlags
+}
 
 // appFlags collects repeated --app APP_ID=APP_PUBLIC_KEY_FILE flags.
 type appFlags []string
@@ -35,91 +30,80 @@ type appFlags []string
 func (a *appFlags) String() string     { return strings.Join(*a, ",") }
 func (a *appFlags) Set(v string) error { *a = append(*a, v); return nil }
 
-// runSandbox runs the stand-alone simulator until ctx ends.
-func runSandbox(ctx context.Context, args []string, e *env) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, sandboxUsage)
-		fs.PrintDefaults()
-	}
-	addr := fs.String("addr", ":9000", "listen address; a host-less or wildcard address binds to 127.0.0.1 unless --listen-any")
-	listenAny := fs.Bool("listen-any", false, "listen on every interface (or on a non-loopback --addr host): other machines can then reach the sandbox")
-	data := fs.String("data", "", "directory for the SQLite state and the sandbox's Alipay key pair (default: in memory, lost on exit)")
-	publicURL := fs.String("public-url", "", "absolute URL of the sandbox root used in cashier, QR code and bill links (default: from each request's Host)")
-	var apps appFlags
-	fs.Var(&apps, "app", "register an app: APP_ID=APP_PUBLIC_KEY_FILE (PEM or one-line base64; an app certificate selects certificate mode; repeatable)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError("sandbox: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usageError("sandbox: unexpected argument %q", fs.Arg(0))
-	}
-	// A flag not given takes its environment variable, ALISHOP_SANDBOX_ + the
-	// name in upper case (a prefix of its own: ALISHOP_ADDR and ALISHOP_DATA
-	// belong to the shop). ALISHOP_SANDBOX_APP holds comma-separated apps.
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "ALISHOP_SANDBOX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		v := ""
-		if e.getenv != nil {
-			v = e.getenv(name)
-		}
-		if set[f.Name] || v == "" || envErr != nil {
-			return
-		}
-		vals := []string{v}
-		if f.Name == "app" {
-			vals = strings.Split(v, ",")
-		}
-		for _, x := range vals {
-			if err := fs.Set(f.Name, strings.TrimSpace(x)); err != nil {
-				envErr = usageError("sandbox: %s: %v", name, err)
-			}
-		}
-	})
-	if envErr != nil {
-		return envErr
-	}
-	bind, err := bindAddress(*addr, *listenAny)
+// sandboxApp is an app to register: its public key, and its certificate in
+// certificate mode.
+type sandboxApp struct {
+	id   string
+	pub  *rsa.PublicKey
+	cert []byte
+}
+
+func parseSandboxFlags(args []string, e *env) (*sandboxFlags, error) {
+	var f sandboxFlags
+	fs := newFlags("sandbox")
+	// A prefix of its own: ALISHOP_ADDR and ALISHOP_DATA belong to the shop.
+	fs.envPrefix = "ALISHOP_SANDBOX_"
+	fs.envRule = `Every flag can also be set in the environment: ALISHOP_SANDBOX_ + the flag
+name in upper case with - as _ (--addr is ALISHOP_SANDBOX_ADDR;
+ALISHOP_SANDBOX_APP takes comma-separated APP_ID=FILE pairs). A flag on
+the command line wins.`
+	fs.about = "The gateway, cashier, control API and bills are described in docs/SANDBOX.md. It listens on loopback only unless --listen-any is given."
+	fs.lists["app"] = true
+	fs.StringVar(&f.addr, "addr", ":9000", "listen address; a host-less or wildcard address binds to 127.0.0.1 unless --listen-any")
+	fs.BoolVar(&f.listenAny, "listen-any", false, "listen on every interface (or on a non-loopback --addr host): other machines can then reach the sandbox")
+	fs.StringVar(&f.data, "data", "", "directory for the SQLite state and the sandbox's Alipay key pair (default: in memory, lost on exit)")
+	fs.StringVar(&f.publicURL, "public-url", "", "absolute URL of the sandbox root used in cashier, QR code and bill links (default: from each request's Host)")
+	fs.Var(&f.apps, "app", "register an app: APP_ID=APP_PUBLIC_KEY_FILE (PEM or one-line base64; an app certificate selects certificate mode; repeatable)")
+	pos, err := fs.parse(args, e)
 	if err != nil {
-		return usageError("sandbox: %v", err)
+		return nil, err
 	}
-	type appKey struct {
-		id   string
-		pub  *rsa.PublicKey
-		cert []byte // a certificate file: certificate mode
-	}
-	var keys []appKey
-	for _, a := range apps {
+	return &f, fs.noArgs(pos)
+}
+
+// loadApps reads the --app flags' key files.
+func (f *sandboxFlags) loadApps() ([]sandboxApp, error) {
+	var apps []sandboxApp
+	for _, a := range f.apps {
 		id, file, ok := strings.Cut(a, "=")
 		if !ok || id == "" || file == "" {
-			return usageError("sandbox: --app %q: want APP_ID=APP_PUBLIC_KEY_FILE", a)
+			return nil, usageError("sandbox: --app %q: want APP_ID=APP_PUBLIC_KEY_FILE", a)
 		}
 		pub, err := alipay.LoadPublicKeyFile(file)
 		if err != nil {
-			return usageError("sandbox: --app %s: %v", id, err)
+			return nil, usageError("sandbox: --app %s: %v", id, err)
 		}
-		k := appKey{id: id, pub: pub}
+		k := sandboxApp{id: id, pub: pub}
 		if data, err := os.ReadFile(file); err == nil && strings.Contains(string(data), "BEGIN CERTIFICATE") {
 			k.cert = data
 		}
-		keys = append(keys, k)
+		apps = append(apps, k)
 	}
+	return apps, nil
+}
 
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	sb, err := newSandbox(sandbox.Config{DataDir: *data, BaseURL: *publicURL, Logger: logger})
+// runSandbox runs the stand-alone simulator until ctx ends.
+func runSandbox(ctx context.Context, args []string, e *env) error {
+	f, err := parseSandboxFlags(args, e)
 	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+		return err
+	}
+	bind, err := bindAddress(f.addr, f.listenAny)
+	if err != nil {
+		return usageError("sandbox: %v", err)
+	}
+	apps, err := f.loadApps()
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	sb, err := newSandbox(sandbox.Config{DataDir: f.data, BaseURL: f.publicURL, Logger: logger})
+	if err != nil {
+		return failure("%v", err)
 	}
 	defer sb.Close()
 	var registered []sandbox.App
-	for _, k := range keys {
+	for _, k := range apps {
 		a, err := sb.RegisterAppWith(k.id, k.pub, sandbox.AppOptions{AppCert: k.cert})
 		if err != nil {
 			return usageError("sandbox: --app %s: %v", k.id, err)
@@ -129,27 +113,45 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
-		return &exitError{code: 1, msg: fmt.Sprintf("sandbox: listen on %s: %v", bind, err)}
+		return failure("sandbox: listen on %s: %v", bind, err)
 	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	announceSandbox(e, f, ln, sb, registered)
 
+	sb.Start(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return failure("sandbox: %v", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	return sb.Close()
+}
+
+// announceSandbox prints where the sandbox listens, its key, its apps and
+// its buyer.
+func announceSandbox(e *env, f *sandboxFlags, ln net.Listener, sb *sandbox.Sandbox, apps []sandbox.App) {
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
 	root := "http://" + net.JoinHostPort(host, port) + "/"
-	if *listenAny {
+	if f.listenAny {
 		fmt.Fprintf(e.stderr, "sandbox: --listen-any: listening on %s, reachable from other machines; the control API can pay any trade\n", ln.Addr())
 	} else {
 		fmt.Fprintf(e.stderr, "sandbox: bound to loopback %s only (use --listen-any to accept connections from other machines)\n", ln.Addr())
 	}
-	if *data == "" {
+	if f.data == "" {
 		fmt.Fprintln(e.stderr, "sandbox: state in memory (use --data DIR to keep it across restarts)")
 	}
 	fmt.Fprintf(e.stdout, "sandbox listening on %s\n", root)
 	fmt.Fprintf(e.stdout, "gateway: %sgateway.do\n", root)
 	fmt.Fprintf(e.stdout, "alipay public key (支付宝公钥): %s\n", sb.PublicKeyBase64())
-	for _, a := range registered {
+	for _, a := range apps {
 		if b, err := sb.Certificates(a.AppID); err == nil {
 			fmt.Fprintf(e.stdout, "app %s seller_id %s certificate mode: app_cert_sn %s alipay_cert_sn %s alipay_root_cert_sn %s (files: GET %sapi/apps)\n",
 				a.AppID, a.SellerID, b.AppCertSN, b.AlipayCertSN, b.AlipayRootCertSN, root)
@@ -158,19 +160,6 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 		fmt.Fprintf(e.stdout, "app %s seller_id %s\n", a.AppID, a.SellerID)
 	}
 	fmt.Fprintf(e.stdout, "buyer %s pay password %s\n", sandbox.DefaultBuyer, sandbox.BuyerPassword)
-
-	sb.Start(ctx)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return &exitError{code: 1, msg: fmt.Sprintf("sandbox: %v", err)}
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
-	return sb.Close()
 }
 
 // sandboxDBFile is the sandbox's SQLite file in its data directory.

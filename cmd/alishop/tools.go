@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -28,71 +27,17 @@ import (
 // maxToolInput bounds what sign and verify read from stdin.
 const maxToolInput = 4 << 20
 
-// newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(name, usageLine string, e *env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: alishop %s\n", usageLine)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args, allowing flags after positional arguments
-// ("certsn FILE --root"), and returns the positional arguments. A flag not
-// given takes the value of its environment variable (ALISHOP_ + the name in
-// upper case with - as _), as every alishop flag does.
-func parseFlags(fs *flag.FlagSet, args []string, e *env) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, usageError("%s: %v", fs.Name(), err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			pos = append(pos, args[1:]...)
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var envErr error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || envErr != nil || e.getenv == nil {
-			return
-		}
-		if v := e.getenv(envName(f.Name)); v != "" {
-			if err := fs.Set(f.Name, v); err != nil {
-				envErr = usageError("%s: %s: %v", fs.Name(), envName(f.Name), err)
-			}
-		}
-	})
-	return pos, envErr
-}
-
 // runKeygen writes a new RSA-2048 app key pair in every format Alipay's key
 // tool writes, refusing to overwrite any existing file.
 func runKeygen(ctx context.Context, args []string, e *env) error {
-	fset := newFlags("keygen", "keygen [--dir D]", e)
+	fset := newFlags("keygen")
 	dir := fset.String("dir", ".", "directory to write the key files into (created if missing)")
-	pos, err := parseFlags(fset, args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	pos, err := fset.parse(args, e)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError("keygen: unexpected argument %q", pos[0])
+	if err := fset.noArgs(pos); err != nil {
+		return err
 	}
 	files := []struct {
 		name    string
@@ -220,15 +165,14 @@ func parseToolForm(cmd string, in []byte) (map[string]string, error) {
 }
 
 // runSign signs form-encoded parameters with the request rule and prints the
-// string to sign, then the base64 signature as the last line.
+// string to sign, then the base64 signature as the last line; with --form,
+// the signed form, URL-encoded, on one line.
 func runSign(ctx context.Context, args []string, e *env) error {
-	fset := newFlags("sign", "sign --private-key FILE [--sign-type RSA2|RSA] < form", e)
+	fset := newFlags("sign")
 	keyFile := fset.String("private-key", "", "the app private key (PKCS#1 or PKCS#8, PEM or one-line base64)")
 	signType := fset.String("sign-type", "", "RSA2 (SHA256withRSA, the default) or RSA (SHA1withRSA); default: the form's sign_type")
-	pos, err := parseFlags(fset, args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	asForm := fset.Bool("form", false, "print the signed request as one URL-encoded form (the parameters with sign added), ready to send or to pipe into verify, instead of the string to sign and the signature")
+	pos, err := fset.parse(args, e)
 	if err != nil {
 		return err
 	}
@@ -279,6 +223,15 @@ func runSign(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return usageError("sign: %v", err)
 	}
+	if *asForm {
+		signed := url.Values{}
+		for k, v := range params {
+			signed.Set(k, v)
+		}
+		signed.Set("sign", sig)
+		fmt.Fprintln(e.stdout, signed.Encode())
+		return nil
+	}
 	fmt.Fprintf(e.stdout, "%s\n%s\n", content, sig)
 	return nil
 }
@@ -287,13 +240,10 @@ func runSign(ctx context.Context, args []string, e *env) error {
 // or of an OpenAPI response (JSON) with Alipay's public key, printing exactly
 // what it checked.
 func runVerify(ctx context.Context, args []string, e *env) error {
-	fset := newFlags("verify", "verify --alipay-public-key FILE [--keep-sign-type] < notification|return query|response JSON", e)
+	fset := newFlags("verify")
 	keyFile := fset.String("alipay-public-key", "", "Alipay's public key (支付宝公钥) or certificate (PEM or one-line base64)")
 	keepSignType := fset.Bool("keep-sign-type", false, "rule v2 for forms: keep sign_type in the string to sign (gateway messages, not payment notifications)")
-	pos, err := parseFlags(fset, args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	pos, err := fset.parse(args, e)
 	if err != nil {
 		return err
 	}
@@ -433,12 +383,9 @@ func responseNodeName(body []byte) (string, error) {
 // runCertSN prints the SN of a certificate (app_cert_sn, alipay_cert_sn) or,
 // with --root, of a root bundle (alipay_root_cert_sn).
 func runCertSN(ctx context.Context, args []string, e *env) error {
-	fset := newFlags("certsn", "certsn [--root] FILE", e)
+	fset := newFlags("certsn")
 	root := fset.Bool("root", false, "FILE is Alipay's root bundle (alipayRootCert.crt): print alipay_root_cert_sn")
-	pos, err := parseFlags(fset, args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
+	pos, err := fset.parse(args, e)
 	if err != nil {
 		return err
 	}

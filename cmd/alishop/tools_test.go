@@ -351,9 +351,9 @@ func TestCertSNTool(t *testing.T) {
 
 func TestToolsHelp(t *testing.T) {
 	for _, cmd := range []string{"keygen", "sign", "verify", "certsn"} {
-		_, errOut, code := runTool(t, "", cmd, "-h")
-		if code != 0 || !strings.Contains(errOut, "usage: alishop "+cmd) {
-			t.Errorf("%s -h: exit %d %q", cmd, code, errOut)
+		out, _, code := runTool(t, "", cmd, "-h")
+		if code != 0 || !strings.Contains(out, "usage: alishop "+cmd) {
+			t.Errorf("%s -h: exit %d %q", cmd, code, out)
 		}
 	}
 }

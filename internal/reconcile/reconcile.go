@@ -35,9 +35,9 @@ type Gateway interface {
 	BillDownloadURL(ctx context.Context, billType, billDate string) (*alipay.BillDownloadResult, error)
 }
 
-// DefaultSchedule is the wait between two queries of an unpaid order, by
+// defaultSchedule is the wait between two queries of an unpaid order, by
 // attempt (the last entry repeats), after the first query at CheckAfter.
-var DefaultSchedule = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute, time.Hour, 6 * time.Hour}
+var defaultSchedule = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute, time.Hour, 6 * time.Hour}
 
 // Jobs is the durable job table as the reconciler uses it (implemented by
 // *store.DB): the runner's queue, plus scheduling.
@@ -77,7 +77,7 @@ type Config struct {
 	// CheckAfter is the age at which an unpaid order is first queried
 	// (default 5m): notifications normally arrive well before.
 	CheckAfter time.Duration
-	// Schedule is the backoff between queries (default DefaultSchedule).
+	// Schedule is the backoff between queries (default: 1m, 2m, 5m, 10m, 30m, 1h, then every 6h).
 	Schedule []time.Duration
 	// OrderTTL is the payment window of orders made without time_expire
 	// (default shop.DefaultOrderTTL).
@@ -149,7 +149,7 @@ func New(cfg Config) (*Reconciler, error) {
 		cfg.CheckAfter = 5 * time.Minute
 	}
 	if len(cfg.Schedule) == 0 {
-		cfg.Schedule = DefaultSchedule
+		cfg.Schedule = defaultSchedule
 	}
 	if cfg.OrderTTL == 0 {
 		cfg.OrderTTL = shop.DefaultOrderTTL

@@ -17,7 +17,7 @@ import (
 	"alishop/alipay"
 )
 
-// Store is the shop's persistence. Package store implements it on SQLite.
+// Store is the shop's persistence, implemented for SQLite and for PostgreSQL.
 type Store interface {
 	ListGoods(ctx context.Context, includeHidden bool) ([]Goods, error)
 	Goods(ctx context.Context, id int64) (Goods, error) // ErrGoodsNotFound

@@ -20,7 +20,7 @@ func TestStatus(t *testing.T) {
 			t.Errorf("%s: valid %v label %q", s, s.Valid(), s.Label())
 		}
 	}
-	if Status("pending").Valid() || len(Statuses) != len(want) {
+	if Status("pending").Valid() || len(Statuses()) != len(want) {
 		t.Error("unknown status accepted, or Statuses incomplete")
 	}
 }

@@ -28,8 +28,10 @@ const (
 	StatusRefunded          Status = "refunded"
 )
 
-// Statuses lists every state in display order.
-var Statuses = []Status{StatusUnpaid, StatusPaid, StatusPartiallyRefunded, StatusRefunded, StatusClosed}
+// Statuses returns every state in display order.
+func Statuses() []Status {
+	return []Status{StatusUnpaid, StatusPaid, StatusPartiallyRefunded, StatusRefunded, StatusClosed}
+}
 
 // Valid reports whether s is a known state.
 func (s Status) Valid() bool {

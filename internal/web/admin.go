@@ -148,7 +148,7 @@ func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		return "/admin/orders?" + v.Encode()
 	}
-	data := map[string]any{"Orders": orders, "Total": total, "Filter": string(status), "Statuses": shop.Statuses,
+	data := map[string]any{"Orders": orders, "Total": total, "Filter": string(status), "Statuses": shop.Statuses(),
 		"Page": page, "Pages": pages, "Admin": true}
 	if page > 1 {
 		data["Prev"] = link(page - 1)

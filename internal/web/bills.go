@@ -80,3 +80,52 @@ func truncate(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
+
+// Bills is what the bill-check page reads (implemented by *store.DB).
+type Bills interface {
+	BillChecks(ctx context.Context, limit int) ([]shop.BillCheck, error)
+	BillMismatches(ctx context.Context, date string) ([]shop.BillMismatch, error)
+}
+
+// adminBills is GET /admin/bills: the daily bill checks and their
+// mismatches, when the next automatic check runs, and a form to check a
+// past day now.
+func (s *Server) adminBills(w http.ResponseWriter, r *http.Request) {
+	date := r.URL.Query().Get("date")
+	if len(date) > 10 {
+		date = ""
+	}
+	s.renderBills(w, r, http.StatusOK, date, "", "")
+}
+
+func (s *Server) renderBills(w http.ResponseWriter, r *http.Request, status int, date, formErr, formDate string) {
+	if s.bills == nil {
+		s.renderError(w, r, http.StatusNotFound, "", "对账未启用")
+		return
+	}
+	checks, err := s.bills.BillChecks(r.Context(), 60)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ms, err := s.bills.BillMismatches(r.Context(), date)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	data := map[string]any{"Checks": checks, "Mismatches": ms, "Date": date, "Error": formErr}
+	if s.checker != nil {
+		now := s.svc.Now().In(alipay.Beijing)
+		if formDate == "" {
+			formDate = now.AddDate(0, 0, -1).Format("2006-01-02")
+		}
+		data["CheckDate"], data["MaxDate"] = formDate, now.AddDate(0, 0, -1).Format("2006-01-02")
+		data["MinDate"] = now.Add(-maxBillAge).Format("2006-01-02")
+		if day, at, err := s.checker.NextBillCheck(r.Context()); err != nil {
+			s.log.Warn("next bill check", "err", err)
+		} else {
+			data["NextDay"], data["NextAt"], data["NextDue"] = day, at, !at.After(now)
+		}
+	}
+	s.render(w, r, status, "admin_bills", "对账", data)
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"alishop/alipay"
+	"alishop/alipay/sandbox"
 	"alishop/internal/browsertest"
 	"alishop/internal/shop"
 	"alishop/internal/shoptest"
@@ -150,5 +151,44 @@ func TestBrowserBillCheck(t *testing.T) {
 	}
 	if strings.Contains(mismatches, matched) {
 		t.Errorf("the order paid on both sides is listed as a mismatch: %q", mismatches)
+	}
+}
+
+func TestAdminBillsPage(t *testing.T) {
+	e := newRelEnv(t)
+	resp, body := e.get("/admin/bills", e.login())
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "还没有对账记录") {
+		t.Fatalf("empty bills page: %s", resp.Status)
+	}
+	if resp, _ := e.get("/admin/bills"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("bills page without login: %s", resp.Status)
+	}
+	e.paid()
+	// A second payment whose notification is lost: the bill shows it paid
+	// while the shop still has the order unpaid.
+	if _, err := e.sb.AddFaults([]sandbox.Fault{{Kind: sandbox.KindDrop}}); err != nil {
+		t.Fatal(err)
+	}
+	missed, u, err := e.svc.CreateOrder(context.Background(), e.goods.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := e.client.Get(u); err == nil {
+		resp.Body.Close()
+	}
+	if _, err := e.sb.Pay(e.app.AppID, missed.OutTradeNo, ""); err != nil {
+		t.Fatal(err)
+	}
+	day := e.sb.Now().In(alipay.Beijing).Format("2006-01-02")
+	e.sb.Advance(context.Background(), 30*time.Hour)
+	if _, _, err := e.rec.CheckBill(context.Background(), day); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = e.get("/admin/bills?date="+day, e.login())
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-bill-date="`+day+`"`) {
+		t.Fatalf("bills page: %s\n%s", resp.Status, body)
+	}
+	if !strings.Contains(body, missed.OutTradeNo) || !strings.Contains(body, "支付宝已收款，本店订单为未支付") {
+		t.Errorf("the mismatch is not shown:\n%s", body)
 	}
 }

@@ -29,8 +29,11 @@ type Limits struct {
 	LoginWindow   time.Duration
 }
 
-// DefaultLimits are generous for people and tight for scripts.
-var DefaultLimits = Limits{
+// DefaultLimits returns the limits a zero field takes: generous for people
+// and tight for scripts.
+func DefaultLimits() Limits { return defaultLimits }
+
+var defaultLimits = Limits{
 	CheckoutBurst: 30, CheckoutEvery: 3 * time.Second,
 	UnverifiedBurst: 20, UnverifiedEvery: 30 * time.Second,
 	UnverifiedTotalBurst: 200, UnverifiedTotalEvery: 100 * time.Millisecond,
@@ -38,7 +41,7 @@ var DefaultLimits = Limits{
 }
 
 func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
+	d := defaultLimits
 	return Limits{
 		CheckoutBurst:        positiveOr(l.CheckoutBurst, d.CheckoutBurst),
 		CheckoutEvery:        positiveOr(l.CheckoutEvery, d.CheckoutEvery),

@@ -78,7 +78,7 @@ type Config struct {
 	// random key for this process only.
 	CookieKey []byte
 	// Limits bounds what one client address can do; zero fields take
-	// DefaultLimits.
+	// DefaultLimits().
 	Limits Limits
 	// Now is the clock of the limits; default time.Now.
 	Now func() time.Time

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func TestReliabilityFlags(t *testing.T) {
+func TestJobFlags(t *testing.T) {
 	parse := func(vars map[string]string, args ...string) (*serveConfig, error) {
 		var out bytes.Buffer
 		return parseServeFlags(args, &env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &out})
@@ -17,13 +17,13 @@ func TestReliabilityFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.rel.orderTTL != 30*time.Minute || c.rel.reconcileAfter != 5*time.Minute || c.rel.expireGrace != time.Minute ||
-		c.rel.retryUnknown != time.Minute || c.rel.jobsPoll != time.Second || c.rel.jobsWorkers != 2 {
-		t.Errorf("defaults: %+v", c.rel)
+	if c.jobs.orderTTL != 30*time.Minute || c.jobs.reconcileAfter != 5*time.Minute || c.jobs.expireGrace != time.Minute ||
+		c.jobs.retryUnknown != time.Minute || c.jobs.jobsPoll != time.Second || c.jobs.jobsWorkers != 2 {
+		t.Errorf("defaults: %+v", c.jobs)
 	}
 	c, err = parse(map[string]string{"ALISHOP_ORDER_TTL": "15m", "ALISHOP_RECONCILE_AFTER": "2m"}, "--order-ttl", "10m")
-	if err != nil || c.rel.orderTTL != 10*time.Minute || c.rel.reconcileAfter != 2*time.Minute {
-		t.Errorf("flag and environment: %+v %v", c.rel, err)
+	if err != nil || c.jobs.orderTTL != 10*time.Minute || c.jobs.reconcileAfter != 2*time.Minute {
+		t.Errorf("flag and environment: %+v %v", c.jobs, err)
 	}
 	for _, bad := range [][]string{
 		{"--order-ttl", "0s"}, {"--order-ttl", "400h"}, {"--order-ttl", "soon"},

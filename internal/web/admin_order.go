@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,12 +9,6 @@ import (
 	"alishop/alipay"
 	"alishop/internal/shop"
 )
-
-// Bills is what the bill-check page reads (implemented by *store.DB).
-type Bills interface {
-	BillChecks(ctx context.Context, limit int) ([]shop.BillCheck, error)
-	BillMismatches(ctx context.Context, date string) ([]shop.BillMismatch, error)
-}
 
 // adminOrder is GET /admin/orders/{out_trade_no}: the order, its review
 // flag, its refunds and the refund form; ?refund=OUT_REQUEST_NO shows what
@@ -145,47 +138,4 @@ func (s *Server) adminRefundConfirm(w http.ResponseWriter, r *http.Request) {
 		q.Set("repeat", "1")
 	}
 	http.Redirect(w, r, "/admin/orders/"+url.PathEscape(no)+"?"+q.Encode(), http.StatusSeeOther)
-}
-
-// adminBills is GET /admin/bills: the daily bill checks and their
-// mismatches, when the next automatic check runs, and a form to check a
-// past day now.
-func (s *Server) adminBills(w http.ResponseWriter, r *http.Request) {
-	date := r.URL.Query().Get("date")
-	if len(date) > 10 {
-		date = ""
-	}
-	s.renderBills(w, r, http.StatusOK, date, "", "")
-}
-
-func (s *Server) renderBills(w http.ResponseWriter, r *http.Request, status int, date, formErr, formDate string) {
-	if s.bills == nil {
-		s.renderError(w, r, http.StatusNotFound, "", "对账未启用")
-		return
-	}
-	checks, err := s.bills.BillChecks(r.Context(), 60)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ms, err := s.bills.BillMismatches(r.Context(), date)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	data := map[string]any{"Checks": checks, "Mismatches": ms, "Date": date, "Error": formErr}
-	if s.checker != nil {
-		now := s.svc.Now().In(alipay.Beijing)
-		if formDate == "" {
-			formDate = now.AddDate(0, 0, -1).Format("2006-01-02")
-		}
-		data["CheckDate"], data["MaxDate"] = formDate, now.AddDate(0, 0, -1).Format("2006-01-02")
-		data["MinDate"] = now.Add(-maxBillAge).Format("2006-01-02")
-		if day, at, err := s.checker.NextBillCheck(r.Context()); err != nil {
-			s.log.Warn("next bill check", "err", err)
-		} else {
-			data["NextDay"], data["NextAt"], data["NextDue"] = day, at, !at.After(now)
-		}
-	}
-	s.render(w, r, status, "admin_bills", "对账", data)
 }

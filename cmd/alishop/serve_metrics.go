@@ -17,7 +17,7 @@ import (
 func serveMetrics(ctx context.Context, addr string, mx *metrics.Metrics, log *slog.Logger, e *env) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, &exitError{code: 1, msg: fmt.Sprintf("serve: --metrics-addr %s: %v", addr, err)}
+		return nil, failure("serve: --metrics-addr %s: %v", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", mx.Handler())
