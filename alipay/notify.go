@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -55,6 +56,53 @@ type Notification struct {
 
 	// Params holds every received parameter, sign included, decoded once.
 	Params map[string]string
+
+	// What the signature was verified over (SignedContent, SignedForm).
+	rule     Rule
+	unsigned string // a parameter left out of the string to sign although rule signs it ("" or alipay_cert_sn)
+}
+
+// signedParams is Params without a parameter the signature did not cover
+// although the rule would sign it (an added alipay_cert_sn).
+func (n *Notification) signedParams() map[string]string {
+	if n.unsigned == "" {
+		return n.Params
+	}
+	p := maps.Clone(n.Params)
+	delete(p, n.unsigned)
+	return p
+}
+
+// SignedContent returns the string to sign that the signature of a
+// notification returned by VerifyNotification was verified over: exactly
+// what the signature covers. Messages that differ only in what it leaves
+// out (parameters with empty or whitespace-only keys or values, sign_type
+// under RuleV1, the order of the parameters, how they are escaped) have
+// the same SignedContent: it identifies the message.
+func (n *Notification) SignedContent() []byte {
+	return SignContent(n.signedParams(), n.rule)
+}
+
+// SignedForm returns a notification returned by VerifyNotification reduced
+// to what its signature covers: the parameters of SignedContent with sign
+// (without line breaks, which base64 decoding skips) and sign_type, encoded
+// by EncodeForm. It verifies as the message did; adding, moving or
+// escaping differently what the signature leaves out gives the same
+// SignedForm.
+func (n *Notification) SignedForm() string {
+	p := make(map[string]string, len(n.Params))
+	for k, v := range n.signedParams() {
+		if signed(k, v, n.rule) {
+			p[k] = v
+		}
+	}
+	if s := n.Params["sign"]; s != "" {
+		p["sign"] = strings.NewReplacer("\r", "", "\n", "").Replace(s)
+	}
+	if st := n.Params["sign_type"]; st != "" {
+		p["sign_type"] = st
+	}
+	return EncodeForm(p)
 }
 
 // MaxNotifyBody is the largest notification body worth reading: real ones
@@ -101,11 +149,15 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string, 
 		*bp = content[:0]
 		contentPool.Put(bp)
 	}
+	unsigned := ""
 	if err != nil && certSN != "" {
 		// Alipay does not put alipay_cert_sn in notifications, but some
 		// relays and SDKs add it without signing it: retry without it.
 		rest := slices.DeleteFunc(slices.Clone(pairs), func(p formPair) bool { return p.k == "alipay_cert_sn" })
 		err = verifyAny(keys, c.cfg.SignType, appendSignContent(nil, rest, rule), sign)
+		if err == nil {
+			unsigned = "alipay_cert_sn"
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -113,7 +165,12 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string, 
 	if err := checkCharset(pairs, params["charset"]); err != nil {
 		return nil, err
 	}
-	return parseNotification(pairs, params)
+	n, err := parseNotification(pairs, params)
+	if err != nil {
+		return nil, err
+	}
+	n.rule, n.unsigned = rule, unsigned
+	return n, nil
 }
 
 func verifyAny(keys []*rsa.PublicKey, t SignType, content []byte, sign string) error {

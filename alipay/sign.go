@@ -255,16 +255,7 @@ func unhex(c byte) byte {
 func appendSignContent(b []byte, pairs []formPair, rule Rule) []byte {
 	start := len(b)
 	for _, p := range pairs {
-		switch {
-		case p.k == "sign", p.k == "":
-			continue
-		case isEmpty(p.k) && rule&(KeepEmpty|KeepWhitespace) == 0:
-			continue
-		case p.k == "sign_type" && rule&RuleV2 == 0:
-			continue
-		case p.v == "" && rule&KeepEmpty == 0:
-			continue
-		case isEmpty(p.v) && rule&(KeepEmpty|KeepWhitespace) == 0:
+		if !signed(p.k, p.v, rule) {
 			continue
 		}
 		if len(b) > start {
@@ -275,6 +266,24 @@ func appendSignContent(b []byte, pairs []formPair, rule Rule) []byte {
 		b = append(b, p.v...)
 	}
 	return b
+}
+
+// signed reports whether the parameter k=v is part of the string to sign
+// under rule.
+func signed(k, v string, rule Rule) bool {
+	switch {
+	case k == "sign", k == "":
+		return false
+	case isEmpty(k) && rule&(KeepEmpty|KeepWhitespace) == 0:
+		return false
+	case k == "sign_type" && rule&RuleV2 == 0:
+		return false
+	case v == "" && rule&KeepEmpty == 0:
+		return false
+	case isEmpty(v) && rule&(KeepEmpty|KeepWhitespace) == 0:
+		return false
+	}
+	return true
 }
 
 // contentPool recycles string-to-sign buffers of notification checks.
