@@ -78,6 +78,58 @@ type Inbound struct {
 	// OutRequestNo names the refund the message is about, if any: Receive
 	// reads it with the order. It is not stored.
 	OutRequestNo string
+	// Key identifies a verified message: two verified messages of one
+	// Source with the same Key are one message, stored once and counted
+	// again (times seen, last seen) when it comes back. For notifications
+	// and returns it is the string their signature covers
+	// (alipay.Notification.SignedContent), so that padding or reordering
+	// what the signature leaves out makes no new message; empty for
+	// answers of the gateway, identified by their exact body.
+	Key []byte
+}
+
+// MaxUnsignedKept bounds what a verified notification or return keeps of
+// what its signature does not cover, in bytes: a message up to this much
+// longer than its signed form (alipay.Notification.SignedForm) is stored
+// as received, a longer one as its signed form.
+const MaxUnsignedKept = 1 << 10
+
+// verifiedBody is what is stored of the verified message raw, which n is:
+// raw itself, or its signed form when raw carries more than
+// MaxUnsignedKept bytes beyond it (note then says so, for the detail).
+func verifiedBody(raw []byte, n *alipay.Notification) (body []byte, note string) {
+	signed := n.SignedForm()
+	if len(raw) <= len(signed)+MaxUnsignedKept {
+		return raw, ""
+	}
+	return []byte(signed), fmt.Sprintf("%d bytes received; kept the %d its signature covers, with sign and sign_type", len(raw), len(signed))
+}
+
+// withNote adds note (if any) to a decision's detail.
+func withNote(d Decision, note string) Decision {
+	switch {
+	case note == "":
+	case d.Detail == "":
+		d.Detail = note
+	default:
+		d.Detail += " (" + note + ")"
+	}
+	return d
+}
+
+// MaxMessagesPerOrder is how many distinct verified messages about one
+// order are stored whole (see KeepMessage). Alipay sends a handful per
+// order (the payment, each refund, a few retries), and the shop's own
+// queries add a few more.
+const MaxMessagesPerOrder = 100
+
+// KeepMessage says whether a verified message about an order, not stored
+// before, is stored whole when kept messages about that order are: always
+// when its decision changes or flags the order (every change keeps its
+// record), otherwise while kept < MaxMessagesPerOrder. One not kept is
+// only counted, with the others of its order and source.
+func KeepMessage(d Decision, kept int) bool {
+	return d.Pay != nil || d.Close || d.Review != "" || d.SettleRefund != "" || kept < MaxMessagesPerOrder
 }
 
 // Message sources.
@@ -415,7 +467,7 @@ type Received struct {
 
 // MaxUnverifiedKept is how much of a message that fails verification (or
 // is rejected before it) is stored: its first bytes, enough to see what it
-// was. Verified messages are stored whole.
+// was. Verified messages are stored as MaxUnsignedKept says.
 const MaxUnverifiedKept = 4 << 10
 
 // keepUnverified cuts an unverified message's body to MaxUnverifiedKept and
@@ -477,7 +529,10 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 	if IsRefundNotification(n) {
 		in.OutRequestNo = n.OutBizNo
 	}
-	d, err := s.receive(ctx, in, func(o *Order, r *Refund) Decision { return s.decideNotification(n, o, r) })
+	var note string
+	in.Key = n.SignedContent()
+	in.Body, note = verifiedBody(r.Body, n)
+	d, err := s.receive(ctx, in, func(o *Order, r *Refund) Decision { return withNote(s.decideNotification(n, o, r), note) })
 	if err != nil {
 		// Nothing was committed. Keep the raw message anyway if the
 		// database takes a plain insert; it is not acknowledged, so Alipay
@@ -593,11 +648,14 @@ func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string,
 		return ReturnResult{}, serr
 	}
 	in.Verified, in.OutTradeNo = true, n.OutTradeNo
+	var note string
+	in.Key = n.SignedContent()
+	in.Body, note = verifiedBody(in.Body, n)
 	d, err := s.receive(ctx, in, func(o *Order, _ *Refund) Decision {
 		if d := s.checkMessage(n, o); d != nil {
-			return *d
+			return withNote(*d, note)
 		}
-		return Decision{Outcome: OutcomeRecorded}
+		return withNote(Decision{Outcome: OutcomeRecorded}, note)
 	})
 	if err != nil {
 		return ReturnResult{}, err

@@ -35,8 +35,10 @@ import (
 // transaction of its own, as writePostgres runs), after the batch committed
 // and with a fresh read and decision: a message about a refund (it reads
 // the refund with the order, and settling it is several statements that
-// depend on each other's results), a second job for an order already in
-// the batch, and a second copy of a message already in it. A batch that
+// depend on each other's results), a message that changes nothing of an
+// order that already keeps shop.MaxMessagesPerOrder messages (it may be
+// only counted), a second job for an order already in the batch, and a
+// second copy of a message already in it. A batch that
 // fails as a whole for a reason other than a deadlock or a serialization
 // failure is run job by job, so that one bad message fails alone.
 
@@ -182,6 +184,9 @@ func (db *DB) receiveBatch(batch []*recvJob) {
 
 const lockOrdersSQL = "SELECT " + orderColumns + " FROM orders WHERE out_trade_no = ANY($1) ORDER BY id FOR UPDATE"
 
+// countMessagesSQL counts the verified messages kept of each order named.
+const countMessagesSQL = "SELECT out_trade_no, COUNT(*) FROM notifications WHERE out_trade_no = ANY($1) AND verified GROUP BY out_trade_no"
+
 const closeOrderSQL = `UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1 WHERE id = $2 AND status = 'unpaid'`
 
 const flagOrderSQL = `UPDATE orders SET needs_review = TRUE, review_reason = $1, updated_at = $2 WHERE id = $3`
@@ -193,16 +198,26 @@ const payOrdersSQL = `UPDATE orders AS o SET status = 'paid', trade_no = u.trade
 	WHERE o.id = u.id AND o.status = 'unpaid'`
 
 // insertNotificationsSQL is insertNotificationSQL for many messages at once,
-// stored in the order of the arrays. No two of them may have the same
-// body_hash (receiveBatch keeps such a job for the one-job path).
-const insertNotificationsSQL = `INSERT INTO notifications
-	(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
-	 body_hash, api, http_status, headers, settled_refund, last_seen_at)
-	SELECT u.*, u.received_at FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::boolean[],
+// stored in the order of the arrays, with countRepeatSQL for each that is
+// already stored; it answers how many it stored and how many it counted. No
+// two of them may have the same body_hash (receiveBatch keeps such a job
+// for the one-job path).
+const insertNotificationsSQL = `WITH u AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::boolean[],
 		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::text[], $16::text[])
-		AS u(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail, body_hash,
-		api, http_status, headers, settled_refund)
-	ON CONFLICT (body_hash) DO UPDATE SET times_seen = notifications.times_seen + 1, last_seen_at = excluded.last_seen_at`
+		WITH ORDINALITY AS u(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
+		body_hash, api, http_status, headers, settled_refund, i)),
+	stored AS (INSERT INTO notifications
+		(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
+		 body_hash, api, http_status, headers, settled_refund, last_seen_at)
+		SELECT source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
+			body_hash, api, http_status, headers, settled_refund, received_at FROM u ORDER BY i
+		ON CONFLICT (body_hash) DO NOTHING RETURNING body_hash),
+	counted AS (INSERT INTO message_repeats (body_hash, times_seen, last_seen_at)
+		SELECT body_hash, 1, received_at FROM u
+		WHERE body_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stored WHERE stored.body_hash = u.body_hash)
+		ON CONFLICT (body_hash) DO UPDATE SET times_seen = message_repeats.times_seen + 1, last_seen_at = excluded.last_seen_at
+		RETURNING 1)
+	SELECT (SELECT COUNT(*) FROM stored), (SELECT COUNT(*) FROM counted)`
 
 // payRows are the columns of payOrdersSQL.
 type payRows struct {
@@ -297,11 +312,12 @@ func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, e
 			nos = append(nos, j.m.OutTradeNo)
 		}
 	}
-	orders := map[string]*shop.Order{}
+	orders, kept := map[string]*shop.Order{}, map[string]int{}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	if len(nos) > 0 {
 		b.Queue(lockOrdersSQL, nos)
+		b.Queue(countMessagesSQL, nos)
 	}
 	br := c.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
@@ -328,6 +344,28 @@ func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, e
 			br.Close()
 			return nil, fmt.Errorf("store: lock orders: %w", err)
 		}
+		// How many verified messages each order keeps, read once its row
+		// is locked (shop.KeepMessage).
+		rows, err = br.Query()
+		if err != nil {
+			br.Close()
+			return nil, fmt.Errorf("store: count messages: %w", err)
+		}
+		for rows.Next() {
+			var no string
+			var n int
+			if err := rows.Scan(&no, &n); err != nil {
+				rows.Close()
+				br.Close()
+				return nil, fmt.Errorf("store: count messages: %w", err)
+			}
+			kept[no] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("store: count messages: %w", err)
+		}
 	}
 	if err := br.Close(); err != nil {
 		return nil, fmt.Errorf("store: lock orders: %w", err)
@@ -353,7 +391,9 @@ func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, e
 			}
 		}
 		d := j.decide(o, nil)
-		if o != nil && d.SettleRefund != "" {
+		if o != nil && d.SettleRefund != "" || j.hash != "" && m.OutTradeNo != "" && !shop.KeepMessage(d, kept[m.OutTradeNo]) {
+			// A refund to settle, or a message that may be over its
+			// order's cap (see overCap): the one-job path.
 			rest = append(rest, j)
 			continue
 		}
@@ -407,10 +447,12 @@ func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, e
 				return fmt.Errorf("store: pay orders: %d of %d changed; some changed concurrently", tag.RowsAffected(), len(pay.id))
 			}
 		}
-		if tag, err := br.Exec(); err != nil {
+		var stored, counted int64
+		if err := br.QueryRow().Scan(&stored, &counted); err != nil {
 			return fmt.Errorf("store: record messages: %w", err)
-		} else if tag.RowsAffected() != int64(len(msgs.at)) {
-			return fmt.Errorf("store: record messages: %d of %d recorded", tag.RowsAffected(), len(msgs.at))
+		}
+		if stored+counted != int64(len(msgs.at)) {
+			return fmt.Errorf("store: record messages: %d of %d stored or counted", stored+counted, len(msgs.at))
 		}
 		return nil
 	}()

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -100,13 +98,16 @@ const (
 			SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4 FROM goods WHERE id = $5 AND NOT hidden
 			RETURNING id, subject, amount_fen`
 	selectOrderSQL = "SELECT " + orderColumns + " FROM orders WHERE out_trade_no = $1"
-	// A verified message already stored (same body_hash) is counted, not
-	// stored again; unverified ones have a NULL body_hash and never merge.
+	// A verified message already stored (same body_hash) is not stored
+	// again but counted (countRepeatSQL); unverified ones have a NULL
+	// body_hash and never merge.
 	insertNotificationSQL = `INSERT INTO notifications
 			(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
 			 body_hash, api, http_status, headers, settled_refund, last_seen_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $2)
-			ON CONFLICT (body_hash) DO UPDATE SET times_seen = notifications.times_seen + 1, last_seen_at = excluded.last_seen_at`
+			ON CONFLICT (body_hash) DO NOTHING`
+	countRepeatSQL = `INSERT INTO message_repeats (body_hash, times_seen, last_seen_at) VALUES ($1, 1, $2)
+			ON CONFLICT (body_hash) DO UPDATE SET times_seen = message_repeats.times_seen + 1, last_seen_at = excluded.last_seen_at`
 	payOrderSQL = `UPDATE orders SET status = 'paid', trade_no = $1, buyer_logon_id = $2, paid_at = $3,
 			paid_via = $4, updated_at = $5 WHERE id = $6 AND status = 'unpaid'`
 )
@@ -276,16 +277,31 @@ func (db *DB) receiveTx(ctx context.Context, tx *sql.Tx, m *shop.Inbound, decide
 			return shop.Decision{}, err
 		}
 	}
-	body := m.Body
+	body, hash, detail := m.Body, bodyHash(m), d.Detail
+	if hash.Valid && m.OutTradeNo != "" && !shop.KeepMessage(d, shop.MaxMessagesPerOrder) {
+		over, err := overCap(ctx, tx, m, hash.String, d)
+		if err != nil {
+			return shop.Decision{}, err
+		}
+		if over {
+			body, hash, detail = nil, sql.NullString{String: overCapHash(m), Valid: true}, overCapDetail(m, d)
+		}
+	}
 	if body == nil {
 		body = []byte{}
 	}
-	if _, err := db.txExec(ctx, tx, insertNotificationSQL,
+	res, err := db.txExec(ctx, tx, insertNotificationSQL,
 		m.Source, m.ReceivedAt.UnixMilli(), m.RemoteAddr, m.Method, body, m.Verified,
-		nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), d.Detail,
-		bodyHash(m), nullString(string(m.API)), nullStatus(m.StatusCode), nullString(shop.HeaderText(m.Header)),
-		nullString(d.SettleRefund)); err != nil {
+		nullString(m.NotifyID), nullString(m.OutTradeNo), nullString(m.TradeStatus), string(d.Outcome), detail,
+		hash, nullString(string(m.API)), nullStatus(m.StatusCode), nullString(shop.HeaderText(m.Header)),
+		nullString(d.SettleRefund))
+	if err != nil {
 		return shop.Decision{}, fmt.Errorf("store: record %s message: %w", m.Source, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 && hash.Valid {
+		if _, err := db.txExec(ctx, tx, countRepeatSQL, hash.String, m.ReceivedAt.UnixMilli()); err != nil {
+			return shop.Decision{}, fmt.Errorf("store: count %s message: %w", m.Source, err)
+		}
 	}
 	return d, nil
 }
@@ -335,19 +351,6 @@ func nullStatus(code int) sql.NullInt64 {
 	return sql.NullInt64{Int64: int64(code), Valid: code != 0}
 }
 
-// bodyHash identifies a verified message by its source and exact bytes; an
-// unverified one gets NULL, so it is never merged with another.
-func bodyHash(m *shop.Inbound) sql.NullString {
-	if !m.Verified {
-		return sql.NullString{}
-	}
-	h := sha256.New()
-	h.Write([]byte(m.Source))
-	h.Write([]byte{0})
-	h.Write(m.Body)
-	return sql.NullString{String: hex.EncodeToString(h.Sum(nil)), Valid: true}
-}
-
 // PruneInbound deletes stored inbound messages: unverified ones received
 // before unverifiedBefore, verified ones last seen before verifiedBefore
 // (zero times keep them), and the oldest unverified ones beyond the newest
@@ -366,7 +369,9 @@ func (db *DB) PruneInbound(ctx context.Context, unverifiedBefore, verifiedBefore
 		dels = append(dels, del{`DELETE FROM notifications WHERE NOT verified AND received_at < $1`, unverifiedBefore.UnixMilli()})
 	}
 	if !verifiedBefore.IsZero() {
-		dels = append(dels, del{`DELETE FROM notifications WHERE verified AND COALESCE(last_seen_at, received_at) < $1`, verifiedBefore.UnixMilli()})
+		dels = append(dels, del{`DELETE FROM notifications WHERE verified AND COALESCE(
+			(SELECT r.last_seen_at FROM message_repeats r WHERE r.body_hash = notifications.body_hash), last_seen_at, received_at) < $1`,
+			verifiedBefore.UnixMilli()})
 	}
 	var total int64
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -379,6 +384,12 @@ func (db *DB) PruneInbound(ctx context.Context, unverifiedBefore, verifiedBefore
 			n, _ := res.RowsAffected()
 			total += n
 		}
+		if !verifiedBefore.IsZero() {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM message_repeats
+				WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.body_hash = message_repeats.body_hash)`); err != nil {
+				return fmt.Errorf("store: prune message counts: %w", err)
+			}
+		}
 		return nil
 	})
 	return total, err
@@ -389,7 +400,7 @@ type Notification struct {
 	ID          int64
 	Source      string
 	ReceivedAt  time.Time
-	TimesSeen   int64     // how often this exact (verified) message arrived
+	TimesSeen   int64     // how often this (verified) message arrived
 	LastSeenAt  time.Time // when it last arrived
 	RemoteAddr  string
 	Method      string
@@ -413,10 +424,11 @@ func (db *DB) Notifications(ctx context.Context, afterID int64, limit int) ([]No
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, source, received_at, remote_addr, method, body, verified,
-		notify_id, out_trade_no, trade_status, outcome, detail, times_seen, COALESCE(last_seen_at, received_at),
-		api, http_status, headers, settled_refund
-		FROM notifications WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+	rows, err := db.r.QueryContext(ctx, `SELECT n.id, n.source, n.received_at, n.remote_addr, n.method, n.body, n.verified,
+		n.notify_id, n.out_trade_no, n.trade_status, n.outcome, n.detail, n.times_seen + COALESCE(r.times_seen, 0),
+		COALESCE(r.last_seen_at, n.last_seen_at, n.received_at), n.api, n.http_status, n.headers, n.settled_refund
+		FROM notifications n LEFT JOIN message_repeats r ON r.body_hash = n.body_hash
+		WHERE n.id > $1 ORDER BY n.id LIMIT $2`, afterID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: notifications: %w", err)
 	}

@@ -192,6 +192,7 @@ var hotStatements = []string{
 	insertOrderSQL,
 	selectOrderSQL,
 	insertNotificationSQL,
+	countRepeatSQL,
 	payOrderSQL,
 }
 
