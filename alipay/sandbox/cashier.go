@@ -81,6 +81,7 @@ button.secondary{background:#eee;color:#333}.error{background:#fff1f0;border:1px
 section>h2:first-child,form.pay>h2:first-child{margin-top:0}
 .account p{margin:4px 0}.paycode-card{text-align:center}.paycode-card h2{margin:0 0 4px}
 svg.barcode{display:block;width:100%;height:96px;margin:16px 0 8px;background:#fff}
+svg.qr{display:block;width:168px;height:168px;margin:12px auto 4px;background:#fff}
 .paycode{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:20px;letter-spacing:2px;margin:4px 0;word-break:break-all}
 .pending-list{list-style:none;padding:0;margin:0}.pending-list a{display:block;padding:10px 0;border-bottom:1px solid #eee;color:#333;text-decoration:none}
 .pending-list .amt{color:#f5222d;font-weight:bold}.pending-list .merchant{display:block;font-size:12px;color:#999}

@@ -1,7 +1,8 @@
 package sandbox
 
 // The buyer's wallet (支付宝钱包): a buyer signs in with login and password;
-// the wallet then shows a payment code (digits and a Code 128 bar code),
+// the wallet then shows a payment code (digits, a Code 128 bar code and a
+// QR code),
 // refreshed every minute, and the payments above the no-password limit
 // that wait for the buyer to confirm them. Server-rendered, no JavaScript.
 
@@ -126,8 +127,9 @@ var walletTmpl = template.Must(template.New("wallet").Parse(
 <section class="paycode-card" aria-labelledby="paycode-title">
 <h2 id="paycode-title">付款码</h2>
 <p class="hint">向商家出示付款码，商家扫码即可收款</p>
-<svg id="paycode-barcode" class="barcode" viewBox="0 0 {{.Barcode.Width}} {{.BarHeight}}" preserveAspectRatio="none" role="img" aria-label="付款码条形码"><rect width="{{.Barcode.Width}}" height="{{.BarHeight}}" fill="#fff"/>{{range .Barcode.Bars}}<rect x="{{.X}}" width="{{.W}}" height="{{$.BarHeight}}"/>{{end}}</svg>
+<svg id="paycode-barcode" class="barcode" viewBox="0 0 {{.Barcode.Width}} {{.BarHeight}}" preserveAspectRatio="none" shape-rendering="crispEdges" role="img" aria-label="付款码条形码"><rect width="{{.Barcode.Width}}" height="{{.BarHeight}}" fill="#fff"/>{{range .Barcode.Bars}}<rect x="{{.X}}" width="{{.W}}" height="{{$.BarHeight}}"/>{{end}}</svg>
 <p class="paycode" id="paycode">{{.Code}}</p>
+<svg id="paycode-qr" class="qr" viewBox="0 0 {{.QRSize}} {{.QRSize}}" shape-rendering="crispEdges" role="img" aria-label="付款码二维码"><rect width="{{.QRSize}}" height="{{.QRSize}}" fill="#fff"/>{{range .QR}}<rect x="{{.C}}" y="{{.R}}" width="1" height="1"/>{{end}}</svg>
 <p class="hint">付款码每分钟自动刷新，{{.TTL}}内有效，只能使用一次；有效至 <span id="paycode_expire">{{.Expire}}</span>。不超过免密额度的付款直接完成，超过的需要在下方确认。</p>
 </section>
 <section class="pending" aria-labelledby="pending-title">
@@ -151,6 +153,8 @@ type walletPage struct {
 	TTL          string
 	Barcode      barcode
 	BarHeight    int
+	QR           []qrSquare // the dark modules of the code's QR code
+	QRSize       int        // its side in modules, quiet zone included
 	Pending      []pendingPay
 	CSRF         string
 }
@@ -191,7 +195,12 @@ func (s *Sandbox) handleBuyerWallet(w http.ResponseWriter, r *http.Request) {
 	if err != nil { // cannot happen: a code is 18 digits
 		s.log.Error("sandbox: drawing a payment code", "err", err)
 	}
+	q, err := qrNumeric(page.Code)
+	if err != nil { // cannot happen: 18 digits fit
+		s.log.Error("sandbox: drawing a payment code", "err", err)
+	}
 	page.Barcode, page.BarHeight = b, barHeight
+	page.QR, page.QRSize = q.squares(), qrSize+2*qrQuiet
 	render(w, http.StatusOK, walletTmpl, page)
 }
 

@@ -47,6 +47,20 @@ var (
 	svgRe     = regexp.MustCompile(`<svg id="paycode-barcode" class="barcode" viewBox="0 0 (\d+) \d+"`)
 )
 
+var qrRectRe = regexp.MustCompile(`<rect x="(\d+)" y="(\d+)" width="1" height="1"/>`)
+
+// qrOf reads the QR code drawn on a wallet page.
+func qrOf(t *testing.T, page string) qrCode {
+	t.Helper()
+	var q qrCode
+	for _, m := range qrRectRe.FindAllStringSubmatch(page, -1) {
+		c, _ := strconv.Atoi(m[1])
+		r, _ := strconv.Atoi(m[2])
+		q[r-qrQuiet][c-qrQuiet] = true
+	}
+	return q
+}
+
 // barsOf reads the bar code drawn on a wallet page.
 func barsOf(t *testing.T, page string) barcode {
 	t.Helper()
@@ -88,9 +102,12 @@ func TestWalletShowsPayCodeAndConfirms(t *testing.T) {
 	if m == nil || len(m[1]) != 18 {
 		t.Fatalf("no payment code digits: %s", page)
 	}
-	// The bar code drawn is the code shown.
+	// The bar code and the QR code drawn are the code shown.
 	if got := decode128C(t, barsOf(t, page)); got != m[1] {
 		t.Fatalf("bar code reads %s, digits say %s", got, m[1])
+	}
+	if got := readQR(t, qrOf(t, page)); got != m[1] {
+		t.Fatalf("QR code reads %s, digits say %s", got, m[1])
 	}
 	// Each view shows a new code; the earlier one still pays until it expires.
 	_, page2 := getPage(t, c, e.srv.URL+"/wallet")
