@@ -195,6 +195,8 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	if err != nil {
 		return s, failure("serve: %v", err)
 	}
+	// One name for a shop on loopback: the 我的订单 cookie is per name.
+	s.handler = web.OneLoopbackName(s.handler, publicURL)
 	return s, nil
 }
 
