@@ -174,7 +174,7 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 		return s, failure("serve: %v", err)
 	}
 	s.reconciler = rec
-	if db.Fresh && s.sandbox != nil {
+	if db.Fresh() && s.sandbox != nil {
 		if err := addDemoGoods(ctx, svc); err != nil {
 			return s, failure("serve: demo goods: %v", err)
 		}

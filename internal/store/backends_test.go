@@ -205,7 +205,7 @@ func TestTwoHandlesOneDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer b.Close()
-		if b.Fresh {
+		if b.Fresh() {
 			t.Fatal("the second handle found the database fresh")
 		}
 		dbs := []*store.DB{a, b}

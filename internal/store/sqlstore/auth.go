@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 
 // SetSetting stores a setting, replacing any value.
 func (db *DB) SetSetting(ctx context.Context, key, value string) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
+	_, err := db.exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	if err != nil {
 		return fmt.Errorf("store: set setting %s: %w", key, err)
@@ -39,11 +39,10 @@ func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 // AddSettingIfMissing stores a setting unless it exists, and reports
 // whether it stored it.
 func (db *DB) AddSettingIfMissing(ctx context.Context, key, value string) (bool, error) {
-	res, err := db.w.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, value)
+	n, err := db.exec(ctx, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", key, value)
 	if err != nil {
 		return false, fmt.Errorf("store: add setting %s: %w", key, err)
 	}
-	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
 
@@ -56,15 +55,16 @@ func tokenHash(token string) string {
 // deletes expired ones.
 func (db *DB) CreateSession(ctx context.Context, token string, ttl time.Duration) error {
 	now := db.now()
-	if _, err := db.w.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < $1", now.UnixMilli()); err != nil {
-		return fmt.Errorf("store: expire sessions: %w", err)
-	}
-	_, err := db.w.ExecContext(ctx, "INSERT INTO sessions (token_hash, created_at, expires_at) VALUES ($1, $2, $3)",
-		tokenHash(token), now.UnixMilli(), now.Add(ttl).UnixMilli())
-	if err != nil {
-		return fmt.Errorf("store: create session: %w", err)
-	}
-	return nil
+	return db.write(ctx, func(ctx context.Context, tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < $1", now.UnixMilli()); err != nil {
+			return fmt.Errorf("store: expire sessions: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO sessions (token_hash, created_at, expires_at) VALUES ($1, $2, $3)",
+			tokenHash(token), now.UnixMilli(), now.Add(ttl).UnixMilli()); err != nil {
+			return fmt.Errorf("store: create session: %w", err)
+		}
+		return nil
+	})
 }
 
 // ValidSession reports whether token names a live session.
@@ -80,7 +80,7 @@ func (db *DB) ValidSession(ctx context.Context, token string) (bool, error) {
 
 // DeleteSession ends a session.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	_, err := db.w.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = $1", tokenHash(token))
+	_, err := db.exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", tokenHash(token))
 	if err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
@@ -89,7 +89,7 @@ func (db *DB) DeleteSession(ctx context.Context, token string) error {
 
 // DeleteAllSessions ends every session (after a password change).
 func (db *DB) DeleteAllSessions(ctx context.Context) error {
-	_, err := db.w.ExecContext(ctx, "DELETE FROM sessions")
+	_, err := db.exec(ctx, "DELETE FROM sessions")
 	if err != nil {
 		return fmt.Errorf("store: delete sessions: %w", err)
 	}

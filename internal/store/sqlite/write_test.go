@@ -1,8 +1,7 @@
-package store
+package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"path/filepath"
 	"sync"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+
+	"alishop/internal/store/sqlstore"
 )
 
 // cancelCaller is called by the SQL function cancel_caller(), which a test
@@ -39,7 +40,7 @@ func init() {
 // goes away while its statement runs. The other two jobs are committed and
 // told so, and the middle job's result matches what was stored.
 func TestBatchSurvivesCancelledCaller(t *testing.T) {
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), Options{})
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +53,8 @@ func TestBatchSurvivesCancelledCaller(t *testing.T) {
 	cancelCallerMu.Unlock()
 	defer func() { cancelCallerMu.Lock(); cancelCaller = nil; cancelCallerMu.Unlock() }()
 
-	insert := func(name string) func(ctx context.Context, tx *sql.Tx) error {
-		return func(ctx context.Context, tx *sql.Tx) error {
+	insert := func(name string) func(ctx context.Context, tx *sqlstore.Tx) error {
+		return func(ctx context.Context, tx *sqlstore.Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO goods (name, price_fen, created_at, updated_at) VALUES ($1, 1, 0, 0)`, name)
 			return err
 		}
@@ -62,7 +63,7 @@ func TestBatchSurvivesCancelledCaller(t *testing.T) {
 	// the one it is given (as a careless job would). The statement calls
 	// cancel_caller() first and then has a few thousand steps left, where
 	// the interrupt lands.
-	slow := func(_ context.Context, tx *sql.Tx) error {
+	slow := func(_ context.Context, tx *sqlstore.Tx) error {
 		_, err := tx.ExecContext(caller, `INSERT INTO goods (name, price_fen, created_at, updated_at)
 			SELECT 'b', 1, 0, 0 FROM (WITH RECURSIVE c(x) AS (SELECT cancel_caller() UNION ALL SELECT x + 1 FROM c WHERE x < 20000)
 			SELECT max(x) FROM c)`)
@@ -73,7 +74,7 @@ func TestBatchSurvivesCancelledCaller(t *testing.T) {
 		{fn: slow, done: make(chan error, 1)},
 		{fn: insert("c"), done: make(chan error, 1)},
 	}
-	db.runBatch(batch)
+	db.wr.runBatch(batch)
 	errs := []error{<-batch[0].done, <-batch[1].done, <-batch[2].done}
 	if errs[0] != nil || errs[2] != nil {
 		t.Fatalf("the jobs around the cancelled one failed: %v", errs)

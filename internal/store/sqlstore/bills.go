@@ -1,8 +1,7 @@
-package store
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -12,7 +11,7 @@ import (
 
 // SaveBillCheck replaces the result of the check of c.BillDate.
 func (db *DB) SaveBillCheck(ctx context.Context, c shop.BillCheck, ms []shop.BillMismatch) error {
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM bill_mismatches WHERE bill_date = $1", c.BillDate); err != nil {
 			return err
 		}
@@ -76,45 +75,6 @@ func (db *DB) BillMismatches(ctx context.Context, date string) ([]shop.BillMisma
 		}
 		m.BillAmount, m.LocalAmount, m.CreatedAt = alipay.Amount(bill), alipay.Amount(local), time.UnixMilli(at)
 		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// OrdersPaidBetween lists the orders paid in [start, end) (by Alipay's
-// payment time), whatever their state since.
-func (db *DB) OrdersPaidBetween(ctx context.Context, start, end time.Time) ([]shop.Order, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE paid_at >= $1 AND paid_at < $2 ORDER BY paid_at",
-		start.UnixMilli(), end.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store: orders paid: %w", err)
-	}
-	defer rows.Close()
-	var out []shop.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: orders paid: %w", err)
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
-}
-
-// RefundsSettledBetween lists the refunds that succeeded in [start, end).
-func (db *DB) RefundsSettledBetween(ctx context.Context, start, end time.Time) ([]shop.Refund, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT "+refundColumns+` FROM refunds r JOIN orders o ON o.id = r.order_id
-		WHERE r.status = 'succeeded' AND r.settled_at >= $1 AND r.settled_at < $2 ORDER BY r.settled_at`, start.UnixMilli(), end.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store: refunds settled: %w", err)
-	}
-	defer rows.Close()
-	var out []shop.Refund
-	for rows.Next() {
-		r, err := scanRefund(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: refunds settled: %w", err)
-		}
-		out = append(out, r)
 	}
 	return out, rows.Err()
 }

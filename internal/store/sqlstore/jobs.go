@@ -1,4 +1,4 @@
-package store
+package sqlstore
 
 import (
 	"context"
@@ -15,7 +15,7 @@ var _ jobs.Queue = (*DB)(nil)
 // EnqueueJob schedules job (kind, ref) at runAt unless it already exists
 // (done or not): a job is created once.
 func (db *DB) EnqueueJob(ctx context.Context, kind, ref string, runAt, now time.Time) error {
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $4) ON CONFLICT (kind, ref) DO NOTHING`, kind, ref, runAt.UnixMilli(), now.UnixMilli())
 		return err
@@ -31,7 +31,7 @@ func (db *DB) EnqueueJob(ctx context.Context, kind, ref string, runAt, now time.
 // returns how many it created.
 func (db *DB) ScheduleOrderChecks(ctx context.Context, after, grace time.Duration, now time.Time) (int, error) {
 	var n int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
 			SELECT 'order', o.out_trade_no, CASE WHEN o.time_expire IS NOT NULL AND o.time_expire + $3 < o.created_at + $1
 				THEN o.time_expire + $3 ELSE o.created_at + $1 END, $2, $2 FROM orders o
@@ -55,7 +55,7 @@ func (db *DB) ScheduleOrderChecks(ctx context.Context, after, grace time.Duratio
 func (db *DB) CheckUnpaidNow(ctx context.Context, now, madeBefore time.Time) (int, error) {
 	t, before := now.UnixMilli(), madeBefore.UnixMilli()
 	var n int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at)
 			SELECT 'order', out_trade_no, $1, $1, $1 FROM orders
 			WHERE status = 'unpaid' AND created_at < $2 ON CONFLICT (kind, ref) DO NOTHING`, t, before); err != nil {
@@ -85,10 +85,10 @@ func (db *DB) ClaimJob(ctx context.Context, kind, token string, now time.Time, l
 	t := now.UnixMilli()
 	var j jobs.Job
 	var runAt int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		return tx.QueryRowContext(ctx, `UPDATE jobs SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
 		WHERE id = (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
-			AND ($4 = '' OR kind = $4) ORDER BY run_at, id LIMIT 1`+db.d.skipLock+`)
+			AND ($4 = '' OR kind = $4) ORDER BY run_at, id LIMIT 1`+db.d.SkipLocked+`)
 		AND done_at IS NULL AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
 		RETURNING id, kind, ref, run_at, attempts, last_error`, token, now.Add(lease).UnixMilli(), t, kind).
 			Scan(&j.ID, &j.Kind, &j.Ref, &runAt, &j.Attempts, &j.LastErr)
@@ -168,19 +168,6 @@ func (db *DB) Jobs(ctx context.Context, kind string, includeDone bool) ([]JobInf
 		out = append(out, j)
 	}
 	return out, rows.Err()
-}
-
-// exec runs one statement through the writer and returns the rows it changed.
-func (db *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	var n int64
-	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err == nil {
-			n, _ = res.RowsAffected()
-		}
-		return err
-	})
-	return n, err
 }
 
 // PruneJobs deletes jobs finished before before; it returns how many. A

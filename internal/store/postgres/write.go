@@ -1,0 +1,563 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"alishop/internal/shop"
+	"alishop/internal/store/sqlstore"
+)
+
+// Writes. Each write is a transaction of its own on the pool, run again
+// from the start after a deadlock or a serialization failure; a caller
+// that goes away never leaves a commit of unknown outcome.
+//
+// Group commit. The shop's hottest write is Receive (every notification,
+// return and query answer). A few receivers each take every Receive
+// waiting (up to maxBatch) and run them as one transaction in three round
+// trips on one connection, with pgx pipelining:
+//
+//  1. BEGIN and one SELECT … FOR UPDATE of every order the batch names,
+//     locked in id order (so two batches, in this process or another,
+//     never wait for each other in a cycle);
+//  2. each job's decision (made in Go on its locked order) carried out by
+//     sqlstore.Apply as batchChanges: every payment by one UPDATE over
+//     arrays, closes and review flags one statement each, and every
+//     message recorded by one INSERT over arrays; all sent at once,
+//     results read after;
+//  3. COMMIT, only if every compare-and-set changed its row.
+//
+// A caller gets its decision only after the COMMIT returned, so "success"
+// to Alipay still means "on disk" (synchronous_commit stays the server's).
+// What the batch does not do is left to a transaction of its own (Write,
+// with sqlstore's ReceiveTx), after the batch committed and with a fresh
+// read and decision: a message about a refund (it reads the refund with
+// the order, and settling it is several statements that depend on each
+// other's results), a message that changes nothing of an order that
+// already keeps shop.MaxMessagesPerOrder messages (it may be only
+// counted), a second job for an order already in the batch, and a second
+// copy of a message already in it. A batch that fails as a whole
+// for a reason other than a deadlock or a serialization failure is run job
+// by job, so that one bad message fails alone.
+
+const maxBatch = 128
+
+// writer runs writes on the pool and counts those in flight, so that
+// Close waits for them.
+type writer struct {
+	pool     *sql.DB
+	closing  sync.RWMutex // guards closed
+	closed   bool
+	inflight sync.WaitGroup
+	// the receivers
+	recv     chan *recvJob
+	recvStop chan struct{}
+	recvDone sync.WaitGroup
+}
+
+func startWriter(pool *sql.DB) *writer { return &writer{pool: pool} }
+
+// enter counts a write in flight, or refuses it once the database closes.
+func (wr *writer) enter() error {
+	wr.closing.RLock()
+	defer wr.closing.RUnlock()
+	if wr.closed {
+		return sqlstore.ErrClosed
+	}
+	wr.inflight.Add(1)
+	return nil
+}
+
+// stop refuses new writes, waits for those in flight, then stops the
+// receivers.
+func (wr *writer) stop() {
+	wr.closing.Lock() // waits for writes being started; no new ones after
+	wr.closed = true
+	wr.closing.Unlock()
+	wr.inflight.Wait()
+	if wr.recvStop != nil {
+		close(wr.recvStop)
+		wr.recvDone.Wait()
+		wr.recvStop = nil
+	}
+}
+
+// Write implements sqlstore.Writer: fn runs in a transaction of its own.
+func (wr *writer) Write(ctx context.Context, fn func(ctx context.Context, tx *sqlstore.Tx) error) error {
+	if err := wr.enter(); err != nil {
+		return err
+	}
+	defer wr.inflight.Done()
+	return wr.retryTx(ctx, fn)
+}
+
+// retryTx runs fn in a transaction and commits it; a transaction the
+// server rolled back as a serialization failure or a deadlock is run
+// again. The transaction runs on a context that is never cancelled (fn
+// gets it); ctx only stops retries.
+func (wr *writer) retryTx(ctx context.Context, fn func(ctx context.Context, tx *sqlstore.Tx) error) error {
+	bg := context.WithoutCancel(ctx)
+	const attempts = 5
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = ctx.Err(); err != nil && i > 0 {
+			return err
+		}
+		err = wr.runTx(bg, fn)
+		if !isRetryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (wr *writer) runTx(ctx context.Context, fn func(ctx context.Context, tx *sqlstore.Tx) error) error {
+	tx, err := wr.pool.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(ctx, sqlstore.NewTx(tx, nil)); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+type recvJob struct {
+	m      *shop.Inbound
+	decide shop.Decide
+	hash   string // body_hash of the message ("" when unverified)
+	d      shop.Decision
+	err    error
+	done   chan struct{}
+}
+
+// receivers is how many batches run at once, each on its own connection.
+func receivers() int { return max(2, runtime.GOMAXPROCS(0)) }
+
+func (db *DB) startReceivers() {
+	wr := db.wr
+	wr.recv = make(chan *recvJob, maxBatch)
+	wr.recvStop = make(chan struct{})
+	n := receivers()
+	wr.recvDone.Add(n)
+	for range n {
+		go db.receiver()
+	}
+}
+
+func (db *DB) receiver() {
+	wr := db.wr
+	defer wr.recvDone.Done()
+	for {
+		var j *recvJob
+		select {
+		case j = <-wr.recv:
+		case <-wr.recvStop:
+			return
+		}
+		batch := []*recvJob{j}
+		runtime.Gosched()
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-wr.recv:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		db.receiveBatch(batch)
+	}
+}
+
+// Receive implements shop.Store: the message joins a receiver's batch,
+// and Receive waits for its outcome whatever ctx does once it is queued
+// (a caller must never report a failure that was in fact committed).
+// decide may be called more than once (the transaction ran again); only
+// the decision returned was applied.
+func (db *DB) Receive(ctx context.Context, m *shop.Inbound, decide shop.Decide) (shop.Decision, error) {
+	if err := db.wr.enter(); err != nil {
+		return shop.Decision{}, err
+	}
+	defer db.wr.inflight.Done()
+	j := &recvJob{m: m, decide: decide, done: make(chan struct{})}
+	select {
+	case db.wr.recv <- j:
+	case <-ctx.Done():
+		return shop.Decision{}, ctx.Err()
+	}
+	<-j.done
+	return j.d, j.err
+}
+
+// receiveBatch runs a batch and gives every job its result.
+func (db *DB) receiveBatch(batch []*recvJob) {
+	ctx := context.Background()
+	var now, alone []*recvJob
+	seen := map[string]bool{}
+	for _, j := range batch {
+		if j.m.OutRequestNo != "" {
+			alone = append(alone, j) // reads its refund too
+			continue
+		}
+		// One job per order, and per stored message: the same message
+		// twice in one INSERT … ON CONFLICT would touch its row twice.
+		j.hash = sqlstore.BodyHash(j.m)
+		no, hash := j.m.OutTradeNo, j.hash
+		if (no != "" && seen["o"+no]) || (hash != "" && seen["h"+hash]) {
+			alone = append(alone, j)
+			continue
+		}
+		if no != "" {
+			seen["o"+no] = true
+		}
+		if hash != "" {
+			seen["h"+hash] = true
+		}
+		now = append(now, j)
+	}
+	for i := 0; ; i++ {
+		rest, err := db.tryReceiveBatch(ctx, now)
+		if err == nil {
+			left := map[*recvJob]bool{}
+			for _, j := range rest {
+				left[j] = true
+			}
+			for _, j := range now {
+				if !left[j] {
+					close(j.done)
+				}
+			}
+			alone = append(alone, rest...)
+			break
+		}
+		if !isRetryable(err) || i == 4 {
+			// Not the batch's fault as a whole, or retried enough: each
+			// job on its own, so that one bad message fails alone.
+			alone = append(alone, now...)
+			break
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	for _, j := range alone {
+		err := db.wr.retryTx(ctx, func(ctx context.Context, tx *sqlstore.Tx) error {
+			var err error
+			j.d, err = db.ReceiveTx(ctx, tx, j.m, j.decide)
+			return err
+		})
+		if err != nil {
+			j.d, j.err = shop.Decision{}, err
+		}
+		close(j.done)
+	}
+}
+
+// payOrdersSQL pays many orders at once, one array per column.
+const payOrdersSQL = `UPDATE orders AS o SET status = 'paid', trade_no = u.trade_no, buyer_logon_id = u.buyer, paid_at = u.paid_at,
+	paid_via = u.via, updated_at = u.at
+	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[]) AS u(id, trade_no, buyer, paid_at, via, at)
+	WHERE o.id = u.id AND o.status = 'unpaid'`
+
+// countMessagesSQL counts the verified messages kept of each order named.
+const countMessagesSQL = "SELECT out_trade_no, COUNT(*) FROM notifications WHERE out_trade_no = ANY($1) AND verified GROUP BY out_trade_no"
+
+// insertNotificationsSQL records many messages at once, stored in the
+// order of the arrays, and counts each that is stored already (as
+// sqlstore's countRepeatSQL does); it answers how many it stored and how
+// many it counted. No two of them may have the same body_hash
+// (receiveBatch keeps such a job for a transaction of its own).
+const insertNotificationsSQL = `WITH u AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::boolean[],
+		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::text[], $16::text[])
+		WITH ORDINALITY AS u(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
+		body_hash, api, http_status, headers, settled_refund, i)),
+	stored AS (INSERT INTO notifications
+		(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
+		 body_hash, api, http_status, headers, settled_refund, last_seen_at)
+		SELECT source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
+			body_hash, api, http_status, headers, settled_refund, received_at FROM u ORDER BY i
+		ON CONFLICT (body_hash) DO NOTHING RETURNING body_hash),
+	counted AS (INSERT INTO message_repeats (body_hash, times_seen, last_seen_at)
+		SELECT body_hash, 1, received_at FROM u
+		WHERE body_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stored WHERE stored.body_hash = u.body_hash)
+		ON CONFLICT (body_hash) DO UPDATE SET times_seen = message_repeats.times_seen + 1, last_seen_at = excluded.last_seen_at
+		RETURNING 1)
+	SELECT (SELECT COUNT(*) FROM stored), (SELECT COUNT(*) FROM counted)`
+
+// batchChanges are sqlstore.Changes gathered for one pipelined batch:
+// payments and messages as the columns of one statement each, closes and
+// review flags as statements of their own.
+type batchChanges struct {
+	b       *pgx.Batch
+	singles []string // what each single statement is, for errors ("" when any result will do)
+	pay     struct {
+		id, at         []int64
+		tradeNo, buyer []*string
+		paidAt         []*int64
+		via            []string
+	}
+	msgs struct {
+		source, remote, method, outcome, detail []string
+		at                                      []int64
+		body                                    [][]byte
+		verified                                []bool
+		notifyID, outTradeNo, tradeStatus       []*string
+		bodyHash, api, headers, settled         []*string
+		status                                  []*int32
+	}
+}
+
+// nullable is "" as NULL for pgx arrays.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (c *batchChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
+	var paidAt *int64
+	if !p.PaidAt.IsZero() {
+		v := p.PaidAt.UnixMilli()
+		paidAt = &v
+	}
+	r := &c.pay
+	r.id, r.at = append(r.id, o.ID), append(r.at, at.UnixMilli())
+	r.tradeNo, r.buyer = append(r.tradeNo, nullable(p.TradeNo)), append(r.buyer, nullable(p.BuyerLogonID))
+	r.paidAt, r.via = append(r.paidAt, paidAt), append(r.via, p.Via)
+	return nil
+}
+
+func (c *batchChanges) Close(o *shop.Order, at time.Time) error {
+	c.b.Queue(sqlstore.CloseOrderSQL, at.UnixMilli(), o.ID)
+	c.singles = append(c.singles, "close order "+o.OutTradeNo)
+	return nil
+}
+
+func (c *batchChanges) Flag(o *shop.Order, reason string, at time.Time) error {
+	c.b.Queue(sqlstore.FlagOrderSQL, reason, at.UnixMilli(), o.ID)
+	c.singles = append(c.singles, "")
+	return nil
+}
+
+// SettleRefund is never asked of a batch: a message that names a refund
+// runs in a transaction of its own (see receiveBatch).
+func (c *batchChanges) SettleRefund(o *shop.Order, r *shop.Refund, _ time.Time) error {
+	return fmt.Errorf("store: settle refund %s of order %s: not in a batch", r.OutRequestNo, o.OutTradeNo)
+}
+
+// Record gathers m as the columns of insertNotificationsSQL. A message
+// that might be only counted beyond its order's cap never comes here (see
+// receiveOn).
+func (c *batchChanges) Record(m *shop.Inbound, d shop.Decision) error {
+	body := m.Body
+	if body == nil {
+		body = []byte{}
+	}
+	r := &c.msgs
+	r.source, r.at, r.remote, r.method = append(r.source, m.Source), append(r.at, m.ReceivedAt.UnixMilli()), append(r.remote, m.RemoteAddr), append(r.method, m.Method)
+	r.body, r.verified = append(r.body, body), append(r.verified, m.Verified)
+	r.notifyID, r.outTradeNo, r.tradeStatus = append(r.notifyID, nullable(m.NotifyID)), append(r.outTradeNo, nullable(m.OutTradeNo)), append(r.tradeStatus, nullable(m.TradeStatus))
+	r.outcome, r.detail = append(r.outcome, string(d.Outcome)), append(r.detail, d.Detail)
+	r.bodyHash = append(r.bodyHash, nullable(sqlstore.BodyHash(m)))
+	r.api, r.headers = append(r.api, nullable(string(m.API))), append(r.headers, nullable(sqlstore.HeaderText(m.Header)))
+	r.settled = append(r.settled, nullable(d.SettleRefund))
+	var status *int32
+	if m.StatusCode != 0 {
+		v := int32(m.StatusCode)
+		status = &v
+	}
+	r.status = append(r.status, status)
+	return nil
+}
+
+// tryReceiveBatch runs jobs as one transaction. On success every job it
+// applied has its decision set, and it returns the jobs left for a
+// transaction of their own. On error nothing was committed.
+func (db *DB) tryReceiveBatch(ctx context.Context, jobs []*recvJob) (rest []*recvJob, err error) {
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	conn, err := db.pool.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: connection: %w", err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		var err error
+		rest, err = receiveOn(ctx, c, jobs)
+		if err != nil {
+			// Leave the connection idle for the next user, or drop it.
+			if _, rerr := c.Exec(ctx, "ROLLBACK"); rerr != nil || c.PgConn().TxStatus() != 'I' {
+				c.Close(ctx)
+			}
+		}
+		return err
+	})
+	return rest, err
+}
+
+// receiveOn is the batch's transaction on c (see the top of this file).
+// It returns the jobs left for a transaction of their own.
+func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, error) {
+	orders, kept, err := lockOrders(ctx, c, jobs)
+	if err != nil {
+		return nil, err
+	}
+	// Decide and apply; every job's changes join one pipelined batch.
+	ch := &batchChanges{b: &pgx.Batch{}}
+	var rest []*recvJob
+	for _, j := range jobs {
+		var o *shop.Order
+		if got, ok := orders[j.m.OutTradeNo]; ok {
+			cp := *got
+			o = &cp
+		}
+		d := j.decide(o, nil)
+		if j.hash != "" && j.m.OutTradeNo != "" && !shop.KeepMessage(d, kept[j.m.OutTradeNo]) {
+			// Maybe beyond its order's cap, to be only counted: that
+			// takes a read of its own (sqlstore's Record).
+			rest = append(rest, j)
+			continue
+		}
+		if err := sqlstore.Apply(ch, j.m, o, nil, d); err != nil {
+			return nil, err
+		}
+		j.d = d
+	}
+	if len(ch.msgs.at) == 0 {
+		// Every job is left for a transaction of its own: nothing to commit.
+		_, err := c.Exec(ctx, "ROLLBACK")
+		return rest, err
+	}
+	if err := ch.send(ctx, c); err != nil {
+		return nil, err
+	}
+	tag, err := c.Exec(ctx, "COMMIT")
+	if err != nil {
+		return nil, fmt.Errorf("store: commit: %w", err)
+	}
+	if tag.String() != "COMMIT" {
+		return nil, errors.New("store: commit: the transaction was rolled back")
+	}
+	return rest, nil
+}
+
+// lockOrders begins the transaction, locks every order the jobs name and
+// counts the verified messages each keeps (shop.KeepMessage), in one round
+// trip.
+func lockOrders(ctx context.Context, c *pgx.Conn, jobs []*recvJob) (map[string]*shop.Order, map[string]int, error) {
+	var nos []string
+	for _, j := range jobs {
+		if j.m.OutTradeNo != "" {
+			nos = append(nos, j.m.OutTradeNo)
+		}
+	}
+	orders, kept := map[string]*shop.Order{}, map[string]int{}
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	if len(nos) > 0 {
+		b.Queue(sqlstore.LockOrdersSQL, nos)
+		b.Queue(countMessagesSQL, nos)
+	}
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, fmt.Errorf("store: begin: %w", err)
+	}
+	if len(nos) == 0 {
+		return orders, kept, br.Close()
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+	}
+	for rows.Next() {
+		o, err := sqlstore.ScanOrder(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+		}
+		orders[o.OutTradeNo] = &o
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+	}
+	// Read once the rows are locked.
+	rows, err = br.Query()
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: count messages: %w", err)
+	}
+	for rows.Next() {
+		var no string
+		var n int
+		if err := rows.Scan(&no, &n); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("store: count messages: %w", err)
+		}
+		kept[no] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: count messages: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+	}
+	return orders, kept, nil
+}
+
+// send runs the gathered changes in one round trip and checks that every
+// compare-and-set changed its row.
+func (ch *batchChanges) send(ctx context.Context, c *pgx.Conn) error {
+	b, pay, msgs := ch.b, &ch.pay, &ch.msgs
+	if len(pay.id) > 0 {
+		b.Queue(payOrdersSQL, pay.id, pay.tradeNo, pay.buyer, pay.paidAt, pay.via, pay.at)
+	}
+	b.Queue(insertNotificationsSQL, msgs.source, msgs.at, msgs.remote, msgs.method, msgs.body, msgs.verified,
+		msgs.notifyID, msgs.outTradeNo, msgs.tradeStatus, msgs.outcome, msgs.detail, msgs.bodyHash, msgs.api, msgs.status, msgs.headers, msgs.settled)
+	br := c.SendBatch(ctx, b)
+	defer br.Close()
+	for _, what := range ch.singles {
+		tag, err := br.Exec()
+		if err != nil {
+			return fmt.Errorf("store: update order: %w", err)
+		}
+		if what != "" && tag.RowsAffected() != 1 {
+			// Not possible on a row locked since it was read; refuse
+			// rather than report a change.
+			return fmt.Errorf("store: %s: changed concurrently", what)
+		}
+	}
+	if len(pay.id) > 0 {
+		tag, err := br.Exec()
+		if err != nil {
+			return fmt.Errorf("store: pay orders: %w", err)
+		}
+		if tag.RowsAffected() != int64(len(pay.id)) {
+			return fmt.Errorf("store: pay orders: %d of %d changed; some changed concurrently", tag.RowsAffected(), len(pay.id))
+		}
+	}
+	var stored, counted int64
+	if err := br.QueryRow().Scan(&stored, &counted); err != nil {
+		return fmt.Errorf("store: record messages: %w", err)
+	}
+	if stored+counted != int64(len(msgs.at)) {
+		return fmt.Errorf("store: record messages: %d of %d stored or counted", stored+counted, len(msgs.at))
+	}
+	return br.Close()
+}
