@@ -32,17 +32,7 @@ func (s *Service) ApplyClosed(ctx context.Context, outTradeNo, method string, ra
 	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: method,
 		Verified: true, OutTradeNo: outTradeNo, TradeStatus: "TRADE_CLOSED"}
 	in.setAnswer(raw)
-	return s.receive(ctx, in, func(o *Order, _ *Refund) Decision {
-		switch {
-		case o == nil:
-			return Decision{Outcome: OutcomeUnknownOrder}
-		case o.Status == StatusUnpaid:
-			return Decision{Outcome: OutcomeApplied, Close: true, Detail: detail}
-		case o.Status == StatusClosed:
-			return Decision{Outcome: OutcomeDuplicate, Detail: detail}
-		}
-		return Decision{Outcome: OutcomeIgnored, Detail: detail + "; order is " + string(o.Status)}
-	})
+	return s.receive(ctx, in, func(o *Order, _ *Refund) Decision { return decideClosed(o, detail) })
 }
 
 // Now is the service's clock.

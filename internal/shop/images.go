@@ -3,11 +3,11 @@ package shop
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	_ "image/gif" // decoders for DecodeConfig
 	_ "image/jpeg"
 	_ "image/png"
-	"net/http"
 	"time"
 )
 
@@ -49,16 +49,16 @@ func CheckImage(data []byte) (Image, error) {
 	if len(data) > MaxImageBytes {
 		return Image{}, Errorf(EINVALID, "图片太大：最大 1 MB，请压缩后再上传")
 	}
-	ct := http.DetectContentType(data)
-	switch ct {
-	case "image/jpeg", "image/png", "image/gif":
-	default:
+	// The format is the one whose signature the bytes begin with, among
+	// the decoders registered above (JPEG, PNG, GIF).
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	switch {
+	case errors.Is(err, image.ErrFormat):
 		return Image{}, Errorf(EINVALID, "只能上传 JPEG、PNG 或 GIF 图片，所选文件不是这几种图片")
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
+	case err != nil:
 		return Image{}, Errorf(EINVALID, "图片文件已损坏，无法读取")
 	}
+	ct := "image/" + format
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
 		return Image{}, Errorf(EINVALID, "图片尺寸不能超过 %d×%d 像素", MaxImageSide, MaxImageSide)
 	}

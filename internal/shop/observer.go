@@ -1,7 +1,5 @@
 package shop
 
-import "context"
-
 // Observer is told what the shop did, once it is committed: metrics
 // implement it. The shop's decisions never depend on it.
 type Observer interface {
@@ -31,18 +29,3 @@ type nopObserver struct{}
 func (nopObserver) OrderCreated()              {}
 func (nopObserver) Received(string, Decision)  {}
 func (nopObserver) RefundOutcome(RefundResult) {}
-
-// receive stores an inbound message with its decision (Store.Receive), then
-// logs a payment that was applied and tells the observer.
-func (s *Service) receive(ctx context.Context, in *Inbound, decide Decide) (Decision, error) {
-	d, err := s.store.Receive(ctx, in, decide)
-	if err != nil {
-		return d, err
-	}
-	if d.Outcome == OutcomeApplied && d.Pay != nil {
-		s.log.Info("order paid", "out_trade_no", d.Pay.OutTradeNo, "trade_no", d.Pay.TradeNo,
-			"amount", d.Pay.Amount.String(), "source", d.Pay.Via)
-	}
-	s.obs.Received(in.Source, d)
-	return d, nil
-}

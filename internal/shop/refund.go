@@ -314,78 +314,7 @@ func (rf *Refunds) settle(ctx context.Context, r Refund, method string, raw *ali
 	return d.Outcome == OutcomeApplied, nil
 }
 
-// RefundAllowed says whether a refund of amount may be made of order o,
-// whose refunds not failed add up to claimed: the order must be paid and
-// the refunds, this one included, stay within what was paid.
-func RefundAllowed(o *Order, claimed, amount alipay.Amount) error {
-	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
-		return Errorf(EINVALID, "订单%s，不能退款", o.Status.Label())
-	}
-	if left := o.Amount - claimed; amount > left {
-		return Errorf(EINVALID, "退款金额 %s 元超过可退金额 %s 元（实付 %s 元，已退或退款中 %s 元）", amount, left, o.Amount, claimed)
-	}
-	return nil
-}
-
-// RefundMade is the one state change for "Alipay made refund outRequestNo
-// of order o", whoever says it (the refund answer, a refund query, a
-// notification); r is that refund as stored, nil when the shop never made
-// it. The refund becomes succeeded and its amount is added to the order
-// (Decision.SettleRefund), never past what was paid: a refund already
-// succeeded is a duplicate; one the shop never made, or one given up as
-// failed whose room later refunds have taken, is flagged for a person.
-func RefundMade(o *Order, r *Refund, outRequestNo string) Decision {
-	switch {
-	case r == nil:
-		d := "refund " + outRequestNo + " was not made by this shop"
-		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝退款 " + outRequestNo + " 不是本店发起的"}
-	case r.Status == RefundSucceeded:
-		return Decision{Outcome: OutcomeDuplicate, Detail: "refund " + outRequestNo}
-	case o.RefundedFen+r.Amount > o.Amount && r.Status == RefundFailed:
-		// A refund given up as failed left its room to later refunds,
-		// which took it. It stays failed and nothing is added.
-		d := "refund " + outRequestNo + " was failed here; made at Alipay beyond what is left to refund"
-		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝称退款 " + outRequestNo + " 已退，但本店记为失败，且之后的退款已占用可退金额"}
-	case o.RefundedFen+r.Amount > o.Amount || o.Status != StatusPaid && o.Status != StatusPartiallyRefunded:
-		// Not possible for a pending refund (refunds are created within
-		// what was paid, of a paid order); kept for a person all the same.
-		d := fmt.Sprintf("refund %s (%s) made at Alipay; the order is %s with %s of %s refunded", outRequestNo, r.Amount, o.Status, o.RefundedFen, o.Amount)
-		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝称退款已退，但与订单不符: " + d}
-	}
-	return Decision{Outcome: OutcomeApplied, SettleRefund: outRequestNo, Detail: "refund " + outRequestNo}
-}
-
 // OrderRefunds lists an order's refunds, oldest first.
 func (rf *Refunds) OrderRefunds(ctx context.Context, outTradeNo string) ([]Refund, error) {
 	return rf.store.OrderRefunds(ctx, outTradeNo)
-}
-
-// IsRefundNotification reports whether n tells of a refund: it carries the
-// refund's out_biz_no or a refund_fee (a partial refund is TRADE_SUCCESS with
-// refund_fee, a full one TRADE_CLOSED with refund_fee).
-func IsRefundNotification(n *alipay.Notification) bool {
-	return n.RefundFee > 0 || (n.OutBizNo != "" && !n.GmtRefund.IsZero())
-}
-
-// decideRefund is what a verified refund notification does: the refund it
-// names (out_biz_no, our out_request_no) is settled by compare-and-set, so a
-// duplicate or a notification arriving after the refund answer changes
-// nothing. A refund of an order this shop does not hold as paid, or one
-// without out_biz_no, is kept for a person to look at.
-func decideRefund(n *alipay.Notification, o *Order, r *Refund) Decision {
-	switch {
-	case o.Status != StatusPaid && o.Status != StatusPartiallyRefunded && o.Status != StatusRefunded:
-		d := fmt.Sprintf("refund notification (refund_fee %s) for an order that is %s", n.RefundFee, o.Status)
-		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知与订单状态不符: " + d}
-	case n.OutBizNo == "" && n.TradeStatus == alipay.TradeFinished && n.RefundFee == o.RefundedFen:
-		// The trade's refund period ended: TRADE_FINISHED carries the
-		// refunds made so far without naming one; they agree with the order.
-		return Decision{Outcome: OutcomeDuplicate, Ack: true, Detail: fmt.Sprintf("TRADE_FINISHED, refund_fee %s as recorded", n.RefundFee)}
-	case n.OutBizNo == "":
-		d := fmt.Sprintf("refund notification without out_biz_no (refund_fee %s)", n.RefundFee)
-		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知缺少退款请求号: " + d}
-	}
-	d := RefundMade(o, r, n.OutBizNo)
-	d.Ack = true
-	return d
 }

@@ -42,7 +42,7 @@ func TestDecideRefundNotification(t *testing.T) {
 		{"wrong amount", func() *alipay.Notification { n := refund("TRADE_SUCCESS", "1.00", "R5"); n.TotalAmount = 1; return n }(),
 			order(StatusPaid, 0), nil, OutcomeAmountMismatch, "", true},
 	} {
-		d := s.decideNotification(c.n, c.o, c.r)
+		d := decideNotification(s.merchant, c.n, c.o, c.r, decideAt)
 		if d.Outcome != c.outcome || d.SettleRefund != c.settle || (d.Review != "") != c.review || d.Pay != nil || d.Close {
 			t.Errorf("%s: %+v", c.name, d)
 		}
@@ -128,11 +128,11 @@ func TestTradeFinishedAfterPartialRefund(t *testing.T) {
 		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
 			TradeStatus: alipay.TradeFinished, RefundFee: alipay.MustAmount(fee)}
 	}
-	d := s.decideNotification(finished("100.00"), o, nil)
+	d := decideNotification(s.merchant, finished("100.00"), o, nil, decideAt)
 	if d.Review != "" || d.Outcome != OutcomeDuplicate || !d.Ack || d.Pay != nil || d.Close || d.SettleRefund != "" {
 		t.Errorf("TRADE_FINISHED with the order's refunded total: %+v", d)
 	}
-	d = s.decideNotification(finished("200.00"), o, nil)
+	d = decideNotification(s.merchant, finished("200.00"), o, nil, decideAt)
 	if d.Review == "" || d.Outcome != OutcomeReview || !d.Ack || d.Pay != nil || d.SettleRefund != "" {
 		t.Errorf("TRADE_FINISHED with another refunded total: %+v", d)
 	}

@@ -12,6 +12,9 @@ import (
 	"alishop/alipay"
 )
 
+// decideAt is the time the decision tests decide at.
+var decideAt = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
 func TestStatus(t *testing.T) {
 	want := map[Status]string{StatusUnpaid: "未支付", StatusPaid: "已支付", StatusClosed: "已关闭",
 		StatusPartiallyRefunded: "部分退款", StatusRefunded: "已退款"}
@@ -114,7 +117,7 @@ func TestDecideNotification(t *testing.T) {
 		{"amount", n("amount", "0.01"), unpaid, OutcomeAmountMismatch, false, false, false, true},
 		{"amount on a paid order", n("amount", "369.01"), paid, OutcomeAmountMismatch, false, false, false, true},
 	} {
-		d := s.decideNotification(c.n, c.o, nil)
+		d := decideNotification(s.merchant, c.n, c.o, nil, decideAt)
 		if d.Outcome != c.outcome || d.Ack != c.ack || (d.Pay != nil) != c.pay || d.Close != c.close || (d.Review != "") != c.review {
 			t.Errorf("%s: %+v", c.name, d)
 		}
@@ -125,27 +128,26 @@ func TestDecideNotification(t *testing.T) {
 }
 
 func TestDecideQuery(t *testing.T) {
-	s := NewService(Config{Merchant: Merchant{AppID: "app"}})
 	unpaid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusUnpaid}
 	q := func(status string, amount alipay.Amount) *alipay.TradeQueryResult {
 		return &alipay.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TradeStatus: alipay.TradeStatus(status), TotalAmount: amount, SendPayDate: time.Date(2026, 11, 25, 20, 0, 0, 0, alipay.Beijing)}
 	}
-	if d := s.decideQuery("o1", q("TRADE_SUCCESS", 36900), unpaid); d.Outcome != OutcomeApplied || d.Pay == nil || d.Pay.Via != SourceQuery ||
+	if d := decideQuery("o1", q("TRADE_SUCCESS", 36900), unpaid, decideAt); d.Outcome != OutcomeApplied || d.Pay == nil || d.Pay.Via != SourceQuery ||
 		!d.Pay.PaidAt.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)) {
 		t.Errorf("paid: %+v", d)
 	}
-	if d := s.decideQuery("o1", q("WAIT_BUYER_PAY", 36900), unpaid); d.Outcome != OutcomeIgnored || d.Pay != nil {
+	if d := decideQuery("o1", q("WAIT_BUYER_PAY", 36900), unpaid, decideAt); d.Outcome != OutcomeIgnored || d.Pay != nil {
 		t.Errorf("waiting: %+v", d)
 	}
-	if d := s.decideQuery("o1", q("TRADE_SUCCESS", 1), unpaid); d.Outcome != OutcomeAmountMismatch || d.Pay != nil || d.Review == "" {
+	if d := decideQuery("o1", q("TRADE_SUCCESS", 1), unpaid, decideAt); d.Outcome != OutcomeAmountMismatch || d.Pay != nil || d.Review == "" {
 		t.Errorf("amount: %+v", d)
 	}
-	if d := s.decideQuery("o1", q("TRADE_CLOSED", 36900), unpaid); !d.Close {
+	if d := decideQuery("o1", q("TRADE_CLOSED", 36900), unpaid, decideAt); !d.Close {
 		t.Errorf("closed: %+v", d)
 	}
 	other := q("TRADE_SUCCESS", 36900)
 	other.OutTradeNo = "o2"
-	if d := s.decideQuery("o1", other, unpaid); d.Pay != nil {
+	if d := decideQuery("o1", other, unpaid, decideAt); d.Pay != nil {
 		t.Errorf("answer for another order applied: %+v", d)
 	}
 }

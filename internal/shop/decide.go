@@ -1,0 +1,198 @@
+package shop
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"alishop/alipay"
+)
+
+// The shop's decisions: what a message from Alipay (a notification, a
+// return, a query or refund answer) does to its order and refund. Each is
+// a pure function of what it is given, the time included: Store.Receive
+// calls it inside the transaction that applies its result, and it is
+// tested without a database.
+
+// checkMessage applies the checks every verified message must pass before it
+// is acted on (alipay's Notification.Check: app_id, seller_id, then the
+// amount of the order); it returns a rejecting decision or nil.
+func checkMessage(mer Merchant, n *alipay.Notification, o *Order) *Decision {
+	want := alipay.Expect{AppID: mer.AppID, SellerID: mer.SellerID, TotalAmount: n.TotalAmount}
+	if o != nil {
+		want.TotalAmount = o.Amount
+	}
+	var m *alipay.MismatchError
+	if err := n.Check(want); errors.As(err, &m) {
+		switch m.Field {
+		case "app_id":
+			return &Decision{Outcome: OutcomeWrongApp, Detail: fmt.Sprintf("app_id %q is not ours", m.Got)}
+		case "seller_id":
+			return &Decision{Outcome: OutcomeWrongSeller, Detail: fmt.Sprintf("seller_id %q is not ours", m.Got)}
+		default:
+			d := fmt.Sprintf("total_amount %s, order amount %s", m.Got, m.Want)
+			return &Decision{Outcome: OutcomeAmountMismatch, Detail: d, Review: "支付宝通知金额与订单不符: " + d}
+		}
+	}
+	if o == nil {
+		return &Decision{Outcome: OutcomeUnknownOrder, Detail: "no such order"}
+	}
+	return nil
+}
+
+// decideNotification is what a verified notification n does to its order
+// o (nil: none) and the refund r it names, for merchant m at now (the
+// payment time when Alipay gives none).
+func decideNotification(m Merchant, n *alipay.Notification, o *Order, r *Refund, now time.Time) Decision {
+	if d := checkMessage(m, n, o); d != nil {
+		return *d
+	}
+	if IsRefundNotification(n) {
+		return decideRefund(n, o, r)
+	}
+	switch {
+	case n.TradeStatus.Paid() && n.RefundFee == 0:
+		paidAt := n.GmtPayment
+		if paidAt.IsZero() {
+			paidAt = now
+		}
+		return decidePaid(o, Payment{OutTradeNo: o.OutTradeNo, TradeNo: n.TradeNo, Amount: n.TotalAmount,
+			BuyerLogonID: n.BuyerLogonID, PaidAt: paidAt, Via: SourceNotify})
+	case n.TradeStatus == alipay.TradeClosed && o.Status == StatusUnpaid:
+		return Decision{Outcome: OutcomeApplied, Ack: true, Close: true, Detail: "TRADE_CLOSED"}
+	}
+	// WAIT_BUYER_PAY and closes of paid orders carry nothing to act on;
+	// they are stored and acknowledged.
+	return Decision{Outcome: OutcomeIgnored, Ack: true, Detail: "trade_status " + string(n.TradeStatus)}
+}
+
+// decidePaid is the one state change for "Alipay says this trade is paid",
+// whoever says it.
+func decidePaid(o *Order, p Payment) Decision {
+	switch o.Status {
+	case StatusUnpaid:
+		return Decision{Outcome: OutcomeApplied, Ack: true, Pay: &p}
+	case StatusPaid, StatusPartiallyRefunded, StatusRefunded:
+		if o.TradeNo == "" || o.TradeNo == p.TradeNo {
+			return Decision{Outcome: OutcomeDuplicate, Ack: true}
+		}
+		d := fmt.Sprintf("paid again with trade_no %s (order has %s)", p.TradeNo, o.TradeNo)
+		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "重复支付: " + d}
+	default: // closed here, paid at Alipay: money taken for a closed order
+		d := "paid at Alipay after the order was closed, trade_no " + p.TradeNo
+		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "订单已关闭但支付宝已收款: " + d}
+	}
+}
+
+// decideQuery is what Alipay's answer q to a query of order outTradeNo
+// does to the order o (nil: none) at now (the payment time when Alipay
+// gives none).
+func decideQuery(outTradeNo string, q *alipay.TradeQueryResult, o *Order, now time.Time) Decision {
+	if o == nil {
+		return Decision{Outcome: OutcomeUnknownOrder}
+	}
+	if q.OutTradeNo != "" && q.OutTradeNo != outTradeNo {
+		return Decision{Outcome: OutcomeUnknownOrder, Detail: "query answered for " + q.OutTradeNo}
+	}
+	if q.TotalAmount != o.Amount {
+		d := fmt.Sprintf("total_amount %s, order amount %s", q.TotalAmount, o.Amount)
+		return Decision{Outcome: OutcomeAmountMismatch, Detail: d, Review: "支付宝查询金额与订单不符: " + d}
+	}
+	switch {
+	case q.TradeStatus.Paid():
+		paidAt := now
+		if !q.SendPayDate.IsZero() {
+			paidAt = q.SendPayDate
+		}
+		return decidePaid(o, Payment{OutTradeNo: outTradeNo, TradeNo: q.TradeNo, Amount: q.TotalAmount,
+			BuyerLogonID: q.BuyerLogonID, PaidAt: paidAt, Via: SourceQuery})
+	case q.TradeStatus == alipay.TradeClosed && o.Status == StatusUnpaid:
+		return Decision{Outcome: OutcomeApplied, Close: true, Detail: "TRADE_CLOSED"}
+	}
+	return Decision{Outcome: OutcomeIgnored, Detail: "trade_status " + string(q.TradeStatus)}
+}
+
+// decideClosed is what Alipay's word that an order's trade is closed (or
+// never was) does to the order o (nil: none).
+func decideClosed(o *Order, detail string) Decision {
+	switch {
+	case o == nil:
+		return Decision{Outcome: OutcomeUnknownOrder}
+	case o.Status == StatusUnpaid:
+		return Decision{Outcome: OutcomeApplied, Close: true, Detail: detail}
+	case o.Status == StatusClosed:
+		return Decision{Outcome: OutcomeDuplicate, Detail: detail}
+	}
+	return Decision{Outcome: OutcomeIgnored, Detail: detail + "; order is " + string(o.Status)}
+}
+
+// RefundAllowed says whether a refund of amount may be made of order o,
+// whose refunds not failed add up to claimed: the order must be paid and
+// the refunds, this one included, stay within what was paid.
+func RefundAllowed(o *Order, claimed, amount alipay.Amount) error {
+	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
+		return Errorf(EINVALID, "订单%s，不能退款", o.Status.Label())
+	}
+	if left := o.Amount - claimed; amount > left {
+		return Errorf(EINVALID, "退款金额 %s 元超过可退金额 %s 元（实付 %s 元，已退或退款中 %s 元）", amount, left, o.Amount, claimed)
+	}
+	return nil
+}
+
+// RefundMade is the one state change for "Alipay made refund outRequestNo
+// of order o", whoever says it (the refund answer, a refund query, a
+// notification); r is that refund as stored, nil when the shop never made
+// it. The refund becomes succeeded and its amount is added to the order
+// (Decision.SettleRefund), never past what was paid: a refund already
+// succeeded is a duplicate; one the shop never made, or one given up as
+// failed whose room later refunds have taken, is flagged for a person.
+func RefundMade(o *Order, r *Refund, outRequestNo string) Decision {
+	switch {
+	case r == nil:
+		d := "refund " + outRequestNo + " was not made by this shop"
+		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝退款 " + outRequestNo + " 不是本店发起的"}
+	case r.Status == RefundSucceeded:
+		return Decision{Outcome: OutcomeDuplicate, Detail: "refund " + outRequestNo}
+	case o.RefundedFen+r.Amount > o.Amount && r.Status == RefundFailed:
+		// A refund given up as failed left its room to later refunds,
+		// which took it. It stays failed and nothing is added.
+		d := "refund " + outRequestNo + " was failed here; made at Alipay beyond what is left to refund"
+		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝称退款 " + outRequestNo + " 已退，但本店记为失败，且之后的退款已占用可退金额"}
+	case o.RefundedFen+r.Amount > o.Amount || o.Status != StatusPaid && o.Status != StatusPartiallyRefunded:
+		// Not possible for a pending refund (refunds are created within
+		// what was paid, of a paid order); kept for a person all the same.
+		d := fmt.Sprintf("refund %s (%s) made at Alipay; the order is %s with %s of %s refunded", outRequestNo, r.Amount, o.Status, o.RefundedFen, o.Amount)
+		return Decision{Outcome: OutcomeReview, Detail: d, Review: "支付宝称退款已退，但与订单不符: " + d}
+	}
+	return Decision{Outcome: OutcomeApplied, SettleRefund: outRequestNo, Detail: "refund " + outRequestNo}
+}
+
+// IsRefundNotification reports whether n tells of a refund: it carries the
+// refund's out_biz_no or a refund_fee (a partial refund is TRADE_SUCCESS with
+// refund_fee, a full one TRADE_CLOSED with refund_fee).
+func IsRefundNotification(n *alipay.Notification) bool {
+	return n.RefundFee > 0 || (n.OutBizNo != "" && !n.GmtRefund.IsZero())
+}
+
+// decideRefund is what a verified refund notification does: the refund it
+// names (out_biz_no, our out_request_no) is settled by compare-and-set, so a
+// duplicate or a notification arriving after the refund answer changes
+// nothing. A refund of an order this shop does not hold as paid, or one
+// without out_biz_no, is kept for a person to look at.
+func decideRefund(n *alipay.Notification, o *Order, r *Refund) Decision {
+	switch {
+	case o.Status != StatusPaid && o.Status != StatusPartiallyRefunded && o.Status != StatusRefunded:
+		d := fmt.Sprintf("refund notification (refund_fee %s) for an order that is %s", n.RefundFee, o.Status)
+		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知与订单状态不符: " + d}
+	case n.OutBizNo == "" && n.TradeStatus == alipay.TradeFinished && n.RefundFee == o.RefundedFen:
+		// The trade's refund period ended: TRADE_FINISHED carries the
+		// refunds made so far without naming one; they agree with the order.
+		return Decision{Outcome: OutcomeDuplicate, Ack: true, Detail: fmt.Sprintf("TRADE_FINISHED, refund_fee %s as recorded", n.RefundFee)}
+	case n.OutBizNo == "":
+		d := fmt.Sprintf("refund notification without out_biz_no (refund_fee %s)", n.RefundFee)
+		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知缺少退款请求号: " + d}
+	}
+	d := RefundMade(o, r, n.OutBizNo)
+	d.Ack = true
+	return d
+}
