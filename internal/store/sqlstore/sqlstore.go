@@ -2,7 +2,7 @@
 // migrations and the queries, written once in the SQL that SQLite and
 // PostgreSQL both accept ($n placeholders, portable types, ON CONFLICT
 // upserts), and the one function that turns a decision of the domain into
-// row changes (Apply, in receive.go).
+// row changes (Apply, in write.go).
 //
 // It runs no transaction of its own. Each backend (packages sqlite and
 // postgres) gives it a Writer, which runs a write and commits it the
@@ -37,48 +37,6 @@ type Dialect struct {
 	// IsUniqueViolation reports whether err is a unique-key violation.
 	IsUniqueViolation func(err error) bool
 }
-
-// A Writer runs fn in a write transaction and returns once that
-// transaction is committed, or fn's error. fn must use only tx and the
-// context it is given (the writer's own, never cancelled: a caller that
-// goes away cannot undo another's write); ctx only bounds the wait for a
-// place. fn may run more than once (its transaction ran again), so it must
-// set its results afresh on every run.
-type Writer interface {
-	Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error
-}
-
-// Tx is a write transaction, with the statements the backend prepared on
-// its connection.
-type Tx struct {
-	*sql.Tx
-	stmts map[string]*sql.Stmt
-}
-
-// NewTx wraps tx; stmts are statements prepared on tx's connection, by
-// their text (nil for none).
-func NewTx(tx *sql.Tx, stmts map[string]*sql.Stmt) *Tx { return &Tx{Tx: tx, stmts: stmts} }
-
-// Exec runs query, prepared when it is one of the prepared statements.
-func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st, ok := tx.stmts[query]; ok {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	}
-	return tx.ExecContext(ctx, query, args...)
-}
-
-// QueryRow runs query, prepared when it is one of the prepared statements.
-func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if st, ok := tx.stmts[query]; ok {
-		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-	}
-	return tx.QueryRowContext(ctx, query, args...)
-}
-
-// HotStatements are the statements of the hottest writes (checkout and
-// Receive), worth preparing once on a connection that lives as long as
-// the database is open.
-var HotStatements = []string{insertOrderSQL, selectOrderSQL, insertNotificationSQL, payOrderSQL}
 
 // DB is the shop's tables, read on a pool and written through a Writer.
 type DB struct {

@@ -16,12 +16,57 @@ import (
 	"alishop/internal/shop"
 )
 
-// What a message does to its order, inside the transaction that stores
-// it: the order (and the refund the message names) is read, the domain
-// decides, Apply turns the decision into row changes by compare-and-set,
-// and the message is recorded with its outcome. ReceiveTx is that work on
-// one transaction; PostgreSQL's batches (package postgres) read and
-// decide the same way and hand their own Changes to the same Apply.
+// Writes. A backend runs every write through its Writer, which commits it
+// the backend's way (SQLite: many writes in one transaction; PostgreSQL:
+// each in its own) and hands the write a Tx. The hottest write is a
+// message about a payment: inside the transaction that stores it, the
+// order (and the refund the message names) is read, the domain decides,
+// Apply turns the decision into row changes by compare-and-set, and the
+// message is recorded with its outcome. ReceiveTx is that work on one Tx;
+// PostgreSQL's batches (package postgres) read and decide the same way and
+// hand their own Changes to the same Apply.
+
+// A Writer runs fn in a write transaction and returns once that
+// transaction is committed, or fn's error. fn must use only tx and the
+// context it is given (the writer's own, never cancelled: a caller that
+// goes away cannot undo another's write); ctx only bounds the wait for a
+// place. fn may run more than once (its transaction ran again), so it must
+// set its results afresh on every run.
+type Writer interface {
+	Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error
+}
+
+// Tx is a write transaction, with the statements the backend prepared on
+// its connection.
+type Tx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// NewTx wraps tx; stmts are statements prepared on tx's connection, by
+// their text (nil for none).
+func NewTx(tx *sql.Tx, stmts map[string]*sql.Stmt) *Tx { return &Tx{Tx: tx, stmts: stmts} }
+
+// Exec runs query, prepared when it is one of the prepared statements.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := tx.stmts[query]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRow runs query, prepared when it is one of the prepared statements.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := tx.stmts[query]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// HotStatements are the statements of the hottest writes (checkout and
+// Receive), worth preparing once on a connection that lives as long as
+// the database is open.
+var HotStatements = []string{insertOrderSQL, selectOrderSQL, insertNotificationSQL, payOrderSQL}
 
 const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, trade_no, buyer_logon_id, paid_via,
 	refunded_fen, needs_review, review_reason, created_at, updated_at, time_expire, paid_at, closed_at`
