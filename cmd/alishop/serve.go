@@ -36,11 +36,6 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	if err := privateDir(cfg.data); err != nil {
 		return failure("serve: data directory: %v", err)
 	}
-	db, err := store.Open(ctx, cfg.db, store.Options{})
-	if err != nil {
-		return failure("serve: %v", err)
-	}
-	defer db.Close()
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return failure("serve: listen on %s: %v", cfg.addr, err)
@@ -51,16 +46,16 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	if !cfg.publicURLSet {
 		publicURL = listenURL
 	}
+	notifyURL := publicURL + "/alipay/notify"
+	printStartLine(e.stdout, listenURL, cfg.db, notifyURL)
+	warnNotifyURL(log, cfg.alipay.appID != "", notifyURL)
 
-	s, err := assemble(ctx, cfg, db, log, acfg, publicURL)
-	if s != nil && s.sandbox != nil {
-		defer s.sandbox.Close()
-	}
-	if err != nil {
-		return err
-	}
+	// The listener answers at once: /healthz 200, /readyz 503 and 503 to
+	// everything else until the database is ready and the shop assembled.
+	front := &frontHandler{}
+	front.set(startingHandler())
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           front,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -71,9 +66,50 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	shutdown := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("shutdown: requests still in flight were cut", "err", err)
+		}
+	}
+
+	type opened struct {
+		db *store.DB
+		s  *shopServer
+	}
+	o, err := waitForDB(ctx, log, cfg.db, func(ctx context.Context) (opened, error) {
+		db, err := store.Open(ctx, cfg.db, store.Options{})
+		if err != nil {
+			return opened{}, dbError{failure("serve: %v", err)}
+		}
+		s, err := assemble(ctx, cfg, db, log, acfg, publicURL)
+		if err != nil {
+			if s != nil && s.sandbox != nil {
+				s.sandbox.Close()
+			}
+			db.Close()
+			return opened{}, err
+		}
+		return opened{db, s}, nil
+	})
+	if err != nil {
+		shutdown()
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the database
+		}
+		return err
+	}
+	db, s := o.db, o.s
+	defer db.Close()
+	if s.sandbox != nil {
+		defer s.sandbox.Close()
+	}
+	front.set(s.handler)
 	if cfg.metricsAddr != "" {
 		stopMetrics, err := serveMetrics(ctx, cfg.metricsAddr, s.metrics, log, e)
 		if err != nil {
+			shutdown()
 			return err
 		}
 		defer stopMetrics()
@@ -92,11 +128,7 @@ func runServe(ctx context.Context, args []string, e *env) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("shutdown: requests still in flight were cut", "err", err)
-	}
+	shutdown()
 	return nil
 }
 
@@ -176,15 +208,15 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	s.reconciler = rec
 	if db.Fresh() && s.sandbox != nil {
 		if err := addDemoGoods(ctx, svc); err != nil {
-			return s, failure("serve: demo goods: %v", err)
+			return s, dbError{failure("serve: demo goods: %v", err)}
 		}
 	}
 	if s.generated, err = web.EnsureAdminPassword(ctx, db, cfg.adminPassword); err != nil {
-		return s, failure("serve: admin password: %v", err)
+		return s, dbError{failure("serve: admin password: %v", err)}
 	}
 	cookieKey, err := web.EnsureCookieKey(ctx, db)
 	if err != nil {
-		return s, failure("serve: cookie key: %v", err)
+		return s, dbError{failure("serve: cookie key: %v", err)}
 	}
 	s.handler, err = web.New(web.Config{
 		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount, Refunds: refunds, Bills: db,

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"alishop/alipay"
+	"alishop/internal/reconcile"
 	"alishop/internal/shop"
 	"alishop/internal/web"
 )
@@ -46,6 +47,7 @@ type jobFlags struct {
 	jobsPoll       time.Duration
 	sweepEvery     time.Duration
 	jobsWorkers    int
+	gatewayBudget  int
 }
 
 // retentionFlags say how long inbound messages are kept (docs/SECURITY.md).
@@ -115,6 +117,7 @@ func (f *jobFlags) register(fs *cmdFlags) {
 	fs.DurationVar(&f.jobsPoll, "jobs-poll", time.Second, "how often background jobs are looked for")
 	fs.DurationVar(&f.sweepEvery, "sweep-every", 10*time.Second, "how often unpaid orders without a reconciliation job get one")
 	fs.IntVar(&f.jobsWorkers, "jobs-workers", 2, "background jobs of each kind (order, refund, bill) run at once by this process")
+	fs.IntVar(&f.gatewayBudget, "gateway-budget", reconcile.DefaultGatewayBudget, "Alipay gateway calls a minute this process's background jobs make at most (order queries and closes, refund queries, bill requests); a flood of unpaid orders waits its turn")
 }
 
 func (f *retentionFlags) register(fs *cmdFlags) {
@@ -215,6 +218,8 @@ func (f *jobFlags) check() error {
 		return usageError("serve: --reconcile-after, --expire-grace, --retry-unknown, --jobs-poll and --sweep-every must be positive")
 	case f.jobsWorkers < 1 || f.jobsWorkers > 64:
 		return usageError("serve: --jobs-workers %d: want 1 to 64", f.jobsWorkers)
+	case f.gatewayBudget < reconcile.MinGatewayBudget || f.gatewayBudget > 100000:
+		return usageError("serve: --gateway-budget %d: want %d to 100000 calls a minute", f.gatewayBudget, reconcile.MinGatewayBudget)
 	}
 	return nil
 }

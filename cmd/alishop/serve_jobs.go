@@ -21,7 +21,7 @@ func (f *jobFlags) wire(svc *shop.Service, db *store.DB, client *alipay.Client, 
 	rec, err := reconcile.New(reconcile.Config{
 		Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: log.With("component", "reconcile"),
 		CheckAfter: f.reconcileAfter, OrderTTL: f.orderTTL, ExpireGrace: f.expireGrace, RetryUnknown: f.retryUnknown,
-		Poll: f.jobsPoll, SweepEvery: f.sweepEvery, Workers: f.jobsWorkers,
+		Poll: f.jobsPoll, SweepEvery: f.sweepEvery, Workers: f.jobsWorkers, GatewayBudget: f.gatewayBudget,
 	})
 	return refunds, rec, err
 }
