@@ -133,7 +133,7 @@ func newHarness(t *testing.T, flags ...string) *harness {
 	return h
 }
 
-// start runs the shop and waits until it answers /healthz.
+// start runs the shop and waits until it is ready (/readyz).
 func (h *harness) start() {
 	h.t.Helper()
 	cmd := h.spawn(h.addr)
@@ -143,7 +143,8 @@ func (h *harness) start() {
 }
 
 // spawn starts a shop process on addr with the harness's data directory
-// and flags, and waits until it answers /healthz.
+// and flags, and waits until it answers /readyz with 200 (it listens, and
+// answers /healthz, before its database is ready).
 func (h *harness) spawn(addr string) *exec.Cmd {
 	h.t.Helper()
 	base := "http://" + addr
@@ -171,7 +172,7 @@ func (h *harness) spawn(addr string) *exec.Cmd {
 	logf.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(base + "/healthz")
+		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
