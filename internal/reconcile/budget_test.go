@@ -149,8 +149,13 @@ func TestGatewayBudgetFlood(t *testing.T) {
 	byMethod := map[string]int{}
 	for _, c := range calls {
 		byMethod[c.method]++
-		if c.method != "alipay.trade.query" && c.method != "alipay.trade.close" {
-			t.Errorf("background call %s reached the gateway", c.method)
+		switch c.method {
+		case "alipay.trade.query", "alipay.trade.close":
+		case "alipay.data.dataservice.bill.downloadurl.query":
+			// The day's bill check falls due when the sandbox's clock passes
+			// 10:00 in Beijing; it is background work too, in the budget.
+		default:
+			t.Errorf("call %s reached the gateway: not background work", c.method)
 		}
 	}
 	peak, from := maxInAnyMinute(calls)
