@@ -266,7 +266,9 @@ func TestMain(m *testing.M) {
 		fmt.Println(rate)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeOpsBinary()
+	os.Exit(code)
 }
 
 // BenchmarkCheckout: POST /orders (insert the order durably, sign the

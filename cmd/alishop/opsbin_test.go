@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,17 +30,40 @@ func repoRoot(t testing.TB) string {
 	return root
 }
 
-// alishopBinary builds cmd/alishop into a temporary directory of t and
-// returns the binary's path (its directory can go first on PATH).
+// opsBinary is cmd/alishop built once for the operator tests, in a
+// directory TestMain removes.
+var opsBinary struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+	out      []byte
+}
+
+// alishopBinary builds cmd/alishop (once for all the tests) and returns the
+// binary's path; its directory can go first on PATH.
 func alishopBinary(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "alishop")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/alishop")
-	build.Dir = repoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build -o alishop ./cmd/alishop: %v\n%s", err, out)
+	b := &opsBinary
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "alishop-ops-"); b.err != nil {
+			return
+		}
+		b.bin = filepath.Join(b.dir, "alishop")
+		build := exec.Command("go", "build", "-o", b.bin, "./cmd/alishop")
+		build.Dir = repoRoot(t)
+		b.out, b.err = build.CombinedOutput()
+	})
+	if b.err != nil {
+		t.Fatalf("go build -o alishop ./cmd/alishop: %v\n%s", b.err, b.out)
 	}
-	return bin
+	return b.bin
+}
+
+// removeOpsBinary removes the operator tests' binary (TestMain calls it).
+func removeOpsBinary() {
+	if opsBinary.dir != "" {
+		os.RemoveAll(opsBinary.dir)
+	}
 }
 
 // randomName returns prefix and 12 random hex digits: a name of its own for

@@ -50,6 +50,7 @@ func documentedSetup(t *testing.T) []docSQL {
 // databases; `alishop serve` started on it migrates, becomes ready and
 // takes an order, with every table owned by the role.
 func TestPostgresDocumentedSetup(t *testing.T) {
+	t.Parallel()
 	super, base := pgSuper(t)
 	bin := alishopBinary(t)
 	for i, block := range documentedSetup(t) {
