@@ -32,7 +32,7 @@ func BenchmarkRawRSASign(b *testing.B) {
 func BenchmarkSign(b *testing.B) {
 	key := testKey(b, 0)
 	for b.Loop() {
-		if _, err := Sign(key, RSA2, benchContent); err != nil {
+		if _, err := Sign(key, SignTypeRSA2, benchContent); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -49,9 +49,9 @@ func benchPagePayClient(b *testing.B) *Client {
 
 func BenchmarkPagePayURL(b *testing.B) {
 	c := benchPagePayClient(b)
-	p := TradePagePay{OutTradeNo: "ORDER20240102150405", TotalAmount: 8888, Subject: "测试商品 iPhone"}
+	p := TradePagePayRequest{OutTradeNo: "ORDER20240102150405", TotalAmount: 8888, Subject: "测试商品 iPhone"}
 	for b.Loop() {
-		if _, err := c.PagePayURL(p); err != nil {
+		if _, err := c.TradePagePayURL(p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -111,7 +111,7 @@ func BenchmarkVerify(b *testing.B) {
 	_, content, sig := benchNotification(b)
 	s := base64.StdEncoding.EncodeToString(sig)
 	for b.Loop() {
-		if err := Verify(pub, RSA2, content, s); err != nil {
+		if err := Verify(pub, SignTypeRSA2, content, s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -129,7 +129,7 @@ func BenchmarkNotificationParseVerify(b *testing.B) {
 	c := benchNotifyClient(b)
 	body, _, _ := benchNotification(b)
 	for b.Loop() {
-		n, err := c.VerifyNotification(body, RuleV1)
+		n, err := c.VerifyNotification(body)
 		if err != nil || n.TotalAmount != 8888 {
 			b.Fatal(err)
 		}
@@ -165,14 +165,14 @@ func paired(b *testing.B, raw, ours func()) {
 func BenchmarkPairedPagePayURLvsRawSign(b *testing.B) {
 	key := testKey(b, 0)
 	c := benchPagePayClient(b)
-	p := TradePagePay{OutTradeNo: "ORDER20240102150405", TotalAmount: 8888, Subject: "测试商品 iPhone"}
+	p := TradePagePayRequest{OutTradeNo: "ORDER20240102150405", TotalAmount: 8888, Subject: "测试商品 iPhone"}
 	paired(b, func() {
 		d := sha256.Sum256(benchContent)
 		if _, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:]); err != nil {
 			b.Fatal(err)
 		}
 	}, func() {
-		if _, err := c.PagePayURL(p); err != nil {
+		if _, err := c.TradePagePayURL(p); err != nil {
 			b.Fatal(err)
 		}
 	})
@@ -185,7 +185,7 @@ func BenchmarkPairedNotificationVsRawVerify(b *testing.B) {
 	paired(b, func() {
 		rawVerify(b, pub, content, sig)
 	}, func() {
-		if n, err := c.VerifyNotification(body, RuleV1); err != nil || n.TotalAmount != 8888 {
+		if n, err := c.VerifyNotification(body); err != nil || n.TotalAmount != 8888 {
 			b.Fatal(err)
 		}
 	})
@@ -204,7 +204,7 @@ func benchV3Client(b *testing.B) *Client {
 	return c
 }
 
-var benchV3Query = request{method: "alipay.trade.query", biz: TradeRef{OutTradeNo: "ORDER20240102150405"}}
+var benchV3Query = request{method: "alipay.trade.query", biz: tradeRef{OutTradeNo: "ORDER20240102150405"}}
 
 // benchV3Answer is a signed v3 query answer and the raw signature of its
 // string to sign.
@@ -230,7 +230,7 @@ func BenchmarkV3Request(b *testing.B) {
 	c := benchV3Client(b)
 	ctx := b.Context()
 	for b.Loop() {
-		if _, err := c.v3Request(ctx, benchV3Query, http.MethodPost); err != nil {
+		if _, err := c.v3Request(ctx, benchV3Query, v3Routes["alipay.trade.query"]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -258,7 +258,7 @@ func BenchmarkPairedV3RequestVsRawSign(b *testing.B) {
 			b.Fatal(err)
 		}
 	}, func() {
-		if _, err := c.v3Request(ctx, benchV3Query, http.MethodPost); err != nil {
+		if _, err := c.v3Request(ctx, benchV3Query, v3Routes["alipay.trade.query"]); err != nil {
 			b.Fatal(err)
 		}
 	})

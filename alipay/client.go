@@ -104,12 +104,12 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	if cfg.SignType == "" {
-		cfg.SignType = RSA2
+		cfg.SignType = SignTypeRSA2
 	}
 	if _, err := cfg.SignType.hash(); err != nil {
 		return nil, err
 	}
-	if bits := appPub.N.BitLen(); cfg.SignType == RSA2 && bits < 2048 {
+	if bits := appPub.N.BitLen(); cfg.SignType == SignTypeRSA2 && bits < 2048 {
 		return nil, fmt.Errorf("alipay: RSA2 needs a key of at least 2048 bits; the app private key has %d", bits)
 	}
 	if k, ok := cfg.PrivateKey.(*rsa.PrivateKey); ok {
@@ -127,7 +127,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.API = APIv2
 	case APIv2:
 	case APIv3:
-		if cfg.SignType != RSA2 {
+		if cfg.SignType != SignTypeRSA2 {
 			return nil, errors.New("alipay: OpenAPI v3 signs with RSA2 only")
 		}
 	default:
@@ -300,20 +300,26 @@ func withResponse(raw *Response, err error) error {
 	return &responseError{raw, err}
 }
 
-// Call invokes any gateway method: params are extra protocol parameters
-// (notify_url, …; may be nil), biz is marshalled to biz_content (nil for
-// none), the answer is verified and its node unmarshalled into out (which
-// may be nil). An answer with a code other than 10000 returns *Error. With
-// Config.API set to APIv3, the methods the typed calls cover go over v3
-// (biz as the JSON body, notify_url inside it); others stay on v2.
-func (c *Client) Call(ctx context.Context, method string, params map[string]string, biz, out any) (*Response, error) {
-	return c.do(ctx, request{method: method, biz: biz, extra: params}, out)
+// CallRequest is a call of any gateway method, for Client.Call.
+type CallRequest struct {
+	Method string            // e.g. alipay.user.info.share
+	Params map[string]string // extra protocol parameters (notify_url, auth_token, …); may be nil
+	Biz    any               // marshalled to biz_content; nil for none
+}
+
+// Call invokes any gateway method: the answer is verified and its node
+// unmarshalled into out (which may be nil). An answer with a code other
+// than 10000 returns *Error. With Config.API set to APIv3, the methods that
+// have a v3 route (V3Route) go over v3 (Biz as the JSON body, notify_url
+// inside it); others stay on v2.
+func (c *Client) Call(ctx context.Context, r CallRequest, out any) (*Response, error) {
+	return c.do(ctx, request{method: r.Method, biz: r.Biz, extra: r.Params}, out)
 }
 
 func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) {
 	if c.cfg.API == APIv3 {
-		if verb, ok := v3Verbs[r.method]; ok {
-			return c.doV3(ctx, r, verb, out)
+		if route, ok := v3Routes[r.method]; ok {
+			return c.doV3(ctx, r, route, out)
 		}
 	}
 	resp, err := c.send(ctx, r)

@@ -30,13 +30,13 @@ func apiCases() []apiCase {
 		{
 			name: "Precreate", method: "alipay.trade.precreate",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Precreate(ctx, TradePrecreate{OutTradeNo: "o_1", TotalAmount: 1050, Subject: "可乐 x2", ProductCode: ProductQRCode})
+				return c.TradePrecreate(ctx, TradePrecreateRequest{OutTradeNo: "o_1", TotalAmount: 1050, Subject: "可乐 x2", ProductCode: ProductCodeQRCode})
 			},
 			wantBiz: map[string]any{"out_trade_no": "o_1", "total_amount": "10.50", "subject": "可乐 x2", "product_code": "QR_CODE_OFFLINE"},
 			wantP:   map[string]string{"notify_url": "https://shop.example/alipay/notify"},
 			success: `"out_trade_no":"o_1","qr_code":"https:\/\/qr.alipay.com\/bax01"`,
 			check: func(t *testing.T, res any) {
-				r := res.(*PrecreateResult)
+				r := res.(*TradePrecreateResult)
 				if r.QRCode != "https://qr.alipay.com/bax01" || r.OutTradeNo != "o_1" {
 					t.Errorf("result %+v", r)
 				}
@@ -45,13 +45,13 @@ func apiCases() []apiCase {
 		{
 			name: "Query", method: "alipay.trade.query",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Query(ctx, TradeRef{OutTradeNo: "o_1"})
+				return c.TradeQuery(ctx, TradeQueryRequest{OutTradeNo: "o_1"})
 			},
 			wantBiz: map[string]any{"out_trade_no": "o_1"},
 			success: `"buyer_logon_id":"ljf***@sandbox.com","buyer_pay_amount":"0.00","out_trade_no":"o_1","send_pay_date":"2024-01-02 15:05:00","total_amount":"10.50","trade_no":"2024010222001400000000000001","trade_status":"TRADE_SUCCESS"`,
 			check: func(t *testing.T, res any) {
 				r := res.(*TradeQueryResult)
-				if r.TotalAmount != 1050 || r.TradeStatus != TradeSuccess || !r.TradeStatus.Paid() || r.TradeNo == "" {
+				if r.TotalAmount != 1050 || r.TradeStatus != TradeStatusSuccess || !r.TradeStatus.Paid() || r.TradeNo == "" {
 					t.Errorf("result %+v", r)
 				}
 			},
@@ -59,7 +59,7 @@ func apiCases() []apiCase {
 		{
 			name: "Refund", method: "alipay.trade.refund",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Refund(ctx, TradeRefund{TradeRef: TradeRef{OutTradeNo: "o_1"}, RefundAmount: 250, OutRequestNo: "r_1", RefundReason: "缺货"})
+				return c.TradeRefund(ctx, TradeRefundRequest{OutTradeNo: "o_1", RefundAmount: 250, OutRequestNo: "r_1", RefundReason: "缺货"})
 			},
 			wantBiz: map[string]any{"out_trade_no": "o_1", "refund_amount": "2.50", "out_request_no": "r_1", "refund_reason": "缺货"},
 			success: `"buyer_logon_id":"ljf***@sandbox.com","fund_change":"Y","gmt_refund_pay":"2024-01-02 15:06:00","out_trade_no":"o_1","refund_fee":"2.50","send_back_fee":"0.00","trade_no":"2024010222001400000000000001"`,
@@ -73,12 +73,12 @@ func apiCases() []apiCase {
 		{
 			name: "RefundQuery", method: "alipay.trade.fastpay.refund.query",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.RefundQuery(ctx, TradeRef{TradeNo: "2024010222001400000000000001"}, "r_1")
+				return c.TradeFastPayRefundQuery(ctx, TradeFastPayRefundQueryRequest{TradeNo: "2024010222001400000000000001", OutRequestNo: "r_1"})
 			},
 			wantBiz: map[string]any{"trade_no": "2024010222001400000000000001", "out_request_no": "r_1", "query_options": []any{"gmt_refund_pay"}},
 			success: `"out_request_no":"r_1","out_trade_no":"o_1","refund_amount":"2.50","refund_status":"REFUND_SUCCESS","total_amount":"10.50","trade_no":"2024010222001400000000000001"`,
 			check: func(t *testing.T, res any) {
-				r := res.(*RefundQueryResult)
+				r := res.(*TradeFastPayRefundQueryResult)
 				if !r.Refunded() || r.RefundAmount != 250 || r.TotalAmount != 1050 {
 					t.Errorf("result %+v", r)
 				}
@@ -87,7 +87,7 @@ func apiCases() []apiCase {
 		{
 			name: "Close", method: "alipay.trade.close",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.CloseTrade(ctx, TradeRef{OutTradeNo: "o_2"})
+				return c.TradeClose(ctx, TradeCloseRequest{OutTradeNo: "o_2"})
 			},
 			wantBiz: map[string]any{"out_trade_no": "o_2"},
 			success: `"out_trade_no":"o_2","trade_no":"2024010222001400000000000002"`,
@@ -100,7 +100,7 @@ func apiCases() []apiCase {
 		{
 			name: "Cancel", method: "alipay.trade.cancel",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.CancelTrade(ctx, TradeRef{OutTradeNo: "o_3"})
+				return c.TradeCancel(ctx, TradeCancelRequest{OutTradeNo: "o_3"})
 			},
 			wantBiz: map[string]any{"out_trade_no": "o_3"},
 			success: `"action":"close","out_trade_no":"o_3","retry_flag":"N","trade_no":"2024010222001400000000000003"`,
@@ -113,12 +113,12 @@ func apiCases() []apiCase {
 		{
 			name: "BillDownloadURL", method: "alipay.data.dataservice.bill.downloadurl.query",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.BillDownloadURL(ctx, "trade", "2024-01-01")
+				return c.BillDownloadURLQuery(ctx, BillDownloadURLQueryRequest{BillType: "trade", BillDate: "2024-01-01"})
 			},
 			wantBiz: map[string]any{"bill_type": "trade", "bill_date": "2024-01-01"},
 			success: `"bill_download_url":"http:\/\/dwbillcenter.alipay.com\/downloadBillFile.resource?bizType=trade&fileType=csv.zip"`,
 			check: func(t *testing.T, res any) {
-				if r := res.(*BillDownloadResult); !strings.HasPrefix(r.BillDownloadURL, "http://dwbillcenter.alipay.com/") {
+				if r := res.(*BillDownloadURLQueryResult); !strings.HasPrefix(r.BillDownloadURL, "http://dwbillcenter.alipay.com/") {
 					t.Errorf("result %+v", r)
 				}
 			},
@@ -129,7 +129,7 @@ func apiCases() []apiCase {
 				var out struct {
 					UserID string `json:"user_id"`
 				}
-				_, err := c.Call(ctx, "alipay.user.info.share", map[string]string{"auth_token": "tok"}, map[string]any{"x": "a&b=c"}, &out)
+				_, err := c.Call(ctx, CallRequest{Method: "alipay.user.info.share", Params: map[string]string{"auth_token": "tok"}, Biz: map[string]any{"x": "a&b=c"}}, &out)
 				return out.UserID, err
 			},
 			wantBiz: map[string]any{"x": "a&b=c"},
@@ -314,7 +314,7 @@ func TestCallTimeoutIsUnknownOutcome(t *testing.T) {
 	c := g.client(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
-	_, err := c.Query(ctx, TradeRef{OutTradeNo: "o_1"})
+	_, err := c.TradeQuery(ctx, TradeQueryRequest{OutTradeNo: "o_1"})
 	if !IsUnknownOutcome(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want unknown outcome wrapping DeadlineExceeded", err)
 	}
@@ -325,30 +325,39 @@ func TestInvalidParamsAreRefusedBeforeSending(t *testing.T) {
 	c := g.client(t)
 	ctx := t.Context()
 	cases := map[string]func() error{
-		"zero amount": func() error { _, err := c.Precreate(ctx, TradePrecreate{OutTradeNo: "o", Subject: "s"}); return err },
+		"zero amount": func() error {
+			_, err := c.TradePrecreate(ctx, TradePrecreateRequest{OutTradeNo: "o", Subject: "s"})
+			return err
+		},
 		"bad out_trade_no": func() error {
-			_, err := c.PagePayURL(TradePagePay{OutTradeNo: "a b", TotalAmount: 1, Subject: "s"})
+			_, err := c.TradePagePayURL(TradePagePayRequest{OutTradeNo: "a b", TotalAmount: 1, Subject: "s"})
 			return err
 		},
 		"subject with &": func() error {
-			_, err := c.WapPayURL(TradePagePay{OutTradeNo: "o", TotalAmount: 1, Subject: "a&b"})
+			_, err := c.TradeWapPayURL(TradePagePayRequest{OutTradeNo: "o", TotalAmount: 1, Subject: "a&b"})
 			return err
 		},
 		"too large": func() error {
-			_, err := c.PagePayForm(TradePagePay{OutTradeNo: "o", TotalAmount: MaxAmount + 1, Subject: "s"})
+			_, err := c.TradePagePayForm(TradePagePayRequest{OutTradeNo: "o", TotalAmount: MaxAmount + 1, Subject: "s"})
 			return err
 		},
-		"no ref": func() error { _, err := c.Query(ctx, TradeRef{}); return err },
+		"no ref": func() error { _, err := c.TradeQuery(ctx, TradeQueryRequest{}); return err },
 		"refund no request": func() error {
-			_, err := c.Refund(ctx, TradeRefund{TradeRef: TradeRef{OutTradeNo: "o"}, RefundAmount: 1})
+			_, err := c.TradeRefund(ctx, TradeRefundRequest{OutTradeNo: "o", RefundAmount: 1})
 			return err
 		},
 		"refund zero": func() error {
-			_, err := c.Refund(ctx, TradeRefund{TradeRef: TradeRef{OutTradeNo: "o"}, OutRequestNo: "r"})
+			_, err := c.TradeRefund(ctx, TradeRefundRequest{OutTradeNo: "o", OutRequestNo: "r"})
 			return err
 		},
-		"refund query": func() error { _, err := c.RefundQuery(ctx, TradeRef{OutTradeNo: "o"}, ""); return err },
-		"bill":         func() error { _, err := c.BillDownloadURL(ctx, "trade", ""); return err },
+		"refund query": func() error {
+			_, err := c.TradeFastPayRefundQuery(ctx, TradeFastPayRefundQueryRequest{OutTradeNo: "o", OutRequestNo: ""})
+			return err
+		},
+		"bill": func() error {
+			_, err := c.BillDownloadURLQuery(ctx, BillDownloadURLQueryRequest{BillType: "trade", BillDate: ""})
+			return err
+		},
 	}
 	for name, f := range cases {
 		if err := f(); !errors.Is(err, ErrInvalidParam) {
@@ -368,14 +377,14 @@ func TestPagePay(t *testing.T) {
 	g := newFakeGateway(t)
 	c := g.client(t)
 	g.setReply(func(gotRequest) (int, string) { return 200, "cashier" })
-	p := TradePagePay{OutTradeNo: "o_9", TotalAmount: 8888, Subject: "测试 a+b 100%", PassbackParams: "k%3Dv", ReturnURL: "https://shop.example/r?x=1"}
+	p := TradePagePayRequest{OutTradeNo: "o_9", TotalAmount: 8888, Subject: "测试 a+b 100%", PassbackParams: "k%3Dv", ReturnURL: "https://shop.example/r?x=1"}
 	wantBiz := map[string]any{"out_trade_no": "o_9", "total_amount": "88.88", "subject": "测试 a+b 100%", "passback_params": "k%3Dv"}
 
 	for _, method := range []string{"alipay.trade.page.pay", "alipay.trade.wap.pay"} {
 		t.Run(method, func(t *testing.T) {
-			f, product := c.PagePayURL, ProductPagePay
+			f, product := c.TradePagePayURL, ProductCodePagePay
 			if method == "alipay.trade.wap.pay" {
-				f, product = c.WapPayURL, ProductWapPay
+				f, product = c.TradeWapPayURL, ProductCodeWapPay
 			}
 			u, err := f(p)
 			if err != nil {
@@ -407,7 +416,7 @@ func TestPagePay(t *testing.T) {
 	}
 
 	t.Run("form", func(t *testing.T) {
-		form, err := c.PagePayForm(p)
+		form, err := c.TradePagePayForm(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,7 +482,7 @@ func TestCertificateModeCalls(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g.setReply(func(gotRequest) (int, string) { return 200, bodyWithSN(tc.key, tc.sn) })
-			r, err := c.Query(t.Context(), TradeRef{OutTradeNo: "o_1"})
+			r, err := c.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o_1"})
 			got := g.last(t)
 			if got.Params["app_cert_sn"] != appSN || got.Params["alipay_root_cert_sn"] != rootSN {
 				t.Fatalf("SNs sent: %q %q", got.Params["app_cert_sn"], got.Params["alipay_root_cert_sn"])

@@ -31,14 +31,28 @@
 //
 // # Calls, answers and errors
 //
-// Typed calls cover page pay ([Client.PagePayURL], [Client.PagePayForm]),
-// wap pay, precreate, query, refund, refund query, close
-// ([Client.CloseTrade]), cancel ([Client.CancelTrade]) and the bill download
-// URL; [Client.Call] calls any other method. Every result carries the answer
-// as received in its Raw field (a [*Response]: status, headers, exact body),
-// and [ResponseOf] returns it from an error that followed an answer, so the
-// bytes Alipay sent can be stored and verified again later with
-// [Client.DecodeResponse].
+// Every call follows one pattern: a method named after the Alipay method it
+// calls, taking a context and one request struct named after it, and
+// returning a result named after it:
+//
+//	alipay.trade.precreate             Client.TradePrecreate(ctx, TradePrecreateRequest) (*TradePrecreateResult, error)
+//	alipay.trade.create                Client.TradeCreate(ctx, TradeCreateRequest) (*TradeCreateResult, error)
+//	alipay.trade.query                 Client.TradeQuery(ctx, TradeQueryRequest) (*TradeQueryResult, error)
+//	alipay.trade.refund                Client.TradeRefund(ctx, TradeRefundRequest) (*TradeRefundResult, error)
+//	alipay.trade.fastpay.refund.query  Client.TradeFastPayRefundQuery(ctx, TradeFastPayRefundQueryRequest) (*TradeFastPayRefundQueryResult, error)
+//	alipay.trade.close                 Client.TradeClose(ctx, TradeCloseRequest) (*TradeCloseResult, error)
+//	alipay.trade.cancel                Client.TradeCancel(ctx, TradeCancelRequest) (*TradeCancelResult, error)
+//	alipay.data.dataservice.bill.downloadurl.query
+//	                                   Client.BillDownloadURLQuery(ctx, BillDownloadURLQueryRequest) (*BillDownloadURLQueryResult, error)
+//	any other method                   Client.Call(ctx, CallRequest, out) (*Response, error)
+//
+// Page and wap pay make no call: [Client.TradePagePayURL],
+// [Client.TradeWapPayURL] and [Client.TradePagePayForm] sign a
+// [TradePagePayRequest] for the buyer's browser to carry to the gateway.
+// Every result carries the answer as received in its Raw field (a
+// [*Response]: status, headers, exact body), and [ResponseOf] returns it
+// from an error that followed an answer, so the bytes Alipay sent can be
+// stored and verified again later with [Client.DecodeResponse].
 //
 // A business or gateway error is an [*Error] with a [Code], Msg, a
 // [SubCode] and SubMsg; an unsigned error (Alipay does not sign some, such as
@@ -47,15 +61,16 @@
 // timeout, non-200, code 20000, ACQ.SYSTEM_ERROR, a response that does not
 // verify or cannot be read) returns an error for which [IsUnknownOutcome] is
 // true: repeat it with the same parameters or query before deciding anything.
-// Trade states are typed ([TradeStatus], [TradeStatus.Paid]).
+// States and codes are typed, each constant prefixed by its type
+// ([TradeStatus], [TradeStatus.Paid], [Code], [SubCode], [ProductCode],
+// [RefundStatus], [CancelAction]).
 //
 // # OpenAPI v3
 //
 // Config.API chooses the protocol of the server-side calls with one
-// setting: [APIv2] (the default) or [APIv3]. Under v3, precreate, create
-// ([Client.CreateTrade]), query, refund, refund query, close, cancel and the
-// bill download URL go to …/v3/alipay/… next to gateway.do with the same
-// typed parameters and results; each request carries a signed Authorization
+// setting: [APIv2] (the default) or [APIv3]. Under v3, the calls above
+// go to …/v3/alipay/… next to gateway.do ([V3Route] names each route) with
+// the same typed parameters and results; each request carries a signed Authorization
 // header ([V3Authorization]), and each answer is checked over its
 // alipay-timestamp, alipay-nonce and body ([VerifyV3Response]) with
 // Alipay's key, or in certificate mode with the loaded certificate named by
@@ -68,12 +83,12 @@
 //
 // [Client.VerifyNotification] is the one way to verify what Alipay sends to
 // the merchant: the raw body of a notify_url POST or the raw query of a
-// return_url redirect, decoded exactly once and verified under [RuleV1]
-// ([RuleV2] for gateway messages that sign sign_type too). It returns a
+// return_url redirect, decoded exactly once and verified under [RuleV1]. It
+// returns a
 // typed [Notification]; [Notification.Check] then compares app_id, seller_id
 // and the amount with the merchant's own data ([*MismatchError] names the
 // field), and [AckNotification] writes the exact "success" reply. Treat a
-// return as a hint and confirm with [Client.Query].
+// return as a hint and confirm with [Client.TradeQuery].
 //
 // # Exported names
 //
@@ -83,35 +98,41 @@
 //     [Certificates.AddAlipayCert], [Certificates.AppCertSN],
 //     [Certificates.RootCertSN]), [Client.DownloadAlipayCert],
 //     [AlipayCertDownloadMethod].
-//   - Calls: [Client.PagePayURL], [Client.WapPayURL], [Client.PagePayForm]
-//     ([TradePagePay]); [Client.Precreate] ([TradePrecreate],
-//     [PrecreateResult]); [Client.Query] ([TradeRef], [TradeQueryResult]);
-//     [Client.Refund] ([TradeRefund], [TradeRefundResult]);
-//     [Client.RefundQuery] ([RefundQueryResult], [RefundQueryResult.Refunded]);
-//     [Client.CreateTrade] ([TradeCreate], [TradeCreateResult]);
-//     [Client.CloseTrade] ([TradeCloseResult]); [Client.CancelTrade]
-//     ([TradeCancelResult]); [Client.BillDownloadURL] ([BillDownloadResult]);
-//     [Client.Call].
+//   - Calls: [Client.TradePagePayURL], [Client.TradeWapPayURL],
+//     [Client.TradePagePayForm] ([TradePagePayRequest]);
+//     [Client.TradePrecreate] ([TradePrecreateRequest],
+//     [TradePrecreateResult]); [Client.TradeCreate] ([TradeCreateRequest],
+//     [TradeCreateResult]); [Client.TradeQuery] ([TradeQueryRequest],
+//     [TradeQueryResult]); [Client.TradeRefund] ([TradeRefundRequest],
+//     [TradeRefundResult]); [Client.TradeFastPayRefundQuery]
+//     ([TradeFastPayRefundQueryRequest], [TradeFastPayRefundQueryResult],
+//     [TradeFastPayRefundQueryResult.Refunded], [RefundStatus]
+//     ([RefundStatusSuccess])); [Client.TradeClose] ([TradeCloseRequest],
+//     [TradeCloseResult]); [Client.TradeCancel] ([TradeCancelRequest],
+//     [TradeCancelResult], [CancelAction] ([CancelActionClose],
+//     [CancelActionRefund])); [Client.BillDownloadURLQuery]
+//     ([BillDownloadURLQueryRequest], [BillDownloadURLQueryResult]);
+//     [Client.Call] ([CallRequest]).
 //   - Answers: [Response], [ResponseOf], [Client.DecodeResponse],
 //     [ExtractResponse], [RawResponse], [ResponseNode],
 //     [VerifyResponseContent].
 //   - Errors: [Error], [Code] ([CodeSuccess], [CodeUnavailable],
-//     [CodeBusinessFailed]), [SubCode] ([SubTradeNotExist],
-//     [SubTradeStatusError], [SubSystemError], [SubBillNotExist]),
+//     [CodeBusinessFailed]), [SubCode] ([SubCodeTradeNotExist],
+//     [SubCodeTradeStatusError], [SubCodeSystemError], [SubCodeBillNotExist]),
 //     [HasSubCode], [IsTradeNotExist], [IsUnknownOutcome], [ErrUnknownOutcome],
 //     [ErrUnsigned], [ErrSignature], [ErrBadResponse], [ErrDuplicateNode],
 //     [ErrUnknownCertSN], [ErrInvalidParam], [ErrCertificate],
 //     [ErrAppKeyAsAlipayKey], [ErrDecrypt], [KeyError].
-//   - Trades: [TradeStatus] ([WaitBuyerPay], [TradeSuccess], [TradeFinished],
-//     [TradeClosed]), [ProductCode] ([ProductPagePay], [ProductWapPay],
-//     [ProductQRCode]).
+//   - Trades: [TradeStatus] ([TradeStatusWaitBuyerPay], [TradeStatusSuccess],
+//     [TradeStatusFinished], [TradeStatusClosed]), [ProductCode]
+//     ([ProductCodePagePay], [ProductCodeWapPay], [ProductCodeQRCode]).
 //   - Notifications: [Client.VerifyNotification], [Notification],
 //     [Notification.Check], [Expect], [MismatchError], [AckNotification],
 //     [MaxNotifyBody], [ErrBadNotification], [ErrCharset], [ErrMultiValued].
-//   - Signatures: [Sign], [Verify], [SignType] ([RSA2], [RSA]),
-//     [SignContent] with a [Rule] ([RuleV1], [RuleV2], [KeepWhitespace],
-//     [KeepEmpty]), [EncodeForm], [ParseForm].
-//   - OpenAPI v3: [V3Request] ([V3Request.AuthString],
+//   - Signatures: [Sign], [Verify], [SignType] ([SignTypeRSA2],
+//     [SignTypeRSA]), [SignContent] with a [Rule] ([RuleV1], [RuleV2],
+//     [RuleV2KeepWhitespace], [RuleV2KeepEmpty]), [EncodeForm], [ParseForm].
+//   - OpenAPI v3: [V3Route], [V3Request] ([V3Request.AuthString],
 //     [V3Request.SignContent]), [V3Authorization], [V3Scheme],
 //     [V3ResponseSignContent], [VerifyV3Response].
 //   - Keys and certificates: [ParsePrivateKey], [ParsePublicKey],
@@ -139,7 +160,7 @@
 //     are named with the file; RSA2 keys under 2048 bits are refused;
 //     [SignContent] and `alishop sign` show the exact string signed.
 //  5. sign_type handling: notifications and returns use rule v1 (sign and
-//     sign_type left out, [RuleV1]); rule v2 ([RuleV2]) is separate; a
+//     sign_type left out, [RuleV1]); requests use rule v2 ([RuleV2]); a
 //     sign_type other than the app's is refused.
 //  6. Double URL-decoding: forms are decoded exactly once by [ParseForm]
 //     (equal to url.ParseQuery; fuzzed), from the raw body or raw query.

@@ -75,9 +75,9 @@ func ExampleSignContent() {
 	// Output: app_id=9021000122689420&biz_content={"out_trade_no":"o_1"}&charset=utf-8&method=alipay.trade.query&sign_type=RSA2&timestamp=2024-01-02 15:04:05&version=1.0
 }
 
-func ExampleClient_PagePayURL() {
+func ExampleClient_TradePagePayURL() {
 	c := exampleClient(alipay.SandboxGateway)
-	u, err := c.PagePayURL(alipay.TradePagePay{
+	u, err := c.TradePagePayURL(alipay.TradePagePayRequest{
 		OutTradeNo:  "o_20240102_1",
 		TotalAmount: 8888, // fen
 		Subject:     "测试商品",
@@ -98,17 +98,17 @@ func ExampleClient_PagePayURL() {
 }
 
 // A gateway on the loopback interface stands in for Alipay here.
-func ExampleClient_Query() {
+func ExampleClient_TradeQuery() {
 	alipayKey, _ := alipay.LoadPrivateKeyFile("testdata/keys/test_1.pem")
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		node := `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"}`
-		sign, _ := alipay.Sign(alipayKey, alipay.RSA2, []byte(node))
+		sign, _ := alipay.Sign(alipayKey, alipay.SignTypeRSA2, []byte(node))
 		fmt.Fprintf(w, `{"alipay_trade_query_response":%s,"sign":"%s"}`, node, sign)
 	}))
 	defer gw.Close()
 	c := exampleClient(gw.URL + "/gateway.do")
 
-	_, err := c.Query(context.Background(), alipay.TradeRef{OutTradeNo: "o_20240102_1"})
+	_, err := c.TradeQuery(context.Background(), alipay.TradeQueryRequest{OutTradeNo: "o_20240102_1"})
 	switch {
 	case alipay.IsTradeNotExist(err):
 		fmt.Println("not created yet: the buyer has not opened the cashier")
@@ -139,7 +139,7 @@ func ExampleClient_VerifyNotification() {
 			return
 		}
 		// Store raw, valid or not, then verify the exact bytes received.
-		n, err := c.VerifyNotification(raw, alipay.RuleV1)
+		n, err := c.VerifyNotification(raw)
 		if err != nil {
 			http.Error(w, "bad notification", http.StatusBadRequest)
 			return
@@ -160,7 +160,7 @@ func ExampleClient_VerifyNotification() {
 	p := map[string]string{"app_id": "9021000122689420", "seller_id": "2088011354228910", "out_trade_no": "o_20240102_1",
 		"trade_status": "TRADE_SUCCESS", "total_amount": "88.88", "notify_id": "2024010200222150405000000000000001",
 		"notify_type": "trade_status_sync", "notify_time": "2024-01-02 15:04:10", "charset": "utf-8", "version": "1.0", "sign_type": "RSA2"}
-	sign, _ := alipay.Sign(alipayKey, alipay.RSA2, alipay.SignContent(p, alipay.RuleV1))
+	sign, _ := alipay.Sign(alipayKey, alipay.SignTypeRSA2, alipay.SignContent(p, alipay.RuleV1))
 	p["sign"] = sign
 	r := httptest.NewRequest(http.MethodPost, "/alipay/notify", strings.NewReader(alipay.EncodeForm(p)))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
@@ -220,7 +220,7 @@ func Example_openAPIv3() {
 			status, answer = 400, `{"code":"ACQ.TRADE_NOT_EXIST","message":"交易不存在"}`
 		}
 		ts, nonce := "1704179046000", "example-nonce"
-		sign, _ := alipay.Sign(alipayKey, alipay.RSA2, alipay.V3ResponseSignContent(ts, nonce, []byte(answer)))
+		sign, _ := alipay.Sign(alipayKey, alipay.SignTypeRSA2, alipay.V3ResponseSignContent(ts, nonce, []byte(answer)))
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("alipay-timestamp", ts)
 		w.Header().Set("alipay-nonce", nonce)
@@ -241,13 +241,13 @@ func Example_openAPIv3() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	q, err := c.Query(context.Background(), alipay.TradeRef{OutTradeNo: "o_1"})
+	q, err := c.TradeQuery(context.Background(), alipay.TradeQueryRequest{OutTradeNo: "o_1"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(q.TradeStatus, q.TotalAmount, q.Raw.API, q.Raw.StatusCode) // q.Raw.Body holds the bytes received
 
-	_, err = c.Query(context.Background(), alipay.TradeRef{OutTradeNo: "o_2"})
+	_, err = c.TradeQuery(context.Background(), alipay.TradeQueryRequest{OutTradeNo: "o_2"})
 	var e *alipay.Error
 	if errors.As(err, &e) {
 		fmt.Println(e.HTTPStatus, e.SubCode, e.SubMsg, e.TraceID, alipay.IsTradeNotExist(err))

@@ -40,8 +40,8 @@ func FuzzForm(f *testing.F) {
 		if (err == nil) != (refErr == nil) {
 			t.Fatalf("ParseForm(%q) err = %v, url.ParseQuery err = %v", body, err, refErr)
 		}
-		_, _ = c.VerifyNotification([]byte(body), RuleV1) // must not panic
-		_, _ = c.VerifyNotification([]byte(body), RuleV1)
+		_, _ = c.VerifyNotification([]byte(body)) // must not panic
+		_, _ = c.VerifyNotification([]byte(body))
 		if err != nil {
 			return
 		}
@@ -109,7 +109,7 @@ func FuzzResponse(f *testing.F) {
 		var out map[string]any
 		err = c.DecodeResponse(&Response{Method: method, StatusCode: 200, Body: body}, &out)
 		if err == nil || errors.As(err, new(*Error)) && !errors.Is(err, ErrUnsigned) {
-			if raw == nil || VerifyResponseContent(pub, RSA2, raw.Content, raw.Sign) != nil {
+			if raw == nil || VerifyResponseContent(pub, SignTypeRSA2, raw.Content, raw.Sign) != nil {
 				t.Fatalf("DecodeResponse accepted an unverified body %q: %v", body, err)
 			}
 		}

@@ -186,7 +186,7 @@ func (g *fakeGateway) setReply(f func(gotRequest) (int, string)) {
 // signedBody is {"<node>":<content>,"sign":"…"} with content signed by key.
 func signedBody(t testing.TB, key *rsa.PrivateKey, node, content string) string {
 	t.Helper()
-	sig, err := Sign(key, RSA2, []byte(content))
+	sig, err := Sign(key, SignTypeRSA2, []byte(content))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestFakeGatewayRejectsBadSignature(t *testing.T) {
 	g := newFakeGateway(t)
 	c := g.client(t, func(cfg *Config) { cfg.PrivateKey = testKey(t, 2) })
 	g.setReply(func(gotRequest) (int, string) { return 200, "{}" })
-	_, _ = c.Call(t.Context(), "alipay.trade.query", nil, map[string]string{"out_trade_no": "x"}, nil)
+	_, _ = c.Call(t.Context(), CallRequest{Method: "alipay.trade.query", Biz: map[string]string{"out_trade_no": "x"}}, nil)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.reqs) != 1 || len(g.reqs[0].Problems) == 0 || !strings.Contains(strings.Join(g.reqs[0].Problems, ";"), "request signature") {

@@ -36,7 +36,7 @@ func TestParseTimeFastMatchesSlow(t *testing.T) {
 func TestV3ResponseVerify(t *testing.T) {
 	alipayKey := testKey(t, 1)
 	body := []byte(`{"out_trade_no":"o_1","trade_status":"TRADE_SUCCESS"}`)
-	sig, _ := Sign(alipayKey, RSA2, V3ResponseSignContent("1704179045000", "n1", body))
+	sig, _ := Sign(alipayKey, SignTypeRSA2, V3ResponseSignContent("1704179045000", "n1", body))
 	if err := VerifyV3Response(&alipayKey.PublicKey, "1704179045000", "n1", body, sig); err != nil {
 		t.Fatal(err)
 	}
@@ -77,13 +77,13 @@ func TestAESCall(t *testing.T) {
 		node, _ := json.Marshal(ct)
 		return 200, signedBody(t, g.key, "alipay_trade_query_response", string(node))
 	})
-	r, err := c.Query(t.Context(), TradeRef{OutTradeNo: "o_1"})
+	r, err := c.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o_1"})
 	if err != nil || r.TotalAmount != 300 || gotBiz != `{"out_trade_no":"o_1"}` {
 		t.Fatalf("%v %+v %q", err, r, gotBiz)
 	}
 	// Without the key, an encrypted response is an error, not a success.
 	plain := g.client(t)
-	if _, err := plain.Query(t.Context(), TradeRef{OutTradeNo: "o_1"}); err == nil || !strings.Contains(err.Error(), "no EncryptKey") {
+	if _, err := plain.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o_1"}); err == nil || !strings.Contains(err.Error(), "no EncryptKey") {
 		t.Fatal("encrypted response accepted without a key")
 	}
 	if _, err := DecodeAESKey("c2hvcnQ="); err == nil {
@@ -139,7 +139,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 	// RSA (SHA1) apps may keep their 1024-bit keys.
-	if _, err := New(Config{AppID: testAppID, PrivateKey: small, AlipayPublicKey: alipayPub, SignType: RSA}); err != nil {
+	if _, err := New(Config{AppID: testAppID, PrivateKey: small, AlipayPublicKey: alipayPub, SignType: SignTypeRSA}); err != nil {
 		t.Errorf("RSA with 1024 bits: %v", err)
 	}
 }
@@ -148,7 +148,7 @@ func TestExtraParamsCannotOverrideProtocol(t *testing.T) {
 	g := newFakeGateway(t)
 	c := g.client(t)
 	for _, k := range []string{"charset", "sign_type", "app_id", "sign", "biz_content"} {
-		_, err := c.Call(t.Context(), "alipay.trade.query", map[string]string{k: "x"}, nil, nil)
+		_, err := c.Call(t.Context(), CallRequest{Method: "alipay.trade.query", Params: map[string]string{k: "x"}}, nil)
 		if !errors.Is(err, ErrInvalidParam) {
 			t.Errorf("%s: err = %v", k, err)
 		}
@@ -162,12 +162,12 @@ func TestVerifyReturn(t *testing.T) {
 	p["method"] = "alipay.trade.page.pay.return"
 	q := signNotify(t, testKey(t, 1), p)
 	r := httptest.NewRequest(http.MethodGet, "/alipay/return?"+q, nil)
-	n, err := c.VerifyNotification([]byte(r.URL.RawQuery), RuleV1)
+	n, err := c.VerifyNotification([]byte(r.URL.RawQuery))
 	if err != nil || n.OutTradeNo != "o_1" || n.TotalAmount != 8888 {
 		t.Fatalf("%v %+v", err, n)
 	}
 	r = httptest.NewRequest(http.MethodGet, "/alipay/return?"+strings.Replace(q, "total_amount=88.88", "total_amount=0.01", 1), nil)
-	if _, err := c.VerifyNotification([]byte(r.URL.RawQuery), RuleV1); !errors.Is(err, ErrSignature) {
+	if _, err := c.VerifyNotification([]byte(r.URL.RawQuery)); !errors.Is(err, ErrSignature) {
 		t.Fatalf("tampered return: %v", err)
 	}
 }

@@ -57,8 +57,8 @@ type Notification struct {
 	// Params holds every received parameter, sign included, decoded once.
 	Params map[string]string
 
-	// What the signature was verified over (SignedContent, SignedForm).
-	rule     Rule
+	// What the signature was verified over (SignedContent, SignedForm),
+	// under RuleV1.
 	unsigned string // a parameter left out of the string to sign although rule signs it ("" or alipay_cert_sn)
 }
 
@@ -80,7 +80,7 @@ func (n *Notification) signedParams() map[string]string {
 // under RuleV1, the order of the parameters, how they are escaped) have
 // the same SignedContent: it identifies the message.
 func (n *Notification) SignedContent() []byte {
-	return SignContent(n.signedParams(), n.rule)
+	return SignContent(n.signedParams(), RuleV1)
 }
 
 // SignedForm returns a notification returned by VerifyNotification reduced
@@ -92,7 +92,7 @@ func (n *Notification) SignedContent() []byte {
 func (n *Notification) SignedForm() string {
 	p := make(map[string]string, len(n.Params))
 	for k, v := range n.signedParams() {
-		if signed(k, v, n.rule) {
+		if signed(k, v, RuleV1) {
 			p[k] = v
 		}
 	}
@@ -113,26 +113,24 @@ const MaxNotifyBody = 64 << 10
 // parses it. form is the raw form exactly as received: the body of the
 // notify_url POST (never its URL query, which Alipay does not sign), or the
 // raw query of the return_url GET (r.URL.RawQuery). It is decoded exactly
-// once; a key given twice is refused. rule is RuleV1 for payment
-// notifications and returns; RuleV2 verifies gateway messages that sign
-// sign_type too.
+// once; a key given twice is refused. Both are signed under RuleV1.
 //
 // The error wraps ErrSignature (ErrUnsigned too when there is no sign),
 // ErrBadNotification or ErrCharset. Verifying proves that Alipay sent the
 // message, not that it is about this merchant's order: call
 // Notification.Check before acting on it. Treat a return as a hint only and
-// confirm the payment with Query or the notification.
-func (c *Client) VerifyNotification(form []byte, rule Rule) (*Notification, error) {
+// confirm the payment with TradeQuery or the notification.
+func (c *Client) VerifyNotification(form []byte) (*Notification, error) {
 	var buf [32]formPair
 	pairs, err := parseFormPairs(string(form), buf[:0])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
 	}
-	return c.verifyNotification(pairs, pairsMap(pairs), rule&^(KeepWhitespace|KeepEmpty))
+	return c.verifyNotification(pairs, pairsMap(pairs))
 }
 
 // verifyNotification verifies params, also given as pairs sorted by key.
-func (c *Client) verifyNotification(pairs []formPair, params map[string]string, rule Rule) (*Notification, error) {
+func (c *Client) verifyNotification(pairs []formPair, params map[string]string) (*Notification, error) {
 	sign := params["sign"]
 	if sign == "" {
 		return nil, fmt.Errorf("%w: %w: no sign parameter", ErrSignature, ErrUnsigned)
@@ -143,7 +141,7 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string, 
 	certSN := params["alipay_cert_sn"]
 	keys := c.notifyKeys(certSN)
 	bp := contentPool.Get().(*[]byte)
-	content := appendSignContent((*bp)[:0], pairs, rule)
+	content := appendSignContent((*bp)[:0], pairs, RuleV1)
 	err := verifyAny(keys, c.cfg.SignType, content, sign)
 	if cap(content) <= 64<<10 {
 		*bp = content[:0]
@@ -154,7 +152,7 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string, 
 		// Alipay does not put alipay_cert_sn in notifications, but some
 		// relays and SDKs add it without signing it: retry without it.
 		rest := slices.DeleteFunc(slices.Clone(pairs), func(p formPair) bool { return p.k == "alipay_cert_sn" })
-		err = verifyAny(keys, c.cfg.SignType, appendSignContent(nil, rest, rule), sign)
+		err = verifyAny(keys, c.cfg.SignType, appendSignContent(nil, rest, RuleV1), sign)
 		if err == nil {
 			unsigned = "alipay_cert_sn"
 		}
@@ -169,7 +167,7 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string, 
 	if err != nil {
 		return nil, err
 	}
-	n.rule, n.unsigned = rule, unsigned
+	n.unsigned = unsigned
 	return n, nil
 }
 

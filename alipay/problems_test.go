@@ -25,7 +25,7 @@ import (
 // signNotify returns a form body of params signed (rule v1) by key.
 func signNotify(t testing.TB, key *rsa.PrivateKey, params map[string]string) string {
 	t.Helper()
-	sig, err := Sign(key, RSA2, SignContent(params, RuleV1))
+	sig, err := Sign(key, SignTypeRSA2, SignContent(params, RuleV1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestProblem03CertSNsOnEveryCall(t *testing.T) {
 			t.Errorf("%s: SNs %q %q", tc.name, got.Params["app_cert_sn"], got.Params["alipay_root_cert_sn"])
 		}
 	}
-	u, err := c.PagePayURL(TradePagePay{OutTradeNo: "o", TotalAmount: 1, Subject: "s"})
+	u, err := c.TradePagePayURL(TradePagePayRequest{OutTradeNo: "o", TotalAmount: 1, Subject: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,13 +146,13 @@ func TestProblem04KeyFormats(t *testing.T) {
 		[]byte(base64.StdEncoding.EncodeToString(pkcs8) + "\r\n"),
 		[]byte("\xef\xbb\xbf" + base64.StdEncoding.EncodeToString(pkcs8)),
 	}
-	want, _ := Sign(k, RSA2, []byte("a=1"))
+	want, _ := Sign(k, SignTypeRSA2, []byte("a=1"))
 	for i, f := range forms {
 		pk, err := ParsePrivateKey(f)
 		if err != nil {
 			t.Fatalf("form %d: %v", i, err)
 		}
-		if got, _ := Sign(pk, RSA2, []byte("a=1")); got != want {
+		if got, _ := Sign(pk, SignTypeRSA2, []byte("a=1")); got != want {
 			t.Fatalf("form %d signs differently", i)
 		}
 	}
@@ -184,22 +184,18 @@ func TestProblem05SignTypeRule(t *testing.T) {
 		t.Fatal("v2/request drop sign_type")
 	}
 	c := alipayClient(t)
-	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1); err != nil {
+	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p))); err != nil {
 		t.Fatal(err)
 	}
 	// Signed v2-style: a v1 check must fail.
-	sig, _ := Sign(testKey(t, 1), RSA2, SignContent(p, RuleV2))
+	sig, _ := Sign(testKey(t, 1), SignTypeRSA2, SignContent(p, RuleV2))
 	p["sign"] = sig
-	if _, err := c.VerifyNotification([]byte(EncodeForm(p)), RuleV1); !errors.Is(err, ErrSignature) {
+	if _, err := c.VerifyNotification([]byte(EncodeForm(p))); !errors.Is(err, ErrSignature) {
 		t.Fatalf("v2-signed payment notification: err = %v", err)
-	}
-	// The v2 rule, asked for, verifies it.
-	if _, err := c.VerifyNotification([]byte(EncodeForm(p)), RuleV2); err != nil {
-		t.Fatalf("v2-signed message under RuleV2: %v", err)
 	}
 	// A notification claiming the other algorithm is refused.
 	p["sign_type"] = "RSA"
-	if _, err := c.VerifyNotification([]byte(EncodeForm(p)), RuleV1); !errors.Is(err, ErrSignature) {
+	if _, err := c.VerifyNotification([]byte(EncodeForm(p))); !errors.Is(err, ErrSignature) {
 		t.Fatalf("sign_type RSA: err = %v", err)
 	}
 }
@@ -211,14 +207,14 @@ func TestProblem06DecodeOnce(t *testing.T) {
 	p["subject"] = "a+b 100% c%2Bd"
 	body := signNotify(t, testKey(t, 1), p)
 	c := alipayClient(t)
-	n, err := c.VerifyNotification([]byte(body), RuleV1)
+	n, err := c.VerifyNotification([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n.PassbackParams != "tpdp_id%3D17+x" || n.Subject != "a+b 100% c%2Bd" {
 		t.Fatalf("values changed: %q %q", n.PassbackParams, n.Subject)
 	}
-	if _, err := c.VerifyNotification([]byte(body), RuleV1); err != nil {
+	if _, err := c.VerifyNotification([]byte(body)); err != nil {
 		t.Fatalf("return: %v", err)
 	}
 	// Decoding a second time (what the broken SDKs did) changes the string.
@@ -227,7 +223,7 @@ func TestProblem06DecodeOnce(t *testing.T) {
 		t.Fatal("test value does not exercise double decoding")
 	}
 	// Malformed escapes are rejected, not guessed at.
-	if _, err := c.VerifyNotification([]byte(body+"&x=%zz"), RuleV1); !errors.Is(err, ErrBadNotification) {
+	if _, err := c.VerifyNotification([]byte(body + "&x=%zz")); !errors.Is(err, ErrBadNotification) {
 		t.Fatalf("bad escape: err = %v", err)
 	}
 }
@@ -241,7 +237,7 @@ func TestProblem07NoTrimming(t *testing.T) {
 	if !strings.Contains(string(SignContent(p, RuleV1)), "subject= 活动名称 &") || strings.Contains(string(SignContent(p, RuleV1)), "body=") {
 		t.Fatalf("content %s", SignContent(p, RuleV1))
 	}
-	n, err := alipayClient(t).VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1)
+	n, err := alipayClient(t).VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)))
 	if err != nil || n.Subject != " 活动名称 " {
 		t.Fatalf("%v %q", err, n)
 	}
@@ -278,12 +274,12 @@ func TestProblem09GBK(t *testing.T) {
 	p := paymentParams()
 	p["charset"] = "gbk"
 	p["subject"] = "\xb2\xe2\xca\xd4" // 测试 in GBK
-	_, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1)
+	_, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)))
 	if !errors.Is(err, ErrCharset) || errors.Is(err, ErrSignature) {
 		t.Fatalf("GBK notification: err = %v", err)
 	}
 	p["subject"] = "test"
-	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1); err != nil {
+	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 1), p))); err != nil {
 		t.Fatalf("ASCII-only GBK notification: %v", err)
 	}
 	// A signed response in GBK is refused, not returned garbled.
@@ -293,7 +289,7 @@ func TestProblem09GBK(t *testing.T) {
 		t.Fatalf("GBK response: err = %v", err)
 	}
 	// Requests name utf-8 in the URL query.
-	u, _ := c.PagePayURL(TradePagePay{OutTradeNo: "o", TotalAmount: 1, Subject: "测试"})
+	u, _ := c.TradePagePayURL(TradePagePayRequest{OutTradeNo: "o", TotalAmount: 1, Subject: "测试"})
 	if pu, _ := url.Parse(u); pu.Query().Get("charset") != "utf-8" {
 		t.Fatal("charset")
 	}
@@ -304,7 +300,7 @@ func TestProblem09GBK(t *testing.T) {
 func TestProblem10Extraction(t *testing.T) {
 	key := testKey(t, 1)
 	content := `{"code":"10000","msg":"Success","out_trade_no":"o_1","total_amount":"1.00","sign":"inner","x":{"y":"}"}}`
-	sig, _ := Sign(key, RSA2, []byte(content))
+	sig, _ := Sign(key, SignTypeRSA2, []byte(content))
 	c := alipayClient(t)
 	for _, body := range []string{
 		`{"sign":"` + sig + `","alipay_trade_query_response":` + content + `}`,
@@ -342,12 +338,12 @@ func TestProblem11ReturnInCertMode(t *testing.T) {
 	delete(p, "trade_status")
 	p["method"] = "alipay.trade.page.pay.return"
 	for _, k := range []int{1, 2} {
-		n, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, k), p)), RuleV1)
+		n, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, k), p)))
 		if err != nil || n.Method != "alipay.trade.page.pay.return" || n.TradeStatus.Paid() {
 			t.Fatalf("return signed by key %d: %v", k, err)
 		}
 	}
-	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 0), p)), RuleV1); !errors.Is(err, ErrSignature) {
+	if _, err := c.VerifyNotification([]byte(signNotify(t, testKey(t, 0), p))); !errors.Is(err, ErrSignature) {
 		t.Fatalf("return signed by the app key: err = %v", err)
 	}
 }
@@ -361,7 +357,7 @@ func TestProblem12TimeZone(t *testing.T) {
 		cfg.Now = func() time.Time { return time.Date(2024, 1, 1, 20, 30, 0, 0, ny) }
 	})
 	g.setReply(func(gotRequest) (int, string) { return 200, "{}" })
-	c.Query(t.Context(), TradeRef{OutTradeNo: "o"})
+	c.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o"})
 	if ts := g.last(t).Params["timestamp"]; ts != "2024-01-02 09:30:00" {
 		t.Fatalf("timestamp %q, want Beijing 2024-01-02 09:30:00", ts)
 	}
@@ -385,8 +381,8 @@ func TestProblem13Ack(t *testing.T) {
 	// the key for idempotent handling.
 	c := alipayClient(t)
 	body := []byte(signNotify(t, testKey(t, 1), paymentParams()))
-	a, err1 := c.VerifyNotification(body, RuleV1)
-	b, err2 := c.VerifyNotification(body, RuleV1)
+	a, err1 := c.VerifyNotification(body)
+	b, err2 := c.VerifyNotification(body)
 	if err1 != nil || err2 != nil || a.NotifyID != b.NotifyID || a.NotifyID == "" {
 		t.Fatal("repeat")
 	}
@@ -404,11 +400,11 @@ func TestProblem14FullRefundNotification(t *testing.T) {
 		"refund_fee": "0.60", "trade_no": "2021071422001431441402161234", "auth_app_id": testAppID, "buyer_logon_id": "180***@189.cn",
 		"gmt_close": "2021-07-14 09:51:36",
 	}
-	n, err := alipayClient(t).VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)), RuleV1)
+	n, err := alipayClient(t).VerifyNotification([]byte(signNotify(t, testKey(t, 1), p)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.TradeStatus != TradeClosed || n.RefundFee != 60 || n.TotalAmount != 60 || n.OutBizNo != "r_1" ||
+	if n.TradeStatus != TradeStatusClosed || n.RefundFee != 60 || n.TotalAmount != 60 || n.OutBizNo != "r_1" ||
 		n.GmtRefund.Nanosecond() != 631e6 || n.GmtClose.IsZero() || n.TradeStatus.Paid() {
 		t.Fatalf("parsed %+v", n)
 	}
@@ -443,7 +439,7 @@ func TestProblem15CertSN(t *testing.T) {
 	sn, _ := CertSN(pki.alipayCert)
 	p := paymentParams()
 	body := signNotify(t, testKey(t, 1), p)
-	if _, err := c.VerifyNotification([]byte(body+"&alipay_cert_sn="+sn), RuleV1); err != nil {
+	if _, err := c.VerifyNotification([]byte(body + "&alipay_cert_sn=" + sn)); err != nil {
 		t.Fatalf("notification with an unsigned alipay_cert_sn: %v", err)
 	}
 	content := `{"code":"10000","msg":"Success"}`
@@ -479,6 +475,6 @@ func postedNotification(c *Client, r *http.Request) (*Notification, []byte, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := c.VerifyNotification(body, RuleV1)
+	n, err := c.VerifyNotification(body)
 	return n, body, err
 }

@@ -29,10 +29,10 @@ type SubCode string
 
 // Sub codes that callers act on.
 const (
-	SubTradeNotExist    SubCode = "ACQ.TRADE_NOT_EXIST"    // no such trade (yet)
-	SubTradeStatusError SubCode = "ACQ.TRADE_STATUS_ERROR" // e.g. closing a paid trade
-	SubSystemError      SubCode = "ACQ.SYSTEM_ERROR"       // the outcome is unknown
-	SubBillNotExist     SubCode = "isp.bill_not_exist"
+	SubCodeTradeNotExist    SubCode = "ACQ.TRADE_NOT_EXIST"    // no such trade (yet)
+	SubCodeTradeStatusError SubCode = "ACQ.TRADE_STATUS_ERROR" // e.g. closing a paid trade
+	SubCodeSystemError      SubCode = "ACQ.SYSTEM_ERROR"       // the outcome is unknown
+	SubCodeBillNotExist     SubCode = "isp.bill_not_exist"
 )
 
 // Error is a failure reported by Alipay: a gateway error (code 40001, 40002,
@@ -98,7 +98,7 @@ func (e *Error) response() *Response { return e.Raw }
 
 func (e *Error) unknownOutcome() bool {
 	switch {
-	case e.Code == CodeUnavailable, e.HTTPStatus >= 500, e.SubCode == SubSystemError, e.SubCode == "SYSTEM_ERROR",
+	case e.Code == CodeUnavailable, e.HTTPStatus >= 500, e.SubCode == SubCodeSystemError, e.SubCode == "SYSTEM_ERROR",
 		e.SubCode == "isp.unknow-error", e.SubCode == "aop.unknow-error":
 		return true
 	}

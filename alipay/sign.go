@@ -19,8 +19,8 @@ import (
 type SignType string
 
 const (
-	RSA2 SignType = "RSA2"
-	RSA  SignType = "RSA"
+	SignTypeRSA2 SignType = "RSA2"
+	SignTypeRSA  SignType = "RSA"
 )
 
 // ErrSignature is returned when a signature does not verify.
@@ -28,9 +28,9 @@ var ErrSignature = errors.New("alipay: signature mismatch")
 
 func (t SignType) hash() (crypto.Hash, error) {
 	switch t {
-	case RSA2, "":
+	case SignTypeRSA2, "":
 		return crypto.SHA256, nil
-	case RSA:
+	case SignTypeRSA:
 		return crypto.SHA1, nil
 	}
 	return 0, fmt.Errorf("alipay: unsupported sign_type %q (want RSA2 or RSA)", string(t))
@@ -100,15 +100,15 @@ const (
 	// RuleV1 is the rule of notifications and return redirects: sign_type
 	// is left out too, and so is every key or value that is empty or
 	// whitespace only (the Java SDK's StringUtils.isEmpty).
-	RuleV1 Rule = 0
-	// RuleV2 keeps sign_type: the rule of gateway requests and of gateway
-	// messages other than payment notifications.
-	RuleV2 Rule = 1 << iota
-	// KeepWhitespace also keeps values made of whitespace only, as some
-	// hand-written clients sign them (empty values are still left out).
-	KeepWhitespace
-	// KeepEmpty keeps empty and whitespace-only values too.
-	KeepEmpty
+	RuleV1 Rule = iota
+	// RuleV2 keeps sign_type: the rule of gateway requests.
+	RuleV2
+	// RuleV2KeepWhitespace is RuleV2 keeping values made of whitespace
+	// only, as some hand-written clients sign them (empty values are still
+	// left out). A gateway may accept requests signed so.
+	RuleV2KeepWhitespace
+	// RuleV2KeepEmpty is RuleV2 keeping empty and whitespace-only values too.
+	RuleV2KeepEmpty
 )
 
 // SignContent returns the string to sign of params under rule (for
@@ -271,16 +271,18 @@ func appendSignContent(b []byte, pairs []formPair, rule Rule) []byte {
 // signed reports whether the parameter k=v is part of the string to sign
 // under rule.
 func signed(k, v string, rule Rule) bool {
+	keepEmpty := rule == RuleV2KeepEmpty
+	keepBlank := keepEmpty || rule == RuleV2KeepWhitespace
 	switch {
 	case k == "sign", k == "":
 		return false
-	case isEmpty(k) && rule&(KeepEmpty|KeepWhitespace) == 0:
+	case isEmpty(k) && !keepBlank:
 		return false
-	case k == "sign_type" && rule&RuleV2 == 0:
+	case k == "sign_type" && rule == RuleV1:
 		return false
-	case v == "" && rule&KeepEmpty == 0:
+	case v == "" && !keepEmpty:
 		return false
-	case isEmpty(v) && rule&(KeepEmpty|KeepWhitespace) == 0:
+	case isEmpty(v) && !keepBlank:
 		return false
 	}
 	return true

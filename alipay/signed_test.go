@@ -13,7 +13,7 @@ import (
 func TestSignedContentIgnoresPadding(t *testing.T) {
 	c := alipayClient(t)
 	body := signNotify(t, testKey(t, 1), paymentParams())
-	n, err := c.VerifyNotification([]byte(body), RuleV1)
+	n, err := c.VerifyNotification([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestSignedContentIgnoresPadding(t *testing.T) {
 		if v == body {
 			t.Fatalf("%s: the variant is the message itself", name)
 		}
-		m, err := c.VerifyNotification([]byte(v), RuleV1)
+		m, err := c.VerifyNotification([]byte(v))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -51,17 +51,17 @@ func TestSignedContentIgnoresPadding(t *testing.T) {
 	}
 	// sign_type is not covered either: leaving it out is the same message
 	// (its SignedForm has no sign_type, as received).
-	m, err := c.VerifyNotification([]byte(strings.Replace(body, "sign_type=RSA2&", "", 1)), RuleV1)
+	m, err := c.VerifyNotification([]byte(strings.Replace(body, "sign_type=RSA2&", "", 1)))
 	if err != nil || !bytes.Equal(m.SignedContent(), content) || strings.Contains(m.SignedForm(), "sign_type") {
 		t.Fatalf("sign_type left out: %v, %s", err, m.SignedForm())
 	}
-	again, err := c.VerifyNotification([]byte(form), RuleV1)
+	again, err := c.VerifyNotification([]byte(form))
 	if err != nil || !bytes.Equal(again.SignedContent(), content) || again.SignedForm() != form {
 		t.Fatalf("SignedForm does not verify to the same content: %v", err)
 	}
 	// A covered value with spaces around it is another message: it is
 	// signed untrimmed, so it does not verify with this signature.
-	if _, err := c.VerifyNotification([]byte(strings.Replace(body, "out_trade_no=o_1", "out_trade_no=o_1+", 1)), RuleV1); err == nil {
+	if _, err := c.VerifyNotification([]byte(strings.Replace(body, "out_trade_no=o_1", "out_trade_no=o_1+", 1))); err == nil {
 		t.Fatal("a covered value changed by a trailing space still verifies")
 	}
 }
@@ -80,11 +80,11 @@ func TestSignedContentUnsignedCertSN(t *testing.T) {
 	}
 	sn, _ := CertSN(pki.alipayCert)
 	body := signNotify(t, testKey(t, 1), paymentParams())
-	plain, err := c.VerifyNotification([]byte(body), RuleV1)
+	plain, err := c.VerifyNotification([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	withSN, err := c.VerifyNotification([]byte(body+"&alipay_cert_sn="+sn), RuleV1)
+	withSN, err := c.VerifyNotification([]byte(body + "&alipay_cert_sn=" + sn))
 	if err != nil {
 		t.Fatal(err)
 	}

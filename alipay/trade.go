@@ -16,9 +16,9 @@ type ProductCode string
 
 // Product codes.
 const (
-	ProductPagePay ProductCode = "FAST_INSTANT_TRADE_PAY" // alipay.trade.page.pay
-	ProductWapPay  ProductCode = "QUICK_WAP_WAY"          // alipay.trade.wap.pay
-	ProductQRCode  ProductCode = "QR_CODE_OFFLINE"        // alipay.trade.precreate (订单码支付)
+	ProductCodePagePay ProductCode = "FAST_INSTANT_TRADE_PAY" // alipay.trade.page.pay
+	ProductCodeWapPay  ProductCode = "QUICK_WAP_WAY"          // alipay.trade.wap.pay
+	ProductCodeQRCode  ProductCode = "QR_CODE_OFFLINE"        // alipay.trade.precreate (订单码支付)
 )
 
 // TradeStatus is the state of a trade at Alipay.
@@ -26,14 +26,14 @@ type TradeStatus string
 
 // Trade statuses.
 const (
-	WaitBuyerPay  TradeStatus = "WAIT_BUYER_PAY" // created, not paid
-	TradeSuccess  TradeStatus = "TRADE_SUCCESS"  // paid, refundable
-	TradeFinished TradeStatus = "TRADE_FINISHED" // paid, no longer refundable
-	TradeClosed   TradeStatus = "TRADE_CLOSED"   // closed unpaid, or fully refunded
+	TradeStatusWaitBuyerPay TradeStatus = "WAIT_BUYER_PAY" // created, not paid
+	TradeStatusSuccess      TradeStatus = "TRADE_SUCCESS"  // paid, refundable
+	TradeStatusFinished     TradeStatus = "TRADE_FINISHED" // paid, no longer refundable
+	TradeStatusClosed       TradeStatus = "TRADE_CLOSED"   // closed unpaid, or fully refunded
 )
 
 // Paid reports whether the status means the buyer has paid.
-func (s TradeStatus) Paid() bool { return s == TradeSuccess || s == TradeFinished }
+func (s TradeStatus) Paid() bool { return s == TradeStatusSuccess || s == TradeStatusFinished }
 
 var (
 	outTradeNoRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -56,9 +56,9 @@ func checkTrade(outTradeNo string, amount Amount, subject string) error {
 	return nil
 }
 
-// TradePagePay is the business content of alipay.trade.page.pay (PC web) and
-// alipay.trade.wap.pay (mobile web).
-type TradePagePay struct {
+// TradePagePayRequest is the business content of alipay.trade.page.pay (PC
+// web) and of alipay.trade.wap.pay (mobile web), which takes the same fields.
+type TradePagePayRequest struct {
 	OutTradeNo     string
 	TotalAmount    Amount
 	Subject        string
@@ -97,7 +97,7 @@ func formatOptTime(t time.Time) string {
 	return FormatTime(t)
 }
 
-func (c *Client) pagePayParams(method string, product ProductCode, p TradePagePay) (map[string]string, error) {
+func (c *Client) pagePayParams(method string, product ProductCode, p TradePagePayRequest) (map[string]string, error) {
 	if err := checkTrade(p.OutTradeNo, p.TotalAmount, p.Subject); err != nil {
 		return nil, err
 	}
@@ -117,31 +117,33 @@ func (c *Client) pagePayParams(method string, product ProductCode, p TradePagePa
 	return c.params(request{method: method, biz: biz, extra: extra})
 }
 
-// PagePayURL returns the signed GET URL of alipay.trade.page.pay; redirect the
-// buyer's browser to it. No call is made: the trade is created when the buyer
-// opens the cashier.
-func (c *Client) PagePayURL(p TradePagePay) (string, error) {
-	params, err := c.pagePayParams("alipay.trade.page.pay", ProductPagePay, p)
+// TradePagePayURL returns the signed GET URL of alipay.trade.page.pay;
+// redirect the buyer's browser to it. No call is made: the trade is created
+// when the buyer opens the cashier.
+func (c *Client) TradePagePayURL(p TradePagePayRequest) (string, error) {
+	params, err := c.pagePayParams("alipay.trade.page.pay", ProductCodePagePay, p)
 	if err != nil {
 		return "", err
 	}
 	return c.gatewayURL(params), nil
 }
 
-// WapPayURL is PagePayURL for alipay.trade.wap.pay (mobile browsers).
-func (c *Client) WapPayURL(p TradePagePay) (string, error) {
-	params, err := c.pagePayParams("alipay.trade.wap.pay", ProductWapPay, p)
+// TradeWapPayURL is TradePagePayURL for alipay.trade.wap.pay (mobile
+// browsers).
+func (c *Client) TradeWapPayURL(p TradePagePayRequest) (string, error) {
+	params, err := c.pagePayParams("alipay.trade.wap.pay", ProductCodeWapPay, p)
 	if err != nil {
 		return "", err
 	}
 	return c.gatewayURL(params), nil
 }
 
-// PagePayForm returns an HTML form that POSTs the signed page-pay request to
-// the gateway and submits itself, the way the official SDKs' pageExecute do.
-// Use it when a GET URL would be too long. All values are HTML-escaped.
-func (c *Client) PagePayForm(p TradePagePay) (string, error) {
-	params, err := c.pagePayParams("alipay.trade.page.pay", ProductPagePay, p)
+// TradePagePayForm returns an HTML form that POSTs the signed page-pay
+// request to the gateway and submits itself, the way the official SDKs'
+// pageExecute do. Use it when a GET URL would be too long. All values are
+// HTML-escaped.
+func (c *Client) TradePagePayForm(p TradePagePayRequest) (string, error) {
+	params, err := c.pagePayParams("alipay.trade.page.pay", ProductCodePagePay, p)
 	if err != nil {
 		return "", err
 	}
@@ -166,8 +168,30 @@ func (c *Client) autoSubmitForm(params map[string]string) string {
 	return b.String()
 }
 
-// TradePrecreate is the business content of alipay.trade.precreate.
-type TradePrecreate struct {
+// tradeRef names a trade in a request's business content: by out_trade_no
+// or by Alipay's trade_no (trade_no wins when both are given).
+type tradeRef struct {
+	OutTradeNo string `json:"out_trade_no,omitempty"`
+	TradeNo    string `json:"trade_no,omitempty"`
+}
+
+func (r tradeRef) check() error {
+	if r.OutTradeNo == "" && r.TradeNo == "" {
+		return fmt.Errorf("%w: give out_trade_no or trade_no", ErrInvalidParam)
+	}
+	return nil
+}
+
+// notifyURL is p's notify URL, or the client's default.
+func (c *Client) notifyURL(p string) map[string]string {
+	if p == "" {
+		p = c.cfg.NotifyURL
+	}
+	return map[string]string{"notify_url": p}
+}
+
+// TradePrecreateRequest is the business content of alipay.trade.precreate.
+type TradePrecreateRequest struct {
 	OutTradeNo     string
 	TotalAmount    Amount
 	Subject        string
@@ -193,29 +217,23 @@ type precreateBiz struct {
 	BuyerOpenID    string      `json:"buyer_open_id,omitempty"`
 }
 
-func (p TradePrecreate) biz() precreateBiz {
-	return precreateBiz{OutTradeNo: p.OutTradeNo, TotalAmount: p.TotalAmount, Subject: p.Subject, ProductCode: p.ProductCode,
-		Body: p.Body, TimeoutExpress: p.TimeoutExpress, TimeExpire: formatOptTime(p.TimeExpire), StoreID: p.StoreID}
-}
-
-// PrecreateResult is the answer of alipay.trade.precreate.
-type PrecreateResult struct {
+// TradePrecreateResult is the answer of alipay.trade.precreate.
+type TradePrecreateResult struct {
 	OutTradeNo string    `json:"out_trade_no"`
 	QRCode     string    `json:"qr_code"`
 	Raw        *Response `json:"-"`
 }
 
-// Precreate asks Alipay for a QR code the buyer scans to pay.
-func (c *Client) Precreate(ctx context.Context, p TradePrecreate) (*PrecreateResult, error) {
+// TradePrecreate calls alipay.trade.precreate, which asks Alipay for a QR
+// code the buyer scans to pay.
+func (c *Client) TradePrecreate(ctx context.Context, p TradePrecreateRequest) (*TradePrecreateResult, error) {
 	if err := checkTrade(p.OutTradeNo, p.TotalAmount, p.Subject); err != nil {
 		return nil, err
 	}
-	notify := p.NotifyURL
-	if notify == "" {
-		notify = c.cfg.NotifyURL
-	}
-	var r PrecreateResult
-	raw, err := c.do(ctx, request{method: "alipay.trade.precreate", biz: p.biz(), extra: map[string]string{"notify_url": notify}}, &r)
+	biz := precreateBiz{OutTradeNo: p.OutTradeNo, TotalAmount: p.TotalAmount, Subject: p.Subject, ProductCode: p.ProductCode,
+		Body: p.Body, TimeoutExpress: p.TimeoutExpress, TimeExpire: formatOptTime(p.TimeExpire), StoreID: p.StoreID}
+	var r TradePrecreateResult
+	raw, err := c.do(ctx, request{method: "alipay.trade.precreate", biz: biz, extra: c.notifyURL(p.NotifyURL)}, &r)
 	if err != nil {
 		return nil, err
 	}
@@ -223,10 +241,10 @@ func (c *Client) Precreate(ctx context.Context, p TradePrecreate) (*PrecreateRes
 	return &r, nil
 }
 
-// TradeCreate is the business content of alipay.trade.create: a trade for
-// a known buyer (BuyerID or BuyerOpenID), paid in Alipay's app or mini
-// program.
-type TradeCreate struct {
+// TradeCreateRequest is the business content of alipay.trade.create: a
+// trade for a known buyer (BuyerID or BuyerOpenID), paid in Alipay's app or
+// mini program.
+type TradeCreateRequest struct {
 	OutTradeNo     string
 	TotalAmount    Amount
 	Subject        string
@@ -247,24 +265,20 @@ type TradeCreateResult struct {
 	Raw        *Response `json:"-"`
 }
 
-// CreateTrade calls alipay.trade.create, which opens a WAIT_BUYER_PAY trade
+// TradeCreate calls alipay.trade.create, which opens a WAIT_BUYER_PAY trade
 // for the given buyer.
-func (c *Client) CreateTrade(ctx context.Context, p TradeCreate) (*TradeCreateResult, error) {
+func (c *Client) TradeCreate(ctx context.Context, p TradeCreateRequest) (*TradeCreateResult, error) {
 	if err := checkTrade(p.OutTradeNo, p.TotalAmount, p.Subject); err != nil {
 		return nil, err
 	}
 	if (p.BuyerID == "") == (p.BuyerOpenID == "") {
 		return nil, fmt.Errorf("%w: give buyer_id or buyer_open_id", ErrInvalidParam)
 	}
-	notify := p.NotifyURL
-	if notify == "" {
-		notify = c.cfg.NotifyURL
-	}
 	biz := precreateBiz{OutTradeNo: p.OutTradeNo, TotalAmount: p.TotalAmount, Subject: p.Subject, ProductCode: p.ProductCode,
 		Body: p.Body, TimeoutExpress: p.TimeoutExpress, TimeExpire: formatOptTime(p.TimeExpire), StoreID: p.StoreID,
 		BuyerID: p.BuyerID, BuyerOpenID: p.BuyerOpenID}
 	var r TradeCreateResult
-	raw, err := c.do(ctx, request{method: "alipay.trade.create", biz: biz, extra: map[string]string{"notify_url": notify}}, &r)
+	raw, err := c.do(ctx, request{method: "alipay.trade.create", biz: biz, extra: c.notifyURL(p.NotifyURL)}, &r)
 	if err != nil {
 		return nil, err
 	}
@@ -272,18 +286,11 @@ func (c *Client) CreateTrade(ctx context.Context, p TradeCreate) (*TradeCreateRe
 	return &r, nil
 }
 
-// TradeRef names a trade by out_trade_no or Alipay's trade_no (trade_no wins
-// when both are given).
-type TradeRef struct {
-	OutTradeNo string `json:"out_trade_no,omitempty"`
-	TradeNo    string `json:"trade_no,omitempty"`
-}
-
-func (r TradeRef) check() error {
-	if r.OutTradeNo == "" && r.TradeNo == "" {
-		return fmt.Errorf("%w: give out_trade_no or trade_no", ErrInvalidParam)
-	}
-	return nil
+// TradeQueryRequest names the trade alipay.trade.query asks about: by
+// OutTradeNo or by Alipay's TradeNo (TradeNo wins when both are given).
+type TradeQueryRequest struct {
+	OutTradeNo string
+	TradeNo    string
 }
 
 // TradeQueryResult is the answer of alipay.trade.query.
@@ -306,9 +313,10 @@ type TradeQueryResult struct {
 	Raw            *Response   `json:"-"`
 }
 
-// Query calls alipay.trade.query. A trade the buyer has not reached yet
+// TradeQuery calls alipay.trade.query. A trade the buyer has not reached yet
 // answers *Error with SubCode ACQ.TRADE_NOT_EXIST (see IsTradeNotExist).
-func (c *Client) Query(ctx context.Context, ref TradeRef) (*TradeQueryResult, error) {
+func (c *Client) TradeQuery(ctx context.Context, p TradeQueryRequest) (*TradeQueryResult, error) {
+	ref := tradeRef(p)
 	if err := ref.check(); err != nil {
 		return nil, err
 	}
@@ -342,7 +350,7 @@ func responseTime(raw *Response, key, s string) (time.Time, error) {
 }
 
 // IsTradeNotExist reports whether err is Alipay's ACQ.TRADE_NOT_EXIST.
-func IsTradeNotExist(err error) bool { return HasSubCode(err, SubTradeNotExist) }
+func IsTradeNotExist(err error) bool { return HasSubCode(err, SubCodeTradeNotExist) }
 
 // HasSubCode reports whether err is a verified *Error with the given sub_code.
 func HasSubCode(err error, subCode SubCode) bool {
@@ -350,13 +358,23 @@ func HasSubCode(err error, subCode SubCode) bool {
 	return errors.As(err, &e) && !e.Unverified && e.SubCode == subCode
 }
 
-// TradeRefund is the business content of alipay.trade.refund.
-type TradeRefund struct {
-	TradeRef
-	RefundAmount Amount `json:"refund_amount"`
+// TradeRefundRequest is the business content of alipay.trade.refund. The
+// trade is named by OutTradeNo or TradeNo.
+type TradeRefundRequest struct {
+	OutTradeNo   string
+	TradeNo      string
+	RefundAmount Amount
 	// OutRequestNo identifies this refund within the trade. Store it before
 	// the call and send the same value on every retry: Alipay then refunds
 	// once and answers fund_change=N to the repeats.
+	OutRequestNo string
+	RefundReason string
+}
+
+// refundBiz is the biz_content of a refund.
+type refundBiz struct {
+	tradeRef
+	RefundAmount Amount `json:"refund_amount"`
 	OutRequestNo string `json:"out_request_no"`
 	RefundReason string `json:"refund_reason,omitempty"`
 }
@@ -366,16 +384,17 @@ type TradeRefundResult struct {
 	TradeNo      string    `json:"trade_no"`
 	OutTradeNo   string    `json:"out_trade_no"`
 	BuyerLogonID string    `json:"buyer_logon_id"`
-	FundChange   string    `json:"fund_change"` // Y: money moved by this call; N: a repeat (or confirm with RefundQuery)
+	FundChange   string    `json:"fund_change"` // Y: money moved by this call; N: a repeat (or confirm with TradeFastPayRefundQuery)
 	RefundFee    Amount    `json:"refund_fee"`  // the trade's cumulative refunded total
 	GmtRefundPay time.Time `json:"gmt_refund_pay"`
 	SendBackFee  Amount    `json:"send_back_fee"`
 	Raw          *Response `json:"-"`
 }
 
-// Refund calls alipay.trade.refund.
-func (c *Client) Refund(ctx context.Context, p TradeRefund) (*TradeRefundResult, error) {
-	if err := p.check(); err != nil {
+// TradeRefund calls alipay.trade.refund.
+func (c *Client) TradeRefund(ctx context.Context, p TradeRefundRequest) (*TradeRefundResult, error) {
+	biz := refundBiz{tradeRef{p.OutTradeNo, p.TradeNo}, p.RefundAmount, p.OutRequestNo, p.RefundReason}
+	if err := biz.check(); err != nil {
 		return nil, err
 	}
 	if !p.RefundAmount.Valid() {
@@ -389,7 +408,7 @@ func (c *Client) Refund(ctx context.Context, p TradeRefund) (*TradeRefundResult,
 		*TradeRefundResult
 		GmtRefundPay string `json:"gmt_refund_pay"`
 	}{TradeRefundResult: &r}
-	raw, err := c.do(ctx, request{method: "alipay.trade.refund", biz: p}, &w)
+	raw, err := c.do(ctx, request{method: "alipay.trade.refund", biz: biz}, &w)
 	if err == nil {
 		r.GmtRefundPay, err = responseTime(raw, "gmt_refund_pay", w.GmtRefundPay)
 	}
@@ -400,40 +419,58 @@ func (c *Client) Refund(ctx context.Context, p TradeRefund) (*TradeRefundResult,
 	return &r, nil
 }
 
-// RefundQueryResult is the answer of alipay.trade.fastpay.refund.query.
-type RefundQueryResult struct {
-	TradeNo      string    `json:"trade_no"`
-	OutTradeNo   string    `json:"out_trade_no"`
-	OutRequestNo string    `json:"out_request_no"`
-	RefundAmount Amount    `json:"refund_amount"`
-	TotalAmount  Amount    `json:"total_amount"`
-	RefundStatus string    `json:"refund_status"` // REFUND_SUCCESS, or "" when not (yet) refunded
-	RefundReason string    `json:"refund_reason"`
-	GmtRefundPay time.Time `json:"gmt_refund_pay"`
-	Raw          *Response `json:"-"`
+// TradeFastPayRefundQueryRequest names one refund for
+// alipay.trade.fastpay.refund.query: its trade (OutTradeNo or TradeNo) and
+// its OutRequestNo.
+type TradeFastPayRefundQueryRequest struct {
+	OutTradeNo   string
+	TradeNo      string
+	OutRequestNo string
+}
+
+// RefundStatus is the state of one refund in a refund query's answer.
+type RefundStatus string
+
+// RefundStatusSuccess is the only refund status Alipay reports; a refund
+// not (yet) made answers an empty status.
+const RefundStatusSuccess RefundStatus = "REFUND_SUCCESS"
+
+// TradeFastPayRefundQueryResult is the answer of alipay.trade.fastpay.refund.query.
+type TradeFastPayRefundQueryResult struct {
+	TradeNo      string       `json:"trade_no"`
+	OutTradeNo   string       `json:"out_trade_no"`
+	OutRequestNo string       `json:"out_request_no"`
+	RefundAmount Amount       `json:"refund_amount"`
+	TotalAmount  Amount       `json:"total_amount"`
+	RefundStatus RefundStatus `json:"refund_status"` // RefundStatusSuccess, or "" when not (yet) refunded
+	RefundReason string       `json:"refund_reason"`
+	GmtRefundPay time.Time    `json:"gmt_refund_pay"`
+	Raw          *Response    `json:"-"`
 }
 
 // Refunded reports whether the queried refund succeeded.
-func (r *RefundQueryResult) Refunded() bool { return r.RefundStatus == "REFUND_SUCCESS" }
+func (r *TradeFastPayRefundQueryResult) Refunded() bool { return r.RefundStatus == RefundStatusSuccess }
 
-// RefundQuery calls alipay.trade.fastpay.refund.query for one refund.
-func (c *Client) RefundQuery(ctx context.Context, ref TradeRef, outRequestNo string) (*RefundQueryResult, error) {
+// TradeFastPayRefundQuery calls alipay.trade.fastpay.refund.query for one
+// refund.
+func (c *Client) TradeFastPayRefundQuery(ctx context.Context, p TradeFastPayRefundQueryRequest) (*TradeFastPayRefundQueryResult, error) {
+	ref := tradeRef{p.OutTradeNo, p.TradeNo}
 	if err := ref.check(); err != nil {
 		return nil, err
 	}
-	if outRequestNo == "" {
+	if p.OutRequestNo == "" {
 		return nil, fmt.Errorf("%w: out_request_no is required", ErrInvalidParam)
 	}
 	biz := struct {
-		TradeRef
+		tradeRef
 		OutRequestNo string   `json:"out_request_no"`
 		QueryOptions []string `json:"query_options"`
-	}{ref, outRequestNo, []string{"gmt_refund_pay"}}
-	var r RefundQueryResult
+	}{ref, p.OutRequestNo, []string{"gmt_refund_pay"}}
+	var r TradeFastPayRefundQueryResult
 	w := struct {
-		*RefundQueryResult
+		*TradeFastPayRefundQueryResult
 		GmtRefundPay string `json:"gmt_refund_pay"`
-	}{RefundQueryResult: &r}
+	}{TradeFastPayRefundQueryResult: &r}
 	raw, err := c.do(ctx, request{method: "alipay.trade.fastpay.refund.query", biz: biz}, &w)
 	if err == nil {
 		r.GmtRefundPay, err = responseTime(raw, "gmt_refund_pay", w.GmtRefundPay)
@@ -445,6 +482,13 @@ func (c *Client) RefundQuery(ctx context.Context, ref TradeRef, outRequestNo str
 	return &r, nil
 }
 
+// TradeCloseRequest names the trade alipay.trade.close closes: by
+// OutTradeNo or TradeNo.
+type TradeCloseRequest struct {
+	OutTradeNo string
+	TradeNo    string
+}
+
 // TradeCloseResult is the answer of alipay.trade.close.
 type TradeCloseResult struct {
 	TradeNo    string    `json:"trade_no"`
@@ -452,10 +496,11 @@ type TradeCloseResult struct {
 	Raw        *Response `json:"-"`
 }
 
-// CloseTrade calls alipay.trade.close; only a WAIT_BUYER_PAY trade can be
+// TradeClose calls alipay.trade.close; only a WAIT_BUYER_PAY trade can be
 // closed (others answer ACQ.TRADE_STATUS_ERROR; a trade never opened answers
 // ACQ.TRADE_NOT_EXIST).
-func (c *Client) CloseTrade(ctx context.Context, ref TradeRef) (*TradeCloseResult, error) {
+func (c *Client) TradeClose(ctx context.Context, p TradeCloseRequest) (*TradeCloseResult, error) {
+	ref := tradeRef(p)
 	if err := ref.check(); err != nil {
 		return nil, err
 	}
@@ -468,18 +513,35 @@ func (c *Client) CloseTrade(ctx context.Context, ref TradeRef) (*TradeCloseResul
 	return &r, nil
 }
 
-// TradeCancelResult is the answer of alipay.trade.cancel.
-type TradeCancelResult struct {
-	TradeNo    string    `json:"trade_no"`
-	OutTradeNo string    `json:"out_trade_no"`
-	RetryFlag  string    `json:"retry_flag"`
-	Action     string    `json:"action"` // close (was unpaid) or refund (was paid)
-	Raw        *Response `json:"-"`
+// TradeCancelRequest names the trade alipay.trade.cancel cancels: by
+// OutTradeNo or TradeNo.
+type TradeCancelRequest struct {
+	OutTradeNo string
+	TradeNo    string
 }
 
-// CancelTrade calls alipay.trade.cancel (for a payment whose outcome is
+// CancelAction is what a cancel did to the trade.
+type CancelAction string
+
+// Cancel actions.
+const (
+	CancelActionClose  CancelAction = "close"  // the trade was unpaid: closed
+	CancelActionRefund CancelAction = "refund" // the trade was paid: refunded in full
+)
+
+// TradeCancelResult is the answer of alipay.trade.cancel.
+type TradeCancelResult struct {
+	TradeNo    string       `json:"trade_no"`
+	OutTradeNo string       `json:"out_trade_no"`
+	RetryFlag  string       `json:"retry_flag"` // Y: Alipay asks for the cancel to be repeated
+	Action     CancelAction `json:"action"`     // "" when Alipay names none
+	Raw        *Response    `json:"-"`
+}
+
+// TradeCancel calls alipay.trade.cancel (for a payment whose outcome is
 // unknown): an unpaid trade is closed, a paid one refunded.
-func (c *Client) CancelTrade(ctx context.Context, ref TradeRef) (*TradeCancelResult, error) {
+func (c *Client) TradeCancel(ctx context.Context, p TradeCancelRequest) (*TradeCancelResult, error) {
+	ref := tradeRef(p)
 	if err := ref.check(); err != nil {
 		return nil, err
 	}
@@ -492,22 +554,30 @@ func (c *Client) CancelTrade(ctx context.Context, ref TradeRef) (*TradeCancelRes
 	return &r, nil
 }
 
-// BillDownloadResult is the answer of alipay.data.dataservice.bill.downloadurl.query.
-type BillDownloadResult struct {
+// BillDownloadURLQueryRequest names a bill for
+// alipay.data.dataservice.bill.downloadurl.query.
+type BillDownloadURLQueryRequest struct {
+	BillType string // "trade" or "signcustomer"
+	BillDate string // "yyyy-MM-dd" or "yyyy-MM"
+}
+
+// BillDownloadURLQueryResult is the answer of
+// alipay.data.dataservice.bill.downloadurl.query.
+type BillDownloadURLQueryResult struct {
 	BillDownloadURL string    `json:"bill_download_url"` // valid for 30 s
 	BillFileCode    string    `json:"bill_file_code"`
 	Raw             *Response `json:"-"`
 }
 
-// BillDownloadURL asks for the URL of a bill: billType "trade" or
-// "signcustomer", billDate "yyyy-MM-dd" or "yyyy-MM". No bill answers
-// *Error with SubCode isp.bill_not_exist.
-func (c *Client) BillDownloadURL(ctx context.Context, billType, billDate string) (*BillDownloadResult, error) {
-	if billType == "" || !billDateRe.MatchString(billDate) {
-		return nil, fmt.Errorf("%w: bill_type is required and bill_date %q must be yyyy-MM-dd or yyyy-MM", ErrInvalidParam, billDate)
+// BillDownloadURLQuery calls alipay.data.dataservice.bill.downloadurl.query,
+// which answers the URL of a bill. No bill answers *Error with SubCode
+// isp.bill_not_exist.
+func (c *Client) BillDownloadURLQuery(ctx context.Context, p BillDownloadURLQueryRequest) (*BillDownloadURLQueryResult, error) {
+	if p.BillType == "" || !billDateRe.MatchString(p.BillDate) {
+		return nil, fmt.Errorf("%w: bill_type is required and bill_date %q must be yyyy-MM-dd or yyyy-MM", ErrInvalidParam, p.BillDate)
 	}
-	biz := map[string]string{"bill_type": billType, "bill_date": billDate}
-	var r BillDownloadResult
+	biz := map[string]string{"bill_type": p.BillType, "bill_date": p.BillDate}
+	var r BillDownloadURLQueryResult
 	raw, err := c.do(ctx, request{method: "alipay.data.dataservice.bill.downloadurl.query", biz: biz}, &r)
 	if err != nil {
 		return nil, err

@@ -95,7 +95,7 @@ func V3Authorization(key crypto.Signer, r V3Request) (string, error) {
 		r.Nonce = hex.EncodeToString(n[:])
 	}
 	auth := r.AuthString()
-	sig, err := Sign(key, RSA2, r.signContent(auth))
+	sig, err := Sign(key, SignTypeRSA2, r.signContent(auth))
 	if err != nil {
 		return "", err
 	}
@@ -123,7 +123,7 @@ func VerifyV3Response(pub *rsa.PublicKey, timestamp, nonce string, body []byte, 
 	if signature == "" || timestamp == "" || nonce == "" {
 		return fmt.Errorf("%w: no alipay-signature, alipay-timestamp or alipay-nonce header", ErrUnsigned)
 	}
-	return Verify(pub, RSA2, V3ResponseSignContent(timestamp, nonce, body), signature)
+	return Verify(pub, SignTypeRSA2, V3ResponseSignContent(timestamp, nonce, body), signature)
 }
 
 // API selects the protocol of a client's server-side calls.
@@ -135,27 +135,41 @@ const (
 	APIv3 API = "v3" // OpenAPI v3: a REST path per method, JSON, signatures in headers
 )
 
-// v3Verbs lists the methods the client calls over v3, with their HTTP
-// method; the path is /v3/ followed by the method name with '/' for '.'.
-var v3Verbs = map[string]string{
-	"alipay.trade.query":                             http.MethodPost,
-	"alipay.trade.refund":                            http.MethodPost,
-	"alipay.trade.fastpay.refund.query":              http.MethodPost,
-	"alipay.trade.close":                             http.MethodPost,
-	"alipay.trade.cancel":                            http.MethodPost,
-	"alipay.trade.precreate":                         http.MethodPost,
-	"alipay.trade.create":                            http.MethodPost,
-	"alipay.data.dataservice.bill.downloadurl.query": http.MethodGet,
+// v3Route is the OpenAPI v3 route of a gateway method.
+type v3Route struct{ verb, path string }
+
+// v3Routes is the one table of the methods the client calls over v3: the
+// HTTP method (POST sends the business content as the JSON body, GET as the
+// query string) and the path below the directory of gateway.do. The sandbox
+// serves the same table (V3Route).
+var v3Routes = map[string]v3Route{
+	"alipay.trade.query":                             {http.MethodPost, "/v3/alipay/trade/query"},
+	"alipay.trade.refund":                            {http.MethodPost, "/v3/alipay/trade/refund"},
+	"alipay.trade.fastpay.refund.query":              {http.MethodPost, "/v3/alipay/trade/fastpay/refund/query"},
+	"alipay.trade.close":                             {http.MethodPost, "/v3/alipay/trade/close"},
+	"alipay.trade.cancel":                            {http.MethodPost, "/v3/alipay/trade/cancel"},
+	"alipay.trade.precreate":                         {http.MethodPost, "/v3/alipay/trade/precreate"},
+	"alipay.trade.create":                            {http.MethodPost, "/v3/alipay/trade/create"},
+	"alipay.trade.pay":                               {http.MethodPost, "/v3/alipay/trade/pay"},
+	"alipay.data.dataservice.bill.downloadurl.query": {http.MethodGet, "/v3/alipay/data/dataservice/bill/downloadurl/query"},
 }
 
-// v3Path returns the path of method below the v3 base.
-func v3Path(method string) string { return "v3/" + strings.ReplaceAll(method, ".", "/") }
+// V3Route returns the OpenAPI v3 route of a gateway method that the client
+// calls over v3 when Config.API is APIv3: verb is the HTTP method (POST
+// carries the business content as the JSON body, GET as the query string)
+// and path is below the directory of gateway.do, e.g. POST
+// /v3/alipay/trade/query. ok is false for a method called over v2 only.
+func V3Route(method string) (verb, path string, ok bool) {
+	r, ok := v3Routes[method]
+	return r.verb, r.path, ok
+}
 
 // v3Request builds the signed HTTP request of a v3 call: the business
 // content as the JSON body (for GET, as the query), notify_url inside the
 // body, the Authorization header over the URI and body as sent.
-func (c *Client) v3Request(ctx context.Context, r request, verb string) (*http.Request, error) {
-	uri := c.v3Prefix + v3Path(r.method)
+func (c *Client) v3Request(ctx context.Context, r request, route v3Route) (*http.Request, error) {
+	verb := route.verb
+	uri := c.v3Prefix + strings.TrimPrefix(route.path, "/")
 	var body []byte
 	notifyURL := ""
 	for k, v := range r.extra {
@@ -251,8 +265,8 @@ func randomHex() string {
 }
 
 // doV3 makes a v3 call and decodes its answer into out.
-func (c *Client) doV3(ctx context.Context, r request, verb string, out any) (*Response, error) {
-	req, err := c.v3Request(ctx, r, verb)
+func (c *Client) doV3(ctx context.Context, r request, route v3Route, out any) (*Response, error) {
+	req, err := c.v3Request(ctx, r, route)
 	if err != nil {
 		return nil, err
 	}

@@ -72,12 +72,12 @@ func TestV3AgainstSandbox(t *testing.T) {
 			c := mk(srv.URL + "/gateway.do")
 			ctx := t.Context()
 			const buyer = "2088102177846880"
-			cr, err := c.CreateTrade(ctx, alipay.TradeCreate{OutTradeNo: "v3-1", TotalAmount: 8888, Subject: "v3 测试", BuyerID: buyer})
+			cr, err := c.TradeCreate(ctx, alipay.TradeCreateRequest{OutTradeNo: "v3-1", TotalAmount: 8888, Subject: "v3 测试", BuyerID: buyer})
 			if err != nil || cr.TradeNo == "" || cr.Raw.API != alipay.APIv3 || cr.Raw.Header.Get("alipay-signature") == "" {
 				t.Fatalf("create: %+v %v", cr, err)
 			}
-			q, err := c.Query(ctx, alipay.TradeRef{OutTradeNo: "v3-1"})
-			if err != nil || q.TradeStatus != alipay.WaitBuyerPay {
+			q, err := c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "v3-1"})
+			if err != nil || q.TradeStatus != alipay.TradeStatusWaitBuyerPay {
 				t.Fatalf("query before paying: %+v %v", q, err)
 			}
 			// The buyer pays, through the sandbox's control API.
@@ -86,47 +86,47 @@ func TestV3AgainstSandbox(t *testing.T) {
 				t.Fatalf("pay: %v %v", resp, err)
 			}
 			resp.Body.Close()
-			q, err = c.Query(ctx, alipay.TradeRef{OutTradeNo: "v3-1"})
-			if err != nil || q.TradeStatus != alipay.TradeSuccess || q.TotalAmount != 8888 || q.TradeNo != cr.TradeNo || q.SendPayDate.IsZero() {
+			q, err = c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "v3-1"})
+			if err != nil || q.TradeStatus != alipay.TradeStatusSuccess || q.TotalAmount != 8888 || q.TradeNo != cr.TradeNo || q.SendPayDate.IsZero() {
 				t.Fatalf("query after paying: %+v %v", q, err)
 			}
 			// A partial refund, sent twice with the same out_request_no: one refund.
-			ref := alipay.TradeRefund{TradeRef: alipay.TradeRef{TradeNo: q.TradeNo}, RefundAmount: 1000, OutRequestNo: "r1"}
-			r1, err := c.Refund(ctx, ref)
+			ref := alipay.TradeRefundRequest{TradeNo: q.TradeNo, RefundAmount: 1000, OutRequestNo: "r1"}
+			r1, err := c.TradeRefund(ctx, ref)
 			if err != nil || r1.FundChange != "Y" || r1.RefundFee != 1000 {
 				t.Fatalf("refund: %+v %v", r1, err)
 			}
-			r2, err := c.Refund(ctx, ref)
+			r2, err := c.TradeRefund(ctx, ref)
 			if err != nil || r2.FundChange != "N" || r2.RefundFee != 1000 {
 				t.Fatalf("repeated refund: %+v %v", r2, err)
 			}
-			rq, err := c.RefundQuery(ctx, alipay.TradeRef{OutTradeNo: "v3-1"}, "r1")
+			rq, err := c.TradeFastPayRefundQuery(ctx, alipay.TradeFastPayRefundQueryRequest{OutTradeNo: "v3-1", OutRequestNo: "r1"})
 			if err != nil || !rq.Refunded() || rq.RefundAmount != 1000 {
 				t.Fatalf("refund query: %+v %v", rq, err)
 			}
 			// A paid trade cannot be closed; an unpaid one can.
-			if _, err := c.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "v3-1"}); !alipay.HasSubCode(err, alipay.SubTradeStatusError) {
+			if _, err := c.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "v3-1"}); !alipay.HasSubCode(err, alipay.SubCodeTradeStatusError) {
 				t.Fatalf("closing a paid trade: %v", err)
 			}
-			if _, err := c.CreateTrade(ctx, alipay.TradeCreate{OutTradeNo: "v3-2", TotalAmount: 100, Subject: "v3", BuyerID: buyer}); err != nil {
+			if _, err := c.TradeCreate(ctx, alipay.TradeCreateRequest{OutTradeNo: "v3-2", TotalAmount: 100, Subject: "v3", BuyerID: buyer}); err != nil {
 				t.Fatal(err)
 			}
-			if cl, err := c.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "v3-2"}); err != nil || cl.OutTradeNo != "v3-2" {
+			if cl, err := c.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "v3-2"}); err != nil || cl.OutTradeNo != "v3-2" {
 				t.Fatalf("close: %+v %v", cl, err)
 			}
-			if q, err := c.Query(ctx, alipay.TradeRef{OutTradeNo: "v3-2"}); err != nil || q.TradeStatus != alipay.TradeClosed {
+			if q, err := c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "v3-2"}); err != nil || q.TradeStatus != alipay.TradeStatusClosed {
 				t.Fatalf("query after closing: %+v %v", q, err)
 			}
 			// An error answer is a typed, verified error.
-			_, err = c.Query(ctx, alipay.TradeRef{OutTradeNo: "never"})
+			_, err = c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "never"})
 			var e *alipay.Error
 			if !errors.As(err, &e) || !alipay.IsTradeNotExist(err) || e.HTTPStatus != http.StatusBadRequest || e.TraceID == "" || e.Unverified || alipay.IsUnknownOutcome(err) {
 				t.Fatalf("unknown trade: %#v %v", e, err)
 			}
-			if pc, err := c.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "v3-3", TotalAmount: 100, Subject: "v3"}); err != nil || pc.QRCode == "" {
+			if pc, err := c.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "v3-3", TotalAmount: 100, Subject: "v3"}); err != nil || pc.QRCode == "" {
 				t.Fatalf("precreate: %+v %v", pc, err)
 			}
-			if _, err := c.BillDownloadURL(ctx, "trade", "2026-01-01"); err != nil && !alipay.HasSubCode(err, alipay.SubBillNotExist) {
+			if _, err := c.BillDownloadURLQuery(ctx, alipay.BillDownloadURLQueryRequest{BillType: "trade", BillDate: "2026-01-01"}); err != nil && !alipay.HasSubCode(err, alipay.SubCodeBillNotExist) {
 				t.Fatalf("bill: %v", err)
 			}
 		})
@@ -152,10 +152,10 @@ func TestV3SandboxTamperedAnswer(t *testing.T) {
 	}))
 	t.Cleanup(relay.Close)
 	ctx := t.Context()
-	if _, err := c.CreateTrade(ctx, alipay.TradeCreate{OutTradeNo: "t-1", TotalAmount: 100, Subject: "v3", BuyerID: "2088102177846880"}); err != nil {
+	if _, err := c.TradeCreate(ctx, alipay.TradeCreateRequest{OutTradeNo: "t-1", TotalAmount: 100, Subject: "v3", BuyerID: "2088102177846880"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := mk(relay.URL+"/gateway.do").Query(ctx, alipay.TradeRef{OutTradeNo: "t-1"})
+	_, err := mk(relay.URL+"/gateway.do").TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "t-1"})
 	if !errors.Is(err, alipay.ErrSignature) || !alipay.IsUnknownOutcome(err) || alipay.ResponseOf(err) == nil ||
 		!strings.Contains(string(alipay.ResponseOf(err).Body), `"0.01"`) {
 		t.Fatalf("tampered answer: %v", err)

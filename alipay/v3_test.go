@@ -73,7 +73,7 @@ func (f *fakeV3) serve(w http.ResponseWriter, r *http.Request) {
 		if rp.tamper {
 			signed = append([]byte("x"), out...)
 		}
-		sig, _ := Sign(testKey(f.t, 1), RSA2, V3ResponseSignContent(ts, nonce, signed))
+		sig, _ := Sign(testKey(f.t, 1), SignTypeRSA2, V3ResponseSignContent(ts, nonce, signed))
 		w.Header().Set("alipay-timestamp", ts)
 		w.Header().Set("alipay-nonce", nonce)
 		w.Header().Set("alipay-signature", sig)
@@ -100,7 +100,7 @@ func checkV3Auth(pub *rsa.PublicKey, g v3Got) bool {
 	if tok := g.Header.Get("alipay-app-auth-token"); tok != "" {
 		content += tok + "\n"
 	}
-	return Verify(pub, RSA2, []byte(content), rest[i+len(",sign="):]) == nil
+	return Verify(pub, SignTypeRSA2, []byte(content), rest[i+len(",sign="):]) == nil
 }
 
 func (f *fakeV3) last(t testing.TB) v3Got {
@@ -152,8 +152,8 @@ func TestV3RequestMatchesVector(t *testing.T) {
 	key := v.priv(t, v.V3.PrivateKey)
 	f.app = &key.PublicKey
 	c := f.client(t, func(cfg *Config) { cfg.PrivateKey = key; cfg.Gateway = f.srv.URL + "/gateway.do" })
-	q, err := c.Query(t.Context(), TradeRef{OutTradeNo: "ORDER20240102150405"})
-	if err != nil || q.TradeStatus != WaitBuyerPay || q.TotalAmount != 8888 || q.Raw == nil || q.Raw.API != APIv3 {
+	q, err := c.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "ORDER20240102150405"})
+	if err != nil || q.TradeStatus != TradeStatusWaitBuyerPay || q.TotalAmount != 8888 || q.Raw == nil || q.Raw.API != APIv3 {
 		t.Fatalf("%+v %v", q, err)
 	}
 	got := f.last(t)
@@ -189,7 +189,7 @@ func TestV3Calls(t *testing.T) {
 	}{
 		{"query", "POST", "/sub/v3/alipay/trade/query", `{"out_trade_no":"o_1"}`,
 			`{"out_trade_no":"o_1","trade_no":"T1","trade_status":"TRADE_SUCCESS","total_amount":"88.88","send_pay_date":"2024-01-02 15:04:05"}`,
-			func() (any, error) { return c.Query(ctx, TradeRef{OutTradeNo: "o_1"}) },
+			func() (any, error) { return c.TradeQuery(ctx, TradeQueryRequest{OutTradeNo: "o_1"}) },
 			func(r any) bool {
 				q := r.(*TradeQueryResult)
 				return q.TradeStatus.Paid() && q.SendPayDate.Equal(time.Date(2024, 1, 2, 15, 4, 5, 0, Beijing))
@@ -197,37 +197,41 @@ func TestV3Calls(t *testing.T) {
 		{"refund", "POST", "/sub/v3/alipay/trade/refund", `{"out_trade_no":"o_1","refund_amount":"10.00","out_request_no":"r1"}`,
 			`{"out_trade_no":"o_1","trade_no":"T1","fund_change":"Y","refund_fee":"10.00","gmt_refund_pay":"2024-01-02 15:05:00"}`,
 			func() (any, error) {
-				return c.Refund(ctx, TradeRefund{TradeRef: TradeRef{OutTradeNo: "o_1"}, RefundAmount: 1000, OutRequestNo: "r1"})
+				return c.TradeRefund(ctx, TradeRefundRequest{OutTradeNo: "o_1", RefundAmount: 1000, OutRequestNo: "r1"})
 			},
 			func(r any) bool { x := r.(*TradeRefundResult); return x.RefundFee == 1000 && !x.GmtRefundPay.IsZero() }},
 		{"refund query", "POST", "/sub/v3/alipay/trade/fastpay/refund/query", `{"out_trade_no":"o_1","out_request_no":"r1","query_options":["gmt_refund_pay"]}`,
 			`{"out_trade_no":"o_1","out_request_no":"r1","refund_amount":"10.00","refund_status":"REFUND_SUCCESS"}`,
-			func() (any, error) { return c.RefundQuery(ctx, TradeRef{OutTradeNo: "o_1"}, "r1") },
-			func(r any) bool { return r.(*RefundQueryResult).Refunded() }},
+			func() (any, error) {
+				return c.TradeFastPayRefundQuery(ctx, TradeFastPayRefundQueryRequest{OutTradeNo: "o_1", OutRequestNo: "r1"})
+			},
+			func(r any) bool { return r.(*TradeFastPayRefundQueryResult).Refunded() }},
 		{"close", "POST", "/sub/v3/alipay/trade/close", `{"out_trade_no":"o_2"}`, `{"out_trade_no":"o_2","trade_no":"T2"}`,
-			func() (any, error) { return c.CloseTrade(ctx, TradeRef{OutTradeNo: "o_2"}) },
+			func() (any, error) { return c.TradeClose(ctx, TradeCloseRequest{OutTradeNo: "o_2"}) },
 			func(r any) bool { return r.(*TradeCloseResult).TradeNo == "T2" }},
 		{"cancel", "POST", "/sub/v3/alipay/trade/cancel", `{"out_trade_no":"o_2"}`, `{"out_trade_no":"o_2","retry_flag":"N","action":"close"}`,
-			func() (any, error) { return c.CancelTrade(ctx, TradeRef{OutTradeNo: "o_2"}) },
+			func() (any, error) { return c.TradeCancel(ctx, TradeCancelRequest{OutTradeNo: "o_2"}) },
 			func(r any) bool { return r.(*TradeCancelResult).Action == "close" }},
 		{"precreate", "POST", "/sub/v3/alipay/trade/precreate",
 			`{"out_trade_no":"o_3","total_amount":"1.00","subject":"书","notify_url":"https://shop.example/alipay/notify"}`,
 			`{"out_trade_no":"o_3","qr_code":"https://qr.alipay.com/x"}`,
 			func() (any, error) {
-				return c.Precreate(ctx, TradePrecreate{OutTradeNo: "o_3", TotalAmount: 100, Subject: "书"})
+				return c.TradePrecreate(ctx, TradePrecreateRequest{OutTradeNo: "o_3", TotalAmount: 100, Subject: "书"})
 			},
-			func(r any) bool { return r.(*PrecreateResult).QRCode != "" }},
+			func(r any) bool { return r.(*TradePrecreateResult).QRCode != "" }},
 		{"create", "POST", "/sub/v3/alipay/trade/create",
 			`{"out_trade_no":"o_4","total_amount":"1.00","subject":"书","buyer_id":"2088102177846880","notify_url":"https://shop.example/alipay/notify"}`,
 			`{"out_trade_no":"o_4","trade_no":"T4"}`,
 			func() (any, error) {
-				return c.CreateTrade(ctx, TradeCreate{OutTradeNo: "o_4", TotalAmount: 100, Subject: "书", BuyerID: "2088102177846880"})
+				return c.TradeCreate(ctx, TradeCreateRequest{OutTradeNo: "o_4", TotalAmount: 100, Subject: "书", BuyerID: "2088102177846880"})
 			},
 			func(r any) bool { return r.(*TradeCreateResult).TradeNo == "T4" }},
 		{"bill", "GET", "/sub/v3/alipay/data/dataservice/bill/downloadurl/query?bill_date=2024-01-01&bill_type=trade", ``,
 			`{"bill_download_url":"http://dwbillcenter.alipay.com/x"}`,
-			func() (any, error) { return c.BillDownloadURL(ctx, "trade", "2024-01-01") },
-			func(r any) bool { return r.(*BillDownloadResult).BillDownloadURL != "" }},
+			func() (any, error) {
+				return c.BillDownloadURLQuery(ctx, BillDownloadURLQueryRequest{BillType: "trade", BillDate: "2024-01-01"})
+			},
+			func(r any) bool { return r.(*BillDownloadURLQueryResult).BillDownloadURL != "" }},
 	} {
 		f.setReply(func(v3Got) v3Reply { return v3Reply{status: 200, body: tc.answer} })
 		res, err := tc.call()
@@ -244,7 +248,7 @@ func TestV3Calls(t *testing.T) {
 		}
 	}
 	// Page pay stays a v2 page request.
-	u, err := c.PagePayURL(TradePagePay{OutTradeNo: "o_5", TotalAmount: 1, Subject: "s"})
+	u, err := c.TradePagePayURL(TradePagePayRequest{OutTradeNo: "o_5", TotalAmount: 1, Subject: "s"})
 	if err != nil || !strings.Contains(u, "/sub/gateway.do?") || !strings.Contains(u, "method=alipay.trade.page.pay") {
 		t.Fatalf("page pay %q %v", u, err)
 	}
@@ -253,7 +257,7 @@ func TestV3Calls(t *testing.T) {
 func TestV3Answers(t *testing.T) {
 	f := newFakeV3(t)
 	c := f.client(t)
-	query := func() error { _, err := c.Query(t.Context(), TradeRef{OutTradeNo: "o_1"}); return err }
+	query := func() error { _, err := c.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o_1"}); return err }
 	ok := `{"out_trade_no":"o_1","trade_status":"WAIT_BUYER_PAY","total_amount":"1.00"}`
 
 	f.setReply(func(v3Got) v3Reply { return v3Reply{status: 200, body: ok, tamper: true} })
@@ -312,7 +316,7 @@ func TestV3AESAndCertMode(t *testing.T) {
 		}
 		return v3Reply{status: 200, body: `{"out_trade_no":"o_1","trade_status":"TRADE_CLOSED","total_amount":"1.00"}`, encrypt: key}
 	})
-	if q, err := c.Query(t.Context(), TradeRef{OutTradeNo: "o_1"}); err != nil || q.TradeStatus != TradeClosed {
+	if q, err := c.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o_1"}); err != nil || q.TradeStatus != TradeStatusClosed {
 		t.Fatalf("AES: %+v %v", q, err)
 	}
 	f.last(t)
@@ -327,7 +331,7 @@ func TestV3AESAndCertMode(t *testing.T) {
 	alipaySN, _ := CertSN(pki.alipayCert)
 	ok := `{"out_trade_no":"o_1","trade_status":"TRADE_CLOSED","total_amount":"1.00"}`
 	f.setReply(func(v3Got) v3Reply { return v3Reply{status: 200, body: ok, certSN: alipaySN} })
-	if _, err := cc.Query(t.Context(), TradeRef{OutTradeNo: "o_1"}); err != nil {
+	if _, err := cc.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o_1"}); err != nil {
 		t.Fatalf("cert mode: %v", err)
 	}
 	got := f.last(t)
@@ -338,7 +342,7 @@ func TestV3AESAndCertMode(t *testing.T) {
 	}
 	for _, sn := range []string{"", strings.Repeat("0", 32)} {
 		f.setReply(func(v3Got) v3Reply { return v3Reply{status: 200, body: ok, certSN: sn} })
-		if _, err := cc.Query(t.Context(), TradeRef{OutTradeNo: "o_1"}); !errors.Is(err, ErrUnknownCertSN) || !IsUnknownOutcome(err) {
+		if _, err := cc.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o_1"}); !errors.Is(err, ErrUnknownCertSN) || !IsUnknownOutcome(err) {
 			t.Errorf("alipay-sn %q: %v", sn, err)
 		}
 	}
@@ -347,14 +351,14 @@ func TestV3AESAndCertMode(t *testing.T) {
 func TestV3Config(t *testing.T) {
 	for name, cfg := range map[string]Config{
 		"unknown API": {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: &testKey(t, 1).PublicKey, API: "v4"},
-		"v3 with RSA": {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: &testKey(t, 1).PublicKey, API: APIv3, SignType: RSA},
+		"v3 with RSA": {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: &testKey(t, 1).PublicKey, API: APIv3, SignType: SignTypeRSA},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 	c, err := New(Config{AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: &testKey(t, 1).PublicKey, API: APIv3})
-	if err != nil || c.v3Origin+c.v3Prefix+v3Path("alipay.trade.query") != "https://openapi.alipay.com/v3/alipay/trade/query" {
+	if err != nil || c.v3Origin+c.v3Prefix+strings.TrimPrefix(v3Routes["alipay.trade.query"].path, "/") != "https://openapi.alipay.com/v3/alipay/trade/query" {
 		t.Fatalf("production v3 URL %q%q, %v", c.v3Origin, c.v3Prefix, err)
 	}
 }
@@ -380,13 +384,13 @@ func TestCryptoSignerKey(t *testing.T) {
 		return 200, signedBody(t, g.key, "alipay_trade_close_response", `{"code":"10000","msg":"Success","out_trade_no":"o_1"}`)
 	})
 	c := g.client(t, func(cfg *Config) { cfg.PrivateKey = signer })
-	if _, err := c.CloseTrade(t.Context(), TradeRef{OutTradeNo: "o_1"}); err != nil {
+	if _, err := c.TradeClose(t.Context(), TradeCloseRequest{OutTradeNo: "o_1"}); err != nil {
 		t.Fatal(err)
 	}
 	g.last(t) // the request signature verifies with the app's public key
 	f := newFakeV3(t)
 	c3 := f.client(t, func(cfg *Config) { cfg.PrivateKey = signer })
-	if _, err := c3.CloseTrade(t.Context(), TradeRef{OutTradeNo: "o_1"}); err != nil {
+	if _, err := c3.TradeClose(t.Context(), TradeCloseRequest{OutTradeNo: "o_1"}); err != nil {
 		t.Fatal(err)
 	}
 	f.last(t)

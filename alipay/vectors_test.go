@@ -169,7 +169,7 @@ func TestVectorRequestSign(t *testing.T) {
 				t.Fatalf("Sign(SignContent(RuleV2)) differs: %v", err)
 			}
 			p["sign"] = s
-			if err := Verify(&key.PublicKey, RSA2, SignContent(p, RuleV2), p["sign"]); err != nil {
+			if err := Verify(&key.PublicKey, SignTypeRSA2, SignContent(p, RuleV2), p["sign"]); err != nil {
 				t.Fatalf("own signature does not verify: %v", err)
 			}
 			if tc.SortedQueryWithSign != "" {
@@ -205,7 +205,7 @@ func TestVectorPagePayURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := c.PagePayURL(TradePagePay{OutTradeNo: "ORDER20240102150405", TotalAmount: 8888, Subject: "测试商品 iPhone"})
+	u, err := c.TradePagePayURL(TradePagePayRequest{OutTradeNo: "ORDER20240102150405", TotalAmount: 8888, Subject: "测试商品 iPhone"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestVectorNotifyVerify(t *testing.T) {
 			// Through the client: key mode, with a different (generated)
 			// app key so the test key may serve as "Alipay's".
 			c := newTestClientWithAlipayKey(t, pub, params["app_id"])
-			n, err := c.VerifyNotification([]byte(tc.Body), RuleV1)
+			n, err := c.VerifyNotification([]byte(tc.Body))
 			if tc.Valid {
 				if err != nil {
 					t.Fatalf("VerifyNotification: %v", err)
@@ -278,9 +278,9 @@ func TestVectorContentVerify(t *testing.T) {
 			if Verify(pub, SignType(tc.SignType), []byte(tc.StringToSign+" "), tc.Sign) == nil {
 				t.Fatal("tampered content verifies")
 			}
-			other := RSA
+			other := SignTypeRSA
 			if tc.SignType == "RSA" {
-				other = RSA2
+				other = SignTypeRSA2
 			}
 			if Verify(pub, other, []byte(tc.StringToSign), tc.Sign) == nil {
 				t.Fatal("verifies with the wrong sign_type")
@@ -399,7 +399,7 @@ func TestVectorResponseVerify(t *testing.T) {
 			if raw.Sign == "" {
 				verr = ErrUnsigned
 			} else {
-				verr = VerifyResponseContent(pub, RSA2, raw.Content, raw.Sign)
+				verr = VerifyResponseContent(pub, SignTypeRSA2, raw.Content, raw.Sign)
 			}
 			if (verr == nil) != tc.Valid {
 				t.Fatalf("verify = %v, want valid=%v", verr, tc.Valid)
@@ -415,7 +415,7 @@ func TestVectorResponseVerify(t *testing.T) {
 			var ae *Error
 			switch {
 			case tc.Valid && strings.Contains(tc.SignedBytes, `"10000"`):
-				if err != nil || out.TotalAmount != 2000 || out.TradeStatus != TradeSuccess {
+				if err != nil || out.TotalAmount != 2000 || out.TradeStatus != TradeStatusSuccess {
 					t.Fatalf("DecodeResponse = %v, %+v", err, out)
 				}
 			case tc.Valid:

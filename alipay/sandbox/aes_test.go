@@ -61,7 +61,7 @@ func TestAESAnswerWritesSlashRaw(t *testing.T) {
 		}
 		var sign string
 		_ = json.Unmarshal(top["sign"], &sign)
-		if alipay.Verify(e.sb.PublicKey(), alipay.RSA2, node, sign) != nil {
+		if alipay.Verify(e.sb.PublicKey(), alipay.SignTypeRSA2, node, sign) != nil {
 			t.Fatal("the signature does not cover the quoted ciphertext as sent")
 		}
 	}

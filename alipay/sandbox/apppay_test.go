@@ -27,7 +27,7 @@ func (e *testEnv) appOrder(t *testing.T, outTradeNo, amount string, more ...stri
 		"app_id": testAppID, "method": "alipay.trade.app.pay", "format": "JSON", "charset": "utf-8", "sign_type": "RSA2",
 		"timestamp": alipay.FormatTime(t0), "version": "1.0", "notify_url": e.m.srv.URL + "/notify", "biz_content": string(b),
 	}
-	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	p["sign"] = javaSign(t, appKey, alipay.SignTypeRSA2, p)
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)
@@ -56,7 +56,7 @@ func (e *testEnv) verifyAppResult(t *testing.T, result string) map[string]any {
 	if err != nil {
 		t.Fatalf("result %s: %v", result, err)
 	}
-	if err := alipay.Verify(e.sb.PublicKey(), alipay.RSA2, raw.Content, raw.Sign); err != nil {
+	if err := alipay.Verify(e.sb.PublicKey(), alipay.SignTypeRSA2, raw.Content, raw.Sign); err != nil {
 		t.Fatalf("result signature: %v", err)
 	}
 	var top struct {
@@ -96,7 +96,7 @@ func TestAppPayOrderStringToSignedResult(t *testing.T) {
 	if len(bodies) != 1 {
 		t.Fatalf("%d notifications", len(bodies))
 	}
-	if note, err := e.verifiedNotification(bodies[0]); err != nil || note.TradeStatus != alipay.TradeSuccess || note.OutTradeNo != "app1" {
+	if note, err := e.verifiedNotification(bodies[0]); err != nil || note.TradeStatus != alipay.TradeStatusSuccess || note.OutTradeNo != "app1" {
 		t.Fatalf("notification %+v %v", note, err)
 	}
 	// The same order again: paid already.
@@ -124,7 +124,7 @@ func TestAppPayRefusals(t *testing.T) {
 	}
 	delete(p, "sign")
 	p["method"] = "alipay.trade.precreate"
-	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	p["sign"] = javaSign(t, appKey, alipay.SignTypeRSA2, p)
 	w := url.Values{}
 	for k, s := range p {
 		w.Set(k, s)

@@ -44,7 +44,7 @@ func BenchmarkGatewayQuery(b *testing.B) {
 				out := fmt.Sprintf("bench%06d", i)
 				sb.mu.Lock()
 				t := &trade{AppID: testAppID, OutTradeNo: out, TradeNo: newTradeNo(t0), Method: "alipay.trade.precreate",
-					Subject: "基准测试商品", TotalAmount: 8888, Status: alipay.WaitBuyerPay, Charset: "utf-8", Created: t0, Expire: t0.Add(time.Hour)}
+					Subject: "基准测试商品", TotalAmount: 8888, Status: alipay.TradeStatusWaitBuyerPay, Charset: "utf-8", Created: t0, Expire: t0.Add(time.Hour)}
 				sb.indexTrade(t)
 				_, err := sb.payTrade(t, DefaultBuyer, "", false, t0)
 				sb.mu.Unlock()
@@ -53,7 +53,7 @@ func BenchmarkGatewayQuery(b *testing.B) {
 				}
 				p := map[string]string{"app_id": testAppID, "method": "alipay.trade.query", "format": "JSON", "charset": "utf-8",
 					"sign_type": "RSA2", "timestamp": alipay.FormatTime(t0), "version": "1.0", "biz_content": `{"out_trade_no":"` + out + `"}`}
-				sig, err := alipay.Sign(appKey, alipay.RSA2, alipay.SignContent(p, alipay.RuleV2))
+				sig, err := alipay.Sign(appKey, alipay.SignTypeRSA2, alipay.SignContent(p, alipay.RuleV2))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -121,7 +121,7 @@ func BenchmarkMemoryPer100kTrades(b *testing.B) {
 				"return_url": string([]byte("https://shop.example.com/alipay/return")),
 			}}
 			nt := &newTrade{outTradeNo: fmt.Sprintf("20260310%024d", i), subject: string([]byte("Go 语言程序设计 第 2 版")),
-				product: string(alipay.ProductPagePay), total: 8888, expire: t0.Add(15 * 24 * time.Hour)}
+				product: string(alipay.ProductCodePagePay), total: 8888, expire: t0.Add(15 * 24 * time.Hour)}
 			t, errNode := sb.openTrade(req, nt, t0)
 			if errNode != nil {
 				b.Fatal(errNode.subMsg)
@@ -149,7 +149,7 @@ func BenchmarkSignRSA2(b *testing.B) {
 	keys(b)
 	content := []byte(`{"code":"10000","msg":"Success","out_trade_no":"bench000001","trade_status":"TRADE_SUCCESS"}`)
 	for b.Loop() {
-		if _, err := alipay.Sign(alipayKey, alipay.RSA2, content); err != nil {
+		if _, err := alipay.Sign(alipayKey, alipay.SignTypeRSA2, content); err != nil {
 			b.Fatal(err)
 		}
 	}

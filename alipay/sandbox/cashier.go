@@ -123,7 +123,7 @@ func render(w http.ResponseWriter, status int, t *template.Template, data any) {
 
 func (s *Sandbox) payPageData(t *trade, title string) payPage {
 	p := payPage{Title: title, CSS: "../static/sandbox.css", Subject: t.Subject, Amount: t.TotalAmount.String(),
-		OutTradeNo: t.OutTradeNo, TradeNo: t.TradeNo, Payable: t.Status == alipay.WaitBuyerPay}
+		OutTradeNo: t.OutTradeNo, TradeNo: t.TradeNo, Payable: t.Status == alipay.TradeStatusWaitBuyerPay}
 	if a := s.apps[t.AppID]; a != nil {
 		p.Merchant = sellerEmail(a) + " (" + a.SellerID + ")"
 	}
@@ -131,9 +131,9 @@ func (s *Sandbox) payPageData(t *trade, title string) payPage {
 		p.Expire = alipay.FormatTime(t.Expire)
 	}
 	switch t.Status {
-	case alipay.TradeSuccess, alipay.TradeFinished:
+	case alipay.TradeStatusSuccess, alipay.TradeStatusFinished:
 		p.Error = "该交易已付款。"
-	case alipay.TradeClosed:
+	case alipay.TradeStatusClosed:
 		p.Error = "该交易已关闭，无法付款。"
 	}
 	return p
@@ -226,7 +226,7 @@ func (s *Sandbox) handleWallet(w http.ResponseWriter, r *http.Request) {
 			render(w, http.StatusOK, resultPage, resultData{Title: "支付宝钱包", CSS: "../static/sandbox.css", Class: "fail", Heading: "二维码已过期", Text: "请让商户重新生成二维码。"})
 			return
 		}
-		t.Status, t.Created = alipay.WaitBuyerPay, now
+		t.Status, t.Created = alipay.TradeStatusWaitBuyerPay, now
 		s.indexTrade(t)
 		s.persistTrade(t)
 	}

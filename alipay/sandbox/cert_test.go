@@ -46,7 +46,7 @@ func TestCertificateMode(t *testing.T) {
 		}
 	}
 	c := e.certClient(t, b)
-	if _, err := c.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "cert1", TotalAmount: 100, Subject: "证书"}); err != nil {
+	if _, err := c.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "cert1", TotalAmount: 100, Subject: "证书"}); err != nil {
 		t.Fatalf("cert-mode precreate: %v", err)
 	}
 	// The raw response carries alipay_cert_sn before sign.
@@ -62,7 +62,7 @@ func TestCertificateMode(t *testing.T) {
 			all[k] = q.Get(k)
 		}
 	}
-	q.Set("sign", javaSign(t, otherKey, alipay.RSA2, all))
+	q.Set("sign", javaSign(t, otherKey, alipay.SignTypeRSA2, all))
 	req.URL.RawQuery = q.Encode()
 	_, body, _ := e.rawCall("alipay.trade.query", req)
 	if !strings.Contains(body, `},"alipay_cert_sn":"`+b.AlipayCertSN+`","sign":"`) {
@@ -71,7 +71,7 @@ func TestCertificateMode(t *testing.T) {
 	if _, err := e.sb.Pay(certAppID, "cert1", ""); err != nil {
 		t.Fatal(err)
 	}
-	if q, err := c.Query(ctx, alipay.TradeRef{OutTradeNo: "cert1"}); err != nil || q.TradeStatus != alipay.TradeSuccess {
+	if q, err := c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "cert1"}); err != nil || q.TradeStatus != alipay.TradeStatusSuccess {
 		t.Fatalf("cert-mode query: %+v %v", q, err)
 	}
 	// Notifications carry no alipay_cert_sn and verify with the certificate's key.
@@ -80,7 +80,7 @@ func TestCertificateMode(t *testing.T) {
 	if len(got) != 1 || strings.Contains(got[0], "alipay_cert_sn") {
 		t.Fatalf("notifications %q", got)
 	}
-	if _, err := c.VerifyNotification([]byte(got[0]), alipay.RuleV1); err != nil {
+	if _, err := c.VerifyNotification([]byte(got[0])); err != nil {
 		t.Fatalf("cert-mode notification: %v", err)
 	}
 	// The Alipay certificate can be downloaded by SN, and chains to the root.
@@ -109,7 +109,7 @@ func TestCertificateMode(t *testing.T) {
 		if c.rootSN != "" {
 			p["alipay_root_cert_sn"] = c.rootSN
 		}
-		p["sign"] = javaSign(t, otherKey, alipay.RSA2, p)
+		p["sign"] = javaSign(t, otherKey, alipay.SignTypeRSA2, p)
 		v := url.Values{}
 		for k, s := range p {
 			v.Set(k, s)

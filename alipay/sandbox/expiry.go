@@ -18,7 +18,7 @@ type expiryItem struct {
 }
 
 func (it expiryItem) live() bool {
-	return it.t.Status == alipay.WaitBuyerPay && it.t.Expire.Equal(it.at)
+	return it.t.Status == alipay.TradeStatusWaitBuyerPay && it.t.Expire.Equal(it.at)
 }
 
 type expiryHeap []expiryItem
@@ -77,7 +77,7 @@ func (s *Sandbox) expireTrades(now time.Time) {
 // expireDue closes t if it waits past its expiry. Callers hold s.mu.
 func (s *Sandbox) expireDue(t *trade, now time.Time) {
 	s.finishDue(t, now)
-	if t.Status == alipay.WaitBuyerPay && !t.Expire.IsZero() && !now.Before(t.Expire) {
+	if t.Status == alipay.TradeStatusWaitBuyerPay && !t.Expire.IsZero() && !now.Before(t.Expire) {
 		s.closeTrade(t, t.Expire, "")
 	}
 }
@@ -92,7 +92,7 @@ const RefundPeriod = 365 * 24 * time.Hour
 // so s.finishing is sorted by payment time. Callers hold s.mu.
 func (s *Sandbox) nextFinish() (time.Time, bool) {
 	for len(s.finishing) > 0 {
-		if t := s.finishing[0]; t.Status == alipay.TradeSuccess {
+		if t := s.finishing[0]; t.Status == alipay.TradeStatusSuccess {
 			return t.Paid.Add(RefundPeriod), true
 		}
 		s.finishing[0] = nil
@@ -117,20 +117,20 @@ func (s *Sandbox) finishTrades(now time.Time) {
 
 // finishDue finishes t lazily if its refundable period is over. Callers hold s.mu.
 func (s *Sandbox) finishDue(t *trade, now time.Time) {
-	if t.Status == alipay.TradeSuccess && !now.Before(t.Paid.Add(RefundPeriod)) {
+	if t.Status == alipay.TradeStatusSuccess && !now.Before(t.Paid.Add(RefundPeriod)) {
 		s.finishTrade(t, t.Paid.Add(RefundPeriod))
 	}
 }
 
 func (s *Sandbox) finishTrade(t *trade, at time.Time) {
-	if t.Status != alipay.TradeSuccess {
+	if t.Status != alipay.TradeStatusSuccess {
 		return
 	}
-	t.Status = alipay.TradeFinished
+	t.Status = alipay.TradeStatusFinished
 	s.persistTrade(t)
 	if a := s.apps[t.AppID]; a != nil && a.notifies("finished") {
 		p := s.baseNotifyParams(t, a)
-		p["trade_status"] = string(alipay.TradeFinished)
+		p["trade_status"] = string(alipay.TradeStatusFinished)
 		if t.Refunded > 0 {
 			p["refund_fee"] = t.Refunded.String()
 		}

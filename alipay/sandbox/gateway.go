@@ -182,15 +182,15 @@ func (req *gwReq) checkSignature() (subCode, subMsg string) {
 		return "", ""
 	}
 	// Hand-written clients sign whitespace-only or even empty values.
-	for _, rule := range []alipay.Rule{alipay.RuleV2 | alipay.KeepWhitespace, alipay.RuleV2 | alipay.KeepEmpty} {
+	for _, rule := range []alipay.Rule{alipay.RuleV2KeepWhitespace, alipay.RuleV2KeepEmpty} {
 		c := alipay.SignContent(req.raw, rule)
 		if !bytes.Equal(c, javaRule) && alipay.Verify(pub, st, c, sign) == nil {
 			return "", ""
 		}
 	}
-	other := alipay.RSA
-	if st == alipay.RSA {
-		other = alipay.RSA2
+	other := alipay.SignTypeRSA
+	if st == alipay.SignTypeRSA {
+		other = alipay.SignTypeRSA2
 	}
 	if alipay.Verify(pub, other, javaRule, sign) == nil {
 		return "isv.invalid-signature", "验签出错，sign值与sign_type参数指定的签名类型不一致：sign_type参数值为" + string(st) + "，您实际用的签名类型可能是" + string(other)
@@ -237,7 +237,7 @@ func (s *Sandbox) validate(req *gwReq) (*gwError, bool) {
 		return gatewayErr("40002", "isv.invalid-format", "无效的数据格式"), true
 	}
 	st := alipay.SignType(req.raw["sign_type"])
-	if st != alipay.RSA2 && st != alipay.RSA {
+	if st != alipay.SignTypeRSA2 && st != alipay.SignTypeRSA {
 		return gatewayErr("40002", "isv.invalid-signature-type", "无效签名类型"), true
 	}
 	if st != req.app.SignType {

@@ -65,7 +65,7 @@ func (e *testEnv) javaRequest(t *testing.T, method, biz string, key *rsa.Private
 	for k, v := range p {
 		all[k] = v
 	}
-	sig := javaSign(t, key, alipay.RSA2, all)
+	sig := javaSign(t, key, alipay.SignTypeRSA2, all)
 	if tamper != nil {
 		tamper(all)
 	}
@@ -102,7 +102,7 @@ func TestInteropGopay(t *testing.T) {
 		"timestamp": alipay.FormatTime(t0), "version": "1.0", "notify_url": e.m.srv.URL + "/notify",
 		"biz_content": `{"out_trade_no":"g1","subject":"gopay 商品","total_amount":"0.01"}`,
 	}
-	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	p["sign"] = javaSign(t, appKey, alipay.SignTypeRSA2, p)
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)
@@ -125,7 +125,7 @@ func TestInteropPHPForm(t *testing.T) {
 	p["return_url"] = e.m.srv.URL + "/return"
 	p["notify_url"] = e.m.srv.URL + "/notify"
 	p["biz_content"] = `{"out_trade_no":"php1","total_amount":"0.01","subject":"\u6d4b\u8bd5\/\u5546\u54c1","product_code":"FAST_INSTANT_TRADE_PAY"}`
-	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	p["sign"] = javaSign(t, appKey, alipay.SignTypeRSA2, p)
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)
@@ -141,7 +141,7 @@ func TestInteropPHPForm(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("PHP form: HTTP %d %s", resp.StatusCode, decodeGBK(body))
 	}
-	if v, ok := e.sb.Trade(testAppID, "php1"); !ok || v.Subject != "测试/商品" || v.TradeStatus != string(alipay.WaitBuyerPay) {
+	if v, ok := e.sb.Trade(testAppID, "php1"); !ok || v.Subject != "测试/商品" || v.TradeStatus != string(alipay.TradeStatusWaitBuyerPay) {
 		t.Fatalf("PHP trade: %+v", v)
 	}
 }
@@ -156,7 +156,7 @@ func TestInteropSmartwalleGetURL(t *testing.T) {
 		"timestamp": alipay.FormatTime(t0), "version": "1.0", "return_url": e.m.srv.URL + "/return", "notify_url": e.m.srv.URL + "/notify",
 		"biz_content": string(biz),
 	}
-	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	p["sign"] = javaSign(t, appKey, alipay.SignTypeRSA2, p)
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)
@@ -189,7 +189,7 @@ func payPyURL(t *testing.T, gateway string, key *rsa.PrivateKey, outTradeNo stri
 		unsigned = append(unsigned, k+"="+p[k])
 		quoted = append(quoted, k+"="+url.QueryEscape(p[k])) // quote_plus
 	}
-	sig, err := alipay.Sign(key, alipay.RSA2, []byte(strings.Join(unsigned, "&")))
+	sig, err := alipay.Sign(key, alipay.SignTypeRSA2, []byte(strings.Join(unsigned, "&")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestGatewayRejections(t *testing.T) {
 	// Signed with SHA1 while sign_type says RSA2: the type-mismatch message.
 	p := protocolParams("alipay.trade.query")
 	p["biz_content"] = biz
-	sha1Sig := javaSign(t, appKey, alipay.RSA, p)
+	sha1Sig := javaSign(t, appKey, alipay.SignTypeRSA, p)
 	p["sign"] = sha1Sig
 	v := url.Values{}
 	for k, s := range p {
@@ -281,8 +281,8 @@ func TestGatewayRejections(t *testing.T) {
 		t.Errorf("sign type mismatch: %s", body)
 	}
 	// Our client reports the invalid-app-id error as unverified.
-	c := e.newClient("2021999999999999", appKey, alipay.RSA2)
-	_, err := c.Query(ctx, alipay.TradeRef{OutTradeNo: "n1"})
+	c := e.newClient("2021999999999999", appKey, alipay.SignTypeRSA2)
+	_, err := c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "n1"})
 	var ae *alipay.Error
 	if !asError(err, &ae) || ae.SubCode != "isv.invalid-app-id" || !ae.Unverified {
 		t.Errorf("client with an unknown app: %v", err)
@@ -304,7 +304,7 @@ func TestGBKCharset(t *testing.T) {
 	p := protocolParams("alipay.trade.precreate")
 	p["charset"] = "GBK"
 	p["biz_content"] = `{"out_trade_no":"gbk1","total_amount":"2.00","subject":"` + gbkSubject + `"}`
-	p["sign"] = javaSign(t, appKey, alipay.RSA2, p) // over the GBK bytes
+	p["sign"] = javaSign(t, appKey, alipay.SignTypeRSA2, p) // over the GBK bytes
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)
@@ -321,7 +321,7 @@ func TestGBKCharset(t *testing.T) {
 		t.Fatalf("Content-Type %q", resp.Header.Get("Content-Type"))
 	}
 	raw, err := alipay.ExtractResponse(body, "alipay.trade.precreate")
-	if err != nil || alipay.Verify(e.sb.PublicKey(), alipay.RSA2, raw.Content, raw.Sign) != nil {
+	if err != nil || alipay.Verify(e.sb.PublicKey(), alipay.SignTypeRSA2, raw.Content, raw.Sign) != nil {
 		t.Fatalf("GBK response does not verify over its bytes: %v %s", err, body)
 	}
 	if tv, ok := e.sb.Trade(testAppID, "gbk1"); !ok || tv.Subject != subject {
@@ -331,11 +331,11 @@ func TestGBKCharset(t *testing.T) {
 
 func TestRSA1App(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.sb.RegisterAppWith("2016000000000001", &rsa1Key.PublicKey, AppOptions{SignType: alipay.RSA}); err != nil {
+	if _, err := e.sb.RegisterAppWith("2016000000000001", &rsa1Key.PublicKey, AppOptions{SignType: alipay.SignTypeRSA}); err != nil {
 		t.Fatal(err)
 	}
-	c := e.newClient("2016000000000001", rsa1Key, alipay.RSA)
-	r, err := c.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "old1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x"})
+	c := e.newClient("2016000000000001", rsa1Key, alipay.SignTypeRSA)
+	r, err := c.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "old1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x"})
 	if err != nil || r.QRCode == "" {
 		t.Fatalf("RSA app precreate: %+v %v", r, err)
 	}
@@ -347,7 +347,7 @@ func TestRSA1App(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d notifications", len(got))
 	}
-	if n, err := c.VerifyNotification([]byte(got[0]), alipay.RuleV1); err != nil || n.SignType != "RSA" {
+	if n, err := c.VerifyNotification([]byte(got[0])); err != nil || n.SignType != "RSA" {
 		t.Fatalf("RSA notification: %+v %v", n, err)
 	}
 }
@@ -381,7 +381,7 @@ func TestMountedUnderPrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := alipay.New(alipay.Config{AppID: testAppID, PrivateKey: appKey, AlipayPublicKey: sb.PublicKey(), Gateway: srv.URL + "/sandbox/gateway.do"})
-	r, err := c.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "m1", TotalAmount: 100, Subject: "x"})
+	r, err := c.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "m1", TotalAmount: 100, Subject: "x"})
 	if err != nil || !strings.HasPrefix(r.QRCode, srv.URL+"/sandbox/qr/") {
 		t.Fatalf("qr_code under a prefix: %+v %v", r, err)
 	}
@@ -401,7 +401,7 @@ func TestMountedUnderPrefix(t *testing.T) {
 	}
 	// A method name that is not a name answers in error_response.
 	p := protocolParams(`x","y":{"`)
-	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	p["sign"] = javaSign(t, appKey, alipay.SignTypeRSA2, p)
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)
@@ -420,7 +420,7 @@ func TestGBKNotificationSignedOverGBKBytes(t *testing.T) {
 	p["charset"] = "GBK"
 	p["notify_url"] = e.m.srv.URL + "/notify"
 	p["biz_content"] = `{"out_trade_no":"gbk2","total_amount":"2.00","subject":"` + string(encodeCharset([]byte("中文"), "gbk")) + `"}`
-	p["sign"] = javaSign(t, appKey, alipay.RSA2, p)
+	p["sign"] = javaSign(t, appKey, alipay.SignTypeRSA2, p)
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)
@@ -449,7 +449,7 @@ func TestGBKNotificationSignedOverGBKBytes(t *testing.T) {
 	if m["charset"] != "gbk" || decodeCharset(m["subject"], "gbk") != "中文" {
 		t.Fatalf("charset %q subject %q", m["charset"], decodeCharset(m["subject"], "gbk"))
 	}
-	if err := alipay.Verify(e.sb.PublicKey(), alipay.RSA2, alipay.SignContent(m, alipay.RuleV1), m["sign"]); err != nil {
+	if err := alipay.Verify(e.sb.PublicKey(), alipay.SignTypeRSA2, alipay.SignContent(m, alipay.RuleV1), m["sign"]); err != nil {
 		t.Fatalf("GBK notification: %v", err)
 	}
 }
@@ -460,7 +460,7 @@ func TestFaultLatencyHonoursAppID(t *testing.T) {
 	e := newEnv(t)
 	e.paid("la1", alipay.MustAmount("1.00"))
 	e.addFault(`{"kind":"latency","app_id":"9021000999999999","delay":"1s","count":1}`)
-	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "la1"}); err != nil {
+	if _, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "la1"}); err != nil {
 		t.Fatal(err)
 	}
 	plan := e.sb.Faults()

@@ -131,7 +131,7 @@ func newEnvDir(t *testing.T, dir string) *testEnv {
 		t.Fatal(err)
 	}
 	e.m = newMerchant(t)
-	e.client = e.newClient(testAppID, appKey, alipay.RSA2)
+	e.client = e.newClient(testAppID, appKey, alipay.SignTypeRSA2)
 	e.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 10 * time.Second}
 	return e
 }
@@ -165,7 +165,7 @@ func (e *testEnv) newClient(appID string, key *rsa.PrivateKey, st alipay.SignTyp
 // returns the cashier URL.
 func (e *testEnv) openCashier(outTradeNo string, amount alipay.Amount) string {
 	e.t.Helper()
-	u, err := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: outTradeNo, TotalAmount: amount, Subject: "测试商品 Go 书"})
+	u, err := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: outTradeNo, TotalAmount: amount, Subject: "测试商品 Go 书"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func (e *testEnv) attempts(outTradeNo string) []Attempt {
 
 // verifiedNotification parses and verifies a notification body with our client.
 func (e *testEnv) verifiedNotification(body string) (*alipay.Notification, error) {
-	return e.client.VerifyNotification([]byte(body), alipay.RuleV1)
+	return e.client.VerifyNotification([]byte(body))
 }
 
 func decodeGBK(b []byte) string { return decodeCharset(string(b), "gbk") }
@@ -265,7 +265,7 @@ func (e *testEnv) rawCall(method string, req *http.Request) (map[string]any, str
 	if err := json.Unmarshal(raw.Content, &n); err != nil {
 		e.t.Fatal(err)
 	}
-	signed := raw.Sign != "" && alipay.Verify(e.sb.PublicKey(), alipay.RSA2, raw.Content, raw.Sign) == nil
+	signed := raw.Sign != "" && alipay.Verify(e.sb.PublicKey(), alipay.SignTypeRSA2, raw.Content, raw.Sign) == nil
 	return n, string(body), signed
 }
 

@@ -10,12 +10,12 @@ import (
 
 // closeTrade closes a waiting trade and queues its notification.
 func (s *Sandbox) closeTrade(t *trade, at time.Time, notifyURL string) {
-	t.Status = alipay.TradeClosed
+	t.Status = alipay.TradeStatusClosed
 	t.Closed = at
 	s.persistTrade(t)
 	if a := s.apps[t.AppID]; a != nil && a.notifies("close") {
 		p := s.baseNotifyParams(t, a)
-		p["trade_status"] = string(alipay.TradeClosed)
+		p["trade_status"] = string(alipay.TradeStatusClosed)
 		p["gmt_close"] = alipay.FormatTime(at)
 		s.queueNote(t, a, p, notifyURL)
 	}
@@ -26,7 +26,7 @@ func (s *Sandbox) closeAPI(req *gwReq, now time.Time) *node {
 	if n != nil {
 		return n
 	}
-	if t.Status != alipay.WaitBuyerPay {
+	if t.Status != alipay.TradeStatusWaitBuyerPay {
 		return bizErr("ACQ.TRADE_STATUS_ERROR", "交易状态不合法").str("out_trade_no", t.OutTradeNo).str("trade_no", t.TradeNo)
 	}
 	notify := req.p["notify_url"]
@@ -53,18 +53,18 @@ func (s *Sandbox) cancelAPI(req *gwReq, now time.Time) *node {
 		return ok(t.CancelAction)
 	}
 	switch t.Status {
-	case alipay.WaitBuyerPay:
+	case alipay.TradeStatusWaitBuyerPay:
 		t.CancelAction = "close"
 		s.closeTrade(t, now, "")
 		return ok("close")
-	case alipay.TradeClosed:
+	case alipay.TradeStatusClosed:
 		if t.Paid.IsZero() {
 			t.CancelAction = "close"
 			s.persistTrade(t)
 			return ok("close")
 		}
 		return bizErr("ACQ.REASON_TRADE_REFUND_FEE_ERR", "REASON_TRADE_REFUND_FEE_ERR").str("out_trade_no", t.OutTradeNo)
-	case alipay.TradeFinished:
+	case alipay.TradeStatusFinished:
 		return bizErr("ACQ.TRADE_HAS_FINISHED", "交易已完结").str("out_trade_no", t.OutTradeNo)
 	}
 	if now.Sub(t.Paid) > cancelWindow {

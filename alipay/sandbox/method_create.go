@@ -17,9 +17,9 @@ func (s *Sandbox) pagePay(w http.ResponseWriter, req *gwReq) {
 	now := s.now()
 	nt, n := s.readNewTrade(req, now, 15*24*time.Hour)
 	if n == nil {
-		want := alipay.ProductPagePay
+		want := alipay.ProductCodePagePay
 		if req.method == "alipay.trade.wap.pay" {
-			want = alipay.ProductWapPay
+			want = alipay.ProductCodeWapPay
 		}
 		if nt.product != "" && nt.product != string(want) {
 			n = invalidParam(string("product_code 应为 " + want))
@@ -46,9 +46,9 @@ func (s *Sandbox) openTrade(req *gwReq, nt *newTrade, now time.Time) (*trade, *n
 	if t != nil {
 		s.expireDue(t, now)
 		switch t.Status {
-		case alipay.TradeSuccess, alipay.TradeFinished:
+		case alipay.TradeStatusSuccess, alipay.TradeStatusFinished:
 			return nil, bizErr("ACQ.TRADE_HAS_SUCCESS", "交易已被支付")
-		case alipay.TradeClosed:
+		case alipay.TradeStatusClosed:
 			return nil, bizErr("ACQ.TRADE_HAS_CLOSE", "交易已经关闭")
 		}
 		if t.TotalAmount != nt.total {
@@ -58,7 +58,7 @@ func (s *Sandbox) openTrade(req *gwReq, nt *newTrade, now time.Time) (*trade, *n
 		t = &trade{AppID: a.AppID, OutTradeNo: nt.outTradeNo, TradeNo: newTradeNo(now), Requested: now}
 	}
 	if t.Status == "" {
-		t.Status = alipay.WaitBuyerPay
+		t.Status = alipay.TradeStatusWaitBuyerPay
 		t.Created = now
 	}
 	t.Method, t.ProductCode = s.intern(req.method), nt.product
@@ -95,9 +95,9 @@ func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
 	if t != nil {
 		s.expireDue(t, now)
 		switch t.Status {
-		case alipay.TradeSuccess, alipay.TradeFinished:
+		case alipay.TradeStatusSuccess, alipay.TradeStatusFinished:
 			return bizErr("ACQ.TRADE_HAS_SUCCESS", "交易已被支付").str("out_trade_no", t.OutTradeNo)
-		case alipay.TradeClosed:
+		case alipay.TradeStatusClosed:
 			return bizErr("ACQ.TRADE_HAS_CLOSE", "交易已经关闭").str("out_trade_no", t.OutTradeNo)
 		}
 		if t.TotalAmount != nt.total {
@@ -111,7 +111,7 @@ func (s *Sandbox) precreate(req *gwReq, now time.Time) *node {
 	}
 	t.Method, t.ProductCode = s.intern(req.method), s.intern(nt.product)
 	if t.ProductCode == "" {
-		t.ProductCode = string(alipay.ProductQRCode)
+		t.ProductCode = string(alipay.ProductCodeQRCode)
 	}
 	t.Subject, t.Body, t.TotalAmount = s.intern(nt.subject), s.intern(nt.body), nt.total
 	t.NotifyURL, t.Passback, t.StoreID, t.Charset = s.intern(req.p["notify_url"]), nt.passback, s.intern(nt.storeID), req.charset

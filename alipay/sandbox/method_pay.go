@@ -73,9 +73,9 @@ func (s *Sandbox) tradePay(req *gwReq, now time.Time) *node {
 func (s *Sandbox) repeatedPay(t *trade, nt *newTrade, now time.Time) *node {
 	s.expireDue(t, now)
 	switch t.Status {
-	case alipay.TradeClosed:
+	case alipay.TradeStatusClosed:
 		return payRefused(t.OutTradeNo, "ACQ.TRADE_HAS_CLOSE", "交易已经关闭")
-	case alipay.TradeSuccess, alipay.TradeFinished:
+	case alipay.TradeStatusSuccess, alipay.TradeStatusFinished:
 		if t.Method != "alipay.trade.pay" {
 			return payRefused(t.OutTradeNo, "ACQ.TRADE_HAS_SUCCESS", "交易已被支付")
 		}
@@ -115,7 +115,7 @@ func (s *Sandbox) waitingFor(login string, now time.Time) []*trade {
 	var out []*trade
 	for t := range s.paying {
 		s.expireDue(t, now)
-		if t.Status != alipay.WaitBuyerPay {
+		if t.Status != alipay.TradeStatusWaitBuyerPay {
 			delete(s.paying, t)
 			continue
 		}

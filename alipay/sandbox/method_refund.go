@@ -60,11 +60,11 @@ func (s *Sandbox) refund(req *gwReq, now time.Time) *node {
 		}
 	}
 	switch t.Status {
-	case alipay.WaitBuyerPay:
+	case alipay.TradeStatusWaitBuyerPay:
 		return refundErr(t, outNo, "ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
-	case alipay.TradeClosed:
+	case alipay.TradeStatusClosed:
 		return refundErr(t, outNo, "ACQ.TRADE_HAS_CLOSE", "交易已经关闭")
-	case alipay.TradeFinished:
+	case alipay.TradeStatusFinished:
 		return refundErr(t, outNo, "ACQ.TRADE_HAS_FINISHED", "交易已完结")
 	}
 	if reqNo == "" && amount != t.TotalAmount {
@@ -88,7 +88,7 @@ func (s *Sandbox) applyRefund(t *trade, r *refundRec) {
 	}
 	full := t.Refunded == t.TotalAmount
 	if full {
-		t.Status = alipay.TradeClosed
+		t.Status = alipay.TradeStatusClosed
 		t.Closed = r.At
 	}
 	s.persistTrade(t)

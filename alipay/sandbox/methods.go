@@ -21,7 +21,8 @@ type pageFunc func(s *Sandbox, w http.ResponseWriter, req *gwReq)
 type orderFunc func(s *Sandbox, req *gwReq, now time.Time) (*trade, *node)
 
 // method is one gateway method. Adding a method is one entry in methodTable
-// plus its handler.
+// plus its handler; an API method whose OpenAPI v3 route the client defines
+// (alipay.V3Route) is served on that route too.
 type method struct {
 	name string
 	api  apiFunc  // API methods: a signed JSON answer
@@ -33,34 +34,25 @@ type method struct {
 	// one is answered ACQ.INVALID_PARAMETER "缺少 <field>" before the
 	// handler runs.
 	required []string
-	// v3Path serves the method on OpenAPI v3 too ("" = v2 only), with
-	// v3Verb the HTTP method (POST sends biz_content as the JSON body, GET
-	// as the query string).
-	v3Path, v3Verb string
+	// v3Verb is the HTTP method of the method's OpenAPI v3 route, from
+	// alipay.V3Route ("" = v2 only): POST sends biz_content as the JSON
+	// body, GET as the query string.
+	v3Verb string
 }
 
 var methodTable = []method{
 	{name: "alipay.trade.page.pay", page: (*Sandbox).pagePay},
 	{name: "alipay.trade.wap.pay", page: (*Sandbox).pagePay},
 	{name: "alipay.trade.app.pay", order: (*Sandbox).appPayOrder},
-	{name: "alipay.trade.precreate", api: (*Sandbox).precreate,
-		v3Path: "/v3/alipay/trade/precreate", v3Verb: http.MethodPost},
-	{name: "alipay.trade.pay", api: (*Sandbox).tradePay, required: []string{"auth_code", "scene"},
-		v3Path: "/v3/alipay/trade/pay", v3Verb: http.MethodPost},
-	{name: "alipay.trade.create", api: (*Sandbox).create,
-		v3Path: "/v3/alipay/trade/create", v3Verb: http.MethodPost},
-	{name: "alipay.trade.query", api: (*Sandbox).query,
-		v3Path: "/v3/alipay/trade/query", v3Verb: http.MethodPost},
-	{name: "alipay.trade.refund", api: (*Sandbox).refund, required: []string{"refund_amount"},
-		v3Path: "/v3/alipay/trade/refund", v3Verb: http.MethodPost},
-	{name: "alipay.trade.fastpay.refund.query", api: (*Sandbox).refundQuery, required: []string{"out_request_no"},
-		v3Path: "/v3/alipay/trade/fastpay/refund/query", v3Verb: http.MethodPost},
-	{name: "alipay.trade.close", api: (*Sandbox).closeAPI,
-		v3Path: "/v3/alipay/trade/close", v3Verb: http.MethodPost},
-	{name: "alipay.trade.cancel", api: (*Sandbox).cancelAPI,
-		v3Path: "/v3/alipay/trade/cancel", v3Verb: http.MethodPost},
-	{name: "alipay.data.dataservice.bill.downloadurl.query", api: (*Sandbox).billURL, required: []string{"bill_type", "bill_date"},
-		v3Path: "/v3/alipay/data/dataservice/bill/downloadurl/query", v3Verb: http.MethodGet},
+	{name: "alipay.trade.precreate", api: (*Sandbox).precreate},
+	{name: "alipay.trade.pay", api: (*Sandbox).tradePay, required: []string{"auth_code", "scene"}},
+	{name: "alipay.trade.create", api: (*Sandbox).create},
+	{name: "alipay.trade.query", api: (*Sandbox).query},
+	{name: "alipay.trade.refund", api: (*Sandbox).refund, required: []string{"refund_amount"}},
+	{name: "alipay.trade.fastpay.refund.query", api: (*Sandbox).refundQuery, required: []string{"out_request_no"}},
+	{name: "alipay.trade.close", api: (*Sandbox).closeAPI},
+	{name: "alipay.trade.cancel", api: (*Sandbox).cancelAPI},
+	{name: "alipay.data.dataservice.bill.downloadurl.query", api: (*Sandbox).billURL, required: []string{"bill_type", "bill_date"}},
 	{name: alipay.AlipayCertDownloadMethod, api: (*Sandbox).certDownload, required: []string{"alipay_cert_sn"}},
 }
 
@@ -80,12 +72,13 @@ func indexMethods(table []method) (map[string]*method, map[string]*method) {
 				kinds++
 			}
 		}
-		if kinds != 1 || byName[m.name] != nil || m.api == nil && m.v3Path != "" {
-			panic("sandbox: method table: " + m.name + " needs exactly one of api, page and order, a unique name, and a v3 path only for an API method")
+		if kinds != 1 || byName[m.name] != nil {
+			panic("sandbox: method table: " + m.name + " needs exactly one of api, page and order, and a unique name")
 		}
 		byName[m.name] = m
-		if m.v3Path != "" {
-			byPath[m.v3Path] = m
+		if verb, path, ok := alipay.V3Route(m.name); ok && m.api != nil {
+			m.v3Verb = verb
+			byPath[path] = m
 		}
 	}
 	return byName, byPath

@@ -87,8 +87,8 @@ func TestNotificationNon200IsFailure(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte("success"))
 	})
-	c := e.newClient(testAppID, appKey, alipay.RSA2)
-	u, _ := c.PagePayURL(alipay.TradePagePay{OutTradeNo: "h1", TotalAmount: 100, Subject: "x", NotifyURL: srv.srv.URL + "/notify"})
+	c := e.newClient(testAppID, appKey, alipay.SignTypeRSA2)
+	u, _ := c.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: "h1", TotalAmount: 100, Subject: "x", NotifyURL: srv.srv.URL + "/notify"})
 	resp, _ := e.http.Get(u)
 	resp.Body.Close()
 	if _, err := e.sb.Pay(testAppID, "h1", ""); err != nil {
@@ -177,7 +177,7 @@ func TestFaultOutOfOrder(t *testing.T) {
 	if len(e.m.notifications()) != 0 {
 		t.Fatal("the held notification was delivered")
 	}
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "oo"}, RefundAmount: 100, OutRequestNo: "r1"}); err != nil {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "oo", RefundAmount: 100, OutRequestNo: "r1"}); err != nil {
 		t.Fatal(err)
 	}
 	e.deliver()
@@ -188,7 +188,7 @@ func TestFaultOutOfOrder(t *testing.T) {
 	}
 	first, _ := e.verifiedNotification(got[0])
 	second, _ := e.verifiedNotification(got[1])
-	if first == nil || second == nil || first.OutBizNo != "r1" || second.OutBizNo != "" || second.TradeStatus != alipay.TradeSuccess {
+	if first == nil || second == nil || first.OutBizNo != "r1" || second.OutBizNo != "" || second.TradeStatus != alipay.TradeStatusSuccess {
 		t.Fatalf("order: %+v then %+v", first, second)
 	}
 	// Without a later notification, a held one goes out after `delay`.
@@ -251,8 +251,8 @@ func TestFaultGateway20000AfterCommit(t *testing.T) {
 	e := newEnv(t)
 	e.paid("g1", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.refund","error":"20000","count":1}`)
-	req := alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "g1"}, RefundAmount: 300, OutRequestNo: "u1"}
-	_, err := e.client.Refund(ctx, req)
+	req := alipay.TradeRefundRequest{OutTradeNo: "g1", RefundAmount: 300, OutRequestNo: "u1"}
+	_, err := e.client.TradeRefund(ctx, req)
 	var ae *alipay.Error
 	if !alipay.IsUnknownOutcome(err) || !asError(err, &ae) || ae.Code != "20000" || ae.Unverified {
 		t.Fatalf("refund under the fault: %v", err)
@@ -260,7 +260,7 @@ func TestFaultGateway20000AfterCommit(t *testing.T) {
 	if v, _ := e.sb.Trade(testAppID, "g1"); v.RefundFee != 300 {
 		t.Fatalf("the effect was not committed: %+v", v)
 	}
-	r, err := e.client.Refund(ctx, req) // the retry: same out_request_no
+	r, err := e.client.TradeRefund(ctx, req) // the retry: same out_request_no
 	if err != nil || r.FundChange != "N" || r.RefundFee != 300 {
 		t.Fatalf("retry: %+v %v", r, err)
 	}
@@ -270,20 +270,20 @@ func TestFaultSystemErrorAfterCommit(t *testing.T) {
 	e := newEnv(t)
 	e.openCashier("g2", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.close","error":"ACQ.SYSTEM_ERROR","count":1}`)
-	_, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "g2"})
+	_, err := e.client.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "g2"})
 	if !alipay.IsUnknownOutcome(err) || !alipay.HasSubCode(err, "ACQ.SYSTEM_ERROR") {
 		t.Fatalf("close under the fault: %v", err)
 	}
-	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "g2"}); q.TradeStatus != alipay.TradeClosed {
+	if q, _ := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "g2"}); q.TradeStatus != alipay.TradeStatusClosed {
 		t.Fatalf("the close was not committed: %s", q.TradeStatus)
 	}
 	// effect "none": the call fails and nothing happens.
 	e.openCashier("g3", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.close","error":"ACQ.SYSTEM_ERROR","effect":"none","count":1}`)
-	if _, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "g3"}); !alipay.IsUnknownOutcome(err) {
+	if _, err := e.client.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "g3"}); !alipay.IsUnknownOutcome(err) {
 		t.Fatalf("close under the fault: %v", err)
 	}
-	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "g3"}); q.TradeStatus != alipay.WaitBuyerPay {
+	if q, _ := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "g3"}); q.TradeStatus != alipay.TradeStatusWaitBuyerPay {
 		t.Fatalf("effect none changed the trade: %s", q.TradeStatus)
 	}
 }
@@ -292,14 +292,14 @@ func TestFaultTimeoutAfterCommit(t *testing.T) {
 	e := newEnv(t)
 	e.paid("g4", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.refund","error":"timeout","delay":"1ms","count":1}`)
-	req := alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "g4"}, RefundAmount: 1000, OutRequestNo: "t1"}
-	if _, err := e.client.Refund(ctx, req); !alipay.IsUnknownOutcome(err) {
+	req := alipay.TradeRefundRequest{OutTradeNo: "g4", RefundAmount: 1000, OutRequestNo: "t1"}
+	if _, err := e.client.TradeRefund(ctx, req); !alipay.IsUnknownOutcome(err) {
 		t.Fatalf("refund under a timeout: %v", err)
 	}
-	if v, _ := e.sb.Trade(testAppID, "g4"); v.TradeStatus != string(alipay.TradeClosed) {
+	if v, _ := e.sb.Trade(testAppID, "g4"); v.TradeStatus != string(alipay.TradeStatusClosed) {
 		t.Fatalf("the refund was not committed: %+v", v)
 	}
-	if r, err := e.client.Refund(ctx, req); err != nil || r.FundChange != "N" {
+	if r, err := e.client.TradeRefund(ctx, req); err != nil || r.FundChange != "N" {
 		t.Fatalf("retry: %+v %v", r, err)
 	}
 }
@@ -312,10 +312,10 @@ func TestFaultLatency(t *testing.T) {
 	cfg.Timeout = 100 * time.Millisecond
 	impatient, _ := alipay.New(alipay.Config{AppID: testAppID, PrivateKey: appKey, AlipayPublicKey: e.sb.PublicKey(),
 		Gateway: e.srv.URL + "/gateway.do", HTTPClient: &cfg, Now: e.clock.Now})
-	if _, err := impatient.Query(ctx, alipay.TradeRef{OutTradeNo: "l1"}); !alipay.IsUnknownOutcome(err) {
+	if _, err := impatient.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "l1"}); !alipay.IsUnknownOutcome(err) {
 		t.Fatalf("query under latency with a 100 ms client timeout: %v", err)
 	}
-	if q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "l1"}); err != nil || q.TradeStatus != alipay.TradeSuccess {
+	if q, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "l1"}); err != nil || q.TradeStatus != alipay.TradeStatusSuccess {
 		t.Fatalf("after the latency rule is used up: %+v %v", q, err)
 	}
 	var plan struct{ Faults []Fault }
@@ -380,9 +380,9 @@ func TestFaultReorderAll(t *testing.T) {
 	e := newEnv(t)
 	e.addFault(`{"kind":"reorder"}`)
 	e.paid("ra", alipay.MustAmount("10.00"))
-	ref := alipay.TradeRef{OutTradeNo: "ra"}
+	ref := "ra"
 	for _, rq := range []string{"r1", "r2", "r3"} {
-		if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: 100, OutRequestNo: rq}); err != nil {
+		if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: 100, OutRequestNo: rq}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -415,13 +415,13 @@ func TestHeldNotificationKeepsScheduleOnceSent(t *testing.T) {
 	if a := e.attempts("hs"); len(a) != 1 {
 		t.Fatalf("after the hold: %d attempts, want 1", len(a))
 	}
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "hs"}, RefundAmount: 100, OutRequestNo: "r1"}); err != nil {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "hs", RefundAmount: 100, OutRequestNo: "r1"}); err != nil {
 		t.Fatal(err)
 	}
 	e.deliver()
 	var success []Attempt
 	for _, a := range e.attempts("hs") {
-		if a.TradeStatus == string(alipay.TradeSuccess) && a.At.Sub(t0) < 6*time.Minute && a.Body != "" && a.Attempt > 1 {
+		if a.TradeStatus == string(alipay.TradeStatusSuccess) && a.At.Sub(t0) < 6*time.Minute && a.Body != "" && a.Attempt > 1 {
 			success = append(success, a)
 		}
 	}
@@ -453,7 +453,7 @@ func TestQueueDuringDeliveryIsRaceFree(t *testing.T) {
 		e.sb.Advance(ctx, time.Minute) // delivers the held notification; the merchant blocks
 	}()
 	<-entered
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "rr"}, RefundAmount: 100, OutRequestNo: "r1"}); err != nil {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "rr", RefundAmount: 100, OutRequestNo: "r1"}); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
@@ -470,7 +470,7 @@ func TestQueueDuringDeliveryIsRaceFree(t *testing.T) {
 // fails to verify, so the sandbox must not send one.
 func TestNotificationHasNoBlankValues(t *testing.T) {
 	e := newEnv(t)
-	u, err := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "blank1", TotalAmount: 100, Subject: "s", Body: " ", PassbackParams: "\t"})
+	u, err := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: "blank1", TotalAmount: 100, Subject: "s", Body: " ", PassbackParams: "\t"})
 	if err != nil {
 		t.Fatal(err)
 	}

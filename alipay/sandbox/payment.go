@@ -27,14 +27,14 @@ func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool,
 		if !now.Before(t.qrDeadline()) {
 			return "", &PayError{"二维码已过期"}
 		}
-		t.Status, t.Created = alipay.WaitBuyerPay, now
+		t.Status, t.Created = alipay.TradeStatusWaitBuyerPay, now
 		s.indexTrade(t)
 	}
 	s.expireDue(t, now)
 	switch t.Status {
-	case alipay.TradeSuccess, alipay.TradeFinished:
+	case alipay.TradeStatusSuccess, alipay.TradeStatusFinished:
 		return "", &PayError{"交易已支付，请勿重复付款"}
-	case alipay.TradeClosed:
+	case alipay.TradeStatusClosed:
 		return "", &PayError{"交易已关闭"}
 	}
 	acct := s.accounts[login]
@@ -48,7 +48,7 @@ func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool,
 		return "", &PayError{"余额不足"}
 	}
 	acct.Balance -= t.TotalAmount
-	t.Status, t.Paid = alipay.TradeSuccess, now
+	t.Status, t.Paid = alipay.TradeStatusSuccess, now
 	s.finishing = append(s.finishing, t)
 	t.BuyerID, t.BuyerLogin = acct.UserID, acct.Login
 	s.persistTrade(t)
@@ -59,7 +59,7 @@ func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool,
 	}
 	if a.notifies("success") {
 		p := s.baseNotifyParams(t, a)
-		p["trade_status"] = string(alipay.TradeSuccess)
+		p["trade_status"] = string(alipay.TradeStatusSuccess)
 		p["fund_bill_list"] = `[{"amount":"` + t.TotalAmount.String() + `","fundChannel":"ALIPAYACCOUNT"}]`
 		p["receipt_amount"] = t.TotalAmount.String()
 		p["invoice_amount"] = t.TotalAmount.String()

@@ -35,7 +35,7 @@ func (e *testEnv) formRequest(t *testing.T, c formCall) *http.Request {
 	for k, v := range c.extra {
 		p[k] = v
 	}
-	p["sign"] = javaSign(t, c.key, alipay.RSA2, p)
+	p["sign"] = javaSign(t, c.key, alipay.SignTypeRSA2, p)
 	v := url.Values{}
 	for k, s := range p {
 		v.Set(k, s)

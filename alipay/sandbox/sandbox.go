@@ -408,12 +408,12 @@ func (s *Sandbox) RegisterAppWith(appID string, pub *rsa.PublicKey, opt AppOptio
 		return App{}, err
 	}
 	if opt.SignType == "" {
-		opt.SignType = alipay.RSA2
+		opt.SignType = alipay.SignTypeRSA2
 	}
-	if opt.SignType != alipay.RSA2 && opt.SignType != alipay.RSA {
+	if opt.SignType != alipay.SignTypeRSA2 && opt.SignType != alipay.SignTypeRSA {
 		return App{}, fmt.Errorf("sandbox: sign_type %q: want RSA2 or RSA", opt.SignType)
 	}
-	if opt.SignType == alipay.RSA2 && pub.N.BitLen() < 2048 {
+	if opt.SignType == alipay.SignTypeRSA2 && pub.N.BitLen() < 2048 {
 		return App{}, errors.New("sandbox: RSA2 needs a key of at least 2048 bits")
 	}
 	triggers, err := notifyTriggers(opt.NotifyOn)

@@ -40,7 +40,7 @@ func TestGatewayAnswersEscapeMarkup(t *testing.T) {
 	if err := json.Unmarshal(raw.Content, &n); err != nil || !strings.Contains(n.SubMsg, payload) {
 		t.Fatalf("sub_msg %q (%v), want it to quote %q", n.SubMsg, err, payload)
 	}
-	if err := alipay.Verify(e.sb.PublicKey(), alipay.RSA2, raw.Content, raw.Sign); err != nil {
+	if err := alipay.Verify(e.sb.PublicKey(), alipay.SignTypeRSA2, raw.Content, raw.Sign); err != nil {
 		t.Fatalf("signature over the escaped bytes: %v", err)
 	}
 }
@@ -89,7 +89,7 @@ func TestRegisterAppNeverReplacesKey(t *testing.T) {
 		t.Fatalf("RegisterApp with another key: %v, want ErrKeyConflict", err)
 	}
 	// The app still works with its own key.
-	if _, err := e.client.Precreate(t.Context(), alipay.TradePrecreate{OutTradeNo: "k1", TotalAmount: alipay.MustAmount("1.00"), Subject: "k"}); err != nil {
+	if _, err := e.client.TradePrecreate(t.Context(), alipay.TradePrecreateRequest{OutTradeNo: "k1", TotalAmount: alipay.MustAmount("1.00"), Subject: "k"}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -71,7 +71,7 @@ func (s *Sandbox) load() error {
 		}
 	}
 	for _, t := range s.trades {
-		if t.Status == alipay.TradeSuccess {
+		if t.Status == alipay.TradeStatusSuccess {
 			s.finishing = append(s.finishing, t)
 		}
 	}
@@ -144,7 +144,7 @@ func (s *Sandbox) loadTrade(_ string, v []byte) error {
 	t.NotifyURL, t.ReturnURL, t.QuitURL, t.StoreID = s.intern(t.NotifyURL), s.intern(t.ReturnURL), s.intern(t.QuitURL), s.intern(t.StoreID)
 	t.Charset = s.intern(t.Charset)
 	s.indexTrade(t)
-	if t.Method == "alipay.trade.pay" && t.Status == alipay.WaitBuyerPay {
+	if t.Method == "alipay.trade.pay" && t.Status == alipay.TradeStatusWaitBuyerPay {
 		s.paying[t] = struct{}{}
 	}
 	return nil

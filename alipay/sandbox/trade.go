@@ -85,7 +85,7 @@ func (s *Sandbox) indexTrade(t *trade) {
 	if t.QR != "" {
 		s.byQR[t.QR] = t
 	}
-	if t.Status == alipay.WaitBuyerPay && !t.Expire.IsZero() {
+	if t.Status == alipay.TradeStatusWaitBuyerPay && !t.Expire.IsZero() {
 		heap.Push(&s.expiries, expiryItem{t.Expire, t})
 	}
 }

@@ -19,12 +19,12 @@ var ctx = context.Background()
 func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 	e := newEnv(t)
 	// Before the buyer opens the cashier, the trade does not exist.
-	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "o1"}); !alipay.IsTradeNotExist(err) {
+	if _, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "o1"}); !alipay.IsTradeNotExist(err) {
 		t.Fatalf("query before the cashier: %v, want ACQ.TRADE_NOT_EXIST", err)
 	}
 	cashier := e.openCashier("o1", alipay.MustAmount("88.88"))
-	q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "o1"})
-	if err != nil || q.TradeStatus != alipay.WaitBuyerPay || q.TotalAmount != alipay.MustAmount("88.88") || len(q.TradeNo) != 28 {
+	q, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "o1"})
+	if err != nil || q.TradeStatus != alipay.TradeStatusWaitBuyerPay || q.TotalAmount != alipay.MustAmount("88.88") || len(q.TradeNo) != 28 {
 		t.Fatalf("query after opening: %+v, %v", q, err)
 	}
 	// The cashier page: Chinese labels and stable ids.
@@ -49,7 +49,7 @@ func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "支付密码错误") {
 		t.Fatalf("wrong password: HTTP %d %s", resp.StatusCode, page)
 	}
-	if v, _ := e.sb.Trade(testAppID, "o1"); v.TradeStatus != string(alipay.WaitBuyerPay) {
+	if v, _ := e.sb.Trade(testAppID, "o1"); v.TradeStatus != string(alipay.TradeStatusWaitBuyerPay) {
 		t.Fatalf("after a wrong password the trade is %s", v.TradeStatus)
 	}
 	// The poor buyer cannot pay: 余额不足.
@@ -69,7 +69,7 @@ func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != "/return" {
 		t.Fatalf("pay: HTTP %d Location %v", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	ret, err := e.client.VerifyNotification([]byte(loc.RawQuery), alipay.RuleV1)
+	ret, err := e.client.VerifyNotification([]byte(loc.RawQuery))
 	if err != nil {
 		t.Fatalf("return does not verify: %v", err)
 	}
@@ -91,7 +91,7 @@ func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 	if err != nil {
 		t.Fatalf("notification does not verify: %v\n%s", err, got[0])
 	}
-	if err := n.Check(alipay.Expect{AppID: testAppID, SellerID: e.app.SellerID, TotalAmount: alipay.MustAmount("88.88")}); err != nil || n.TradeStatus != alipay.TradeSuccess {
+	if err := n.Check(alipay.Expect{AppID: testAppID, SellerID: e.app.SellerID, TotalAmount: alipay.MustAmount("88.88")}); err != nil || n.TradeStatus != alipay.TradeStatusSuccess {
 		t.Fatalf("notification: %+v %v", n, err)
 	}
 	if len(n.NotifyID) != 34 || n.BuyerID != defaultBuyerUID || n.BuyerLogonID != "buy***@sandbox.com" {
@@ -102,8 +102,8 @@ func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 			t.Errorf("notification has an empty %s", k)
 		}
 	}
-	q, err = e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "o1"})
-	if err != nil || q.TradeStatus != alipay.TradeSuccess || q.BuyerUserID != defaultBuyerUID {
+	q, err = e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "o1"})
+	if err != nil || q.TradeStatus != alipay.TradeStatusSuccess || q.BuyerUserID != defaultBuyerUID {
 		t.Fatalf("query after paying: %+v %v", q, err)
 	}
 	// Paying again is refused.
@@ -115,44 +115,44 @@ func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 func TestRefunds(t *testing.T) {
 	e := newEnv(t)
 	e.paid("r1", alipay.MustAmount("10.00"))
-	ref := alipay.TradeRef{OutTradeNo: "r1"}
-	r, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("3.00"), OutRequestNo: "rq1"})
+	ref := "r1"
+	r, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: alipay.MustAmount("3.00"), OutRequestNo: "rq1"})
 	if err != nil || r.FundChange != "Y" || r.RefundFee != alipay.MustAmount("3.00") {
 		t.Fatalf("partial refund: %+v %v", r, err)
 	}
-	r, err = e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("3.00"), OutRequestNo: "rq1"})
+	r, err = e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: alipay.MustAmount("3.00"), OutRequestNo: "rq1"})
 	if err != nil || r.FundChange != "N" || r.RefundFee != alipay.MustAmount("3.00") {
 		t.Fatalf("repeat: %+v %v", r, err)
 	}
-	_, err = e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("4.00"), OutRequestNo: "rq1"})
+	_, err = e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: alipay.MustAmount("4.00"), OutRequestNo: "rq1"})
 	if !alipay.HasSubCode(err, "ACQ.DISCORDANT_REPEAT_REQUEST") {
 		t.Fatalf("discordant repeat: %v", err)
 	}
-	_, err = e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("7.01"), OutRequestNo: "rq2"})
+	_, err = e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: alipay.MustAmount("7.01"), OutRequestNo: "rq2"})
 	if !alipay.HasSubCode(err, "ACQ.REASON_TRADE_REFUND_FEE_ERR") {
 		t.Fatalf("over the cap: %v", err)
 	}
-	rq, err := e.client.RefundQuery(ctx, ref, "rq1")
+	rq, err := e.client.TradeFastPayRefundQuery(ctx, alipay.TradeFastPayRefundQueryRequest{OutTradeNo: ref, OutRequestNo: "rq1"})
 	if err != nil || !rq.Refunded() || rq.RefundAmount != alipay.MustAmount("3.00") || rq.TotalAmount != alipay.MustAmount("10.00") {
 		t.Fatalf("refund query: %+v %v", rq, err)
 	}
-	rq, err = e.client.RefundQuery(ctx, ref, "nope")
+	rq, err = e.client.TradeFastPayRefundQuery(ctx, alipay.TradeFastPayRefundQueryRequest{OutTradeNo: ref, OutRequestNo: "nope"})
 	if err != nil || rq.Refunded() {
 		t.Fatalf("refund query of an unknown refund: %+v %v", rq, err)
 	}
-	r, err = e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("7.00"), OutRequestNo: "rq2"})
+	r, err = e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: alipay.MustAmount("7.00"), OutRequestNo: "rq2"})
 	if err != nil || r.FundChange != "Y" || r.RefundFee != alipay.MustAmount("10.00") {
 		t.Fatalf("full refund: %+v %v", r, err)
 	}
-	q, _ := e.client.Query(ctx, ref)
-	if q.TradeStatus != alipay.TradeClosed {
+	q, _ := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: ref})
+	if q.TradeStatus != alipay.TradeStatusClosed {
 		t.Fatalf("after the full refund: %s", q.TradeStatus)
 	}
 	// Repeating a refund of a closed trade is still idempotent.
-	if r, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("7.00"), OutRequestNo: "rq2"}); err != nil || r.FundChange != "N" {
+	if r, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: alipay.MustAmount("7.00"), OutRequestNo: "rq2"}); err != nil || r.FundChange != "N" {
 		t.Fatalf("repeat after close: %+v %v", r, err)
 	}
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount("1.00"), OutRequestNo: "rq3"}); !alipay.HasSubCode(err, "ACQ.TRADE_HAS_CLOSE") {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: alipay.MustAmount("1.00"), OutRequestNo: "rq3"}); !alipay.HasSubCode(err, "ACQ.TRADE_HAS_CLOSE") {
 		t.Fatalf("refund of a closed trade: %v", err)
 	}
 	// Notifications: payment, partial refund (TRADE_SUCCESS + refund_fee), full refund (TRADE_CLOSED).
@@ -171,10 +171,10 @@ func TestRefunds(t *testing.T) {
 	}
 	// Refund rules on unpaid and unknown trades.
 	e.openCashier("r2", alipay.MustAmount("5.00"))
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "r2"}, RefundAmount: alipay.MustAmount("5.00"), OutRequestNo: "x"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "r2", RefundAmount: alipay.MustAmount("5.00"), OutRequestNo: "x"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
 		t.Fatalf("refund of an unpaid trade: %v", err)
 	}
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "none"}, RefundAmount: alipay.MustAmount("5.00"), OutRequestNo: "x"}); !alipay.IsTradeNotExist(err) {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "none", RefundAmount: alipay.MustAmount("5.00"), OutRequestNo: "x"}); !alipay.IsTradeNotExist(err) {
 		t.Fatalf("refund of an unknown trade: %v", err)
 	}
 }
@@ -184,7 +184,7 @@ func TestRefundWithoutOutRequestNoMustBeFull(t *testing.T) {
 	e.paid("f1", alipay.MustAmount("20.00"))
 	call := func(amount string) (map[string]any, error) {
 		var out map[string]any
-		_, err := e.client.Call(ctx, "alipay.trade.refund", nil, map[string]string{"out_trade_no": "f1", "refund_amount": amount}, &out)
+		_, err := e.client.Call(ctx, alipay.CallRequest{Method: "alipay.trade.refund", Biz: map[string]string{"out_trade_no": "f1", "refund_amount": amount}}, &out)
 		return out, err
 	}
 	if _, err := call("2.00"); !alipay.HasSubCode(err, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL") {
@@ -194,7 +194,7 @@ func TestRefundWithoutOutRequestNoMustBeFull(t *testing.T) {
 		t.Fatalf("full refund without out_request_no: %v %v", out, err)
 	}
 	// Known by out_trade_no in refund query.
-	if rq, err := e.client.RefundQuery(ctx, alipay.TradeRef{OutTradeNo: "f1"}, "f1"); err != nil || !rq.Refunded() {
+	if rq, err := e.client.TradeFastPayRefundQuery(ctx, alipay.TradeFastPayRefundQueryRequest{OutTradeNo: "f1", OutRequestNo: "f1"}); err != nil || !rq.Refunded() {
 		t.Fatalf("refund query by out_trade_no: %+v %v", rq, err)
 	}
 }
@@ -203,24 +203,24 @@ func TestCloseCancelExpiry(t *testing.T) {
 	e := newEnv(t)
 	// close: WAIT_BUYER_PAY only.
 	e.openCashier("c1", alipay.MustAmount("1.00"))
-	if r, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "c1"}); err != nil || r.OutTradeNo != "c1" {
+	if r, err := e.client.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "c1"}); err != nil || r.OutTradeNo != "c1" {
 		t.Fatalf("close: %+v %v", r, err)
 	}
 	if _, err := e.sb.Pay(testAppID, "c1", ""); err == nil {
 		t.Fatal("a closed trade was paid")
 	}
-	if _, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "c1"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+	if _, err := e.client.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "c1"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
 		t.Fatalf("close twice: %v", err)
 	}
-	if _, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "never-opened"}); !alipay.IsTradeNotExist(err) {
+	if _, err := e.client.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "never-opened"}); !alipay.IsTradeNotExist(err) {
 		t.Fatalf("close of a trade never opened: %v", err)
 	}
 	e.paid("c2", alipay.MustAmount("1.00"))
-	if _, err := e.client.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "c2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+	if _, err := e.client.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "c2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
 		t.Fatalf("close of a paid trade: %v", err)
 	}
 	// A reopened cashier of a closed trade shows the error page.
-	u, _ := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "c1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x"})
+	u, _ := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: "c1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x"})
 	resp, _ := e.http.Get(u)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -229,29 +229,29 @@ func TestCloseCancelExpiry(t *testing.T) {
 	}
 	// cancel: unpaid → close; paid → refund; repeat → same answer.
 	e.openCashier("k1", alipay.MustAmount("2.00"))
-	if r, err := e.client.CancelTrade(ctx, alipay.TradeRef{OutTradeNo: "k1"}); err != nil || r.Action != "close" || r.RetryFlag != "N" {
+	if r, err := e.client.TradeCancel(ctx, alipay.TradeCancelRequest{OutTradeNo: "k1"}); err != nil || r.Action != "close" || r.RetryFlag != "N" {
 		t.Fatalf("cancel unpaid: %+v %v", r, err)
 	}
 	e.paid("k2", alipay.MustAmount("2.00"))
-	if r, err := e.client.CancelTrade(ctx, alipay.TradeRef{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
+	if r, err := e.client.TradeCancel(ctx, alipay.TradeCancelRequest{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
 		t.Fatalf("cancel paid: %+v %v", r, err)
 	}
-	if r, err := e.client.CancelTrade(ctx, alipay.TradeRef{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
+	if r, err := e.client.TradeCancel(ctx, alipay.TradeCancelRequest{OutTradeNo: "k2"}); err != nil || r.Action != "refund" {
 		t.Fatalf("cancel repeated: %+v %v", r, err)
 	}
-	if v, _ := e.sb.Trade(testAppID, "k2"); v.TradeStatus != string(alipay.TradeClosed) || v.RefundFee != alipay.MustAmount("2.00") {
+	if v, _ := e.sb.Trade(testAppID, "k2"); v.TradeStatus != string(alipay.TradeStatusClosed) || v.RefundFee != alipay.MustAmount("2.00") {
 		t.Fatalf("after cancel: %+v", v)
 	}
 	// Expiry on the sandbox clock: timeout_express 30m.
-	u, _ = e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "x1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeoutExpress: "30m"})
+	u, _ = e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: "x1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeoutExpress: "30m"})
 	resp, _ = e.http.Get(u)
 	resp.Body.Close()
 	e.advance(29 * time.Minute)
-	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "x1"}); q.TradeStatus != alipay.WaitBuyerPay {
+	if q, _ := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "x1"}); q.TradeStatus != alipay.TradeStatusWaitBuyerPay {
 		t.Fatalf("before expiry: %s", q.TradeStatus)
 	}
 	e.advance(time.Minute)
-	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "x1"}); q == nil || q.TradeStatus != alipay.TradeClosed {
+	if q, _ := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "x1"}); q == nil || q.TradeStatus != alipay.TradeStatusClosed {
 		t.Fatalf("after expiry: %+v", q)
 	}
 	v, _ := e.sb.Trade(testAppID, "x1")
@@ -261,7 +261,7 @@ func TestCloseCancelExpiry(t *testing.T) {
 	// The close notification went out (default triggers include close).
 	var closed int
 	for _, b := range e.m.notifications() {
-		if n, err := e.verifiedNotification(b); err == nil && n.OutTradeNo == "x1" && n.TradeStatus == alipay.TradeClosed {
+		if n, err := e.verifiedNotification(b); err == nil && n.OutTradeNo == "x1" && n.TradeStatus == alipay.TradeStatusClosed {
 			closed++
 		}
 	}
@@ -272,19 +272,19 @@ func TestCloseCancelExpiry(t *testing.T) {
 
 func TestPrecreateWalletPay(t *testing.T) {
 	e := newEnv(t)
-	r, err := e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("6.60"), Subject: "扫码"})
+	r, err := e.client.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("6.60"), Subject: "扫码"})
 	if err != nil || !strings.HasPrefix(r.QRCode, e.srv.URL+"/qr/") {
 		t.Fatalf("precreate: %+v %v", r, err)
 	}
 	// Same request again: same code. A different amount: refused.
-	r2, err := e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("6.60"), Subject: "扫码"})
+	r2, err := e.client.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("6.60"), Subject: "扫码"})
 	if err != nil || r2.QRCode != r.QRCode {
 		t.Fatalf("precreate again: %+v %v", r2, err)
 	}
-	if _, err := e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("7.00"), Subject: "扫码"}); !alipay.HasSubCode(err, "ACQ.CONTEXT_INCONSISTENT") {
+	if _, err := e.client.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("7.00"), Subject: "扫码"}); !alipay.HasSubCode(err, "ACQ.CONTEXT_INCONSISTENT") {
 		t.Fatalf("precreate with another amount: %v", err)
 	}
-	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "q1"}); !alipay.IsTradeNotExist(err) {
+	if _, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "q1"}); !alipay.IsTradeNotExist(err) {
 		t.Fatalf("query before the scan: %v", err)
 	}
 	resp, err := e.http.Get(r.QRCode) // the buyer scans
@@ -296,7 +296,7 @@ func TestPrecreateWalletPay(t *testing.T) {
 	if !strings.Contains(string(page), `id="pay"`) || !strings.Contains(string(page), "6.60") {
 		t.Fatalf("wallet page: %s", page)
 	}
-	if q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "q1"}); err != nil || q.TradeStatus != alipay.WaitBuyerPay {
+	if q, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "q1"}); err != nil || q.TradeStatus != alipay.TradeStatusWaitBuyerPay {
 		t.Fatalf("query after the scan: %+v %v", q, err)
 	}
 	resp, _ = e.http.PostForm(r.QRCode, url.Values{"login": {DefaultBuyer}, "password": {BuyerPassword}, "action": {"pay"}})
@@ -305,7 +305,7 @@ func TestPrecreateWalletPay(t *testing.T) {
 	if !strings.Contains(string(page), "支付成功") {
 		t.Fatalf("wallet pay: %s", page)
 	}
-	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "q1"}); q.TradeStatus != alipay.TradeSuccess {
+	if q, _ := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "q1"}); q.TradeStatus != alipay.TradeStatusSuccess {
 		t.Fatalf("after the wallet pay: %s", q.TradeStatus)
 	}
 	e.deliver()
@@ -317,15 +317,15 @@ func TestPrecreateWalletPay(t *testing.T) {
 func TestBillDownload(t *testing.T) {
 	e := newEnv(t)
 	e.paid("b1", alipay.MustAmount("12.34"))
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "b1"}, RefundAmount: alipay.MustAmount("2.34"), OutRequestNo: "br1"}); err != nil {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "b1", RefundAmount: alipay.MustAmount("2.34"), OutRequestNo: "br1"}); err != nil {
 		t.Fatal(err)
 	}
 	today := t0.Format("2006-01-02")
-	if _, err := e.client.BillDownloadURL(ctx, "trade", today); !alipay.HasSubCode(err, "isp.bill_not_exist") {
+	if _, err := e.client.BillDownloadURLQuery(ctx, alipay.BillDownloadURLQueryRequest{BillType: "trade", BillDate: today}); !alipay.HasSubCode(err, "isp.bill_not_exist") {
 		t.Fatalf("today's bill: %v", err)
 	}
 	e.advance(24 * time.Hour)
-	r, err := e.client.BillDownloadURL(ctx, "trade", today)
+	r, err := e.client.BillDownloadURLQuery(ctx, alipay.BillDownloadURLQueryRequest{BillType: "trade", BillDate: today})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,11 +376,11 @@ func TestControlAPIPayAndTrades(t *testing.T) {
 		RedirectURL string `json:"redirect_url"`
 	}
 	resp, _ = http.PostForm(e.srv.URL+"/api/trades/pay", url.Values{"app_id": {testAppID}, "out_trade_no": {"p1"}})
-	if err := jsonDecode(resp, &v); err != nil || resp.StatusCode != 200 || v.TradeStatus != string(alipay.TradeSuccess) {
+	if err := jsonDecode(resp, &v); err != nil || resp.StatusCode != 200 || v.TradeStatus != string(alipay.TradeStatusSuccess) {
 		t.Fatalf("pay: %d %+v %v", resp.StatusCode, v, err)
 	}
 	u, _ := url.Parse(v.RedirectURL)
-	if _, err := e.client.VerifyNotification([]byte(u.RawQuery), alipay.RuleV1); err != nil {
+	if _, err := e.client.VerifyNotification([]byte(u.RawQuery)); err != nil {
 		t.Fatalf("redirect_url: %v", err)
 	}
 	var tv TradeView
@@ -397,7 +397,7 @@ func TestControlAPIPayAndTrades(t *testing.T) {
 	if code := e.getJSON("/api/trades?app_id="+testAppID+"&out_trade_no=p1", &none); code != 404 {
 		t.Fatalf("after reset: %d", code)
 	}
-	if _, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "p1"}); !alipay.IsTradeNotExist(err) {
+	if _, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "p1"}); !alipay.IsTradeNotExist(err) {
 		t.Fatalf("query after reset: %v", err)
 	}
 }
@@ -444,7 +444,7 @@ func TestNotificationTriggers(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.paid("t1", alipay.MustAmount("3.00"))
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "t1"}, RefundAmount: alipay.MustAmount("1.00"), OutRequestNo: "a"}); err != nil {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "t1", RefundAmount: alipay.MustAmount("1.00"), OutRequestNo: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	e.deliver()
@@ -483,10 +483,10 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if err != nil || a.SellerID != seller {
 		t.Fatalf("app after restart: %+v %v", a, err)
 	}
-	if v, ok := sb.Trade(testAppID, "s1"); !ok || v.TradeStatus != string(alipay.TradeSuccess) {
+	if v, ok := sb.Trade(testAppID, "s1"); !ok || v.TradeStatus != string(alipay.TradeStatusSuccess) {
 		t.Fatalf("s1 after restart: %+v", v)
 	}
-	if v, ok := sb.Trade(testAppID, "s2"); !ok || v.TradeStatus != string(alipay.WaitBuyerPay) {
+	if v, ok := sb.Trade(testAppID, "s2"); !ok || v.TradeStatus != string(alipay.TradeStatusWaitBuyerPay) {
 		t.Fatalf("s2 after restart: %+v", v)
 	}
 	// The pending notification continues: attempt 2 at +4m.
@@ -526,7 +526,7 @@ func TestWorkerDeliversPromptly(t *testing.T) {
 func TestTimeExpireAndBadBiz(t *testing.T) {
 	e := newEnv(t)
 	// time_expire in the past: an error page, no trade.
-	u, _ := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: "e1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeExpire: t0.Add(-time.Minute)})
+	u, _ := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: "e1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeExpire: t0.Add(-time.Minute)})
 	resp, _ := e.http.Get(u)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -538,16 +538,16 @@ func TestTimeExpireAndBadBiz(t *testing.T) {
 	}
 	// An amount with three decimals is rejected.
 	var out map[string]any
-	_, err := e.client.Call(ctx, "alipay.trade.precreate", nil, map[string]any{"out_trade_no": "e2", "total_amount": "1.001", "subject": "x"}, &out)
+	_, err := e.client.Call(ctx, alipay.CallRequest{Method: "alipay.trade.precreate", Biz: map[string]any{"out_trade_no": "e2", "total_amount": "1.001", "subject": "x"}}, &out)
 	if !alipay.HasSubCode(err, "ACQ.INVALID_PARAMETER") {
 		t.Fatalf("three decimals: %v", err)
 	}
 	// A JSON number amount is accepted (fzlee/alipay sends them).
-	if _, err := e.client.Call(ctx, "alipay.trade.precreate", nil, map[string]any{"out_trade_no": "e3", "total_amount": 100, "subject": "x"}, &out); err != nil {
+	if _, err := e.client.Call(ctx, alipay.CallRequest{Method: "alipay.trade.precreate", Biz: map[string]any{"out_trade_no": "e3", "total_amount": 100, "subject": "x"}}, &out); err != nil {
 		t.Fatalf("number amount: %v", err)
 	}
 	var ae *alipay.Error
-	_, err = e.client.Call(ctx, "alipay.trade.query", nil, nil, &out)
+	_, err = e.client.Call(ctx, alipay.CallRequest{Method: "alipay.trade.query"}, &out)
 	if !errors.As(err, &ae) || ae.SubCode != "ACQ.INVALID_PARAMETER" {
 		t.Fatalf("query without a trade: %v", err)
 	}
@@ -565,11 +565,11 @@ func TestCashierCancelAndQuitURL(t *testing.T) {
 	if !strings.Contains(string(page), "已取消付款") || !strings.Contains(string(page), `id="back" href="`+e.m.srv.URL+`/"`) {
 		t.Fatalf("cancel page: %s", page)
 	}
-	if v, _ := e.sb.Trade(testAppID, "cc1"); v.TradeStatus != string(alipay.WaitBuyerPay) {
+	if v, _ := e.sb.Trade(testAppID, "cc1"); v.TradeStatus != string(alipay.TradeStatusWaitBuyerPay) {
 		t.Fatalf("cancel changed the trade: %s", v.TradeStatus)
 	}
 	// wap pay: cancel goes to quit_url.
-	u, _ := e.client.WapPayURL(alipay.TradePagePay{OutTradeNo: "cc2", TotalAmount: 100, Subject: "x", QuitURL: e.m.srv.URL + "/quit"})
+	u, _ := e.client.TradeWapPayURL(alipay.TradePagePayRequest{OutTradeNo: "cc2", TotalAmount: 100, Subject: "x", QuitURL: e.m.srv.URL + "/quit"})
 	resp, _ = e.http.Get(u)
 	resp.Body.Close()
 	resp, _ = e.http.PostForm(resp.Header.Get("Location"), url.Values{"action": {"cancel"}})
@@ -596,7 +596,7 @@ func TestAESContentEncryption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "aes1", TotalAmount: 100, Subject: "加密"})
+	r, err := c.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "aes1", TotalAmount: 100, Subject: "加密"})
 	if err != nil || r.OutTradeNo != "aes1" {
 		t.Fatalf("encrypted precreate: %+v %v", r, err)
 	}
@@ -606,14 +606,14 @@ func TestAESContentEncryption(t *testing.T) {
 	// Without the key configured, encrypt_type=AES is refused.
 	c2, _ := alipay.New(alipay.Config{AppID: testAppID, PrivateKey: appKey, AlipayPublicKey: e.sb.PublicKey(),
 		Gateway: e.srv.URL + "/gateway.do", EncryptKey: k, Now: e.clock.Now})
-	if _, err := c2.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "aes2", TotalAmount: 100, Subject: "x"}); !alipay.HasSubCode(err, "isv.decryption-error-not-valid-encrypt-key") {
+	if _, err := c2.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "aes2", TotalAmount: 100, Subject: "x"}); !alipay.HasSubCode(err, "isv.decryption-error-not-valid-encrypt-key") {
 		t.Fatalf("AES without a key: %v", err)
 	}
 }
 
 func TestReRegisterKeepsOptions(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.sb.RegisterAppWith("2016000000000002", &rsa1Key.PublicKey, AppOptions{SignType: alipay.RSA, NotifyOn: []string{"none"}}); err != nil {
+	if _, err := e.sb.RegisterAppWith("2016000000000002", &rsa1Key.PublicKey, AppOptions{SignType: alipay.SignTypeRSA, NotifyOn: []string{"none"}}); err != nil {
 		t.Fatal(err)
 	}
 	a, err := e.sb.RegisterApp("2016000000000002", &rsa1Key.PublicKey)
@@ -623,7 +623,7 @@ func TestReRegisterKeepsOptions(t *testing.T) {
 	e.sb.mu.Lock()
 	got := *e.sb.apps[a.AppID]
 	e.sb.mu.Unlock()
-	if got.SignType != alipay.RSA || len(got.NotifyOn) != 0 {
+	if got.SignType != alipay.SignTypeRSA || len(got.NotifyOn) != 0 {
 		t.Fatalf("re-registration reset the options: %+v", got)
 	}
 }
@@ -631,7 +631,7 @@ func TestReRegisterKeepsOptions(t *testing.T) {
 func TestExpiriesInOrder(t *testing.T) {
 	e := newEnv(t)
 	open := func(out, timeout string) {
-		u, _ := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: out, TotalAmount: 100, Subject: "x", TimeoutExpress: timeout})
+		u, _ := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: out, TotalAmount: 100, Subject: "x", TimeoutExpress: timeout})
 		resp, err := e.http.Get(u)
 		if err != nil {
 			t.Fatal(err)
@@ -647,17 +647,17 @@ func TestExpiriesInOrder(t *testing.T) {
 	want := map[string]time.Duration{"e1": time.Hour, "e2": 90 * time.Minute, "e3": 3 * time.Hour}
 	for out, d := range want {
 		v, _ := e.sb.Trade(testAppID, out)
-		if v.TradeStatus != string(alipay.TradeClosed) || v.GmtClose != alipay.FormatTime(t0.Add(d)) {
+		if v.TradeStatus != string(alipay.TradeStatusClosed) || v.GmtClose != alipay.FormatTime(t0.Add(d)) {
 			t.Errorf("%s: %s closed at %s, want %s", out, v.TradeStatus, v.GmtClose, alipay.FormatTime(t0.Add(d)))
 		}
 	}
-	if v, _ := e.sb.Trade(testAppID, "p1"); v.TradeStatus != string(alipay.TradeSuccess) {
+	if v, _ := e.sb.Trade(testAppID, "p1"); v.TradeStatus != string(alipay.TradeStatusSuccess) {
 		t.Errorf("paid trade: %s", v.TradeStatus)
 	}
 	// The close notifications went out at the expiry times, in order.
 	var closes []string
 	for _, a := range e.sb.Notifications() {
-		if a.TradeStatus == string(alipay.TradeClosed) {
+		if a.TradeStatus == string(alipay.TradeStatusClosed) {
 			closes = append(closes, a.OutTradeNo+"@"+a.At.Sub(t0).String())
 		}
 	}
@@ -681,7 +681,7 @@ func TestControlAPIRefusesCrossSiteBrowsers(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site pay: HTTP %d", resp.StatusCode)
 	}
-	if v, _ := e.sb.Trade(testAppID, "x1"); v.TradeStatus != string(alipay.WaitBuyerPay) {
+	if v, _ := e.sb.Trade(testAppID, "x1"); v.TradeStatus != string(alipay.TradeStatusWaitBuyerPay) {
 		t.Fatalf("a cross-site request paid the trade")
 	}
 }
@@ -694,14 +694,14 @@ func TestTradeFinishedAfterRefundPeriod(t *testing.T) {
 	e.paid("fin1", alipay.MustAmount("5.00"))
 	e.deliver()
 	e.advance(RefundPeriod - time.Minute)
-	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "fin1"}); q.TradeStatus != alipay.TradeSuccess {
+	if q, _ := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "fin1"}); q.TradeStatus != alipay.TradeStatusSuccess {
 		t.Fatalf("before the end of the refund period: %s", q.TradeStatus)
 	}
 	e.advance(time.Minute)
-	if q, _ := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "fin1"}); q.TradeStatus != alipay.TradeFinished {
+	if q, _ := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "fin1"}); q.TradeStatus != alipay.TradeStatusFinished {
 		t.Fatalf("after the refund period: %s", q.TradeStatus)
 	}
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "fin1"}, RefundAmount: 100, OutRequestNo: "late"}); !alipay.HasSubCode(err, "ACQ.TRADE_HAS_FINISHED") {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "fin1", RefundAmount: 100, OutRequestNo: "late"}); !alipay.HasSubCode(err, "ACQ.TRADE_HAS_FINISHED") {
 		t.Fatalf("refund after the period: %v", err)
 	}
 	got := e.m.notifications()
@@ -709,7 +709,7 @@ func TestTradeFinishedAfterRefundPeriod(t *testing.T) {
 		t.Fatalf("%d notifications, want success and finished", len(got))
 	}
 	n, err := e.verifiedNotification(got[1])
-	if err != nil || n.TradeStatus != alipay.TradeFinished {
+	if err != nil || n.TradeStatus != alipay.TradeStatusFinished {
 		t.Fatalf("finished notification: %+v %v", n, err)
 	}
 	if atts := e.attempts("fin1"); !atts[1].At.Equal(t0.Add(RefundPeriod)) {
@@ -729,15 +729,15 @@ func TestSandboxRefundRules(t *testing.T) {
 		t.Fatalf("app info %+v %v", info, err)
 	}
 	e.paid("sr1", alipay.MustAmount("10.00"))
-	ref := alipay.TradeRef{OutTradeNo: "sr1"}
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: 100, OutRequestNo: "a"}); !alipay.HasSubCode(err, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL") {
+	ref := "sr1"
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: 100, OutRequestNo: "a"}); !alipay.HasSubCode(err, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL") {
 		t.Fatalf("partial refund under sandbox rules: %v", err)
 	}
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: 1000, OutRequestNo: "b"}); !alipay.HasSubCode(err, "ACQ.TRADE_NOT_ALLOW_REFUND") {
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: 1000, OutRequestNo: "b"}); !alipay.HasSubCode(err, "ACQ.TRADE_NOT_ALLOW_REFUND") {
 		t.Fatalf("second refund call under sandbox rules: %v", err)
 	}
 	e.paid("sr2", alipay.MustAmount("10.00"))
-	if r, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: "sr2"}, RefundAmount: 1000, OutRequestNo: "c"}); err != nil || r.FundChange != "Y" {
+	if r, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "sr2", RefundAmount: 1000, OutRequestNo: "c"}); err != nil || r.FundChange != "Y" {
 		t.Fatalf("full refund under sandbox rules: %+v %v", r, err)
 	}
 	// sandbox_rules=0 turns them off; omitted keeps them.
@@ -758,7 +758,7 @@ func TestSandboxRefundRules(t *testing.T) {
 // the buyer can still pay until the 3h are over.
 func TestPrecreateDefaultTimeoutIsThreeHours(t *testing.T) {
 	e := newEnv(t)
-	res, err := e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "f2f1", TotalAmount: 100, Subject: "s"})
+	res, err := e.client.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "f2f1", TotalAmount: 100, Subject: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -769,17 +769,17 @@ func TestPrecreateDefaultTimeoutIsThreeHours(t *testing.T) {
 	}
 	resp.Body.Close()
 	e.advance(90 * time.Minute) // +2h30m
-	q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "f2f1"})
-	if err != nil || q.TradeStatus != alipay.WaitBuyerPay {
+	q, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "f2f1"})
+	if err != nil || q.TradeStatus != alipay.TradeStatusWaitBuyerPay {
 		t.Fatalf("at +2h30m: %+v %v; want WAIT_BUYER_PAY (default timeout 3h)", q, err)
 	}
 	e.advance(30 * time.Minute) // +3h
-	if q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "f2f1"}); err != nil || q.TradeStatus != alipay.TradeClosed {
+	if q, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "f2f1"}); err != nil || q.TradeStatus != alipay.TradeStatusClosed {
 		t.Fatalf("at +3h: %+v %v; want TRADE_CLOSED", q, err)
 	}
 
 	// An unscanned code expires after 2h.
-	_, err = e.client.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "f2f2", TotalAmount: 100, Subject: "s"})
+	_, err = e.client.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "f2f2", TotalAmount: 100, Subject: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}

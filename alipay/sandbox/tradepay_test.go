@@ -137,7 +137,7 @@ func TestTradePayWithinLimitPaysAtOnce(t *testing.T) {
 		t.Fatalf("%d notifications", len(bodies))
 	}
 	note, err := e.verifiedNotification(bodies[0])
-	if err != nil || note.TradeStatus != alipay.TradeSuccess || note.OutTradeNo != "f2f1" {
+	if err != nil || note.TradeStatus != alipay.TradeStatusSuccess || note.OutTradeNo != "f2f1" {
 		t.Fatalf("notification %+v %v", note, err)
 	}
 	// Refund and cancel work on these trades.

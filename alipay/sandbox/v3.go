@@ -224,7 +224,7 @@ func v3SignatureOK(a *app, authString string, r *http.Request, body []byte, toke
 			content = append(content, token...)
 			content = append(content, '\n')
 		}
-		if alipay.Verify(a.pub, alipay.RSA2, content, sign) == nil {
+		if alipay.Verify(a.pub, alipay.SignTypeRSA2, content, sign) == nil {
 			return true
 		}
 	}
@@ -305,7 +305,7 @@ func (s *Sandbox) writeV3Error(w http.ResponseWriter, a *app, e *v3Error) {
 func (s *Sandbox) writeV3Body(w http.ResponseWriter, a *app, status int, contentType string, body []byte) {
 	ts := strconv.FormatInt(s.wall().UnixMilli(), 10)
 	nonce := randHex(16)
-	sig, err := alipay.Sign(s.key, alipay.RSA2, alipay.V3ResponseSignContent(ts, nonce, body))
+	sig, err := alipay.Sign(s.key, alipay.SignTypeRSA2, alipay.V3ResponseSignContent(ts, nonce, body))
 	if err != nil { // cannot happen: RSA2 with the sandbox's own key
 		s.log.Error("sandbox: signing a v3 answer", "err", err)
 	}

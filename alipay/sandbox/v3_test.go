@@ -165,7 +165,7 @@ func TestV3TradeLifeCycle(t *testing.T) {
 	}
 
 	// The same trades over v2.
-	q, err := e.client.Query(ctx, alipay.TradeRef{OutTradeNo: "v3a"})
+	q, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "v3a"})
 	if err != nil || q.TradeNo != tradeNo {
 		t.Fatalf("v2 query of a v3 trade: %+v %v", q, err)
 	}

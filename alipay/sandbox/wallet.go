@@ -266,7 +266,7 @@ func (s *Sandbox) pendingTrade(no string, sess walletSession, now time.Time) *tr
 		return nil
 	}
 	s.expireDue(t, now)
-	if t.Status != alipay.WaitBuyerPay {
+	if t.Status != alipay.TradeStatusWaitBuyerPay {
 		return nil
 	}
 	return t

@@ -106,7 +106,7 @@ func signRate(key *rsa.PrivateKey, n int) (float64, error) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				if _, err := alipay.Sign(key, alipay.RSA2, content); err != nil {
+				if _, err := alipay.Sign(key, alipay.SignTypeRSA2, content); err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}

@@ -130,7 +130,7 @@ func newShopStub(t *testing.T) *shopStub {
 			t.Error(err)
 			return
 		}
-		n, err := s.client().VerifyNotification(body, alipay.RuleV1)
+		n, err := s.client().VerifyNotification(body)
 		if err != nil {
 			t.Errorf("notification does not verify: %v", err)
 			_, _ = io.WriteString(w, "fail")
@@ -188,7 +188,7 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 
 	openCashier := func(out string, amount alipay.Amount) string {
 		t.Helper()
-		u, err := c.PagePayURL(alipay.TradePagePay{OutTradeNo: out, TotalAmount: amount, Subject: "Go 语言圣经"})
+		u, err := c.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: out, TotalAmount: amount, Subject: "Go 语言圣经"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 		if err != nil || !strings.HasPrefix(loc, shop.srv.URL+"/return?") {
 			t.Fatalf("return redirect %q", loc)
 		}
-		r, err := c.VerifyNotification([]byte(u.RawQuery), alipay.RuleV1)
+		r, err := c.VerifyNotification([]byte(u.RawQuery))
 		if err != nil || r.OutTradeNo != out {
 			t.Fatalf("return: %+v %v", r, err)
 		}
@@ -220,8 +220,8 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 		if err := n.Check(alipay.Expect{AppID: appID, SellerID: seller, TotalAmount: amount}); err != nil || n.OutTradeNo != out || !n.TradeStatus.Paid() {
 			t.Fatalf("notification %+v: %v", n, err)
 		}
-		q, err := c.Query(ctx, alipay.TradeRef{OutTradeNo: out})
-		if err != nil || q.TradeStatus != alipay.TradeSuccess {
+		q, err := c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: out})
+		if err != nil || q.TradeStatus != alipay.TradeStatusSuccess {
 			t.Fatalf("query %s: %+v %v", out, q, err)
 		}
 	}
@@ -251,45 +251,45 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 	checkPaid("rt2", alipay.MustAmount("30.00"))
 
 	// 3. Refunds: partial, repeated (fund_change N), then the rest.
-	ref := alipay.TradeRef{OutTradeNo: "rt1"}
+	ref := "rt1"
 	for i, step := range []struct {
 		amount, reqNo, fundChange, total string
 	}{{"9.00", "rf1", "Y", "9.00"}, {"9.00", "rf1", "N", "9.00"}, {"90.00", "rf2", "Y", "99.00"}} {
-		r, err := c.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: alipay.MustAmount(step.amount), OutRequestNo: step.reqNo})
+		r, err := c.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: ref, RefundAmount: alipay.MustAmount(step.amount), OutRequestNo: step.reqNo})
 		if err != nil || r.FundChange != step.fundChange || r.RefundFee != alipay.MustAmount(step.total) {
 			t.Fatalf("refund step %d: %+v %v", i+1, r, err)
 		}
 	}
-	if n := shop.next(t); n.TradeStatus != alipay.TradeSuccess || n.RefundFee != alipay.MustAmount("9.00") || n.OutBizNo != "rf1" {
+	if n := shop.next(t); n.TradeStatus != alipay.TradeStatusSuccess || n.RefundFee != alipay.MustAmount("9.00") || n.OutBizNo != "rf1" {
 		t.Fatalf("partial refund notification %+v", n)
 	}
-	if n := shop.next(t); n.TradeStatus != alipay.TradeClosed || n.RefundFee != alipay.MustAmount("99.00") {
+	if n := shop.next(t); n.TradeStatus != alipay.TradeStatusClosed || n.RefundFee != alipay.MustAmount("99.00") {
 		t.Fatalf("full refund notification %+v", n)
 	}
-	if q, _ := c.Query(ctx, ref); q.TradeStatus != alipay.TradeClosed {
+	if q, _ := c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: ref}); q.TradeStatus != alipay.TradeStatusClosed {
 		t.Fatalf("after the full refund: %s", q.TradeStatus)
 	}
 
 	// 4. Close and cancel.
 	openCashier("rt3", alipay.MustAmount("5.00"))
-	if _, err := c.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "rt3"}); err != nil {
+	if _, err := c.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "rt3"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := shop.next(t); n.OutTradeNo != "rt3" || n.TradeStatus != alipay.TradeClosed {
+	if n := shop.next(t); n.OutTradeNo != "rt3" || n.TradeStatus != alipay.TradeStatusClosed {
 		t.Fatalf("close notification %+v", n)
 	}
-	if _, err := c.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: "rt2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
+	if _, err := c.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "rt2"}); !alipay.HasSubCode(err, "ACQ.TRADE_STATUS_ERROR") {
 		t.Fatalf("close of a paid trade: %v", err)
 	}
-	if r, err := c.CancelTrade(ctx, alipay.TradeRef{OutTradeNo: "rt2"}); err != nil || r.Action != "refund" {
+	if r, err := c.TradeCancel(ctx, alipay.TradeCancelRequest{OutTradeNo: "rt2"}); err != nil || r.Action != "refund" {
 		t.Fatalf("cancel of a paid trade: %+v %v", r, err)
 	}
-	if n := shop.next(t); n.OutTradeNo != "rt2" || n.TradeStatus != alipay.TradeClosed {
+	if n := shop.next(t); n.OutTradeNo != "rt2" || n.TradeStatus != alipay.TradeStatusClosed {
 		t.Fatalf("cancel notification %+v", n)
 	}
 
 	// 5. Precreate, then the buyer pays in the wallet page behind the QR code.
-	pre, err := c.Precreate(ctx, alipay.TradePrecreate{OutTradeNo: "rt4", TotalAmount: alipay.MustAmount("12.50"), Subject: "扫码购"})
+	pre, err := c.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "rt4", TotalAmount: alipay.MustAmount("12.50"), Subject: "扫码购"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 	resp.Body.Close()
 	var bill string
 	for day := range days {
-		b, err := c.BillDownloadURL(ctx, "trade", day)
+		b, err := c.BillDownloadURLQuery(ctx, alipay.BillDownloadURLQueryRequest{BillType: "trade", BillDate: day})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,7 +26,7 @@ import (
 // the Java SDK's rule and encodes them, sign included.
 func signedParams(t *testing.T, key *rsa.PrivateKey, p map[string]string) string {
 	t.Helper()
-	sig, err := alipay.Sign(key, alipay.RSA2, alipay.SignContent(p, alipay.RuleV2))
+	sig, err := alipay.Sign(key, alipay.SignTypeRSA2, alipay.SignContent(p, alipay.RuleV2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestBrowserSandboxWalletAndAppPay(t *testing.T) {
 			t.Fatalf("app result %q: %v", appResult, err)
 		}
 		raw, err := alipay.ExtractResponse([]byte(res.Result), "alipay.trade.app.pay")
-		if err != nil || alipay.Verify(sb.PublicKey(), alipay.RSA2, raw.Content, raw.Sign) != nil {
+		if err != nil || alipay.Verify(sb.PublicKey(), alipay.SignTypeRSA2, raw.Content, raw.Sign) != nil {
 			t.Fatalf("app result does not verify: %s %v", res.Result, err)
 		}
 		console.Check(t)

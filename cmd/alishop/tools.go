@@ -210,9 +210,9 @@ func runSign(ctx context.Context, args []string, e *env) error {
 		fmt.Fprintln(e.stderr, "alishop sign: note: the form has no sign_type; Alipay's string to sign includes it, so add sign_type to the request")
 	}
 	if st == "" {
-		st = alipay.RSA2
+		st = alipay.SignTypeRSA2
 	}
-	if st != alipay.RSA2 && st != alipay.RSA {
+	if st != alipay.SignTypeRSA2 && st != alipay.SignTypeRSA {
 		return usageError("sign: sign type %q: want RSA2 or RSA", st)
 	}
 	if _, ok := params["sign"]; ok {
@@ -286,9 +286,9 @@ func verifyForm(e *env, pub *rsa.PublicKey, in []byte, keepSignType bool) error 
 	}
 	st := alipay.SignType(params["sign_type"])
 	if st == "" {
-		st = alipay.RSA2
+		st = alipay.SignTypeRSA2
 	}
-	if st != alipay.RSA2 && st != alipay.RSA {
+	if st != alipay.SignTypeRSA2 && st != alipay.SignTypeRSA {
 		return usageError("verify: sign_type %q: want RSA2 or RSA", st)
 	}
 	rule, content, other := "v1 (sign and sign_type left out)", alipay.SignContent(params, alipay.RuleV1), alipay.SignContent(params, alipay.RuleV2)
@@ -331,16 +331,16 @@ func verifyResponse(e *env, pub *rsa.PublicKey, in []byte) error {
 		fmt.Fprintf(e.stdout, "alipay_cert_sn: %s\n", raw.CertSN)
 	}
 	fmt.Fprintf(e.stdout, "signed bytes, the value of %q as received (RSA2):\n%s\n", raw.Node, raw.Content)
-	err = alipay.Verify(pub, alipay.RSA2, raw.Content, raw.Sign)
+	err = alipay.Verify(pub, alipay.SignTypeRSA2, raw.Content, raw.Sign)
 	if err == nil {
 		fmt.Fprintln(e.stdout, "signature OK")
 		return nil
 	}
-	if alipay.VerifyResponseContent(pub, alipay.RSA2, raw.Content, raw.Sign) == nil {
+	if alipay.VerifyResponseContent(pub, alipay.SignTypeRSA2, raw.Content, raw.Sign) == nil {
 		fmt.Fprintf(e.stdout, "verified after replacing \\/ with / (the Java SDK's fallback):\n%s\nsignature OK\n", bytes.ReplaceAll(raw.Content, []byte(`\/`), []byte("/")))
 		return nil
 	}
-	if alipay.Verify(pub, alipay.RSA, raw.Content, raw.Sign) == nil {
+	if alipay.Verify(pub, alipay.SignTypeRSA, raw.Content, raw.Sign) == nil {
 		fmt.Fprintln(e.stdout, "signature OK (RSA, SHA1withRSA: an old app)")
 		return nil
 	}

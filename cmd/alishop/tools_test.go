@@ -219,7 +219,7 @@ func TestSignBadInput(t *testing.T) {
 	// RSA (SHA1) works when asked for.
 	out, _, code := runTool(t, "a=1", "sign", "--private-key", keyFile, "--sign-type", "RSA")
 	priv, _ := alipay.ParsePrivateKey([]byte(v.Keys["sandbox_app_private_key_pkcs1_base64"]))
-	if code != 0 || alipay.Verify(&priv.PublicKey, alipay.RSA, []byte("a=1"), lastLine(out)) != nil {
+	if code != 0 || alipay.Verify(&priv.PublicKey, alipay.SignTypeRSA, []byte("a=1"), lastLine(out)) != nil {
 		t.Fatalf("RSA sign: exit %d %q", code, out)
 	}
 }

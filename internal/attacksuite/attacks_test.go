@@ -298,7 +298,7 @@ func TestAttacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := ac.PagePayURL(alipay.TradePagePay{OutTradeNo: "ssrf1", TotalAmount: alipay.MustAmount("1.00"), Subject: "ssrf"})
+		u, err := ac.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: "ssrf1", TotalAmount: alipay.MustAmount("1.00"), Subject: "ssrf"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -663,7 +663,7 @@ func precreateWallet(t *testing.T, s *shop, text string) string {
 	biz, _ := json.Marshal(map[string]string{"out_trade_no": "xsswallet1", "total_amount": "1.00", "subject": text})
 	p := map[string]string{"app_id": sandboxAppID, "method": "alipay.trade.precreate", "charset": "utf-8", "sign_type": "RSA2",
 		"timestamp": time.Now().In(alipay.Beijing).Format("2006-01-02 15:04:05"), "version": "1.0", "biz_content": string(biz)}
-	sig, err := alipay.Sign(s.appKey(t), alipay.RSA2, alipay.SignContent(p, alipay.RuleV2))
+	sig, err := alipay.Sign(s.appKey(t), alipay.SignTypeRSA2, alipay.SignContent(p, alipay.RuleV2))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -401,7 +401,7 @@ func signNotification(t *testing.T, key *rsa.PrivateKey, params map[string]strin
 		p[k] = v
 	}
 	p["sign_type"] = "RSA2"
-	sig, err := alipay.Sign(key, alipay.RSA2, alipay.SignContent(p, alipay.RuleV1))
+	sig, err := alipay.Sign(key, alipay.SignTypeRSA2, alipay.SignContent(p, alipay.RuleV1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -461,7 +461,7 @@ func (h *harness) check() report {
 				r.problem("order %s: payment applied %d times", o.OutTradeNo, pays[o.OutTradeNo])
 			}
 		}
-		if tv.TradeStatus == string(alipay.TradeClosed) && !paidRemote && o.Status != shop.StatusClosed && o.Status != shop.StatusUnpaid {
+		if tv.TradeStatus == string(alipay.TradeStatusClosed) && !paidRemote && o.Status != shop.StatusClosed && o.Status != shop.StatusUnpaid {
 			r.wrong++
 			r.problem("trade %s closed, order %s", o.OutTradeNo, o.Status)
 		}

@@ -264,7 +264,7 @@ func scenario4(t *testing.T, api string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, err := cl.PagePayURL(alipay.TradePagePay{OutTradeNo: no, TotalAmount: alipay.MustAmount("10.00"), Subject: "故障注入测试商品"})
+		u, err := cl.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: no, TotalAmount: alipay.MustAmount("10.00"), Subject: "故障注入测试商品"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +320,7 @@ func scenario4(t *testing.T, api string) {
 	}
 	h.stop()
 	for _, no := range unpaid {
-		if tv, _ := h.sb.Trade(h.app.AppID, no); tv.TradeStatus != string(alipay.TradeClosed) {
+		if tv, _ := h.sb.Trade(h.app.AppID, no); tv.TradeStatus != string(alipay.TradeStatusClosed) {
 			t.Errorf("sandbox trade %s: %s", no, tv.TradeStatus)
 		}
 	}

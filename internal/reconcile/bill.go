@@ -152,7 +152,7 @@ func (r *Reconciler) CheckBill(ctx context.Context, day string) (shop.BillCheck,
 	end := start.AddDate(0, 0, 1)
 	check := shop.BillCheck{BillDate: day}
 	var rows []BillRow
-	res, err := r.cfg.Gateway.BillDownloadURL(ctx, "trade", day)
+	res, err := r.cfg.Gateway.BillDownloadURLQuery(ctx, alipay.BillDownloadURLQueryRequest{BillType: "trade", BillDate: day})
 	switch {
 	case alipay.HasSubCode(err, "isp.bill_not_exist"):
 		check.Detail = "no bill (isp.bill_not_exist)"

@@ -216,7 +216,7 @@ func TestGatewayBudgetFlood(t *testing.T) {
 		t.Error("no query after a refused close waited for its turn: the flood did not reach that path")
 	}
 	for _, o := range waiting {
-		if tr, ok := e.sb.Trade(e.app.AppID, o.OutTradeNo); !ok || tr.TradeStatus != string(alipay.TradeClosed) {
+		if tr, ok := e.sb.Trade(e.app.AppID, o.OutTradeNo); !ok || tr.TradeStatus != string(alipay.TradeStatusClosed) {
 			t.Errorf("order %s: the shop closed it but Alipay's trade is %q", o.OutTradeNo, tr.TradeStatus)
 		}
 	}

@@ -31,8 +31,8 @@ import (
 // Gateway is what the reconciler needs from Alipay besides what the shop's
 // service uses; *alipay.Client implements it.
 type Gateway interface {
-	CloseTrade(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeCloseResult, error)
-	BillDownloadURL(ctx context.Context, billType, billDate string) (*alipay.BillDownloadResult, error)
+	TradeClose(ctx context.Context, p alipay.TradeCloseRequest) (*alipay.TradeCloseResult, error)
+	BillDownloadURLQuery(ctx context.Context, p alipay.BillDownloadURLQueryRequest) (*alipay.BillDownloadURLQueryResult, error)
 }
 
 // defaultSchedule is the wait between two queries of an unpaid order, by
@@ -326,7 +326,7 @@ func (r *Reconciler) review(o shop.Order) jobs.Result {
 func (r *Reconciler) expire(ctx context.Context, j *jobs.Job, o shop.Order) jobs.Result {
 	svc := r.cfg.Service
 	now := r.cfg.Now()
-	res, err := r.cfg.Gateway.CloseTrade(ctx, alipay.TradeRef{OutTradeNo: o.OutTradeNo})
+	res, err := r.cfg.Gateway.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: o.OutTradeNo})
 	switch {
 	case err == nil:
 		if _, err := svc.ApplyClosed(ctx, o.OutTradeNo, "alipay.trade.close", res.Raw, "expired: closed at Alipay"); err != nil {

@@ -85,7 +85,7 @@ func (e *env) openWithoutExpiry() shop.Order {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u, err := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject})
+	u, err := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: o.Subject})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestReconcilePaysAndExpires(t *testing.T) {
 	e.wantStatus(paid, shop.StatusPaid)
 	e.wantStatus(opened, shop.StatusClosed)
 	e.wantStatus(never, shop.StatusClosed)
-	if tv, _ := e.sb.Trade(e.app.AppID, opened.OutTradeNo); tv.TradeStatus != string(alipay.TradeClosed) {
+	if tv, _ := e.sb.Trade(e.app.AppID, opened.OutTradeNo); tv.TradeStatus != string(alipay.TradeStatusClosed) {
 		t.Errorf("sandbox trade of the opened order: %s, want TRADE_CLOSED", tv.TradeStatus)
 	}
 	left, err := e.db.Jobs(context.Background(), "order", false)
@@ -195,14 +195,14 @@ func TestCloseUnknownOutcome(t *testing.T) {
 	a, b := e.openWithoutExpiry(), e.openWithoutExpiry()
 	e.advance(32 * time.Minute)
 	for _, o := range []shop.Order{a, b} {
-		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != string(alipay.WaitBuyerPay) {
+		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != string(alipay.TradeStatusWaitBuyerPay) {
 			t.Fatalf("sandbox: %s before the close", tv.TradeStatus)
 		}
 	}
 	e.runDue()
 	for _, o := range []shop.Order{a, b} {
 		e.wantStatus(o, shop.StatusUnpaid) // the answer was lost: nothing decided
-		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != string(alipay.TradeClosed) {
+		if tv, _ := e.sb.Trade(e.app.AppID, o.OutTradeNo); tv.TradeStatus != string(alipay.TradeStatusClosed) {
 			t.Errorf("sandbox: %s, want the close committed", tv.TradeStatus)
 		}
 	}
@@ -268,7 +268,7 @@ func TestRefundRefused(t *testing.T) {
 	e.advance(time.Second)
 	// Refunded in full at Alipay behind the shop's back: the trade is closed
 	// there, so the shop's refund is refused with ACQ.TRADE_HAS_CLOSE.
-	if _, err := e.client.Refund(ctx, alipay.TradeRefund{TradeRef: alipay.TradeRef{OutTradeNo: o.OutTradeNo},
+	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: o.OutTradeNo,
 		RefundAmount: o.Amount, OutRequestNo: "console-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func TestQueryAmountMismatchStops(t *testing.T) {
 	}
 	// The trade at Alipay is opened (same app, same out_trade_no) for
 	// another amount and paid.
-	u, err := e.client.PagePayURL(alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: alipay.MustAmount("9.99"), Subject: o.Subject})
+	u, err := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: o.OutTradeNo, TotalAmount: alipay.MustAmount("9.99"), Subject: o.Subject})
 	if err != nil {
 		t.Fatal(err)
 	}

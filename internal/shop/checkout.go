@@ -85,7 +85,7 @@ func (s *Service) ContinuePayment(ctx context.Context, outTradeNo string, ch Cha
 }
 
 func (s *Service) payURL(o Order, ch Channel) (string, error) {
-	p := alipay.TradePagePay{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: PaySubject(o.Subject),
+	p := alipay.TradePagePayRequest{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: PaySubject(o.Subject),
 		TimeExpire: ExpireAt(o, s.ttl)}
 	var u string
 	var err error
@@ -93,9 +93,9 @@ func (s *Service) payURL(o Order, ch Channel) (string, error) {
 		if s.quitURL != nil {
 			p.QuitURL = s.quitURL(o.OutTradeNo)
 		}
-		u, err = s.gw.WapPayURL(p)
+		u, err = s.gw.TradeWapPayURL(p)
 	} else {
-		u, err = s.gw.PagePayURL(p)
+		u, err = s.gw.TradePagePayURL(p)
 	}
 	if err != nil {
 		return "", fmt.Errorf("signing %s pay for %s: %w", ch, o.OutTradeNo, err)

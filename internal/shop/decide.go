@@ -58,7 +58,7 @@ func decideNotification(m Merchant, n *alipay.Notification, o *Order, r *Refund,
 		}
 		return decidePaid(o, Payment{OutTradeNo: o.OutTradeNo, TradeNo: n.TradeNo, Amount: n.TotalAmount,
 			BuyerLogonID: n.BuyerLogonID, PaidAt: paidAt, Via: SourceNotify})
-	case n.TradeStatus == alipay.TradeClosed && o.Status == StatusUnpaid:
+	case n.TradeStatus == alipay.TradeStatusClosed && o.Status == StatusUnpaid:
 		return Decision{Outcome: OutcomeApplied, Ack: true, Close: true, Detail: "TRADE_CLOSED"}
 	}
 	// WAIT_BUYER_PAY and closes of paid orders carry nothing to act on;
@@ -106,7 +106,7 @@ func decideQuery(outTradeNo string, q *alipay.TradeQueryResult, o *Order, now ti
 		}
 		return decidePaid(o, Payment{OutTradeNo: outTradeNo, TradeNo: q.TradeNo, Amount: q.TotalAmount,
 			BuyerLogonID: q.BuyerLogonID, PaidAt: paidAt, Via: SourceQuery})
-	case q.TradeStatus == alipay.TradeClosed && o.Status == StatusUnpaid:
+	case q.TradeStatus == alipay.TradeStatusClosed && o.Status == StatusUnpaid:
 		return Decision{Outcome: OutcomeApplied, Close: true, Detail: "TRADE_CLOSED"}
 	}
 	return Decision{Outcome: OutcomeIgnored, Detail: "trade_status " + string(q.TradeStatus)}
@@ -184,7 +184,7 @@ func decideRefund(n *alipay.Notification, o *Order, r *Refund) Decision {
 	case o.Status != StatusPaid && o.Status != StatusPartiallyRefunded && o.Status != StatusRefunded:
 		d := fmt.Sprintf("refund notification (refund_fee %s) for an order that is %s", n.RefundFee, o.Status)
 		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知与订单状态不符: " + d}
-	case n.OutBizNo == "" && n.TradeStatus == alipay.TradeFinished && n.RefundFee == o.RefundedFen:
+	case n.OutBizNo == "" && n.TradeStatus == alipay.TradeStatusFinished && n.RefundFee == o.RefundedFen:
 		// The trade's refund period ended: TRADE_FINISHED carries the
 		// refunds made so far without naming one; they agree with the order.
 		return Decision{Outcome: OutcomeDuplicate, Ack: true, Detail: fmt.Sprintf("TRADE_FINISHED, refund_fee %s as recorded", n.RefundFee)}

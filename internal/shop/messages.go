@@ -256,7 +256,7 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 		detail = keepUnverified(in, detail)
 		return s.receive(ctx, in, func(*Order, *Refund) Decision { return Decision{Outcome: o, Detail: detail} })
 	}
-	n, err := s.gw.VerifyNotification(r.Body, alipay.RuleV1)
+	n, err := s.gw.VerifyNotification(r.Body)
 	if err != nil {
 		if errors.Is(err, alipay.ErrSignature) {
 			return reject(OutcomeBadSignature, err.Error())
@@ -307,7 +307,7 @@ type ReturnResult struct {
 // admit (nil: always) allows it.
 func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string, admit func() bool) (ReturnResult, error) {
 	in := &Inbound{Source: SourceReturn, ReceivedAt: s.now(), RemoteAddr: remoteAddr, Method: "GET", Body: []byte(rawQuery)}
-	n, err := s.gw.VerifyNotification([]byte(rawQuery), alipay.RuleV1)
+	n, err := s.gw.VerifyNotification([]byte(rawQuery))
 	if err != nil {
 		outcome := OutcomeMalformed
 		if errors.Is(err, alipay.ErrSignature) {
@@ -359,7 +359,7 @@ func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, erro
 	if err != nil || o.Status != StatusUnpaid {
 		return o, err
 	}
-	q, err := s.gw.Query(ctx, alipay.TradeRef{OutTradeNo: outTradeNo})
+	q, err := s.gw.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: outTradeNo})
 	if alipay.IsTradeNotExist(err) {
 		return o, nil // the buyer has not reached the cashier yet
 	}

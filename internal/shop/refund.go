@@ -60,8 +60,8 @@ type RefundStore interface {
 
 // RefundGateway is what refunds need from Alipay; *alipay.Client implements it.
 type RefundGateway interface {
-	Refund(ctx context.Context, p alipay.TradeRefund) (*alipay.TradeRefundResult, error)
-	RefundQuery(ctx context.Context, ref alipay.TradeRef, outRequestNo string) (*alipay.RefundQueryResult, error)
+	TradeRefund(ctx context.Context, p alipay.TradeRefundRequest) (*alipay.TradeRefundResult, error)
+	TradeFastPayRefundQuery(ctx context.Context, p alipay.TradeFastPayRefundQueryRequest) (*alipay.TradeFastPayRefundQueryResult, error)
 }
 
 // ErrRefundNotFound is returned for an unknown out_request_no.
@@ -236,14 +236,13 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 	if r.Status != RefundPending {
 		return true, nil
 	}
-	ref := alipay.TradeRef{OutTradeNo: r.OutTradeNo}
 	if !first {
-		done, err := rf.query(ctx, r, ref)
+		done, err := rf.query(ctx, r)
 		if done || err != nil {
 			return done, err
 		}
 	}
-	res, err := rf.gw.Refund(ctx, alipay.TradeRefund{TradeRef: ref, RefundAmount: r.Amount, OutRequestNo: r.OutRequestNo, RefundReason: r.Reason})
+	res, err := rf.gw.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: r.OutTradeNo, RefundAmount: r.Amount, OutRequestNo: r.OutRequestNo, RefundReason: r.Reason})
 	switch {
 	case err == nil && res.FundChange == "Y":
 		changed, err := rf.settle(ctx, r, "alipay.trade.refund", res.Raw)
@@ -254,7 +253,7 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 	case err == nil:
 		// fund_change=N: a repeat of a refund already made, or not known
 		// yet; only the refund query says which.
-		return rf.query(ctx, r, ref)
+		return rf.query(ctx, r)
 	case alipay.IsUnknownOutcome(err):
 		_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
 		rf.svc.obs.RefundOutcome(RefundResultUnknown)
@@ -276,8 +275,8 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 }
 
 // query settles r if Alipay's refund query says it was made.
-func (rf *Refunds) query(ctx context.Context, r Refund, ref alipay.TradeRef) (bool, error) {
-	q, err := rf.gw.RefundQuery(ctx, ref, r.OutRequestNo)
+func (rf *Refunds) query(ctx context.Context, r Refund) (bool, error) {
+	q, err := rf.gw.TradeFastPayRefundQuery(ctx, alipay.TradeFastPayRefundQueryRequest{OutTradeNo: r.OutTradeNo, OutRequestNo: r.OutRequestNo})
 	if err != nil {
 		_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
 		return false, err

@@ -126,7 +126,7 @@ func TestTradeFinishedAfterPartialRefund(t *testing.T) {
 	o := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusPartiallyRefunded, TradeNo: "T1", RefundedFen: 10000}
 	finished := func(fee string) *alipay.Notification {
 		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
-			TradeStatus: alipay.TradeFinished, RefundFee: alipay.MustAmount(fee)}
+			TradeStatus: alipay.TradeStatusFinished, RefundFee: alipay.MustAmount(fee)}
 	}
 	d := decideNotification(s.merchant, finished("100.00"), o, nil, decideAt)
 	if d.Review != "" || d.Outcome != OutcomeDuplicate || !d.Ack || d.Pay != nil || d.Close || d.SettleRefund != "" {

@@ -39,10 +39,10 @@ type Store interface {
 
 // Gateway is what the shop needs from Alipay; *alipay.Client implements it.
 type Gateway interface {
-	PagePayURL(p alipay.TradePagePay) (string, error)
-	WapPayURL(p alipay.TradePagePay) (string, error)
-	Query(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeQueryResult, error)
-	VerifyNotification(form []byte, rule alipay.Rule) (*alipay.Notification, error)
+	TradePagePayURL(p alipay.TradePagePayRequest) (string, error)
+	TradeWapPayURL(p alipay.TradePagePayRequest) (string, error)
+	TradeQuery(ctx context.Context, p alipay.TradeQueryRequest) (*alipay.TradeQueryResult, error)
+	VerifyNotification(form []byte) (*alipay.Notification, error)
 }
 
 // Merchant identifies this shop at Alipay: what every message must name.

@@ -173,7 +173,7 @@ func (f *failingStore) Receive(ctx context.Context, m *Inbound, decide Decide) (
 
 type verifyAll struct{ Gateway }
 
-func (verifyAll) VerifyNotification(form []byte, rule alipay.Rule) (*alipay.Notification, error) {
+func (verifyAll) VerifyNotification(form []byte) (*alipay.Notification, error) {
 	return &alipay.Notification{AppID: "app", OutTradeNo: "o1", TradeStatus: "TRADE_SUCCESS", TotalAmount: 1}, nil
 }
 
@@ -234,7 +234,7 @@ func (s *goodsStore) CreateOrder(ctx context.Context, o *Order) error {
 
 type failSign struct{ Gateway }
 
-func (failSign) PagePayURL(alipay.TradePagePay) (string, error) {
+func (failSign) TradePagePayURL(alipay.TradePagePayRequest) (string, error) {
 	return "", errors.New("signing failed")
 }
 

@@ -54,7 +54,7 @@ func Sign(t testing.TB, key *rsa.PrivateKey, params map[string]string) string {
 		p[k] = v
 	}
 	p["sign_type"] = "RSA2"
-	s, err := alipay.Sign(key, alipay.RSA2, alipay.SignContent(p, alipay.RuleV1))
+	s, err := alipay.Sign(key, alipay.SignTypeRSA2, alipay.SignContent(p, alipay.RuleV1))
 	if err != nil {
 		if t != nil {
 			t.Fatal(err)

@@ -31,7 +31,7 @@ func billDayEnv(t *testing.T) (e *relEnv, day, matched, stray, unbilled string) 
 
 	// A trade opened and paid at Alipay under a number the shop never made.
 	stray = shop.NewOutTradeNo(e.sb.Now())
-	u, err := e.ali.PagePayURL(alipay.TradePagePay{OutTradeNo: stray, TotalAmount: alipay.MustAmount("12.00"), Subject: "别处的订单"})
+	u, err := e.ali.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: stray, TotalAmount: alipay.MustAmount("12.00"), Subject: "别处的订单"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func TestCheckoutRedirectsToSignedGateway(t *testing.T) {
 	params, _ := alipay.ParseForm(loc.RawQuery)
 	sign := params["sign"]
 	ak, _ := keys(t)
-	if err := alipay.Verify(&ak.PublicKey, alipay.RSA2, alipay.SignContent(params, alipay.RuleV2), sign); err != nil {
+	if err := alipay.Verify(&ak.PublicKey, alipay.SignTypeRSA2, alipay.SignContent(params, alipay.RuleV2), sign); err != nil {
 		t.Fatalf("gateway URL signature: %v", err)
 	}
 	// Bad goods ids change nothing.

@@ -73,7 +73,7 @@ type fakeQuery struct {
 	result map[string]*alipay.TradeQueryResult
 }
 
-func (f *fakeQuery) Query(ctx context.Context, ref alipay.TradeRef) (*alipay.TradeQueryResult, error) {
+func (f *fakeQuery) TradeQuery(ctx context.Context, ref alipay.TradeQueryRequest) (*alipay.TradeQueryResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r, ok := f.result[ref.OutTradeNo]; ok {

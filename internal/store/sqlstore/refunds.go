@@ -56,7 +56,7 @@ func (db *DB) CreateRefund(ctx context.Context, r *shop.Refund, settleAt time.Ti
 	})
 }
 
-// Refund implements shop.RefundStore.
+// TradeRefund implements shop.RefundStore.
 func (db *DB) Refund(ctx context.Context, outRequestNo string) (shop.Refund, error) {
 	r, err := scanRefund(db.r.QueryRowContext(ctx, "SELECT "+refundColumns+
 		" FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.out_request_no = $1", outRequestNo))
