@@ -293,14 +293,17 @@ const AlipayCertDownloadMethod = "alipay.open.app.alipaycert.download"
 // and it chains, at the client's current time, to the Alipay root bundle given
 // to ParseCertificates. It returns the certificate (with any intermediates it
 // came with) as PEM, to be stored and added with Certificates.AddAlipayCert.
-func (c *Client) DownloadAlipayCert(ctx context.Context, sn string) ([]byte, error) {
+func (c *Client) DownloadAlipayCert(ctx context.Context, sn string) (_ []byte, err error) {
 	if c.cfg.Certificates == nil {
 		return nil, fmt.Errorf("%w: downloading Alipay certificates needs certificate mode (Config.Certificates)", ErrInvalidParam)
 	}
 	if sn == "" {
 		return nil, fmt.Errorf("%w: empty alipay_cert_sn", ErrInvalidParam)
 	}
-	resp, err := c.send(ctx, request{method: AlipayCertDownloadMethod, biz: map[string]string{"alipay_cert_sn": sn}})
+	start := time.Now()
+	var resp *Response
+	defer func() { c.report(AlipayCertDownloadMethod, APIv2, start, resp, err) }()
+	resp, err = c.send(ctx, request{method: AlipayCertDownloadMethod, biz: map[string]string{"alipay_cert_sn": sn}})
 	if err != nil {
 		return nil, err
 	}

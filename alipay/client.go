@@ -63,6 +63,11 @@ type Config struct {
 	HTTPClient   *http.Client     // default: a client with a 15 s timeout
 	Now          func() time.Time // default: time.Now
 	AppAuthToken string           // ISV calls on behalf of a merchant
+
+	// OnCall, when set, is called after every call sent to Alipay, with
+	// its method, outcome and duration (for metrics). It runs on the
+	// caller's goroutine before the call returns, so it must be quick.
+	OnCall func(CallReport)
 }
 
 // Client calls Alipay's gateway. It is safe for concurrent use.
@@ -316,17 +321,21 @@ func (c *Client) Call(ctx context.Context, r CallRequest, out any) (*Response, e
 	return c.do(ctx, request{method: r.Method, biz: r.Biz, extra: r.Params}, out)
 }
 
+// do makes a call, over v3 when configured and the method has a v3 route,
+// and reports it (Config.OnCall).
 func (c *Client) do(ctx context.Context, r request, out any) (*Response, error) {
-	if c.cfg.API == APIv3 {
-		if route, ok := v3Routes[r.method]; ok {
-			return c.doV3(ctx, r, route, out)
-		}
+	start := time.Now()
+	api := APIv2
+	var resp *Response
+	var err error
+	if route, ok := v3Routes[r.method]; ok && c.cfg.API == APIv3 {
+		api = APIv3
+		resp, err = c.doV3(ctx, r, route, out)
+	} else if resp, err = c.send(ctx, r); err == nil {
+		err = c.DecodeResponse(resp, out)
 	}
-	resp, err := c.send(ctx, r)
-	if err != nil {
-		return resp, err
-	}
-	return resp, c.DecodeResponse(resp, out)
+	c.report(r.method, api, start, resp, err)
+	return resp, err
 }
 
 // send signs and posts a request and returns the answer.
@@ -355,13 +364,13 @@ func (c *Client) send(ctx context.Context, r request) (*Response, error) {
 func (c *Client) roundTrip(req *http.Request, method string) (*Response, error) {
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, err)
+		return nil, fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, &transportError{err})
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	raw := &Response{Method: method, API: APIv2, StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
 	if err != nil {
-		return raw, withResponse(raw, fmt.Errorf("alipay: %s: %w: reading response: %w", method, ErrUnknownOutcome, err))
+		return raw, withResponse(raw, fmt.Errorf("alipay: %s: %w: reading response: %w", method, ErrUnknownOutcome, &transportError{err}))
 	}
 	if len(body) > maxResponse {
 		raw.Body = body[:maxResponse]

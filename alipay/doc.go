@@ -54,6 +54,11 @@
 // from an error that followed an answer, so the bytes Alipay sent can be
 // stored and verified again later with [Client.DecodeResponse].
 //
+// [OutcomeOf] classifies how a call ended ([Outcome]: ok, business error,
+// gateway error, unknown, transport error), and Config.OnCall, when set,
+// receives a [CallReport] (method, protocol, outcome, duration) for every
+// call sent, so metrics need not read Alipay's wire codes.
+//
 // A business or gateway error is an [*Error] with a [Code], Msg, a
 // [SubCode] and SubMsg; an unsigned error (Alipay does not sign some, such as
 // isv.invalid-app-id) has Unverified set and is never trusted by
@@ -113,6 +118,9 @@
 //     [CancelActionRefund])); [Client.BillDownloadURLQuery]
 //     ([BillDownloadURLQueryRequest], [BillDownloadURLQueryResult]);
 //     [Client.Call] ([CallRequest]).
+//   - Outcomes: [Outcome] ([OutcomeOK], [OutcomeBusinessError],
+//     [OutcomeGatewayError], [OutcomeUnknown], [OutcomeTransportError],
+//     [Outcome.String]), [OutcomeOf], [CallReport] (Config.OnCall).
 //   - Answers: [Response], [ResponseOf], [Client.DecodeResponse],
 //     [ExtractResponse], [RawResponse], [ResponseNode],
 //     [VerifyResponseContent].

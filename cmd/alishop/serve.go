@@ -181,7 +181,7 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	s := &shopServer{metrics: metrics.New(db, log)}
 	acfg.NotifyURL = publicURL + "/alipay/notify"
 	acfg.ReturnURL = publicURL + "/alipay/return"
-	acfg.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: s.metrics.Transport(nil)}
+	acfg.OnCall = s.metrics.AlipayCall
 	merchant := shop.Merchant{AppID: cfg.alipay.appID, SellerID: cfg.alipay.sellerID}
 	mount := map[string]http.Handler{}
 	var err error

@@ -79,7 +79,7 @@ func New(state State, log *slog.Logger) *Metrics {
 		Help:    "Time from sending a call to the Alipay gateway to reading its whole answer.",
 		Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30}}, []string{"method"})
 	m.unknown = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "alishop_alipay_unknown_outcomes_total",
-		Help: "Alipay calls whose outcome is unknown (timeout, network error, HTTP status other than 200, 20000, ACQ.SYSTEM_ERROR, unreadable answer), by method."},
+		Help: "Alipay calls whose outcome is unknown (no answer, or one that does not say what happened; the client classifies it), by method."},
 		[]string{"method"})
 	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "alishop_http_requests_total",
 		Help: "HTTP requests served, by route pattern, method and status code."}, []string{"route", "method", "code"})

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"io"
 	"net/http"
@@ -14,74 +16,82 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"alishop/alipay"
 	"alishop/internal/shop"
 	"alishop/internal/store"
 )
 
-func TestClassify(t *testing.T) {
+// The client's report of a call becomes one count with the call's outcome
+// as its result label, and one latency observation.
+func TestAlipayCall(t *testing.T) {
+	m := New(nil, nil)
 	for _, c := range []struct {
-		status int
-		body   string
-		want   string
+		outcome alipay.Outcome
+		want    string
 	}{
-		{200, `{"alipay_trade_query_response":{"code":"10000","msg":"Success"},"sign":"x"}`, resultSuccess},
-		{200, `{"alipay_trade_refund_response":{"code":"20000","msg":"Service Currently Unavailable"},"sign":"x"}`, resultUnknown},
-		{200, `{"alipay_trade_refund_response":{"code":"40004","sub_code":"ACQ.SYSTEM_ERROR"},"sign":"x"}`, resultUnknown},
-		{200, `{"alipay_trade_close_response":{"code":"40004","sub_code":"ACQ.TRADE_NOT_EXIST"},"sign":"x"}`, resultBusiness},
-		{200, `{"error_response":{"code":"40002","sub_code":"isv.invalid-signature"}}`, resultError},
-		{200, `not json`, resultUnknown},
-		{502, `bad gateway`, resultUnknown},
-		{400, `{"code":"ACQ.TRADE_NOT_EXIST","message":"交易不存在"}`, resultBusiness},
-		{500, `{"code":"SYSTEM_ERROR"}`, resultUnknown},
-		{200, `{"trade_no":"2026","trade_status":"TRADE_SUCCESS"}`, resultSuccess},
+		{alipay.OutcomeOK, resultSuccess},
+		{alipay.OutcomeBusinessError, resultBusiness},
+		{alipay.OutcomeGatewayError, resultError},
+		{alipay.OutcomeUnknown, resultUnknown},
+		{alipay.OutcomeTransportError, resultUnknown},
 	} {
-		if got := classify(c.status, []byte(c.body)); got != c.want {
-			t.Errorf("%d %s: %s, want %s", c.status, c.body, got, c.want)
+		m.AlipayCall(alipay.CallReport{Method: "alipay.trade.refund", Outcome: c.outcome, Duration: time.Millisecond})
+		if v := testutil.ToFloat64(m.alipayCalls.WithLabelValues("alipay.trade.refund", c.want)); v < 1 {
+			t.Errorf("%s: no %s count", c.outcome, c.want)
+		}
+	}
+	if v := testutil.ToFloat64(m.unknown.WithLabelValues("alipay.trade.refund")); v != 2 {
+		t.Errorf("unknown outcomes = %v, want 2", v)
+	}
+	if n := testutil.CollectAndCount(m.alipayLatency); n != 1 {
+		t.Errorf("latency series = %d", n)
+	}
+	for in, want := range map[string]string{
+		"alipay.trade.query":                  "alipay.trade.query",
+		"":                                    "other",
+		strings.Repeat("a", 100):              "other",
+		"alipay.trade.query<script>":          "other",
+		"alipay.open.app.alipaycert.download": "alipay.open.app.alipaycert.download",
+	} {
+		if got := methodLabel(in); got != want {
+			t.Errorf("methodLabel(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
-func TestCallMethod(t *testing.T) {
-	for u, want := range map[string]string{
-		"https://openapi.alipay.com/gateway.do?charset=utf-8&method=alipay.trade.query": "alipay.trade.query",
-		"http://127.0.0.1:1/sandbox/v3/alipay/trade/refund":                             "alipay.trade.refund",
-		"http://127.0.0.1:1/bill/abc":                                                   "other",
-		"https://x/gateway.do?method=" + strings.Repeat("a", 100):                       "other",
-		"https://x/gateway.do?method=alipay.trade.query%3Cscript%3E":                    "other",
-	} {
-		req, _ := http.NewRequest("POST", u, nil)
-		if got := callMethod(req); got != want {
-			t.Errorf("%s: %q, want %q", u, got, want)
-		}
-	}
-}
-
-// The transport hands the client the exact bytes the gateway sent, and
-// counts the call once with its latency.
-func TestTransportPassesBodyThrough(t *testing.T) {
-	body := `{"alipay_trade_refund_response":{"code":"10000","fund_change":"Y"},"sign":"abc"}`
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+// The client reports its calls to the metrics: a real call through a real
+// client against a gateway that answers an unsigned 40002 and then cannot
+// be reached.
+func TestAlipayClientReports(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-app-id"}}`)
+	}))
 	defer srv.Close()
 	m := New(nil, nil)
-	c := &http.Client{Transport: m.Transport(nil)}
-	resp, err := c.Post(srv.URL+"/gateway.do?method=alipay.trade.refund", "text/plain", nil)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(got) != body {
-		t.Fatalf("body %q", got)
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if v := testutil.ToFloat64(m.alipayCalls.WithLabelValues("alipay.trade.refund", resultSuccess)); v != 1 {
-		t.Errorf("calls = %v", v)
+	c, err := alipay.New(alipay.Config{AppID: "2021000000000000", PrivateKey: key, AlipayPublicKey: &other.PublicKey,
+		Gateway: srv.URL + "/gateway.do", OnCall: m.AlipayCall})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// A gateway that cannot be reached: an unknown outcome.
+	if _, err := c.TradeQuery(t.Context(), alipay.TradeQueryRequest{OutTradeNo: "o1"}); err == nil {
+		t.Fatal("no error")
+	}
 	srv.Close()
-	if _, err := c.Post(srv.URL+"/gateway.do?method=alipay.trade.refund", "text/plain", nil); err == nil {
-		t.Fatal("no error from a closed server")
+	if _, err := c.TradeQuery(t.Context(), alipay.TradeQueryRequest{OutTradeNo: "o1"}); !alipay.IsUnknownOutcome(err) {
+		t.Fatalf("closed gateway: %v", err)
 	}
-	if v := testutil.ToFloat64(m.unknown.WithLabelValues("alipay.trade.refund")); v != 1 {
+	if v := testutil.ToFloat64(m.alipayCalls.WithLabelValues("alipay.trade.query", resultError)); v != 1 {
+		t.Errorf("gateway errors = %v", v)
+	}
+	if v := testutil.ToFloat64(m.unknown.WithLabelValues("alipay.trade.query")); v != 1 {
 		t.Errorf("unknown outcomes = %v", v)
 	}
 }

@@ -259,8 +259,7 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 		rf.svc.obs.RefundOutcome(RefundResultUnknown)
 		return false, err
 	}
-	var ae *alipay.Error
-	if errors.As(err, &ae) && !ae.Unverified && ae.Code == "40004" {
+	if alipay.OutcomeOf(err) == alipay.OutcomeBusinessError {
 		// A business refusal (amount, trade state, balance…): final.
 		failed, ferr := rf.store.FailRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
 		if failed {
