@@ -266,3 +266,266 @@ func mustRead(name string) []byte {
 	}
 	return b
 }
+
+// exampleAlipay starts a gateway on the loopback interface that stands in
+// for Alipay: it answers each method with the given node, signed with the
+// key that plays Alipay. It returns a client of that gateway and a stop
+// function.
+func exampleAlipay(nodes map[string]string, mut ...func(*alipay.Config)) (*alipay.Client, func()) {
+	alipayKey, err := alipay.LoadPrivateKeyFile("testdata/keys/test_1.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.URL.Query().Get("method")
+		node, ok := nodes[method]
+		if !ok {
+			node = `{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-method","sub_msg":"不存在的方法名"}`
+		}
+		sign, _ := alipay.Sign(alipayKey, alipay.SignTypeRSA2, []byte(node))
+		fmt.Fprintf(w, `{"%s":%s,"sign":"%s"}`, alipay.ResponseNode(method), node, sign)
+	}))
+	appKey, err := alipay.LoadPrivateKeyFile("testdata/keys/test_0.pem")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := alipay.Config{
+		AppID:           "9021000122689420",
+		PrivateKey:      appKey,
+		AlipayPublicKey: &alipayKey.PublicKey,
+		Gateway:         gw.URL + "/gateway.do",
+		NotifyURL:       "https://shop.example/alipay/notify",
+	}
+	for _, m := range mut {
+		m(&cfg)
+	}
+	c, err := alipay.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return c, gw.Close
+}
+
+func ExampleClient_TradeWapPayURL() {
+	c := exampleClient(alipay.SandboxGateway)
+	u, err := c.TradeWapPayURL(alipay.TradePagePayRequest{
+		OutTradeNo:  "o_20240102_1",
+		TotalAmount: 8888,
+		Subject:     "测试商品",
+		QuitURL:     "https://shop.example/orders/o_20240102_1", // where 取消 on the phone leads
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	pu, _ := url.Parse(u)
+	fmt.Println(pu.Query().Get("method"))
+	fmt.Println(pu.Query().Get("biz_content"))
+	// Output:
+	// alipay.trade.wap.pay
+	// {"out_trade_no":"o_20240102_1","product_code":"QUICK_WAP_WAY","quit_url":"https://shop.example/orders/o_20240102_1","subject":"测试商品","total_amount":"88.88"}
+}
+
+func ExampleClient_TradePagePayForm() {
+	c := exampleClient(alipay.SandboxGateway)
+	form, err := c.TradePagePayForm(alipay.TradePagePayRequest{OutTradeNo: "o_20240102_1", TotalAmount: 8888, Subject: "测试商品"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Serve form as the body of an HTML page: it posts itself to the gateway.
+	fmt.Println(strings.HasPrefix(form, `<form name="punchout_form" method="post" action="https://openapi-sandbox.dl.alipaydev.com/gateway.do?`))
+	fmt.Println(strings.Contains(form, `name="biz_content" value="{&#34;out_trade_no&#34;:&#34;o_20240102_1&#34;`))
+	// Output:
+	// true
+	// true
+}
+
+func ExampleClient_TradePrecreate() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.precreate": `{"code":"10000","msg":"Success","out_trade_no":"o_20240102_2","qr_code":"https://qr.alipay.com/bax03431ljhokirwl38f00a7"}`,
+	})
+	defer stop()
+	r, err := c.TradePrecreate(context.Background(), alipay.TradePrecreateRequest{
+		OutTradeNo:  "o_20240102_2",
+		TotalAmount: alipay.MustAmount("6.60"),
+		Subject:     "扫码点单",
+		ProductCode: alipay.ProductCodeQRCode,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Show r.QRCode as a QR code; the buyer scans it with Alipay.
+	fmt.Println(r.OutTradeNo, r.QRCode)
+	// Output: o_20240102_2 https://qr.alipay.com/bax03431ljhokirwl38f00a7
+}
+
+func ExampleClient_TradeCreate() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.create": `{"code":"10000","msg":"Success","out_trade_no":"o_20240102_3","trade_no":"2024010222001400000000000003"}`,
+	})
+	defer stop()
+	r, err := c.TradeCreate(context.Background(), alipay.TradeCreateRequest{
+		OutTradeNo:  "o_20240102_3",
+		TotalAmount: alipay.MustAmount("1.00"),
+		Subject:     "小程序下单",
+		BuyerID:     "2088102177846880",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Hand r.TradeNo to the mini program, which opens the payment.
+	fmt.Println(r.TradeNo)
+	// Output: 2024010222001400000000000003
+}
+
+func ExampleClient_TradeRefund() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.refund": `{"code":"10000","msg":"Success","buyer_logon_id":"wei***@qq.com","fund_change":"Y","gmt_refund_pay":"2024-01-02 15:10:00","out_trade_no":"o_20240102_1","refund_fee":"10.00","send_back_fee":"10.00","trade_no":"2024010222001400000000000001"}`,
+	})
+	defer stop()
+	// Store the refund with its out_request_no first, then call; repeat
+	// with the same out_request_no until the outcome is known.
+	req := alipay.TradeRefundRequest{OutTradeNo: "o_20240102_1", RefundAmount: alipay.MustAmount("10.00"), OutRequestNo: "o_20240102_1-r1", RefundReason: "缺货"}
+	r, err := c.TradeRefund(context.Background(), req)
+	switch {
+	case alipay.IsUnknownOutcome(err):
+		fmt.Println("unknown: repeat the same request later")
+	case err != nil:
+		fmt.Println("refused:", err)
+	case r.FundChange == "Y":
+		fmt.Println("refunded", req.RefundAmount, "of the trade's", r.RefundFee, "at", alipay.FormatTime(r.GmtRefundPay))
+	default:
+		fmt.Println("a repeat: confirm with TradeFastPayRefundQuery")
+	}
+	// Output: refunded 10.00 of the trade's 10.00 at 2024-01-02 15:10:00
+}
+
+func ExampleClient_TradeFastPayRefundQuery() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.fastpay.refund.query": `{"code":"10000","msg":"Success","out_request_no":"o_20240102_1-r1","out_trade_no":"o_20240102_1","refund_amount":"10.00","refund_status":"REFUND_SUCCESS","total_amount":"88.88","trade_no":"2024010222001400000000000001"}`,
+	})
+	defer stop()
+	r, err := c.TradeFastPayRefundQuery(context.Background(), alipay.TradeFastPayRefundQueryRequest{OutTradeNo: "o_20240102_1", OutRequestNo: "o_20240102_1-r1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(r.OutRequestNo, r.RefundAmount, r.Refunded())
+	// Output: o_20240102_1-r1 10.00 true
+}
+
+func ExampleClient_TradeClose() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.close": `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_STATUS_ERROR","sub_msg":"交易状态不合法"}`,
+	})
+	defer stop()
+	_, err := c.TradeClose(context.Background(), alipay.TradeCloseRequest{OutTradeNo: "o_20240102_1"})
+	switch {
+	case err == nil:
+		fmt.Println("closed: the buyer can no longer pay")
+	case alipay.HasSubCode(err, alipay.SubCodeTradeStatusError):
+		fmt.Println("not closed: the buyer has paid; query the trade")
+	default:
+		fmt.Println(alipay.OutcomeOf(err), err)
+	}
+	// Output: not closed: the buyer has paid; query the trade
+}
+
+func ExampleClient_TradeCancel() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.cancel": `{"code":"10000","msg":"Success","action":"refund","out_trade_no":"o_20240102_4","retry_flag":"N","trade_no":"2024010222001400000000000004"}`,
+	})
+	defer stop()
+	r, err := c.TradeCancel(context.Background(), alipay.TradeCancelRequest{OutTradeNo: "o_20240102_4"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	switch r.Action {
+	case alipay.CancelActionClose:
+		fmt.Println("the buyer had not paid: trade closed")
+	case alipay.CancelActionRefund:
+		fmt.Println("the buyer had paid: refunded in full")
+	}
+	// Output: the buyer had paid: refunded in full
+}
+
+func ExampleClient_BillDownloadURLQuery() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.data.dataservice.bill.downloadurl.query": `{"code":"10000","msg":"Success","bill_download_url":"https://dwbillcenter.alipay.com/downloadBillFile.resource?bizType=trade&fileType=csv.zip&day=2024-01-01"}`,
+	})
+	defer stop()
+	r, err := c.BillDownloadURLQuery(context.Background(), alipay.BillDownloadURLQueryRequest{BillType: "trade", BillDate: "2024-01-01"})
+	if alipay.HasSubCode(err, alipay.SubCodeBillNotExist) {
+		fmt.Println("no bill for that day yet")
+		return
+	} else if err != nil {
+		log.Fatal(err)
+	}
+	// Download the zip within 30 seconds.
+	u, _ := url.Parse(r.BillDownloadURL)
+	fmt.Println(u.Host, u.Query().Get("day"))
+	// Output: dwbillcenter.alipay.com 2024-01-01
+}
+
+func ExampleClient_Call() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.user.info.share": `{"code":"10000","msg":"Success","user_id":"2088102177846880","nick_name":"沙箱买家"}`,
+	})
+	defer stop()
+	var out struct {
+		UserID   string `json:"user_id"`
+		NickName string `json:"nick_name"`
+	}
+	_, err := c.Call(context.Background(), alipay.CallRequest{Method: "alipay.user.info.share", Params: map[string]string{"auth_token": "authusrB…"}}, &out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(out.UserID, out.NickName)
+	// Output: 2088102177846880 沙箱买家
+}
+
+// Config.OnCall receives every call's method, outcome and duration, here
+// printed; a shop counts them in its metrics.
+func ExampleCallReport() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.query": `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"}`,
+		"alipay.trade.close": `{"code":"20000","msg":"Service Currently Unavailable","sub_code":"isp.unknow-error"}`,
+	}, func(cfg *alipay.Config) {
+		cfg.OnCall = func(r alipay.CallReport) { fmt.Println(r.Method, r.API, r.Outcome, r.Duration > 0) }
+	})
+	defer stop()
+	ctx := context.Background()
+	_, _ = c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "o_1"})
+	_, _ = c.TradeClose(ctx, alipay.TradeCloseRequest{OutTradeNo: "o_1"})
+	_, _ = c.TradeCancel(ctx, alipay.TradeCancelRequest{}) // refused before sending: not a call
+	// Output:
+	// alipay.trade.query v2 business_error true
+	// alipay.trade.close v2 unknown true
+}
+
+// DownloadAlipayCert runs in certificate mode when an answer names an
+// Alipay certificate the client does not know yet.
+func ExampleClient_DownloadAlipayCert() {
+	appKey, _ := alipay.LoadPrivateKeyFile("app_private_key.pem")
+	certs, err := alipay.LoadCertificates("appCertPublicKey_2021000000000000.crt", "alipayCertPublicKey_RSA2.crt", "alipayRootCert.crt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := alipay.New(alipay.Config{AppID: "2021000000000000", PrivateKey: appKey, Certificates: certs})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	_, err = c.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "o_1"})
+	if errors.Is(err, alipay.ErrUnknownCertSN) {
+		raw := alipay.ResponseOf(err)
+		answer, _ := alipay.ExtractResponse(raw.Body, raw.Method)
+		pem, err := c.DownloadAlipayCert(ctx, answer.CertSN)
+		if err != nil {
+			log.Fatal(err) // not issued under the root certificates: never trust it
+		}
+		if _, err := certs.AddAlipayCert(pem); err != nil {
+			log.Fatal(err)
+		}
+		// Store pem next to the other certificates, and create the client
+		// again with certs.
+	}
+}

@@ -212,94 +212,31 @@ func checkCharset(pairs []formPair, charset string) error {
 var ErrBadNotification = errors.New("alipay: malformed notification")
 
 // parseNotification builds the Notification from pairs (the same content as
-// p, which becomes Notification.Params).
+// p, which becomes Notification.Params). Empty values count as absent.
 func parseNotification(pairs []formPair, p map[string]string) (*Notification, error) {
 	n := &Notification{Params: p}
 	var errs []error
-	amt := func(dst *Amount, key, s string) {
-		v, err := ParseAmount(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", key, err))
-		}
-		*dst = v
-	}
-	tm := func(dst *time.Time, key, s string) {
-		v, err := ParseTime(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", key, err))
-		}
-		*dst = v
-	}
 	for _, kv := range pairs {
-		v := kv.v
+		k, v := kv.k, kv.v
 		if v == "" {
 			continue
 		}
-		switch kv.k {
-		case "notify_id":
-			n.NotifyID = v
-		case "notify_type":
-			n.NotifyType = v
-		case "method":
-			n.Method = v
-		case "app_id":
-			n.AppID = v
-		case "auth_app_id":
-			n.AuthAppID = v
-		case "charset":
-			n.Charset = v
-		case "version":
-			n.Version = v
-		case "sign_type":
-			n.SignType = v
-		case "trade_no":
-			n.TradeNo = v
-		case "out_trade_no":
-			n.OutTradeNo = v
-		case "out_biz_no":
-			n.OutBizNo = v
-		case "trade_status":
+		if f := n.textField(k); f != nil {
+			*f = v
+		} else if f := n.amountField(k); f != nil {
+			a, err := ParseAmount(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
+			*f = a
+		} else if f := n.timeField(k); f != nil {
+			t, err := ParseTime(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
+			*f = t
+		} else if k == "trade_status" {
 			n.TradeStatus = TradeStatus(v)
-		case "buyer_id":
-			n.BuyerID = v
-		case "buyer_open_id":
-			n.BuyerOpenID = v
-		case "buyer_logon_id":
-			n.BuyerLogonID = v
-		case "seller_id":
-			n.SellerID = v
-		case "seller_email":
-			n.SellerEmail = v
-		case "subject":
-			n.Subject = v
-		case "body":
-			n.Body = v
-		case "passback_params":
-			n.PassbackParams = v
-		case "fund_bill_list":
-			n.FundBillList = v
-		case "total_amount":
-			amt(&n.TotalAmount, kv.k, v)
-		case "receipt_amount":
-			amt(&n.ReceiptAmount, kv.k, v)
-		case "invoice_amount":
-			amt(&n.InvoiceAmount, kv.k, v)
-		case "buyer_pay_amount":
-			amt(&n.BuyerPayAmount, kv.k, v)
-		case "point_amount":
-			amt(&n.PointAmount, kv.k, v)
-		case "refund_fee":
-			amt(&n.RefundFee, kv.k, v)
-		case "notify_time":
-			tm(&n.NotifyTime, kv.k, v)
-		case "gmt_create":
-			tm(&n.GmtCreate, kv.k, v)
-		case "gmt_payment":
-			tm(&n.GmtPayment, kv.k, v)
-		case "gmt_refund":
-			tm(&n.GmtRefund, kv.k, v)
-		case "gmt_close":
-			tm(&n.GmtClose, kv.k, v)
 		}
 	}
 	if n.OutTradeNo == "" {
@@ -312,6 +249,89 @@ func parseNotification(pairs []formPair, p map[string]string) (*Notification, er
 		return nil, fmt.Errorf("%w: %w", ErrBadNotification, err)
 	}
 	return n, nil
+}
+
+// textField is the text field of n that parameter key fills, or nil.
+func (n *Notification) textField(key string) *string {
+	switch key {
+	case "notify_id":
+		return &n.NotifyID
+	case "notify_type":
+		return &n.NotifyType
+	case "method":
+		return &n.Method
+	case "app_id":
+		return &n.AppID
+	case "auth_app_id":
+		return &n.AuthAppID
+	case "charset":
+		return &n.Charset
+	case "version":
+		return &n.Version
+	case "sign_type":
+		return &n.SignType
+	case "trade_no":
+		return &n.TradeNo
+	case "out_trade_no":
+		return &n.OutTradeNo
+	case "out_biz_no":
+		return &n.OutBizNo
+	case "buyer_id":
+		return &n.BuyerID
+	case "buyer_open_id":
+		return &n.BuyerOpenID
+	case "buyer_logon_id":
+		return &n.BuyerLogonID
+	case "seller_id":
+		return &n.SellerID
+	case "seller_email":
+		return &n.SellerEmail
+	case "subject":
+		return &n.Subject
+	case "body":
+		return &n.Body
+	case "passback_params":
+		return &n.PassbackParams
+	case "fund_bill_list":
+		return &n.FundBillList
+	}
+	return nil
+}
+
+// amountField is the amount of n that parameter key fills, or nil.
+func (n *Notification) amountField(key string) *Amount {
+	switch key {
+	case "total_amount":
+		return &n.TotalAmount
+	case "receipt_amount":
+		return &n.ReceiptAmount
+	case "invoice_amount":
+		return &n.InvoiceAmount
+	case "buyer_pay_amount":
+		return &n.BuyerPayAmount
+	case "point_amount":
+		return &n.PointAmount
+	case "refund_fee":
+		return &n.RefundFee
+	}
+	return nil
+}
+
+// timeField is the time of n that parameter key fills, or nil.
+func (n *Notification) timeField(key string) *time.Time {
+	switch key {
+	case "notify_time":
+		return &n.NotifyTime
+	case "gmt_create":
+		return &n.GmtCreate
+	case "gmt_payment":
+		return &n.GmtPayment
+	case "gmt_refund":
+		return &n.GmtRefund
+	case "gmt_close":
+		return &n.GmtClose
+	}
+	return nil
 }
 
 // Expect is what a merchant must check in every notification before acting
