@@ -60,9 +60,12 @@ type Config struct {
 	// (encrypt_type=AES) and to decrypt encrypted answers.
 	EncryptKey []byte
 
-	HTTPClient   *http.Client     // default: a client with a 15 s timeout
-	Now          func() time.Time // default: time.Now
-	AppAuthToken string           // ISV calls on behalf of a merchant
+	HTTPClient *http.Client     // default: a client with a 15 s timeout
+	Now        func() time.Time // default: time.Now
+	// Sleep waits d, or until ctx is done (it then returns ctx.Err()); the
+	// face-to-face payment waits with it between queries. Default: a timer.
+	Sleep        func(ctx context.Context, d time.Duration) error
+	AppAuthToken string // ISV calls on behalf of a merchant
 
 	// OnCall, when set, is called after every call sent to Alipay, with
 	// its method, outcome and duration (for metrics). It runs on the
@@ -155,6 +158,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
 	}
 	// The client keeps its own copies, so later changes to the caller's
 	// Config cannot race with calls.
@@ -444,7 +450,7 @@ func (c *Client) decodeResponse(r *Response, out any) error {
 	if e.Code == "" {
 		return fmt.Errorf("alipay: %s: %w: %w: no code in the response", method, ErrUnknownOutcome, ErrBadResponse)
 	}
-	if e.Code != CodeSuccess {
+	if e.Code != CodeSuccess && (e.Code != CodeUserPaying || method != "alipay.trade.pay") {
 		e.Method = method
 		return &e
 	}

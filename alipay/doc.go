@@ -26,8 +26,8 @@
 // one way to verify Alipay: Alipay's public key (支付宝公钥, key mode) or
 // [Certificates] from [LoadCertificates] (certificate mode). The gateway is
 // "production" by default, "sandbox", or any URL such as an offline
-// simulator's ([ResolveGateway]). The HTTP client and the clock are
-// injectable, and every call takes a context.
+// simulator's ([ResolveGateway]). The HTTP client and the clock (Config.Now,
+// Config.Sleep) are injectable, and every call takes a context.
 //
 // # Calls, answers and errors
 //
@@ -37,6 +37,7 @@
 //
 //	alipay.trade.precreate             Client.TradePrecreate(ctx, TradePrecreateRequest) (*TradePrecreateResult, error)
 //	alipay.trade.create                Client.TradeCreate(ctx, TradeCreateRequest) (*TradeCreateResult, error)
+//	alipay.trade.pay                   Client.TradePay(ctx, TradePayRequest) (*TradePayResult, error)
 //	alipay.trade.query                 Client.TradeQuery(ctx, TradeQueryRequest) (*TradeQueryResult, error)
 //	alipay.trade.refund                Client.TradeRefund(ctx, TradeRefundRequest) (*TradeRefundResult, error)
 //	alipay.trade.fastpay.refund.query  Client.TradeFastPayRefundQuery(ctx, TradeFastPayRefundQueryRequest) (*TradeFastPayRefundQueryResult, error)
@@ -49,6 +50,19 @@
 // Page and wap pay make no call: [Client.TradePagePayURL],
 // [Client.TradeWapPayURL] and [Client.TradePagePayForm] sign a
 // [TradePagePayRequest] for the buyer's browser to carry to the gateway.
+// App pay makes none either: [Client.TradeAppPayOrder] signs the order
+// string the merchant's app hands to the Alipay app, and
+// [Client.VerifyTradeAppPayResult] verifies the result the Alipay app hands
+// back ([TradeAppPayResult], [TradeAppPayResult.Check]).
+//
+// Face-to-face payment (当面付) with the buyer's payment code is one call,
+// [Client.TradePay], whose answer may say that the trade waits for the
+// buyer (10003, [TradePayResult.WaitingForBuyer]), and a state machine
+// around it that a counter should use instead: [Client.FaceToFacePay]
+// charges the code, follows a waiting or unknown payment with queries
+// every few seconds until it is paid or closed or a deadline passes (30 s),
+// and then cancels it, reporting the cancel's action (close or refund). Its
+// waits use Config.Sleep and Config.Now, so tests need not sleep.
 // Every result carries the answer as received in its Raw field (a
 // [*Response]: status, headers, exact body), and [ResponseOf] returns it
 // from an error that followed an answer, so the bytes Alipay sent can be
@@ -118,14 +132,24 @@
 //     [CancelActionRefund])); [Client.BillDownloadURLQuery]
 //     ([BillDownloadURLQueryRequest], [BillDownloadURLQueryResult]);
 //     [Client.Call] ([CallRequest]).
+//   - Face-to-face: [Client.TradePay] ([TradePayRequest], [Scene]
+//     ([SceneBarCode], [SceneSecurityCode]), [TradePayResult],
+//     [TradePayResult.Paid]); [Client.FaceToFacePay]
+//     ([FaceToFacePayRequest], [FaceToFacePayResult], [FaceToFaceStatus]
+//     ([FaceToFaceStatusPaid], [FaceToFaceStatusClosed],
+//     [FaceToFaceStatusCancelled]), [DefaultFaceToFaceWait],
+//     [DefaultFaceToFacePollInterval]).
+//   - App pay: [Client.TradeAppPayOrder] ([TradeAppPayRequest]),
+//     [Client.VerifyTradeAppPayResult] ([TradeAppPayResult],
+//     [TradeAppPayResult.Check]).
 //   - Outcomes: [Outcome] ([OutcomeOK], [OutcomeBusinessError],
 //     [OutcomeGatewayError], [OutcomeUnknown], [OutcomeTransportError],
 //     [Outcome.String]), [OutcomeOf], [CallReport] (Config.OnCall).
 //   - Answers: [Response], [ResponseOf], [Client.DecodeResponse],
 //     [ExtractResponse], [RawResponse], [ResponseNode],
 //     [VerifyResponseContent].
-//   - Errors: [Error], [Code] ([CodeSuccess], [CodeUnavailable],
-//     [CodeBusinessFailed]), [SubCode] ([SubCodeTradeNotExist],
+//   - Errors: [Error], [Code] ([CodeSuccess], [CodeUserPaying],
+//     [CodeUnavailable], [CodeBusinessFailed]), [SubCode] ([SubCodeTradeNotExist],
 //     [SubCodeTradeStatusError], [SubCodeSystemError], [SubCodeBillNotExist]),
 //     [HasSubCode], [IsTradeNotExist], [IsUnknownOutcome], [ErrUnknownOutcome],
 //     [ErrUnsigned], [ErrSignature], [ErrBadResponse], [ErrDuplicateNode],
@@ -133,7 +157,8 @@
 //     [ErrAppKeyAsAlipayKey], [ErrDecrypt], [KeyError].
 //   - Trades: [TradeStatus] ([TradeStatusWaitBuyerPay], [TradeStatusSuccess],
 //     [TradeStatusFinished], [TradeStatusClosed]), [ProductCode]
-//     ([ProductCodePagePay], [ProductCodeWapPay], [ProductCodeQRCode]).
+//     ([ProductCodePagePay], [ProductCodeWapPay], [ProductCodeQRCode],
+//     [ProductCodeFaceToFace], [ProductCodeAppPay]).
 //   - Notifications: [Client.VerifyNotification], [Notification],
 //     [Notification.Check], [Expect], [MismatchError], [AckNotification],
 //     [MaxNotifyBody], [ErrBadNotification], [ErrCharset], [ErrMultiValued].

@@ -529,3 +529,91 @@ func ExampleClient_DownloadAlipayCert() {
 		// again with certs.
 	}
 }
+
+// A counter charges the buyer's payment code. Here the buyer must confirm
+// in the Alipay app (10003) and does so before the first query; the
+// example's clock does not really wait.
+func ExampleClient_FaceToFacePay() {
+	now := time.Date(2024, 1, 2, 7, 4, 5, 0, time.UTC)
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.pay":   `{"code":"10003","msg":" order success pay inprocess","buyer_logon_id":"abc***@sandbox.com","out_trade_no":"o_20240102_5","total_amount":"2500.00","trade_no":"2024010222001400000000000005","receipt_amount":"0.00"}`,
+		"alipay.trade.query": `{"code":"10000","msg":"Success","buyer_logon_id":"abc***@sandbox.com","out_trade_no":"o_20240102_5","send_pay_date":"2024-01-02 15:04:10","total_amount":"2500.00","trade_no":"2024010222001400000000000005","trade_status":"TRADE_SUCCESS"}`,
+	}, func(cfg *alipay.Config) {
+		cfg.Now = func() time.Time { return now }
+		cfg.Sleep = func(ctx context.Context, d time.Duration) error { now = now.Add(d); return nil }
+	})
+	defer stop()
+	res, err := c.FaceToFacePay(context.Background(), alipay.FaceToFacePayRequest{TradePayRequest: alipay.TradePayRequest{
+		OutTradeNo:  "o_20240102_5",
+		TotalAmount: alipay.MustAmount("2500.00"),
+		Subject:     "柜台收款",
+		AuthCode:    "283654875600000005", // as the scanner typed it
+	}})
+	switch {
+	case alipay.IsUnknownOutcome(err):
+		fmt.Println("unknown: query or cancel o_20240102_5 later")
+	case err != nil:
+		fmt.Println("refused, nothing charged:", err)
+	case res.Status == alipay.FaceToFaceStatusPaid:
+		fmt.Println("收款成功", res.TotalAmount, res.TradeNo, "waited for the buyer:", res.Pay.WaitingForBuyer)
+	case res.Status == alipay.FaceToFaceStatusCancelled:
+		fmt.Println("cancelled:", res.Cancel.Action)
+	default:
+		fmt.Println("not paid, nothing charged")
+	}
+	// Output: 收款成功 2500.00 2024010222001400000000000005 waited for the buyer: true
+}
+
+func ExampleClient_TradePay() {
+	c, stop := exampleAlipay(map[string]string{
+		"alipay.trade.pay": `{"code":"40004","msg":"Business Failed","sub_code":"ACQ.PAYMENT_AUTH_CODE_INVALID","sub_msg":"支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款"}`,
+	})
+	defer stop()
+	_, err := c.TradePay(context.Background(), alipay.TradePayRequest{OutTradeNo: "o_20240102_6", TotalAmount: 1200, Subject: "柜台收款",
+		AuthCode: "283654875600000006", Scene: alipay.SceneBarCode})
+	var e *alipay.Error
+	if errors.As(err, &e) && alipay.OutcomeOf(err) == alipay.OutcomeBusinessError {
+		fmt.Println(e.SubCode) // show e.SubMsg to the cashier: the buyer refreshes the code
+	}
+	// Output: ACQ.PAYMENT_AUTH_CODE_INVALID
+}
+
+func ExampleClient_TradeAppPayOrder() {
+	c := exampleClient(alipay.ProductionGateway)
+	order, err := c.TradeAppPayOrder(alipay.TradeAppPayRequest{OutTradeNo: "o_20240102_7", TotalAmount: 990, Subject: "会员一个月"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Send order to the merchant's app, which passes it unchanged to the
+	// Alipay SDK (payV2 / pay).
+	q, _ := url.ParseQuery(order)
+	fmt.Println(q.Get("method"), q.Get("notify_url"))
+	fmt.Println(q.Get("biz_content"))
+	fmt.Println(q.Get("sign") != "")
+	// Output:
+	// alipay.trade.app.pay https://shop.example/alipay/notify
+	// {"out_trade_no":"o_20240102_7","total_amount":"9.90","subject":"会员一个月","product_code":"QUICK_MSECURITY_PAY"}
+	// true
+}
+
+func ExampleClient_VerifyTradeAppPayResult() {
+	c := exampleClient(alipay.ProductionGateway)
+	// What the Alipay app handed the merchant's app (resultStatus 9000),
+	// sent on to the server unchanged; signed here by the key that plays
+	// Alipay.
+	alipayKey, _ := alipay.LoadPrivateKeyFile("testdata/keys/test_1.pem")
+	node := `{"code":"10000","msg":"Success","app_id":"9021000122689420","auth_app_id":"9021000122689420","charset":"utf-8","timestamp":"2024-01-02 15:05:00","out_trade_no":"o_20240102_7","total_amount":"9.90","trade_no":"2024010222001400000000000007","seller_id":"2088011354228910"}`
+	sign, _ := alipay.Sign(alipayKey, alipay.SignTypeRSA2, []byte(node))
+	result := `{"alipay_trade_app_pay_response":` + node + `,"sign":"` + sign + `","sign_type":"RSA2"}`
+
+	r, err := c.VerifyTradeAppPayResult([]byte(result))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := r.Check(alipay.Expect{AppID: "9021000122689420", SellerID: "2088011354228910", TotalAmount: 990}); err != nil {
+		log.Fatal(err)
+	}
+	// A hint, like a return: wait for the notification or query the trade.
+	fmt.Println(r.OutTradeNo, r.TradeNo, r.TotalAmount)
+	// Output: o_20240102_7 2024010222001400000000000007 9.90
+}

@@ -17,8 +17,10 @@ type Code string
 // 40004 is a business failure named by the SubCode; 40001 (missing
 // parameter), 40002 (invalid parameter, app id or signature), 40006 (no
 // permission) and 20001 (bad authorisation token) are gateway errors.
+// 10003 is answered by alipay.trade.pay only: the trade waits for its buyer.
 const (
 	CodeSuccess        Code = "10000"
+	CodeUserPaying     Code = "10003"
 	CodeUnavailable    Code = "20000"
 	CodeBusinessFailed Code = "40004"
 )

@@ -16,9 +16,11 @@ type ProductCode string
 
 // Product codes.
 const (
-	ProductCodePagePay ProductCode = "FAST_INSTANT_TRADE_PAY" // alipay.trade.page.pay
-	ProductCodeWapPay  ProductCode = "QUICK_WAP_WAY"          // alipay.trade.wap.pay
-	ProductCodeQRCode  ProductCode = "QR_CODE_OFFLINE"        // alipay.trade.precreate (订单码支付)
+	ProductCodePagePay    ProductCode = "FAST_INSTANT_TRADE_PAY" // alipay.trade.page.pay
+	ProductCodeWapPay     ProductCode = "QUICK_WAP_WAY"          // alipay.trade.wap.pay
+	ProductCodeQRCode     ProductCode = "QR_CODE_OFFLINE"        // alipay.trade.precreate (订单码支付)
+	ProductCodeFaceToFace ProductCode = "FACE_TO_FACE_PAYMENT"   // alipay.trade.pay (当面付)
+	ProductCodeAppPay     ProductCode = "QUICK_MSECURITY_PAY"    // alipay.trade.app.pay
 )
 
 // TradeStatus is the state of a trade at Alipay.

@@ -161,3 +161,29 @@ func TestV3SandboxTamperedAnswer(t *testing.T) {
 		t.Fatalf("tampered answer: %v", err)
 	}
 }
+
+// The sandbox serves the v3 route of every method the client calls over
+// v3: the one table of routes is the client's.
+func TestSandboxServesEveryV3Route(t *testing.T) {
+	_, srv, _ := v3Sandbox(t, false)
+	for _, m := range alipay.V3Methods() {
+		verb, path, ok := alipay.V3Route(m)
+		if !ok || !strings.HasPrefix(path, "/v3/") {
+			t.Fatalf("%s: route %s %s %v", m, verb, path, ok)
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), verb, srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		// Unsigned: the route exists, so the answer is about the missing
+		// Authorization, not a 404 or 405.
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s %s (%s): HTTP %d, want 401", verb, path, m, resp.StatusCode)
+		}
+	}
+	if _, _, ok := alipay.V3Route("alipay.trade.page.pay"); ok {
+		t.Error("page pay has a v3 route")
+	}
+}
