@@ -15,6 +15,7 @@ import (
 	"alishop/alipay"
 	"alishop/alipay/sandbox"
 	"alishop/alipay/sandbox/sqlitestore"
+	"alishop/internal/web"
 )
 
 // sandboxFlags are the stand-alone sandbox's flags.
@@ -22,6 +23,7 @@ type sandboxFlags struct {
 	addr, data, publicURL string
 	listenAny             bool
 	apps                  appFlags
+	allowedHosts          hostList
 }
 
 // appFlags collects repeated --app APP_ID=APP_PUBLIC_KEY_FILE flags.
@@ -47,13 +49,15 @@ func parseSandboxFlags(args []string, e *env) (*sandboxFlags, error) {
 name in upper case with - as _ (--addr is ALISHOP_SANDBOX_ADDR;
 ALISHOP_SANDBOX_APP takes comma-separated APP_ID=FILE pairs). A flag on
 the command line wins.`
-	fs.about = "The gateway, cashier, control API and bills are described in docs/SANDBOX.md. It listens on loopback only unless --listen-any is given."
+	fs.about = "The gateway, cashier, control API and bills are described in docs/SANDBOX.md. It listens on loopback only unless --listen-any is given, and answers only Host names that are loopback, its --addr or --public-url host, an --allowed-host, or (with --listen-any) an IP address (docs/SECURITY.md)."
 	fs.lists["app"] = true
 	fs.StringVar(&f.addr, "addr", ":9000", "listen address; a host-less or wildcard address binds to 127.0.0.1 unless --listen-any")
 	fs.BoolVar(&f.listenAny, "listen-any", false, "listen on every interface (or on a non-loopback --addr host): other machines can then reach the sandbox")
 	fs.StringVar(&f.data, "data", "", "directory for the SQLite state and the sandbox's Alipay key pair (default: in memory, lost on exit)")
 	fs.StringVar(&f.publicURL, "public-url", "", "absolute URL of the sandbox root used in cashier, QR code and bill links (default: from each request's Host)")
 	fs.Var(&f.apps, "app", "register an app: APP_ID=APP_PUBLIC_KEY_FILE (PEM or one-line base64; an app certificate selects certificate mode; repeatable)")
+	fs.Var(&f.allowedHosts, "allowed-host", "a `HOST` name the sandbox answers besides loopback, the --addr and --public-url hosts and (with --listen-any) any IP address (repeatable, or a comma-separated list); other names get 421")
+	fs.lists["allowed-host"] = true
 	pos, err := fs.parse(args, e)
 	if err != nil {
 		return nil, err
@@ -82,6 +86,23 @@ func (f *sandboxFlags) loadApps() ([]sandboxApp, error) {
 	return apps, nil
 }
 
+// hostPolicy is the Host names the stand-alone sandbox answers
+// (docs/SECURITY.md): loopback, the --addr host when it names one, the
+// --public-url host, --allowed-host, and with --listen-any any IP address,
+// as SDKs on other machines are given it.
+func (f *sandboxFlags) hostPolicy() (*web.HostPolicy, error) {
+	urls := []string{f.publicURL}
+	if h, _, err := net.SplitHostPort(f.addr); err == nil && h != "" {
+		urls = append(urls, "http://"+net.JoinHostPort(h, "0"))
+	}
+	p, err := hostPolicy(urls, f.allowedHosts)
+	if err != nil {
+		return nil, usageError("sandbox: %v", err)
+	}
+	p.AnyAddress = f.listenAny
+	return p, nil
+}
+
 // runSandbox runs the stand-alone simulator until ctx ends.
 func runSandbox(ctx context.Context, args []string, e *env) error {
 	f, err := parseSandboxFlags(args, e)
@@ -96,7 +117,11 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(web.BoundedLog(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	hosts, err := f.hostPolicy()
+	if err != nil {
+		return err
+	}
 	sb, err := newSandbox(sandbox.Config{DataDir: f.data, BaseURL: f.publicURL, Logger: logger})
 	if err != nil {
 		return failure("%v", err)
@@ -115,7 +140,7 @@ func runSandbox(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return failure("sandbox: listen on %s: %v", bind, err)
 	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: hosts.Handler(sb), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	announceSandbox(e, f, ln, sb, registered)
 
 	sb.Start(ctx)

@@ -218,11 +218,15 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	if err != nil {
 		return s, dbError{failure("serve: cookie key: %v", err)}
 	}
+	hosts, err := hostPolicy([]string{publicURL}, cfg.proxy.allowedHosts)
+	if err != nil {
+		return s, usageError("serve: %v", err)
+	}
 	s.handler, err = web.New(web.Config{
 		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount, Refunds: refunds, Bills: db,
 		SecureCookies: strings.HasPrefix(publicURL, "https://"), ShopName: cfg.shopName, CookieKey: cookieKey,
-		Limits: cfg.limits,
-		Ready:  db.Ready, ObserveHTTP: s.metrics.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, s.metrics),
+		Limits: cfg.limits, TrustedProxies: cfg.proxy.trusted, Hosts: hosts,
+		Ready: db.Ready, ObserveHTTP: s.metrics.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, s.metrics),
 	})
 	if err != nil {
 		return s, failure("serve: %v", err)
@@ -256,7 +260,7 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageError("serve: --log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	return slog.New(web.BoundedLog(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))), nil
 }
 
 // listenURL is the URL of the listener; an unspecified address (every

@@ -27,6 +27,7 @@ type serveConfig struct {
 	jobs                                 jobFlags
 	retention                            retentionFlags
 	limits                               web.Limits
+	proxy                                proxyFlags
 }
 
 // alipayFlags name the real Alipay app; without an app id the built-in
@@ -95,6 +96,7 @@ func (c *serveConfig) register(fs *cmdFlags) {
 	c.jobs.register(fs)
 	c.retention.register(fs)
 	registerLimits(fs, &c.limits)
+	c.proxy.register(fs)
 }
 
 func (f *alipayFlags) register(fs *cmdFlags) {
