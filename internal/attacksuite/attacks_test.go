@@ -326,7 +326,7 @@ func TestAttacks(t *testing.T) {
 		if ip == "" {
 			t.Skip("this machine has no non-loopback address to attack from")
 		}
-		lan := startShop(t, "0.0.0.0:0", "--sandbox-listen-any")
+		lan := startShop(t, "0.0.0.0:0", "--sandbox-listen-any", "--allowed-host", ip)
 		_, port, _ := net.SplitHostPort(strings.TrimPrefix(lan.base, "http://"))
 		remote := client(ip)
 		base := "http://" + net.JoinHostPort(ip, port)
@@ -347,7 +347,7 @@ func TestAttacks(t *testing.T) {
 		if st := lan.orderStatus(t, remote, no); st != "unpaid" {
 			t.Fatalf("order %s is %s", no, st)
 		}
-		return fmt.Sprintf("%d control calls from %s answered 403 (shop on 0.0.0.0 with --sandbox-listen-any)", len(calls), ip)
+		return fmt.Sprintf("%d control calls from %s answered 403 (shop on 0.0.0.0 with --sandbox-listen-any --allowed-host %s)", len(calls), ip, ip)
 	})
 
 	xss, cookies := xssPages(t, s, adminC, admin, buyer)

@@ -45,6 +45,7 @@ type shop struct {
 	data   string
 	logMu  sync.Mutex
 	logBuf strings.Builder
+	logLen int64 // bytes the shop wrote to stdout and stderr
 }
 
 var listenLine = regexp.MustCompile(`^alishop listening on (http://\S+?)/?$`)
@@ -119,10 +120,18 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 func (s *shop) logWrite(b []byte) (int, error) {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
+	s.logLen += int64(len(b))
 	if s.logBuf.Len() < 1<<20 {
 		s.logBuf.Write(b)
 	}
 	return len(b), nil
+}
+
+// logSize is how many bytes the shop has written to its log so far.
+func (s *shop) logSize() int64 {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return s.logLen
 }
 
 func (s *shop) log() string {
@@ -168,6 +177,10 @@ func do(t *testing.T, c *http.Client, method, target string, body io.Reader, hea
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	for _, ck := range cookies {
