@@ -20,9 +20,11 @@ import (
 
 // startProxy runs a reverse proxy on a free loopback port in front of
 // base, as deploy/ puts Caddy or nginx in front of the shop: it keeps the
-// request's Host and appends the address of the client it received the
-// request from to X-Forwarded-For (nginx's $proxy_add_x_forwarded_for),
-// connecting to the shop from 127.0.0.1. It returns the proxy's URL.
+// request's Host and connects to the shop from 127.0.0.1. It appends the
+// address of the client it received the request from to X-Forwarded-For
+// (nginx's $proxy_add_x_forwarded_for), so what a client sends stays on the
+// left: harder for the shop than deploy/'s proxies, which replace it. It
+// returns the proxy's URL.
 func startProxy(t *testing.T, base string) string {
 	t.Helper()
 	target, err := url.Parse(base)
