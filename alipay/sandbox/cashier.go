@@ -18,7 +18,7 @@ import (
 const pageHead = `<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="data:,"><title>{{.Title}} - 支付宝沙箱</title><link rel="stylesheet" href="{{.CSS}}"></head>
-<body><header><span class="logo">支付宝</span><span class="what">{{.Title}}</span><span class="badge">离线沙箱</span></header><main>`
+<body><header><span class="logo">支付宝</span><h1 class="what">{{.Title}}</h1><span class="badge">离线沙箱</span></header><main>`
 
 const pageFoot = `</main><footer>alishop 离线支付宝沙箱 · 不涉及真实资金</footer></body></html>`
 
@@ -67,26 +67,27 @@ var indexPage = template.Must(template.New("index").Parse(pageHead + `
 ` + pageFoot))
 
 const css = `*{box-sizing:border-box}body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f5f5f5;color:#333}
-header{background:#1677ff;color:#fff;padding:12px 20px;display:flex;gap:12px;align-items:center}
-.logo{font-weight:bold;font-size:20px}.what{font-size:16px}.badge{margin-left:auto;background:#fff3;border-radius:4px;padding:2px 8px;font-size:12px}
-main{max-width:560px;margin:24px auto;padding:0 16px}footer{text-align:center;color:#999;font-size:12px;margin:24px}
+header{background:#0958d9;color:#fff;padding:12px 20px;display:flex;gap:12px;align-items:center}
+.logo{font-weight:bold;font-size:20px}.what{font-size:16px;font-weight:normal;margin:0}.badge{margin-left:auto;border:1px solid #fff;border-radius:4px;padding:1px 8px;font-size:12px}
+main{max-width:560px;margin:24px auto;padding:0 16px}footer{text-align:center;color:#595959;font-size:12px;margin:24px}
 section,form.pay{background:#fff;border-radius:8px;padding:20px;margin-bottom:16px;box-shadow:0 1px 3px #0001}
-.subject{font-size:16px;margin:0}.amount{font-size:32px;color:#f5222d;margin:8px 0}
-dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;font-size:13px;color:#666;margin:0}dd{margin:0;word-break:break-all}
-textarea{width:100%;padding:10px;border:1px solid #ccc;border-radius:4px;font-size:13px;font-family:ui-monospace,Menlo,Consolas,monospace}
-label{display:block;margin:12px 0 4px;font-size:14px}input{width:100%;padding:10px;border:1px solid #ccc;border-radius:4px;font-size:16px}
-.buttons{display:flex;gap:12px;margin-top:20px}button{flex:1;padding:12px;border:0;border-radius:4px;font-size:16px;background:#1677ff;color:#fff;cursor:pointer}
+form.pay h2,.result h2{font-size:18px;margin:0 0 8px}.subject{font-size:16px;margin:0}.amount{font-size:32px;color:#cf1322;margin:8px 0}
+dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;font-size:13px;color:#595959;margin:0}dd{margin:0;word-break:break-all}
+textarea{width:100%;padding:10px;border:1px solid #8c8c8c;border-radius:4px;font-size:13px;font-family:ui-monospace,Menlo,Consolas,monospace}
+label{display:block;margin:12px 0 4px;font-size:14px}input{width:100%;min-height:44px;padding:10px;border:1px solid #8c8c8c;border-radius:4px;font-size:16px}
+.buttons{display:flex;gap:12px;margin-top:20px}button{flex:1;min-height:44px;padding:12px;border:0;border-radius:4px;font-size:16px;background:#0958d9;color:#fff;cursor:pointer}
 button.secondary{background:#eee;color:#333}.error{background:#fff1f0;border:1px solid #ffa39e;color:#cf1322;padding:10px;border-radius:4px}
-.hint{font-size:12px;color:#999}.result.ok h2{color:#52c41a}.result.fail h2{color:#cf1322}
+.hint{font-size:12px;color:#595959}.result.ok h2{color:#237804}.result.fail h2{color:#cf1322}
 section>h2:first-child,form.pay>h2:first-child{margin-top:0}
 .account p{margin:4px 0}.paycode-card{text-align:center}.paycode-card h2{margin:0 0 4px}
 svg.barcode{display:block;width:100%;height:96px;margin:16px 0 8px;background:#fff}
 svg.qr{display:block;width:168px;height:168px;margin:12px auto 4px;background:#fff}
 .paycode{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:20px;letter-spacing:2px;margin:4px 0;word-break:break-all}
 .pending-list{list-style:none;padding:0;margin:0}.pending-list a{display:block;padding:10px 0;border-bottom:1px solid #eee;color:#333;text-decoration:none}
-.pending-list .amt{color:#f5222d;font-weight:bold}.pending-list .merchant{display:block;font-size:12px;color:#999}
+.pending-list .amt{color:#cf1322;font-weight:bold}.pending-list .merchant{display:block;font-size:12px;color:#595959}
 form.logout{text-align:center}form.logout button{flex:none;width:auto;padding:8px 24px}
 pre.result{white-space:pre-wrap;word-break:break-all;font-size:12px;background:#f5f5f5;padding:8px;border-radius:4px}
+a{color:#0958d9}#back{display:inline-block;padding:10px 0}
 code{word-break:break-all;font-size:12px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #eee;padding:4px 8px;text-align:left}
 `
 

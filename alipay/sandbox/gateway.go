@@ -355,9 +355,9 @@ func holdAndDrop(r *http.Request, f *Fault) {
 }
 
 var errorPageTmpl = template.Must(template.New("e").Parse(`<!DOCTYPE html>
-<html><head><meta charset="GBK"><title>支付宝 - 网上支付 安全快速！</title></head>
+<html lang="zh-CN"><head><meta charset="GBK"><title>支付宝 - 网上支付 安全快速！</title></head>
 <body><div style="margin:40px auto;max-width:640px;font-family:sans-serif">
-<h2>调试错误，请回到请求来源地，重新发起请求。</h2>
+<h1 style="font-size:1.5em">调试错误，请回到请求来源地，重新发起请求。</h1>
 <p>错误代码 <b>{{.Code}}</b></p>
 <p>错误原因: {{.Msg}}</p>
 </div></body></html>
