@@ -26,6 +26,7 @@ type Store interface {
 	CreateOrder(ctx context.Context, o *Order) error
 	Order(ctx context.Context, outTradeNo string) (Order, error) // ErrOrderNotFound
 	ListOrders(ctx context.Context, f OrderFilter) (orders []Order, total int, err error)
+	Reports
 
 	// Receive records m raw and, in the same transaction, calls decide with
 	// the order m names (nil when there is none, or when m.OutTradeNo is
@@ -233,8 +234,9 @@ func (s *Service) Order(ctx context.Context, outTradeNo string) (Order, error) {
 
 // ListOrders lists orders for the admin, newest first.
 func (s *Service) ListOrders(ctx context.Context, f OrderFilter) ([]Order, int, error) {
-	if f.Status != "" && !f.Status.Valid() {
-		return nil, 0, Errorf(EINVALID, "未知的订单状态 %q", f.Status)
+	f, err := cleanFilter(f)
+	if err != nil {
+		return nil, 0, err
 	}
 	return s.store.ListOrders(ctx, f)
 }

@@ -107,8 +107,13 @@ type Order struct {
 // OrderFilter selects orders for the admin list.
 type OrderFilter struct {
 	Status Status // "" for all
-	Offset int
-	Limit  int
+	// Query, when set, selects the orders whose number or Alipay trade
+	// number starts with it (see CleanOrderQuery).
+	Query string
+	// From and To, when set, bound the creation time: From <= created < To.
+	From, To time.Time
+	Offset   int
+	Limit    int
 }
 
 // Payment is a verified statement by Alipay that a trade was paid, from a

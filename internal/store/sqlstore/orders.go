@@ -50,10 +50,7 @@ func (db *DB) Order(ctx context.Context, outTradeNo string) (shop.Order, error) 
 
 // ListOrders lists orders newest first, with the total count for paging.
 func (db *DB) ListOrders(ctx context.Context, f shop.OrderFilter) ([]shop.Order, int, error) {
-	where, args := "", []any{}
-	if f.Status != "" {
-		where, args = " WHERE status = $1", append(args, string(f.Status))
-	}
+	where, args := orderWhere(f, true)
 	var total int
 	if err := db.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM orders"+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count orders: %w", err)
