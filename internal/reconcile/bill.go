@@ -142,6 +142,17 @@ func ParseBill(data []byte) ([]BillRow, error) {
 	return out, nil
 }
 
+// refundStatusLabel names a refund's state for the admin.
+func refundStatusLabel(st shop.RefundStatus) string {
+	switch st {
+	case shop.RefundSucceeded:
+		return "退款成功"
+	case shop.RefundFailed:
+		return "退款失败"
+	}
+	return "退款处理中"
+}
+
 // CheckBill fetches the trade bill of day (yyyy-mm-dd, Beijing), compares it
 // with the orders paid and refunds made that day, and stores the result.
 func (r *Reconciler) CheckBill(ctx context.Context, day string) (shop.BillCheck, []shop.BillMismatch, error) {
@@ -155,7 +166,7 @@ func (r *Reconciler) CheckBill(ctx context.Context, day string) (shop.BillCheck,
 	res, err := r.cfg.Gateway.BillDownloadURLQuery(ctx, alipay.BillDownloadURLQueryRequest{BillType: "trade", BillDate: day})
 	switch {
 	case alipay.HasSubCode(err, "isp.bill_not_exist"):
-		check.Detail = "no bill (isp.bill_not_exist)"
+		check.Detail = shop.NoBillDetail
 	case err != nil:
 		return check, nil, err
 	default:
@@ -246,7 +257,7 @@ func (r *Reconciler) compare(ctx context.Context, day string, start, end time.Ti
 			}
 			if rf.Status != shop.RefundSucceeded {
 				add(shop.BillMismatch{Kind: "refund_status", OutTradeNo: row.OutTradeNo, OutRequestNo: row.OutRequestNo, BillAmount: row.Amount, LocalAmount: rf.Amount,
-					Detail: "支付宝已退款，本店退款状态为 " + string(rf.Status)})
+					Detail: "支付宝已退款，本店退款状态为" + refundStatusLabel(rf.Status)})
 			}
 		}
 	}

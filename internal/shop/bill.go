@@ -15,6 +15,10 @@ type BillCheck struct {
 	Detail     string
 }
 
+// NoBillDetail is a bill check's detail when Alipay has no bill for the
+// day (isp.bill_not_exist): no trade was made that day.
+const NoBillDetail = "支付宝没有这一天的账单（当天没有交易）"
+
 // BillMismatch is one difference between a bill and the shop.
 type BillMismatch struct {
 	BillDate     string
