@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"alishop/alipay"
 	"alishop/internal/shop"
@@ -57,7 +58,11 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", "管理员登录", map[string]any{"Next": safeNext(r.URL.Query().Get("next")), "Admin": false})
+	data := map[string]any{"Next": safeNext(r.URL.Query().Get("next")), "Admin": false}
+	if r.URL.Query().Get("out") != "" {
+		data["Notice"] = "已退出登录。"
+	}
+	s.render(w, r, http.StatusOK, "login", "管理员登录", data)
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
@@ -104,8 +109,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds())})
+	s.setSessionCookie(w, token)
 	s.log.Info("admin logged in", "client", clientString(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -119,26 +123,41 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.secure,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/login?out=1", http.StatusSeeOther)
 }
 
+// setSessionCookie gives the browser the admin session token.
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(s.ttl.Seconds())})
+}
+
+// adminOrders is GET /admin/orders: the orders newest first, a page at a
+// time, filtered by state (status), a search (q: the start of an order
+// number or Alipay trade number) and creation dates (from, to: yyyy-mm-dd,
+// Beijing time, both days included), with the count of each state under
+// the search and today's sales.
 func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	status := shop.Status(q.Get("status"))
 	page, err := strconv.Atoi(q.Get("page"))
-	if err != nil || page < 1 {
+	if err != nil || page < 1 || page > 1_000_000 {
 		page = 1
 	}
-	orders, total, err := s.svc.ListOrders(r.Context(), shop.OrderFilter{Status: status, Offset: (page - 1) * ordersPerPage, Limit: ordersPerPage})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	pages := max(1, (total+ordersPerPage-1)/ordersPerPage)
-	link := func(p int) string {
+	f := shop.OrderFilter{Status: status, Offset: (page - 1) * ordersPerPage, Limit: ordersPerPage}
+	query := truncate(q.Get("q"), shop.MaxOrderQuery)
+	from, to := truncate(q.Get("from"), 10), truncate(q.Get("to"), 10)
+	data := map[string]any{"Filter": string(status), "Statuses": shop.Statuses(), "Q": query, "From": from, "To": to,
+		"Searching": query != "" || from != "" || to != "", "Admin": true, "Nav": "orders", "Refunds": s.refunds != nil}
+	link := func(st shop.Status, p int) string {
 		v := url.Values{}
-		if status != "" {
-			v.Set("status", string(status))
+		if st != "" {
+			v.Set("status", string(st))
+		}
+		for k, x := range map[string]string{"q": query, "from": from, "to": to} {
+			if x != "" {
+				v.Set(k, x)
+			}
 		}
 		if p > 1 {
 			v.Set("page", strconv.Itoa(p))
@@ -148,28 +167,112 @@ func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		return "/admin/orders?" + v.Encode()
 	}
-	data := map[string]any{"Orders": orders, "Total": total, "Filter": string(status), "Statuses": shop.Statuses(),
-		"Page": page, "Pages": pages, "Admin": true}
-	if page > 1 {
-		data["Prev"] = link(page - 1)
+	data["FilterLink"] = func(st string) string { return link(shop.Status(st), 1) }
+	today, err := s.svc.SalesToday(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	if page < pages {
-		data["Next"] = link(page + 1)
+	data["Today"] = today
+	f.Query = query
+	var bad error
+	if f.From, bad = dayStart(from, 0); bad == nil {
+		f.To, bad = dayStart(to, 1)
+	}
+	if bad != nil {
+		data["SearchError"] = shop.ErrorMessage(bad)
+		s.render(w, r, http.StatusUnprocessableEntity, "admin_orders", "订单管理", data)
+		return
+	}
+	counts, all, err := s.svc.OrderCounts(r.Context(), f)
+	if err == nil {
+		var orders []shop.Order
+		var total int
+		orders, total, err = s.svc.ListOrders(r.Context(), f)
+		data["Orders"], data["Total"], data["Counts"], data["AllCount"], data["ShowCounts"] = orders, total, counts, all, true
+		pages := max(1, (total+ordersPerPage-1)/ordersPerPage)
+		data["Page"], data["Pages"] = page, pages
+		if page > 1 {
+			data["Prev"] = link(status, page-1)
+		}
+		if page < pages {
+			data["Next"] = link(status, page+1)
+		}
+	}
+	if shop.ErrorCode(err) == shop.EINVALID {
+		data["SearchError"] = shop.ErrorMessage(err)
+		s.render(w, r, http.StatusUnprocessableEntity, "admin_orders", "订单管理", data)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, "admin_orders", "订单管理", data)
 }
 
+// dayStart is the start of a day given as yyyy-mm-dd in Beijing time, plus
+// days; zero for "".
+func dayStart(day string, days int) (time.Time, error) {
+	if day == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.ParseInLocation("2006-01-02", day, alipay.Beijing)
+	if err != nil || d.Year() < 2000 || d.Year() > 9999 {
+		return time.Time{}, shop.Errorf(shop.EINVALID, "日期应为 yyyy-mm-dd 格式，例如 2025-06-18")
+	}
+	return d.AddDate(0, 0, days), nil
+}
+
 func (s *Server) adminGoods(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Query().Get("done") {
+	case "deleted":
+		s.renderGoodsList(w, r, http.StatusOK, "商品已删除。", "")
+	default:
+		notice := ""
+		if r.URL.Query().Get("saved") != "" {
+			notice = "已保存"
+		}
+		s.renderGoodsList(w, r, http.StatusOK, notice, "")
+	}
+}
+
+// renderGoodsList shows the goods, each with 编辑 and, for goods no order
+// names, 删除.
+func (s *Server) renderGoodsList(w http.ResponseWriter, r *http.Request, status int, notice, errText string) {
 	goods, err := s.svc.ListGoods(r.Context(), true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Goods": goods, "Admin": true}
-	if r.URL.Query().Get("saved") != "" {
-		data["Notice"] = "已保存"
+	ordered, err := s.svc.GoodsOrdered(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	s.render(w, r, http.StatusOK, "admin_goods", "商品管理", data)
+	s.render(w, r, status, "admin_goods", "商品管理", map[string]any{"Goods": goods, "Ordered": ordered, "Admin": true, "Nav": "goods",
+		"Notice": notice, "Error": errText})
+}
+
+// deleteGoods is POST /admin/goods/{id}/delete: goods no order names are
+// deleted with their picture; goods that orders name stay (they can be
+// taken off sale instead).
+func (s *Server) deleteGoods(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.fail(w, r, shop.ErrGoodsNotFound)
+		return
+	}
+	switch err := s.svc.DeleteGoods(r.Context(), id); {
+	case errors.Is(err, shop.ErrGoodsOrdered):
+		s.renderGoodsList(w, r, http.StatusConflict, "", shop.ErrorMessage(err))
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("goods deleted", "id", id)
+	http.Redirect(w, r, "/admin/goods?done=deleted", http.StatusSeeOther)
 }
 
 func (s *Server) goodsFromPath(r *http.Request) (shop.Goods, error) {
@@ -195,7 +298,7 @@ func (s *Server) goodsForm(w http.ResponseWriter, r *http.Request) {
 		price = g.Price.String()
 	}
 	s.render(w, r, http.StatusOK, "admin_goods_form", goodsFormTitle(g),
-		map[string]any{"Goods": g, "Name": g.Name, "Price": price, "Hidden": g.Hidden, "Description": g.Description, "Admin": true})
+		map[string]any{"Goods": g, "Name": g.Name, "Price": price, "Hidden": g.Hidden, "Description": g.Description, "Admin": true, "Nav": "goods"})
 }
 
 func goodsFormTitle(g shop.Goods) string {
@@ -288,7 +391,7 @@ func (s *Server) saveGoods(w http.ResponseWriter, r *http.Request) {
 	desc := strings.TrimSpace(strings.ReplaceAll(u.description, "\r\n", "\n"))
 	formErr := func(status int, msg string) {
 		s.render(w, r, status, "admin_goods_form", goodsFormTitle(g),
-			map[string]any{"Goods": g, "Name": name, "Price": priceText, "Hidden": u.hidden, "Description": desc, "Error": msg, "Admin": true})
+			map[string]any{"Goods": g, "Name": name, "Price": priceText, "Hidden": u.hidden, "Description": desc, "Error": msg, "Admin": true, "Nav": "goods"})
 	}
 	var mbe *http.MaxBytesError
 	switch {

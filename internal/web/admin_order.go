@@ -31,7 +31,7 @@ func (s *Server) renderAdminOrder(w http.ResponseWriter, r *http.Request, status
 		}
 	}
 	var claimed alipay.Amount
-	data := map[string]any{}
+	data := map[string]any{"Nav": "orders"}
 	key := r.URL.Query().Get("refund")
 	for _, rf := range refunds {
 		if rf.Status != shop.RefundFailed {

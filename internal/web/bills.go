@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"alishop/alipay"
@@ -66,7 +69,7 @@ func (s *Server) adminCheckBill(w http.ResponseWriter, r *http.Request) {
 	check, _, err := s.checker.CheckBill(ctx, day)
 	if err != nil {
 		s.log.Warn("bill check on demand failed", "date", day, "err", err)
-		s.renderBills(w, r, http.StatusBadGateway, "", "对账失败："+truncate(err.Error(), 300), day)
+		s.renderBills(w, r, http.StatusBadGateway, "", billError(err), day)
 		return
 	}
 	s.log.Info("bill check on demand", "date", day, "rows", check.Rows, "mismatches", check.Mismatches)
@@ -113,7 +116,7 @@ func (s *Server) renderBills(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Checks": checks, "Mismatches": ms, "Date": date, "Error": formErr}
+	data := map[string]any{"Checks": checks, "Mismatches": ms, "Date": date, "Error": formErr, "Nav": "bills"}
 	if s.checker != nil {
 		now := s.svc.Now().In(alipay.Beijing)
 		if formDate == "" {
@@ -128,4 +131,44 @@ func (s *Server) renderBills(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	s.render(w, r, status, "admin_bills", "对账", data)
+}
+
+// billError says why an on-demand bill check failed, in Chinese: Alipay's
+// own message when it answered with an error, else what kind of failure it
+// was (the details are in the log).
+func billError(err error) string {
+	var ae *alipay.Error
+	var ne net.Error
+	switch {
+	case errors.As(err, &ae):
+		msg := ae.SubMsg
+		if msg == "" {
+			msg = ae.Msg
+		}
+		code := string(ae.SubCode)
+		if code == "" {
+			code = string(ae.Code)
+		}
+		return "对账失败：支付宝返回错误：" + truncate(msg, 200) + "（" + truncate(code, 64) + "）"
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "对账失败：连接支付宝超时，请稍后再试。"
+	case errors.As(err, &ne):
+		return "对账失败：无法连接支付宝，请稍后再试。"
+	}
+	return "对账失败：账单未能下载或读取，请稍后再试（详细原因已记入日志）。"
+}
+
+// billDetail shows a bill check's stored detail in Chinese, including the
+// English wording older checks were stored with.
+func billDetail(detail string) string {
+	switch detail {
+	case "no bill (isp.bill_not_exist)":
+		return shop.NoBillDetail
+	}
+	for en, zh := range map[string]string{"pending": "退款处理中", "failed": "退款失败"} {
+		if strings.HasSuffix(detail, "本店退款状态为 "+en) {
+			return strings.TrimSuffix(detail, " "+en) + zh
+		}
+	}
+	return detail
 }

@@ -107,7 +107,7 @@ func (s *Server) myOrders(w http.ResponseWriter, r *http.Request) {
 		orders = append(orders, o)
 	}
 	slices.SortStableFunc(orders, func(a, b shop.Order) int { return b.CreatedAt.Compare(a.CreatedAt) })
-	s.render(w, r, http.StatusOK, "my_orders", "我的订单", map[string]any{"Orders": orders, "Svc": s.svc})
+	s.render(w, r, http.StatusOK, "my_orders", "我的订单", map[string]any{"Orders": orders, "Svc": s.svc, "Nav": "orders"})
 }
 
 // payOrder is POST /orders/{out_trade_no}/pay (继续付款): 303 to a freshly
@@ -120,9 +120,9 @@ func (s *Server) payOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	_, payURL, err := s.svc.ContinuePayment(r.Context(), r.PathValue("out_trade_no"), channelOf(r))
+	o, payURL, err := s.svc.ContinuePayment(r.Context(), r.PathValue("out_trade_no"), channelOf(r))
 	if err != nil {
-		s.fail(w, r, err)
+		s.orderFailed(w, r, o, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

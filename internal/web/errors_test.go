@@ -7,7 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
+
+	"alishop/internal/shop"
 )
 
 // englishStatus lists the status texts that must never reach a person.
@@ -16,7 +19,8 @@ var englishStatus = []string{"Not Found", "Method Not Allowed", "Bad Request", "
 	"page not found"}
 
 // checkErrorPage fails unless body is an HTML page of the shop's layout in
-// Chinese with a way back, and no English status text.
+// Chinese with a way back, no English status text and no status code in
+// its heading.
 func checkErrorPage(t *testing.T, what string, resp *http.Response, body string, want int) {
 	t.Helper()
 	if resp.StatusCode != want {
@@ -33,7 +37,7 @@ func checkErrorPage(t *testing.T, what string, resp *http.Response, body string,
 	if !strings.Contains(body, `id="error-heading"`) && !strings.Contains(body, `id="form-error"`) {
 		t.Errorf("%s: no error heading or form error", what)
 	}
-	if strings.Contains(body, `id="error-heading"`) && !strings.Contains(body, `id="back"`) {
+	if strings.Contains(body, `id="error-heading"`) && !strings.Contains(body, `id="back"`) && !strings.Contains(body, `id="buy-again"`) {
 		t.Errorf("%s: no way back", what)
 	}
 	for _, e := range englishStatus {
@@ -46,6 +50,9 @@ func checkErrorPage(t *testing.T, what string, resp *http.Response, body string,
 		h = h[:strings.Index(h, "<")]
 		if !strings.ContainsFunc(h, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
 			t.Errorf("%s: heading %q is not Chinese", what, h)
+		}
+		if strings.ContainsAny(h, "0123456789") {
+			t.Errorf("%s: heading %q shows a code", what, h)
 		}
 	}
 }
@@ -133,6 +140,54 @@ func TestErrorPagesChinese(t *testing.T) {
 		if resp.StatusCode != c.want || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
 			json.Unmarshal([]byte(body), &e) != nil || e.Error == "" || e.Message == "" {
 			t.Errorf("%s %s: %s %q %s", c.method, c.path, resp.Status, resp.Header.Get("Content-Type"), body)
+		}
+	}
+}
+
+// An error page says what happened to the buyer's order or goods and
+// offers the step that fits: 重新购买 and 查看订单 for an order that can no
+// longer be paid, 查看订单 for a paid one, the storefront for goods off
+// sale, 我的订单 for an unknown order.
+func TestErrorPagesNextStep(t *testing.T) {
+	h := newHarness(t)
+	closed, paid := h.buy(h.goods.ID), h.buy(h.goods.ID)
+	if _, err := h.db.Receive(t.Context(), &shop.Inbound{Source: shop.SourceQuery, ReceivedAt: time.Now(), OutTradeNo: closed.OutTradeNo, Verified: true},
+		func(o *shop.Order, _ *shop.Refund) shop.Decision {
+			return shop.Decision{Outcome: shop.OutcomeApplied, Close: true}
+		}); err != nil {
+		t.Fatal(err)
+	}
+	h.notify("POST", h.sign(h.genuine(paid, "2026112522001400000000000555")))
+	hidden := shop.Goods{Name: "下架的", Price: 100, Hidden: true}
+	if err := h.svc.SaveGoods(t.Context(), &hidden); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, method, path string
+		form               url.Values
+		status             int
+		heading            string
+		steps              []string
+	}{
+		{"continue paying a closed order", "POST", "/orders/" + closed.OutTradeNo + "/pay", url.Values{}, 409, "订单已关闭",
+			[]string{`<form method="post" action="/orders"><input type="hidden" name="goods_id" value="` + itoa(h.goods.ID) + `"><button type="submit" id="buy-again">重新购买</button>`,
+				`href="/orders/` + closed.OutTradeNo + `" id="view-order">查看订单</a>`}},
+		{"continue paying a paid order", "POST", "/orders/" + paid.OutTradeNo + "/pay", url.Values{}, 409, "订单已付款",
+			[]string{`href="/orders/` + paid.OutTradeNo + `" id="back">查看订单</a>`}},
+		{"buying goods off sale", "POST", "/orders", url.Values{"goods_id": {itoa(hidden.ID)}}, 404, "商品已下架",
+			[]string{`href="/" id="back">返回商品</a>`}},
+		{"an unknown order", "GET", "/orders/20260101000000nosuchorder", nil, 404, "找不到这个订单",
+			[]string{`href="/orders" id="back">查看我的订单</a>`, `href="/" id="home">返回首页</a>`}},
+	} {
+		resp, body := h.do(c.method, c.path, c.form)
+		checkErrorPage(t, c.name, resp, body, c.status)
+		if !strings.Contains(body, `<h1 id="error-heading">`+c.heading+`</h1>`) {
+			t.Errorf("%s: heading is not %s", c.name, c.heading)
+		}
+		for _, s := range c.steps {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s: no %s", c.name, s)
+			}
 		}
 	}
 }

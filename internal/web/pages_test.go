@@ -42,7 +42,7 @@ func TestCrossSiteOrderRefused(t *testing.T) {
 		{"Origin": "https://evil.example"},
 	} {
 		resp, body := h.post("/orders", form, hdr)
-		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "跨站请求被拒绝") {
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "不是从本站页面提交的") {
 			t.Errorf("%v: %s, want 403 with an explanation", hdr, resp.Status)
 		}
 	}

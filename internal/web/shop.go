@@ -18,7 +18,7 @@ func (s *Server) goodsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "goods", "全部商品", map[string]any{"Goods": goods, "Home": true})
+	s.render(w, r, http.StatusOK, "goods", "全部商品", map[string]any{"Goods": goods, "Home": true, "Nav": "home"})
 }
 
 // createOrder is POST /orders (form goods_id, optional channel): it creates
@@ -38,7 +38,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 	ch := channelOf(r)
 	o, payURL, err := s.svc.CreateOrderVia(r.Context(), id, ch)
 	if err != nil {
-		s.fail(w, r, err)
+		s.goodsFailed(w, r, err)
 		return
 	}
 	s.log.Info("order created", "out_trade_no", o.OutTradeNo, "goods_id", o.GoodsID, "amount", o.Amount.String(), "channel", ch)
@@ -50,7 +50,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 	o, err := s.svc.Order(r.Context(), r.PathValue("out_trade_no"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.orderFailed(w, r, o, err)
 		return
 	}
 	data := map[string]any{"Order": o, "Payable": s.svc.Payable(o), "Deadline": s.svc.PayDeadline(o)}
@@ -79,7 +79,7 @@ func (s *Server) syncOrder(w http.ResponseWriter, r *http.Request) {
 	no := r.PathValue("out_trade_no")
 	before, err := s.svc.Order(r.Context(), no)
 	if err != nil {
-		s.fail(w, r, err)
+		s.orderFailed(w, r, before, err)
 		return
 	}
 	checked := "done"

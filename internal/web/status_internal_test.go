@@ -28,7 +28,7 @@ func TestStatusTextsChinese(t *testing.T) {
 		rec := httptest.NewRecorder()
 		s.renderError(rec, httptest.NewRequest("POST", path, nil), http.StatusTooManyRequests, "", "")
 		body := rec.Body.String()
-		if rec.Code != 429 || !strings.Contains(body, "请求过于频繁") || !strings.Contains(body, "<header>") ||
+		if rec.Code != 429 || !strings.Contains(body, "操作太频繁了") || !strings.Contains(body, "<header>") ||
 			!strings.Contains(body, `id="back"`) || strings.Contains(body, "Too Many Requests") {
 			t.Errorf("429 page for %s: %d\n%s", path, rec.Code, body)
 		}

@@ -34,12 +34,16 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
-// Admin is what the admin login needs from storage.
+// Admin is what the admin pages need from storage: settings (the password
+// hash, the shop's profile) and login sessions.
 type Admin interface {
 	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+	AddSettingIfMissing(ctx context.Context, key, value string) (bool, error)
 	CreateSession(ctx context.Context, token string, ttl time.Duration) error
 	ValidSession(ctx context.Context, token string) (bool, error)
 	DeleteSession(ctx context.Context, token string) error
+	DeleteAllSessions(ctx context.Context) error
 }
 
 // Config configures the handler.
@@ -70,8 +74,9 @@ type Config struct {
 	// BillChecker runs a bill check on demand from /admin/bills; nil hides
 	// the button.
 	BillChecker BillChecker
-	// ShopName is shown in every page's header and title; default
-	// DefaultShopName.
+	// ShopName is the shop's first name (DefaultShopName when empty): it is
+	// stored with the shop's profile the first time the profile is read,
+	// and the admin's 设置 page changes it from then on.
 	ShopName string
 	// CookieKey signs the 我的订单 cookie (at least 32 bytes; see
 	// EnsureCookieKey). Processes serving one shop share it; empty: a
@@ -121,6 +126,7 @@ type Server struct {
 	metrics     http.Handler
 	observeHTTP func(route, method string, status int, d time.Duration)
 	shopName    string
+	prof        profileCache
 	buyers      buyerCookie
 }
 
@@ -146,6 +152,7 @@ func New(cfg Config) (*Server, error) {
 	if now == nil {
 		now = time.Now
 	}
+	s.prof.now = now
 	lim := cfg.Limits.withDefaults()
 	// Password checks are slow on purpose (PBKDF2): at most one per address
 	// and a few in all run at once, so a flood cannot take every core.
@@ -189,6 +196,9 @@ var funcs = template.FuncMap{
 		return "退款处理中"
 	},
 	"mismatchLabel": mismatchLabel,
+	"billDetail":    billDetail,
+	// refundLeft is what a refund of the whole rest of an order gives back.
+	"refundLeft": func(o shop.Order) alipay.Amount { return o.Amount - o.RefundedFen },
 	// initial is the first character of s, for a picture's placeholder.
 	"initial": func(s string) string {
 		for _, r := range s {
@@ -230,6 +240,8 @@ func mismatchLabel(kind string) string {
 		return "退款：本店有、账单无"
 	case "refund_amount":
 		return "退款金额不符"
+	case "refund_status":
+		return "退款状态不符"
 	}
 	return kind
 }
@@ -296,12 +308,18 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.Handle("POST /admin/goods", s.requireAdmin(http.HandlerFunc(s.saveGoods)))
 	mux.Handle("GET /admin/goods/{id}/edit", s.requireAdmin(http.HandlerFunc(s.goodsForm)))
 	mux.Handle("POST /admin/goods/{id}", s.requireAdmin(http.HandlerFunc(s.saveGoods)))
+	mux.Handle("POST /admin/goods/{id}/delete", s.requireAdmin(http.HandlerFunc(s.deleteGoods)))
+	mux.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.adminSettings)))
+	mux.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.saveSettings)))
+	mux.Handle("GET /admin/password", s.requireAdmin(http.HandlerFunc(s.passwordPage)))
+	mux.Handle("POST /admin/password", s.requireAdmin(http.HandlerFunc(s.changePassword)))
+	mux.HandleFunc("GET /policy", s.policyPage)
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("cross-origin request refused", "client", clientString(r), "method", r.Method, "path", r.URL.Path,
 			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
-		s.renderError(w, r, http.StatusForbidden, "请求被拒绝", "跨站请求被拒绝，请从本站页面提交。")
+		s.renderError(w, r, http.StatusForbidden, "操作未被允许", "这个请求不是从本站页面提交的，已被拒绝。请回到本站页面再操作。")
 	}))
 	var root http.Handler = securityHeaders(s.recoverPanics(cop.Handler(s.routeErrors(mux))))
 	if len(mount) > 0 {
@@ -312,7 +330,7 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 		}
 		root = m
 	}
-	return withClient(s.trusted, logRequests(s.log, s.observeHTTP, s.checkHost(root)))
+	return withClient(s.trusted, logRequests(s.log, s.observeHTTP, Gzip(s.checkHost(root))))
 }
 
 // checkHost answers 421 to a request whose Host the policy refuses, before
@@ -464,9 +482,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		data = map[string]any{}
 	}
 	data["Title"] = title
-	data["ShopName"] = s.shopName
+	p := s.profile(r.Context())
+	data["ShopName"], data["Profile"] = p.Name, p
 	if _, ok := data["Admin"]; !ok {
 		data["Admin"] = s.isAdmin(r)
+	}
+	if _, ok := data["Nav"]; !ok {
+		data["Nav"] = ""
 	}
 	var b strings.Builder
 	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
@@ -481,56 +503,84 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 // renderError answers with an error, the one place that does: the shop's
-// error page with the status, a Chinese heading (statusHeading when
-// heading is ""), a message (statusMessage when "") and a way back; under
-// /api/ a JSON body {"error": code, "message": message}.
+// error page with a heading saying what happened (statusHeading when
+// heading is ""), a message (statusMessage when "") and the way back (the
+// admin's order list on admin pages, else the storefront), the status
+// only in the HTTP answer, never on the page; under /api/ a JSON body
+// {"error": code, "message": message}.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
-	if heading == "" {
-		heading = statusHeading(status)
-	}
-	if msg == "" {
-		msg = statusMessage(status)
-	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
+		if msg == "" {
+			msg = statusMessage(status)
+		}
 		writeJSON(w, status, map[string]string{"error": apiErrorCode(status), "message": msg})
 		return
 	}
-	back, backText := "/", "返回首页"
+	back := nextStep{Text: "返回首页", Href: "/"}
 	if strings.HasPrefix(r.URL.Path, "/admin/") && r.URL.Path != "/admin/login" {
-		back, backText = "/admin/orders", "返回订单管理"
+		back = nextStep{Text: "返回订单管理", Href: "/admin/orders"}
 	}
-	s.render(w, r, status, "error", heading, map[string]any{"Heading": heading, "Message": msg, "Status": status,
-		"Back": back, "BackText": backText})
+	s.renderErrorPage(w, r, status, errorPage{Heading: heading, Message: msg, Next: []nextStep{back}})
 }
 
-// statusHeading is the Chinese heading of an error page.
+// errorPage is an error page: what happened, in the buyer's words, and the
+// next steps that fit, the first being the main one.
+type errorPage struct {
+	Heading, Message string
+	Next             []nextStep
+}
+
+// nextStep is a way on from an error page: a link (Href), or a button that
+// posts Fields to Post (e.g. 重新购买).
+type nextStep struct {
+	Text, Href string
+	Post       string
+	Fields     map[string]string
+	ID         string // the element id; the first step's is "back" when empty
+}
+
+func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, p errorPage) {
+	if p.Heading == "" {
+		p.Heading = statusHeading(status)
+	}
+	if p.Message == "" {
+		p.Message = statusMessage(status)
+	}
+	if len(p.Next) > 0 && p.Next[0].ID == "" {
+		p.Next[0].ID = "back"
+	}
+	s.render(w, r, status, "error", p.Heading, map[string]any{"Page": p})
+}
+
+// statusHeading is an error page's heading when the handler gives none: what
+// happened, in the words of the person reading it.
 func statusHeading(status int) string {
 	switch status {
 	case http.StatusBadRequest:
-		return "请求有误"
+		return "请求无法处理"
 	case http.StatusUnauthorized:
 		return "需要登录"
 	case http.StatusForbidden:
-		return "请求被拒绝"
+		return "操作未被允许"
 	case http.StatusNotFound:
-		return "页面不存在"
+		return "找不到这个页面"
 	case http.StatusMethodNotAllowed:
-		return "不支持的请求方式"
+		return "无法这样打开此页面"
 	case http.StatusConflict:
-		return "操作冲突"
+		return "操作未能完成"
 	case http.StatusRequestEntityTooLarge:
-		return "提交的内容过大"
+		return "提交的内容太大"
 	case http.StatusUnprocessableEntity:
-		return "提交的内容有误"
+		return "填写的信息有误"
 	case http.StatusMisdirectedRequest:
 		return "网址不属于本店"
 	case http.StatusTooManyRequests:
-		return "请求过于频繁"
+		return "操作太频繁了"
 	case http.StatusServiceUnavailable:
-		return "暂时无法服务"
+		return "暂时无法访问"
 	}
 	if status >= 500 {
-		return "服务器出错了"
+		return "出了点问题"
 	}
 	return "请求未能完成"
 }
@@ -539,7 +589,7 @@ func statusHeading(status int) string {
 func statusMessage(status int) string {
 	switch status {
 	case http.StatusNotFound:
-		return "您访问的页面不存在，可能链接有误或已被删除。"
+		return "链接可能有误，或者这个页面已被删除。"
 	case http.StatusMethodNotAllowed:
 		return "该页面不能以这种方式访问，请从本站页面上的链接或按钮进入。"
 	case http.StatusMisdirectedRequest:
@@ -552,7 +602,7 @@ func statusMessage(status int) string {
 		return "服务暂时不可用，请稍后再试。"
 	}
 	if status >= 500 {
-		return "服务器处理请求时出错，请稍后再试。"
+		return "我们这边处理时出错了，您的操作没有完成。请稍后再试。"
 	}
 	return "请求未能完成，请返回后重试。"
 }
