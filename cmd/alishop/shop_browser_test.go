@@ -234,7 +234,9 @@ func sessionCookie(t *testing.T, ctx context.Context, base string) string {
 // the first sends nothing to Alipay, the confirmation posted twice makes one
 // refund, and the order page says what happened. Every page of the shop,
 // buyer's and admin's, is visited at 390 px: none logs an error or a CSP
-// violation, and none is wider than the phone.
+// violation, and none is wider than the phone. Then the admin's tools:
+// counts, 今日成交, search, dates, 全额退款, deleting goods, settings and a
+// password change, on the phone, and the order table at 1280 px (adminTools).
 func TestBrowserAdmin(t *testing.T) {
 	exe := browsertest.Chromium(t, "the browser test")
 	dir := t.TempDir()
@@ -382,4 +384,5 @@ func TestBrowserAdmin(t *testing.T) {
 		}
 	}
 	console.Check(t)
+	adminTools(t, p, browser, paid, unpaid)
 }

@@ -15,6 +15,7 @@ import (
 // the search, shows today's sales and offers 全额退款 for paid orders, which
 // leads into the refund's first step with the whole amount.
 func TestAdminOrderSearchCountsToday(t *testing.T) {
+	t.Parallel()
 	e := newRelEnv(t)
 	h := e.harness
 	c := h.login()
@@ -91,6 +92,7 @@ func section(page, marker string) string {
 // Goods no order names can be deleted, with their picture; goods with
 // orders are kept and offer no 删除.
 func TestAdminDeleteGoods(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.login()
 	h.buy(h.goods.ID)
@@ -126,6 +128,7 @@ func TestAdminDeleteGoods(t *testing.T) {
 // profile shows in every page's header, the footer (contact, ICP number)
 // and /policy; a refused field changes nothing.
 func TestShopSettings(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.login()
 	resp, page := h.get("/admin/settings", c)
@@ -140,7 +143,7 @@ func TestShopSettings(t *testing.T) {
 		t.Fatalf("saving: %s", resp.Status)
 	}
 	_, page = h.get("/")
-	for _, want := range []string{"<title>全部商品 · 青禾小铺</title>", `<span id="contact">客服：微信 qinghe-shop</span>`, `href="/policy"`,
+	for _, want := range []string{"<title>全部商品 · 青禾小铺</title>", `<span id="footer-contact">客服：微信 qinghe-shop</span>`, `href="/policy"`,
 		`<a href="https://beian.miit.gov.cn/" rel="noopener" id="icp">京ICP备12345678号-1</a>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("home page lacks %s", want)
@@ -173,6 +176,7 @@ func TestShopSettings(t *testing.T) {
 // Changing the admin password needs the current one, ends every other
 // session and keeps this browser logged in; logging out says so.
 func TestAdminPasswordChangeAndLogout(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.login()
 	other := h.login()

@@ -15,6 +15,7 @@ import (
 // JSON API, HEAD and range requests and clients that refuse gzip get the
 // bytes as they are.
 func TestGzip(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	o := h.buy(h.goods.ID)
 	raw := &http.Client{Transport: &http.Transport{DisableCompression: true},

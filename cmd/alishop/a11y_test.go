@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"alishop/alipay/sandbox"
+	"alishop/internal/browsertest"
+)
+
+// axeVersion is the axe-core the accessibility test installs from npm.
+const axeVersion = "axe-core@4.14.1"
+
+// installAxe installs axe-core into a temporary directory and returns its
+// script. Without npm, or with npm unable to reach the registry, the test
+// fails under CI=true and is skipped elsewhere.
+func installAxe(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("npm"); err != nil {
+		needTool(t, "the accessibility test needs npm: %v", err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--no-package-lock", "--loglevel=error", "--prefix", dir, axeVersion)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		needTool(t, "npm install %s: %v\n%s", axeVersion, err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// axeViolation is one rule axe-core found broken on a page, with the
+// elements that break it.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// axeRun runs axe-core (script) on the page in the tab, with its default
+// rules (WCAG 2 A and AA, best practices), and returns the violations.
+func axeRun(script string, out *[]axeViolation) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := chromedp.Evaluate[bool](`(() => { if (!window.axe) { `+script+`
+} return true })()`)(ctx, tg); err != nil {
+			return fmt.Errorf("injecting axe-core: %w", err)
+		}
+		v, err := chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations.map(v => ({
+			id: v.id, impact: v.impact || "", help: v.help,
+			nodes: v.nodes.map(n => n.target.join(" ") + " — " + (n.failureSummary || "").replace(/\s+/g, " "))})))`, chromedp.EvalAwaitPromise)(ctx, tg)
+		*out = v
+		return err
+	})
+}
+
+// smallTargets lists the visible links, buttons and fields of the page
+// less than 44 px high (the skip link shows only when focused; a checkbox
+// is measured by its label, which toggles it too).
+const smallTargets = `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")]
+	.filter(e => !e.classList.contains("skip") && e.getClientRects().length > 0)
+	.map(e => (e.type === "checkbox" || e.type === "radio") && e.closest("label") || e)
+	.filter(e => e.getBoundingClientRect().height < 44)
+	.map(e => e.outerHTML.slice(0, 120) + " (" + Math.round(e.getBoundingClientRect().height) + " px)")`
+
+// TestAccessibility: axe-core, injected with chromedp into every page of
+// the shop a buyer or the owner sees (the storefront, the sandbox's
+// cashier, the return page, 我的订单, the order page, the admin's lists,
+// forms and settings, an error page), finds no critical and no serious
+// violation, on a phone (390×844) and on a desktop (1280×800). Every
+// violation found, of any impact, is printed.
+func TestAccessibility(t *testing.T) {
+	exe := browsertest.Chromium(t, "the accessibility test")
+	axe := installAxe(t)
+	p := startShop(t, t.TempDir(), "--shop-name", "青禾小铺")
+	// A paid order with a partial refund, so the admin order page shows
+	// its refund list, and the shop's profile filled in for the footer.
+	paid, gw := p.buy("1")
+	p.openCashier(gw)
+	p.pay(paid)
+	if o := p.waitPaid(paid); o.Status != "paid" {
+		t.Fatalf("order %s: %+v", paid, o)
+	}
+	admin := map[string]string{"Cookie": p.login().String(), "Origin": p.base}
+	if resp, body := p.refund(paid, "1.00", "测试退款", admin); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("refund: %s %s", resp.Status, body)
+	}
+	profile := url.Values{"name": {"青禾小铺"}, "contact": {"微信 qinghe-shop（9:00–21:00）"}, "policy": {"七天无理由退货。"}, "icp": {"京ICP备12345678号-1"}}
+	if resp, body := p.do("POST", "/admin/settings", profile, admin); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("settings: %s %s", resp.Status, body)
+	}
+	browser := browsertest.NewBrowser(t, exe, 1280, 800)
+
+	for _, size := range []struct {
+		name          string
+		width, height int64
+		phone         bool
+	}{{"phone", 390, 844, true}, {"desktop", 1280, 800, false}} {
+		t.Run(size.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, console := browsertest.NewTab(t, browser, size.width, size.height, size.phone)
+			console.ExpectStatus(p.base + "/no/such/page")
+			check := func(name string) {
+				t.Helper()
+				var vs []axeViolation
+				var loc string
+				var small []string
+				var h1s int
+				if err := chromedp.Do(ctx, browsertest.Into(&loc, chromedp.Location()), axeRun(axe, &vs),
+					browsertest.Into(&h1s, chromedp.Evaluate[int](`document.querySelectorAll("h1").length`)),
+					browsertest.Into(&small, chromedp.Evaluate[[]string](smallTargets))); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				loc, _, _ = strings.Cut(loc, "?")
+				if h1s != 1 {
+					t.Errorf("%s (%s): %d h1 elements, want 1", name, loc, h1s)
+				}
+				if size.phone {
+					for _, s := range small {
+						t.Errorf("%s (%s): tap target under 44 px: %s", name, loc, s)
+					}
+				}
+				bad := 0
+				for _, v := range vs {
+					if v.Impact == "critical" || v.Impact == "serious" {
+						bad++
+						t.Errorf("%s (%s): %s %s: %s", name, loc, v.Impact, v.ID, v.Help)
+					} else {
+						t.Logf("%s (%s): %s %s: %s", name, loc, v.Impact, v.ID, v.Help)
+					}
+					for _, n := range v.Nodes {
+						t.Logf("    %s", n)
+					}
+				}
+				t.Logf("%s: %d violations, %d critical or serious", name, len(vs), bad)
+			}
+			visit := func(name, path string, wait string) {
+				t.Helper()
+				if err := chromedp.Do(ctx, chromedp.Navigate(p.base+path), chromedp.WaitVisible(chromedp.CSS(wait))); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				check(name)
+			}
+
+			// The buyer: home, the cashier, the return page, 我的订单, the
+			// order page.
+			visit("home", "/", `#buy-2`)
+			// Each 立即购买 is named with its goods: its label is the button
+			// and the goods' name (aria-labelledby).
+			var names []string
+			if err := chromedp.Do(ctx, browsertest.Into(&names, chromedp.Evaluate[[]string](`[...document.querySelectorAll("button[id^=buy-]")]
+				.map(b => (b.getAttribute("aria-labelledby") || b.id).split(" ").map(id => document.getElementById(id).textContent.trim()).join(" "))`))); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, n := range names {
+				if !strings.HasPrefix(n, "立即购买 ") || seen[n] {
+					t.Errorf("a buy button named %q (all: %q)", n, names)
+				}
+				seen[n] = true
+			}
+			if len(names) < 2 {
+				t.Errorf("buy buttons: %q", names)
+			}
+			for _, page := range []struct{ name, path, wait string }{
+				{"goods page", "/goods/2", `main h1`},
+				{"确认订单", "/checkout?goods_id=2", `main h1`},
+				{"order lookup", "/orders/lookup", `main h1`},
+			} {
+				// Pages of the fulfilment work are checked once they exist.
+				if resp, _ := p.do("GET", page.path, nil, nil); resp.StatusCode == http.StatusOK {
+					visit(page.name, page.path, page.wait)
+				} else {
+					t.Logf("%s (%s): %s, not checked", page.name, page.path, resp.Status)
+				}
+			}
+			var orderNo string
+			if err := chromedp.Do(ctx,
+				chromedp.Navigate(p.base+"/"),
+				chromedp.WaitVisible(chromedp.CSS(`#buy-2`)),
+				chromedp.Click(chromedp.CSS(`#buy-2`)),
+				chromedp.WaitVisible(chromedp.CSS(`#login`)),
+				browsertest.Into(&orderNo, chromedp.Text(chromedp.CSS(`#out_trade_no`))),
+			); err != nil {
+				t.Fatalf("buying: %v", err)
+			}
+			check("cashier")
+			if err := chromedp.Do(ctx,
+				chromedp.SetValue(chromedp.CSS(`#login`), sandbox.DefaultBuyer),
+				chromedp.SendKeys(chromedp.CSS(`#password`), sandbox.BuyerPassword),
+				chromedp.Click(chromedp.CSS(`#pay`)),
+				chromedp.WaitVisible(chromedp.CSS(`#result`)),
+			); err != nil {
+				t.Fatalf("paying: %v", err)
+			}
+			check("return page")
+			visit("我的订单", "/orders", `#my-orders-list`)
+			visit("order page", "/orders/"+strings.TrimSpace(orderNo), `#order`)
+			visit("policy", "/policy", `#policy`)
+			visit("error page", "/no/such/page", `#error-heading`)
+
+			// The owner.
+			if err := chromedp.Do(ctx,
+				chromedp.Navigate(p.base+"/admin/login"),
+				chromedp.WaitVisible(chromedp.CSS(`#password`)),
+			); err != nil {
+				t.Fatal(err)
+			}
+			check("admin login")
+			if err := chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.CSS(`#password`), p.password),
+				chromedp.Click(chromedp.CSS(`#login`)),
+				chromedp.WaitVisible(chromedp.CSS(`#orders`)),
+			); err != nil {
+				t.Fatalf("admin login: %v", err)
+			}
+			check("admin orders")
+			visit("admin order", "/admin/orders/"+paid, `#full-refund`)
+			visit("admin goods", "/admin/goods", `#admin-goods`)
+			visit("admin goods form", "/admin/goods/1/edit", `#save`)
+			visit("admin bills", "/admin/bills", `main h1`)
+			visit("settings", "/admin/settings", `#save-settings`)
+			visit("password", "/admin/password", `#save-password`)
+			console.Check(t)
+		})
+	}
+}
