@@ -86,10 +86,9 @@ func scenario1(t *testing.T, api string) {
 func TestScenario2KillStorm(t *testing.T) {
 	h := newHarness(t, "--reconcile-after", "2s", "--retry-unknown", "1s", "--jobs-poll", "200ms", "--sweep-every", "500ms")
 	const payments, buyers = 500, 8
-	seed := uint64(time.Now().UnixNano())
-	rng := rand.New(rand.NewPCG(seed, 7))
+	rng := rand.New(rand.NewPCG(testSeed(t), 7))
 	killAt := []int64{40 + rng.Int64N(100), 200 + rng.Int64N(100), 330 + rng.Int64N(100), 440 + rng.Int64N(50)}
-	t.Logf("seed %d: kills after %v payments", seed, killAt)
+	t.Logf("kills after %v payments", killAt)
 
 	var done, failedOrders atomic.Int64
 	var mu sync.Mutex
