@@ -13,6 +13,10 @@ FUZZTIME=${FUZZTIME:-10s}
 CI=${CI:-}
 export PATH="$(go env GOPATH)/bin:$PATH"
 
+# The logs of this run, in a directory of its own: two runs on one host do not mix. Kept when a
+# step fails (the failure names the file), removed when every check passed.
+logs=$(mktemp -d "${TMPDIR:-/tmp}/alishop-test.XXXXXX")
+
 step() { printf '\n==> %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
@@ -66,37 +70,38 @@ go test -count=1 -timeout 10m -v -run '^TestAccessibility$' ./cmd/alishop/ 2>&1 
 grep -q '^ok ' /tmp/alishop-a11y.log || fail "the accessibility test failed (full log: /tmp/alishop-a11y.log)"
 
 step "Node.js SDK interop (npm alipay-sdk against alishop sandbox): one line per call"
-go test -count=1 -timeout 10m -v -run '^TestSandboxNodeSDK$' ./cmd/alishop/ 2>&1 | tee /tmp/alishop-nodesdk.log || true
-grep -q '^ok ' /tmp/alishop-nodesdk.log || fail "the Node.js SDK interop test failed (full log: /tmp/alishop-nodesdk.log)"
+go test -count=1 -timeout 10m -v -run '^TestSandboxNodeSDK$' ./cmd/alishop/ 2>&1 | tee "$logs/nodesdk.log" || true
+grep -q '^ok ' "$logs/nodesdk.log" || fail "the Node.js SDK interop test failed (full log: $logs/nodesdk.log)"
 
 step "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts"
-go test -race -count=1 -timeout 15m -v ./internal/faultsuite/ 2>&1 | tee /tmp/alishop-faultsuite.log | grep -v '^    ' || true
-grep -q '^ok ' /tmp/alishop-faultsuite.log || fail "the fault-injection suite failed (full log: /tmp/alishop-faultsuite.log)"
+go test -race -count=1 -timeout 15m -v ./internal/faultsuite/ 2>&1 | tee "$logs/faultsuite.log" | grep -v '^    ' || true
+grep -q '^ok ' "$logs/faultsuite.log" || fail "the fault-injection suite failed (full log: $logs/faultsuite.log)"
 
 step "attack suite (docs/SECURITY.md): one result line per attack"
-go test -count=1 -timeout 10m -v ./internal/attacksuite/ 2>&1 | tee /tmp/alishop-attacksuite.log |
+go test -count=1 -timeout 10m -v ./internal/attacksuite/ 2>&1 | tee "$logs/attacksuite.log" |
 	grep -E '^(=== RUN|--- |ok |FAIL)|_test\.go:[0-9]+: ' || true
-grep -q '^ok ' /tmp/alishop-attacksuite.log || fail "the attack suite failed (full log: /tmp/alishop-attacksuite.log)"
+grep -q '^ok ' "$logs/attacksuite.log" || fail "the attack suite failed (full log: $logs/attacksuite.log)"
 
 step "fuzzing (${FUZZTIME} per target)"
 for file in $(git ls-files '*_test.go'); do
 	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
 		pkg="./$(dirname "$file")"
 		echo "fuzz $pkg $target"
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/alishop-fuzz.log 2>&1; then
+		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$logs/fuzz.log" 2>&1; then
 			# Go 1.26's fuzzing coordinator can report its own -fuzztime deadline as a
 			# failure when a worker is busy at that moment (go.dev/issue/75804, fixed in
 			# Go 1.27): a bare "context deadline exceeded" with no failing input written.
 			# Only that case is tolerated, and only after the corpus replays cleanly.
-			if grep -q 'context deadline exceeded' /tmp/alishop-fuzz.log && ! grep -q 'Failing input written' /tmp/alishop-fuzz.log; then
+			if grep -q 'context deadline exceeded' "$logs/fuzz.log" && ! grep -q 'Failing input written' "$logs/fuzz.log"; then
 				echo "fuzz $target: the coordinator reported its own deadline with no failing input (go.dev/issue/75804); replaying the corpus"
 				go test -count=1 -run "^${target}\$" "$pkg" || fail "fuzz target $target in $pkg: corpus replay"
 			else
-				cat /tmp/alishop-fuzz.log
+				cat "$logs/fuzz.log"
 				fail "fuzz target $target in $pkg"
 			fi
 		fi
 	done
 done
 
+rm -rf "$logs"
 step "all checks passed"
