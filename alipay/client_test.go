@@ -171,6 +171,7 @@ func checkReceived(t *testing.T, got gotRequest, tc apiCase) {
 // TestAPICalls runs every typed call against the fake gateway with each kind
 // of answer Alipay (or a forger) can give.
 func TestAPICalls(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	c := g.client(t)
 	alipayKey := g.key
@@ -304,6 +305,7 @@ func TestAPICalls(t *testing.T) {
 }
 
 func TestCallTimeoutIsUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -321,6 +323,7 @@ func TestCallTimeoutIsUnknownOutcome(t *testing.T) {
 }
 
 func TestInvalidParamsAreRefusedBeforeSending(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	c := g.client(t)
 	ctx := t.Context()
@@ -374,6 +377,7 @@ func TestInvalidParamsAreRefusedBeforeSending(t *testing.T) {
 // TestPagePay checks the GET URLs and the POST form by sending them to the
 // fake gateway as a browser would.
 func TestPagePay(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	c := g.client(t)
 	g.setReply(func(gotRequest) (int, string) { return 200, "cashier" })
@@ -441,6 +445,7 @@ func TestPagePay(t *testing.T) {
 }
 
 func TestCertificateModeCalls(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	pki := newTestPKI(t)
 	c := g.client(t, func(cfg *Config) {

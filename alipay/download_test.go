@@ -15,6 +15,7 @@ import (
 )
 
 func TestDownloadAlipayCert(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	pki := newTestPKI(t)
 	c := g.client(t, func(cfg *Config) {
@@ -125,6 +126,7 @@ func forgedCert(t *testing.T, pki *testPKI) []byte {
 // certificates: the sandbox CA (whose intermediate lacks CA basic
 // constraints, which crypto/x509's Verify would refuse) and production.
 func TestAlipayCertChainRealCerts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		cert, root string
 		ok         bool

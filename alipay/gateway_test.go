@@ -194,6 +194,7 @@ func signedBody(t testing.TB, key *rsa.PrivateKey, node, content string) string 
 }
 
 func TestFakeGatewayRejectsBadSignature(t *testing.T) {
+	t.Parallel()
 	// The fake gateway itself must be able to fail: a request signed with
 	// another key is reported.
 	g := newFakeGateway(t)

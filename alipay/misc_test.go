@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseTimeFastMatchesSlow(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{
 		"2024-01-02 15:04:05", "2024-02-28 23:59:59", "2024-02-29 00:00:00", "2023-02-29 00:00:00", "2024-04-31 12:00:00",
 		"2024-13-01 00:00:00", "2024-00-10 00:00:00", "2024-01-00 00:00:00", "2024-01-02 24:00:00", "2024-01-02 23:60:00",
@@ -34,6 +35,7 @@ func TestParseTimeFastMatchesSlow(t *testing.T) {
 }
 
 func TestV3ResponseVerify(t *testing.T) {
+	t.Parallel()
 	alipayKey := testKey(t, 1)
 	body := []byte(`{"out_trade_no":"o_1","trade_status":"TRADE_SUCCESS"}`)
 	sig, _ := Sign(alipayKey, SignTypeRSA2, V3ResponseSignContent("1704179045000", "n1", body))
@@ -58,6 +60,7 @@ func TestV3ResponseVerify(t *testing.T) {
 // biz_content goes encrypted, the response node comes back as an encrypted
 // JSON string signed with its quotes.
 func TestAESCall(t *testing.T) {
+	t.Parallel()
 	key, err := DecodeAESKey("aa4BtZ4tspm2wnXLb1ThQA==")
 	if err != nil {
 		t.Fatal(err)
@@ -92,6 +95,7 @@ func TestAESCall(t *testing.T) {
 }
 
 func TestAmountJSON(t *testing.T) {
+	t.Parallel()
 	var v struct{ A, B, C, D Amount }
 	if err := json.Unmarshal([]byte(`{"A":"88.88","B":13.5,"C":"","D":null}`), &v); err != nil || v.A != 8888 || v.B != 1350 || v.C != 0 {
 		t.Fatalf("%v %+v", err, v)
@@ -108,6 +112,7 @@ func TestAmountJSON(t *testing.T) {
 }
 
 func TestEncryptedKeysAreNamed(t *testing.T) {
+	t.Parallel()
 	legacy := "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAA\n-----END RSA PRIVATE KEY-----\n"
 	pkcs8 := "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
 	for _, k := range []string{legacy, pkcs8} {
@@ -118,6 +123,7 @@ func TestEncryptedKeysAreNamed(t *testing.T) {
 }
 
 func TestNewRefusesBadConfig(t *testing.T) {
+	t.Parallel()
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +151,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 }
 
 func TestExtraParamsCannotOverrideProtocol(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	c := g.client(t)
 	for _, k := range []string{"charset", "sign_type", "app_id", "sign", "biz_content"} {
@@ -156,6 +163,7 @@ func TestExtraParamsCannotOverrideProtocol(t *testing.T) {
 }
 
 func TestVerifyReturn(t *testing.T) {
+	t.Parallel()
 	c := alipayClient(t)
 	p := paymentParams()
 	delete(p, "trade_status")

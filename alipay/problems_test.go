@@ -54,6 +54,7 @@ func alipayClient(t testing.TB) *Client {
 
 // Problem 1: the app's own public key configured as Alipay's.
 func TestProblem01AppKeyAsAlipayKey(t *testing.T) {
+	t.Parallel()
 	app := testKey(t, 0)
 	_, err := New(Config{AppID: testAppID, PrivateKey: app, AlipayPublicKey: &app.PublicKey})
 	if !errors.Is(err, ErrAppKeyAsAlipayKey) {
@@ -76,6 +77,7 @@ func TestProblem01AppKeyAsAlipayKey(t *testing.T) {
 
 // Problem 2: the sandbox moved to openapi-sandbox.dl.alipaydev.com.
 func TestProblem02SandboxGateway(t *testing.T) {
+	t.Parallel()
 	if SandboxGateway != "https://openapi-sandbox.dl.alipaydev.com/gateway.do" {
 		t.Fatal(SandboxGateway)
 	}
@@ -97,6 +99,7 @@ func TestProblem02SandboxGateway(t *testing.T) {
 // Problem 3: certificate mode must sign app_cert_sn and alipay_root_cert_sn
 // into every request, whatever the API.
 func TestProblem03CertSNsOnEveryCall(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	pki := newTestPKI(t)
 	c := g.client(t, func(cfg *Config) {
@@ -136,6 +139,7 @@ func TestProblem03CertSNsOnEveryCall(t *testing.T) {
 // confusion: every format of one key gives the same signature, and a key of
 // the wrong kind is named.
 func TestProblem04KeyFormats(t *testing.T) {
+	t.Parallel()
 	k := testKey(t, 0)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(k)
 	pkcs1 := x509.MarshalPKCS1PrivateKey(k)
@@ -176,6 +180,7 @@ func TestProblem04KeyFormats(t *testing.T) {
 // Problem 5: sign_type handling. Payment notifications (v1) drop sign_type;
 // gateway messages (v2) keep it.
 func TestProblem05SignTypeRule(t *testing.T) {
+	t.Parallel()
 	p := paymentParams()
 	if strings.Contains(string(SignContent(p, RuleV1)), "sign_type") {
 		t.Fatal("v1 keeps sign_type")
@@ -202,6 +207,7 @@ func TestProblem05SignTypeRule(t *testing.T) {
 
 // Problem 6: decoding twice breaks values holding '%' or '+'.
 func TestProblem06DecodeOnce(t *testing.T) {
+	t.Parallel()
 	p := paymentParams()
 	p["passback_params"] = "tpdp_id%3D17+x" // sent URL-encoded by the merchant, echoed as is
 	p["subject"] = "a+b 100% c%2Bd"
@@ -231,6 +237,7 @@ func TestProblem06DecodeOnce(t *testing.T) {
 // Problem 7: trimming values breaks the signature; values are never trimmed
 // (whitespace-only values are left out, as Alipay does).
 func TestProblem07NoTrimming(t *testing.T) {
+	t.Parallel()
 	p := paymentParams()
 	p["subject"] = " 活动名称 "
 	p["body"] = "   "
@@ -246,6 +253,7 @@ func TestProblem07NoTrimming(t *testing.T) {
 // Problem 8: extra keys (URL query on notify_url, cookies) in the verified
 // set. Only the POST body is verified.
 func TestProblem08ExtraKeys(t *testing.T) {
+	t.Parallel()
 	c := alipayClient(t)
 	body := signNotify(t, testKey(t, 1), paymentParams())
 	r := httptest.NewRequest(http.MethodPost, "/alipay/notify?shop=1&PHPSESSID=abc", strings.NewReader(body))
@@ -270,6 +278,7 @@ func TestProblem08ExtraKeys(t *testing.T) {
 // Problem 9: GBK. The client always sends charset=utf-8; a GBK notification
 // with non-ASCII text is verified over its raw bytes, then clearly refused.
 func TestProblem09GBK(t *testing.T) {
+	t.Parallel()
 	c := alipayClient(t)
 	p := paymentParams()
 	p["charset"] = "gbk"
@@ -298,6 +307,7 @@ func TestProblem09GBK(t *testing.T) {
 // Problem 10: extraction that depends on key order, spacing or
 // re-serialisation. The node's exact bytes are used wherever it is.
 func TestProblem10Extraction(t *testing.T) {
+	t.Parallel()
 	key := testKey(t, 1)
 	content := `{"code":"10000","msg":"Success","out_trade_no":"o_1","total_amount":"1.00","sign":"inner","x":{"y":"}"}}`
 	sig, _ := Sign(key, SignTypeRSA2, []byte(content))
@@ -322,6 +332,7 @@ func TestProblem10Extraction(t *testing.T) {
 // Problem 11: return_url in certificate mode carries no alipay_cert_sn; the
 // loaded certificates are tried.
 func TestProblem11ReturnInCertMode(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t)
 	cfg := Config{AppID: testAppID, PrivateKey: testKey(t, 0)}
 	if err := useCerts(&cfg, pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {
@@ -351,6 +362,7 @@ func TestProblem11ReturnInCertMode(t *testing.T) {
 // Problem 12: time zones. Timestamps are Beijing time from a fixed zone,
 // whatever the server's zone, with no tzdata.
 func TestProblem12TimeZone(t *testing.T) {
+	t.Parallel()
 	ny := time.FixedZone("EST", -5*3600)
 	g := newFakeGateway(t)
 	c := g.client(t, func(cfg *Config) {
@@ -372,6 +384,7 @@ func TestProblem12TimeZone(t *testing.T) {
 
 // Problem 13: notifications repeat until the exact body "success".
 func TestProblem13Ack(t *testing.T) {
+	t.Parallel()
 	w := httptest.NewRecorder()
 	AckNotification(w)
 	if w.Code != 200 || w.Body.String() != "success" {
@@ -391,6 +404,7 @@ func TestProblem13Ack(t *testing.T) {
 // Problem 14: full-refund notifications (TRADE_CLOSED, gmt_refund with
 // milliseconds, no receipt fields) verify and parse.
 func TestProblem14FullRefundNotification(t *testing.T) {
+	t.Parallel()
 	p := map[string]string{
 		"gmt_create": "2021-07-14 09:50:10", "charset": "utf-8", "seller_email": "s@example.com", "subject": "pay_product",
 		"buyer_id": "2088802531875410", "notify_id": "2021071400222095137081431442870001", "notify_type": "trade_status_sync",
@@ -427,6 +441,7 @@ func TestProblem14FullRefundNotification(t *testing.T) {
 // certificate) is reported as such; an unsigned alipay_cert_sn added to a
 // notification does not break verification.
 func TestProblem15CertSN(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t)
 	cfg := Config{AppID: testAppID, PrivateKey: testKey(t, 0)}
 	if err := useCerts(&cfg, pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {

@@ -10,6 +10,7 @@ import (
 // and must not treat the call as a definite failure (ErrUnknownOutcome's
 // contract: "... or an unreadable response").
 func TestVerifiedButUnreadableResponseIsUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	c := alipayClient(t)
 	key := testKey(t, 1)
 	cases := map[string]string{

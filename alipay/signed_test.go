@@ -11,6 +11,7 @@ import (
 // still verifies, and leaves SignedContent and SignedForm as they were;
 // SignedForm verifies again, to the same content.
 func TestSignedContentIgnoresPadding(t *testing.T) {
+	t.Parallel()
 	c := alipayClient(t)
 	body := signNotify(t, testKey(t, 1), paymentParams())
 	n, err := c.VerifyNotification([]byte(body))
@@ -69,6 +70,7 @@ func TestSignedContentIgnoresPadding(t *testing.T) {
 // An alipay_cert_sn added without being signed is not part of what
 // identifies the message.
 func TestSignedContentUnsignedCertSN(t *testing.T) {
+	t.Parallel()
 	pki := newTestPKI(t)
 	cfg := Config{AppID: testAppID, PrivateKey: testKey(t, 0)}
 	if err := useCerts(&cfg, pki.appCert, pki.alipayCert, pki.rootBundle); err != nil {

@@ -66,6 +66,7 @@ func v3Sandbox(t *testing.T, certs bool) (*sandbox.Sandbox, *httptest.Server, fu
 // TestV3AgainstSandbox runs a trade's life over OpenAPI v3 against the
 // offline gateway, in key and certificate mode.
 func TestV3AgainstSandbox(t *testing.T) {
+	t.Parallel()
 	for _, certs := range []bool{false, true} {
 		t.Run(map[bool]string{false: "key", true: "cert"}[certs], func(t *testing.T) {
 			_, srv, mk := v3Sandbox(t, certs)
@@ -137,6 +138,7 @@ func TestV3AgainstSandbox(t *testing.T) {
 // between the sandbox and the client: the signature check refuses it, and
 // the outcome is unknown.
 func TestV3SandboxTamperedAnswer(t *testing.T) {
+	t.Parallel()
 	sb, srv, mk := v3Sandbox(t, false)
 	c := mk(srv.URL + "/gateway.do")
 	relay := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -144,6 +144,7 @@ func (f *fakeV3) client(t testing.TB, mut ...func(*Config)) *Client {
 // through the client: the same URI, body and auth string (but for the
 // random nonce), signed so that Alipay's check passes.
 func TestV3RequestMatchesVector(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	f := newFakeV3(t)
 	f.setReply(func(v3Got) v3Reply {
@@ -179,6 +180,7 @@ func TestV3RequestMatchesVector(t *testing.T) {
 }
 
 func TestV3Calls(t *testing.T) {
+	t.Parallel()
 	f := newFakeV3(t)
 	c := f.client(t)
 	ctx := t.Context()
@@ -255,6 +257,7 @@ func TestV3Calls(t *testing.T) {
 }
 
 func TestV3Answers(t *testing.T) {
+	t.Parallel()
 	f := newFakeV3(t)
 	c := f.client(t)
 	query := func() error { _, err := c.TradeQuery(t.Context(), TradeQueryRequest{OutTradeNo: "o_1"}); return err }
@@ -306,6 +309,7 @@ func TestV3Answers(t *testing.T) {
 }
 
 func TestV3AESAndCertMode(t *testing.T) {
+	t.Parallel()
 	key, _ := DecodeAESKey("aa4BtZ4tspm2wnXLb1ThQA==")
 	f := newFakeV3(t)
 	c := f.client(t, func(cfg *Config) { cfg.EncryptKey = key })
@@ -349,6 +353,7 @@ func TestV3AESAndCertMode(t *testing.T) {
 }
 
 func TestV3Config(t *testing.T) {
+	t.Parallel()
 	for name, cfg := range map[string]Config{
 		"unknown API": {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: &testKey(t, 1).PublicKey, API: "v4"},
 		"v3 with RSA": {AppID: testAppID, PrivateKey: testKey(t, 0), AlipayPublicKey: &testKey(t, 1).PublicKey, API: APIv3, SignType: SignTypeRSA},
@@ -378,6 +383,7 @@ func (s *kmsKey) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 }
 
 func TestCryptoSignerKey(t *testing.T) {
+	t.Parallel()
 	signer := &kmsKey{k: testKey(t, 0)}
 	g := newFakeGateway(t)
 	g.setReply(func(gotRequest) (int, string) {

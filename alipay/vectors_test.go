@@ -100,6 +100,7 @@ func (v *vectors) pub(t testing.TB, name string) *rsa.PublicKey {
 }
 
 func TestVectorsCoverEverySection(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("testdata/vectors.json")
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +125,7 @@ func TestVectorsCoverEverySection(t *testing.T) {
 }
 
 func TestVectorKeys(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	priv := v.priv(t, "sandbox_app_private_key_pkcs1_base64")
 	pub := v.pub(t, "sandbox_app_public_key_spki_base64")
@@ -146,6 +148,7 @@ func TestVectorKeys(t *testing.T) {
 }
 
 func TestVectorRequestSign(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	for _, tc := range v.RequestSign {
 		t.Run(tc.Name, func(t *testing.T) {
@@ -190,6 +193,7 @@ func TestVectorRequestSign(t *testing.T) {
 }
 
 func TestVectorPagePayURL(t *testing.T) {
+	t.Parallel()
 	// The client, given the vector's inputs, produces exactly the vector's URL.
 	v := loadVectors(t)
 	tc := v.RequestSign[0]
@@ -216,6 +220,7 @@ func TestVectorPagePayURL(t *testing.T) {
 }
 
 func TestVectorNotifyVerify(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	for _, tc := range v.NotifyVerify {
 		t.Run(tc.Name, func(t *testing.T) {
@@ -266,6 +271,7 @@ func TestVectorNotifyVerify(t *testing.T) {
 }
 
 func TestVectorContentVerify(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	for _, tc := range v.ContentVerify {
 		t.Run(tc.Name, func(t *testing.T) {
@@ -290,6 +296,7 @@ func TestVectorContentVerify(t *testing.T) {
 }
 
 func TestVectorCertSN(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	for _, tc := range v.CertSN {
 		t.Run(tc.File, func(t *testing.T) {
@@ -317,6 +324,7 @@ func TestVectorCertSN(t *testing.T) {
 }
 
 func TestVectorAES(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	for _, tc := range v.AES {
 		key, err := DecodeAESKey(tc.Key)
@@ -344,6 +352,7 @@ func TestVectorAES(t *testing.T) {
 }
 
 func TestVectorV3Authorization(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	tc := v.V3
 	key := v.priv(t, tc.PrivateKey)
@@ -384,6 +393,7 @@ func TestVectorV3Authorization(t *testing.T) {
 }
 
 func TestVectorResponseVerify(t *testing.T) {
+	t.Parallel()
 	v := loadVectors(t)
 	for _, tc := range v.ResponseVerify {
 		t.Run(tc.Name, func(t *testing.T) {

@@ -28,6 +28,7 @@ func (e *testEnv) certClient(t *testing.T, b CertBundle) *alipay.Client {
 }
 
 func TestCertificateMode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp, err := http.PostForm(e.srv.URL+"/api/apps", url.Values{"app_id": {certAppID},
 		"app_public_key": {alipay.MarshalPublicKey(&otherKey.PublicKey)}, "cert_mode": {"1"}})
@@ -124,6 +125,7 @@ func TestCertificateMode(t *testing.T) {
 }
 
 func TestCertificateModePersists(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnvDir(t, dir)
 	if _, err := e.sb.RegisterAppWith(certAppID, &otherKey.PublicKey, AppOptions{CertMode: true}); err != nil {

@@ -9,6 +9,7 @@ import (
 // The sandbox package must not drag a SQL driver into a user's module:
 // persistence is the Store interface, and package sqlitestore brings SQLite.
 func TestNoSQLDriverDependency(t *testing.T) {
+	t.Parallel()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go command is not on PATH")

@@ -82,6 +82,7 @@ func (e *testEnv) javaRequest(t *testing.T, method, biz string, key *rsa.Private
 }
 
 func TestInteropJavaSDK(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("j1", alipay.MustAmount("1.00"))
 	n, body, signed := e.rawCall("alipay.trade.query", e.javaRequest(t, "alipay.trade.query", `{"out_trade_no":"j1"}`, appKey, nil))
@@ -94,6 +95,7 @@ func TestInteropJavaSDK(t *testing.T) {
 }
 
 func TestInteropGopay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// gopay: every parameter in the body, POSTed to gateway.do?charset=utf-8,
 	// so charset arrives twice; format JSON.
@@ -116,6 +118,7 @@ func TestInteropGopay(t *testing.T) {
 }
 
 func TestInteropPHPForm(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// PHP AopClient::pageExecute: a form whose action is gateway.do?charset=UTF-8
 	// and whose hidden inputs carry every parameter, sign included. PHP's
@@ -147,6 +150,7 @@ func TestInteropPHPForm(t *testing.T) {
 }
 
 func TestInteropSmartwalleGetURL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// smartwalle TradePagePay: every parameter, sign included, in one GET URL
 	// (url.Values.Encode); biz_content from encoding/json (HTML-escaped).
@@ -197,6 +201,7 @@ func payPyURL(t *testing.T, gateway string, key *rsa.PrivateKey, outTradeNo stri
 }
 
 func TestInteropTutorialPayPy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := payPyURL(t, e.srv.URL+"/gateway.do", appKey, "fc4252b0-b0a4-480a-bd83-aaaca3745378")
 	if !strings.Contains(u, "notify_url=+&") {
@@ -227,6 +232,7 @@ func TestInteropTutorialPayPy(t *testing.T) {
 }
 
 func TestGatewayRejections(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("n1", alipay.MustAmount("1.00"))
 	biz := `{"out_trade_no":"n1"}`
@@ -298,6 +304,7 @@ func TestGatewayRejections(t *testing.T) {
 }
 
 func TestGBKCharset(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	subject := "中文商品"
 	gbkSubject := string(encodeCharset([]byte(subject), "gbk"))
@@ -330,6 +337,7 @@ func TestGBKCharset(t *testing.T) {
 }
 
 func TestRSA1App(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if _, err := e.sb.RegisterAppWith("2016000000000001", &rsa1Key.PublicKey, AppOptions{SignType: alipay.SignTypeRSA}); err != nil {
 		t.Fatal(err)
@@ -368,6 +376,7 @@ func asError(err error, target **alipay.Error) bool {
 }
 
 func TestMountedUnderPrefix(t *testing.T) {
+	t.Parallel()
 	keys(t)
 	sb, err := New(Config{AlipayKey: alipayKey})
 	if err != nil {
@@ -415,6 +424,7 @@ func TestMountedUnderPrefix(t *testing.T) {
 }
 
 func TestGBKNotificationSignedOverGBKBytes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := protocolParams("alipay.trade.precreate")
 	p["charset"] = "GBK"
@@ -457,6 +467,7 @@ func TestGBKNotificationSignedOverGBKBytes(t *testing.T) {
 // docs/SANDBOX.md: gateway rules match on app_id and method. A latency rule
 // scoped to another app neither slows this app's calls nor is used up by them.
 func TestFaultLatencyHonoursAppID(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("la1", alipay.MustAmount("1.00"))
 	e.addFault(`{"kind":"latency","app_id":"9021000999999999","delay":"1s","count":1}`)
@@ -472,6 +483,7 @@ func TestFaultLatencyHonoursAppID(t *testing.T) {
 // The gateway bounds a request body to 1 MiB whatever its Content-Type: a
 // multipart upload must not spool an unbounded file to disk.
 func TestGatewayBoundsMultipartBody(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)

@@ -16,6 +16,7 @@ var wantOffsets = []time.Duration{0, 4 * time.Minute, 14 * time.Minute, 24 * tim
 	time.Hour + 24*time.Minute, 3*time.Hour + 24*time.Minute, 9*time.Hour + 24*time.Minute, 24*time.Hour + 24*time.Minute}
 
 func TestNotificationScheduleEightAttempts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.m.setAnswer(func(int) string { return "fail" })
 	e.paid("s1", alipay.MustAmount("1.00"))
@@ -56,6 +57,7 @@ func TestNotificationScheduleEightAttempts(t *testing.T) {
 }
 
 func TestNotificationSuccessOnThirdAttemptStops(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.m.setAnswer(func(n int) string {
 		switch n {
@@ -81,6 +83,7 @@ func TestNotificationSuccessOnThirdAttemptStops(t *testing.T) {
 }
 
 func TestNotificationNon200IsFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	srv := newMerchant(t)
 	srv.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -110,6 +113,7 @@ func (e *testEnv) addFault(body string) {
 }
 
 func TestFaultDropNext(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addFault(`{"kind":"drop","out_trade_no":"d1","count":2}`)
 	e.paid("d1", alipay.MustAmount("1.00"))
@@ -132,6 +136,7 @@ func TestFaultDropNext(t *testing.T) {
 }
 
 func TestFaultDropAllOfApp(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addFault(`{"kind":"drop","app_id":"` + testAppID + `"}`)
 	e.paid("da", alipay.MustAmount("1.00"))
@@ -152,6 +157,7 @@ func TestFaultDropAllOfApp(t *testing.T) {
 }
 
 func TestFaultDuplicate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addFault(`{"kind":"duplicate","times":3,"count":1}`)
 	e.paid("dup", alipay.MustAmount("1.00"))
@@ -170,6 +176,7 @@ func TestFaultDuplicate(t *testing.T) {
 }
 
 func TestFaultOutOfOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addFault(`{"kind":"reorder","out_trade_no":"oo","count":1}`)
 	e.paid("oo", alipay.MustAmount("5.00"))
@@ -202,6 +209,7 @@ func TestFaultOutOfOrder(t *testing.T) {
 }
 
 func TestFaultCorruptSignature(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.m.setAnswerBody(func(_ int, body string) string {
 		if _, err := e.verifiedNotification(body); err != nil {
@@ -224,6 +232,7 @@ func TestFaultCorruptSignature(t *testing.T) {
 }
 
 func TestFaultWrongAmount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addFault(`{"kind":"wrong_amount","out_trade_no":"wa","count":1,"amount":"0.01"}`)
 	e.paid("wa", alipay.MustAmount("100.00"))
@@ -248,6 +257,7 @@ func TestFaultWrongAmount(t *testing.T) {
 }
 
 func TestFaultGateway20000AfterCommit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("g1", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.refund","error":"20000","count":1}`)
@@ -267,6 +277,7 @@ func TestFaultGateway20000AfterCommit(t *testing.T) {
 }
 
 func TestFaultSystemErrorAfterCommit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.openCashier("g2", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.close","error":"ACQ.SYSTEM_ERROR","count":1}`)
@@ -289,6 +300,7 @@ func TestFaultSystemErrorAfterCommit(t *testing.T) {
 }
 
 func TestFaultTimeoutAfterCommit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("g4", alipay.MustAmount("10.00"))
 	e.addFault(`{"kind":"gateway_error","method":"alipay.trade.refund","error":"timeout","delay":"1ms","count":1}`)
@@ -305,6 +317,7 @@ func TestFaultTimeoutAfterCommit(t *testing.T) {
 }
 
 func TestFaultLatency(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("l1", alipay.MustAmount("1.00"))
 	e.addFault(`{"kind":"latency","method":"alipay.trade.query","delay":"2s","count":1}`)
@@ -326,6 +339,7 @@ func TestFaultLatency(t *testing.T) {
 }
 
 func TestFaultPlanValidation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, bad := range []string{
 		`{"kind":"explode"}`,
@@ -358,6 +372,7 @@ func TestFaultPlanValidation(t *testing.T) {
 }
 
 func TestAdvanceRejectsBadDuration(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, d := range []string{"", "-1h", "soon"} {
 		resp, _ := http.PostForm(e.srv.URL+"/api/clock/advance", url.Values{"d": {d}})
@@ -377,6 +392,7 @@ func TestAdvanceRejectsBadDuration(t *testing.T) {
 }
 
 func TestFaultReorderAll(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addFault(`{"kind":"reorder"}`)
 	e.paid("ra", alipay.MustAmount("10.00"))
@@ -406,6 +422,7 @@ func TestFaultReorderAll(t *testing.T) {
 // longer held: a later notification of the trade must not "release" it again
 // and so pull its next retry ahead of the schedule (+4m after a failure).
 func TestHeldNotificationKeepsScheduleOnceSent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.m.setAnswer(func(int) string { return "fail" })
 	e.addFault(`{"kind":"reorder","out_trade_no":"hs","count":1,"delay":"2m"}`)
@@ -433,6 +450,7 @@ func TestHeldNotificationKeepsScheduleOnceSent(t *testing.T) {
 // Notifications queued while due ones are being delivered must not race with
 // the delivery round (go test -race).
 func TestQueueDuringDeliveryIsRaceFree(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	release := make(chan struct{})
 	var once sync.Once
@@ -469,6 +487,7 @@ func TestQueueDuringDeliveryIsRaceFree(t *testing.T) {
 // string) but not for EasySDK or the Node SDK (kept): either way one of them
 // fails to verify, so the sandbox must not send one.
 func TestNotificationHasNoBlankValues(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u, err := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: "blank1", TotalAmount: 100, Subject: "s", Body: " ", PassbackParams: "\t"})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 // comes back with <, > and & escaped, the JSON still decodes to the original
 // text, and a signed answer verifies over the bytes sent.
 func TestGatewayAnswersEscapeMarkup(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	payload := `<img src=x onerror=alert(1)>&`
 	q := url.Values{"app_id": {testAppID}, "method": {"alipay.trade.query"}, "charset": {"utf-8"}, "sign_type": {"RSA2"},
@@ -48,6 +49,7 @@ func TestGatewayAnswersEscapeMarkup(t *testing.T) {
 // Every answer, whatever its route, carries nosniff and a CSP that allows
 // no script.
 func TestSecurityHeadersEverywhere(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cashier := e.openCashier("h1", alipay.MustAmount("1.00"))
 	for _, u := range []string{"/", "/gateway.do?method=alipay.trade.page.pay", "/gateway.do", cashier, "/qr/nope", "/static/sandbox.css", "/api/trades", "/api/nope", "/bill/nope",
@@ -70,6 +72,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 // Registering an app again with another key is refused (409), over HTTP and
 // through the Go API; the same key again is accepted.
 func TestRegisterAppNeverReplacesKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	post := func(key string) int {
 		resp, err := http.PostForm(e.srv.URL+"/api/apps", url.Values{"app_id": {testAppID}, "app_public_key": {key}})
@@ -98,6 +101,7 @@ func TestRegisterAppNeverReplacesKey(t *testing.T) {
 // (by its connection's address; headers do not make it loopback) and any
 // request a proxy forwarded, and serves the rest.
 func TestControlLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	keys(t)
 	sb, err := New(Config{AlipayKey: alipayKey, ControlLoopbackOnly: true})
 	if err != nil {
@@ -143,6 +147,7 @@ func TestControlLoopbackOnly(t *testing.T) {
 // The delivery log does not read back what a notify URL answered, beyond
 // whether it was success.
 func TestNotificationLogDoesNotEchoAnswers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.m.setAnswer(func(int) string { return "internal secret: db-password=hunter2" })
 	e.paid("ssrf1", alipay.MustAmount("1.00"))

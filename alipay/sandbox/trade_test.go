@@ -17,6 +17,7 @@ import (
 var ctx = context.Background()
 
 func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// Before the buyer opens the cashier, the trade does not exist.
 	if _, err := e.client.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: "o1"}); !alipay.IsTradeNotExist(err) {
@@ -113,6 +114,7 @@ func TestPagePayCashierFormReturnNotifyQuery(t *testing.T) {
 }
 
 func TestRefunds(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("r1", alipay.MustAmount("10.00"))
 	ref := "r1"
@@ -180,6 +182,7 @@ func TestRefunds(t *testing.T) {
 }
 
 func TestRefundWithoutOutRequestNoMustBeFull(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("f1", alipay.MustAmount("20.00"))
 	call := func(amount string) (map[string]any, error) {
@@ -200,6 +203,7 @@ func TestRefundWithoutOutRequestNoMustBeFull(t *testing.T) {
 }
 
 func TestCloseCancelExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// close: WAIT_BUYER_PAY only.
 	e.openCashier("c1", alipay.MustAmount("1.00"))
@@ -271,6 +275,7 @@ func TestCloseCancelExpiry(t *testing.T) {
 }
 
 func TestPrecreateWalletPay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r, err := e.client.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "q1", TotalAmount: alipay.MustAmount("6.60"), Subject: "扫码"})
 	if err != nil || !strings.HasPrefix(r.QRCode, e.srv.URL+"/qr/") {
@@ -315,6 +320,7 @@ func TestPrecreateWalletPay(t *testing.T) {
 }
 
 func TestBillDownload(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.paid("b1", alipay.MustAmount("12.34"))
 	if _, err := e.client.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: "b1", RefundAmount: alipay.MustAmount("2.34"), OutRequestNo: "br1"}); err != nil {
@@ -359,6 +365,7 @@ func TestBillDownload(t *testing.T) {
 }
 
 func TestControlAPIPayAndTrades(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp, _ := http.PostForm(e.srv.URL+"/api/trades/pay", url.Values{"app_id": {testAppID}, "out_trade_no": {"p1"}})
 	resp.Body.Close()
@@ -403,6 +410,7 @@ func TestControlAPIPayAndTrades(t *testing.T) {
 }
 
 func TestRegisterAppAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	form := url.Values{"app_id": {"2021000000000001"}, "app_public_key": {alipay.MarshalPublicKey(&otherKey.PublicKey)}}
 	var info AppInfo
@@ -439,6 +447,7 @@ func TestRegisterAppAPI(t *testing.T) {
 }
 
 func TestNotificationTriggers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if _, err := e.sb.RegisterAppWith(testAppID, &appKey.PublicKey, AppOptions{NotifyOn: []string{"success"}}); err != nil {
 		t.Fatal(err)
@@ -454,6 +463,7 @@ func TestNotificationTriggers(t *testing.T) {
 }
 
 func TestPersistenceAcrossRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnvDir(t, dir)
 	e.m.setAnswer(func(int) string { return "fail" })
@@ -502,6 +512,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 }
 
 func TestWorkerDeliversPromptly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -524,6 +535,7 @@ func TestWorkerDeliversPromptly(t *testing.T) {
 }
 
 func TestTimeExpireAndBadBiz(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// time_expire in the past: an error page, no trade.
 	u, _ := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: "e1", TotalAmount: alipay.MustAmount("1.00"), Subject: "x", TimeExpire: t0.Add(-time.Minute)})
@@ -554,6 +566,7 @@ func TestTimeExpireAndBadBiz(t *testing.T) {
 }
 
 func TestCashierCancelAndQuitURL(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cashier := e.openCashier("cc1", alipay.MustAmount("1.00"))
 	resp, err := e.http.PostForm(cashier, url.Values{"action": {"cancel"}})
@@ -585,6 +598,7 @@ func TestCashierCancelAndQuitURL(t *testing.T) {
 }
 
 func TestAESContentEncryption(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const aesKey = "aYA0GP8JEW+D7/UFaskCWA=="
 	if _, err := e.sb.RegisterAppWith("2021000000000009", &otherKey.PublicKey, AppOptions{AESKey: aesKey}); err != nil {
@@ -612,6 +626,7 @@ func TestAESContentEncryption(t *testing.T) {
 }
 
 func TestReRegisterKeepsOptions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if _, err := e.sb.RegisterAppWith("2016000000000002", &rsa1Key.PublicKey, AppOptions{SignType: alipay.SignTypeRSA, NotifyOn: []string{"none"}}); err != nil {
 		t.Fatal(err)
@@ -629,6 +644,7 @@ func TestReRegisterKeepsOptions(t *testing.T) {
 }
 
 func TestExpiriesInOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	open := func(out, timeout string) {
 		u, _ := e.client.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: out, TotalAmount: 100, Subject: "x", TimeoutExpress: timeout})
@@ -667,6 +683,7 @@ func TestExpiriesInOrder(t *testing.T) {
 }
 
 func TestControlAPIRefusesCrossSiteBrowsers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.openCashier("x1", 100)
 	req, _ := http.NewRequest("POST", e.srv.URL+"/api/trades/pay", strings.NewReader("app_id="+testAppID+"&out_trade_no=x1"))
@@ -687,6 +704,7 @@ func TestControlAPIRefusesCrossSiteBrowsers(t *testing.T) {
 }
 
 func TestTradeFinishedAfterRefundPeriod(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if _, err := e.sb.RegisterAppWith(testAppID, &appKey.PublicKey, AppOptions{NotifyOn: []string{"success", "finished"}}); err != nil {
 		t.Fatal(err)
@@ -718,6 +736,7 @@ func TestTradeFinishedAfterRefundPeriod(t *testing.T) {
 }
 
 func TestSandboxRefundRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp, err := http.PostForm(e.srv.URL+"/api/apps", url.Values{"app_id": {testAppID},
 		"app_public_key": {alipay.MarshalPublicKey(&appKey.PublicKey)}, "sandbox_rules": {"1"}})
@@ -757,6 +776,7 @@ func TestSandboxRefundRules(t *testing.T) {
 // only its QR code is valid for 2h. A code scanned in time leaves a trade
 // the buyer can still pay until the 3h are over.
 func TestPrecreateDefaultTimeoutIsThreeHours(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res, err := e.client.TradePrecreate(ctx, alipay.TradePrecreateRequest{OutTradeNo: "f2f1", TotalAmount: 100, Subject: "s"})
 	if err != nil {

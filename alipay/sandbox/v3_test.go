@@ -111,6 +111,7 @@ func (e *testEnv) wantV3(a v3Answer, status int, code string) {
 }
 
 func TestV3TradeLifeCycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.v3(v3Call{uri: "/v3/alipay/trade/precreate", body: `{"out_trade_no":"v3a","total_amount":"88.88","subject":"v3 书","notify_url":"` + e.m.srv.URL + `/notify"}`})
 	e.wantV3(a, 200, "")
@@ -186,6 +187,7 @@ func TestV3TradeLifeCycle(t *testing.T) {
 }
 
 func TestV3Authorization(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// The sandbox clock is far from the wall clock: v3 timestamps are judged by the wall clock.
 	e.advance(400 * 24 * time.Hour)
@@ -231,6 +233,7 @@ func TestV3Authorization(t *testing.T) {
 }
 
 func TestV3NonceSetBounded(t *testing.T) {
+	t.Parallel()
 	var ns nonceSet
 	now := time.Now()
 	if ns.add("a", now) != nonceNew || ns.add("a", now.Add(time.Minute)) != nonceReused {
@@ -251,6 +254,7 @@ func TestV3NonceSetBounded(t *testing.T) {
 }
 
 func TestV3EmbeddedAndCertMode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if _, err := e.sb.RegisterAppWith(certAppID, &otherKey.PublicKey, AppOptions{CertMode: true}); err != nil {
 		t.Fatal(err)
@@ -280,6 +284,7 @@ func TestV3EmbeddedAndCertMode(t *testing.T) {
 }
 
 func TestV3FaultsAndAES(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const aesKey = "aa4BtZ4tspm2wnXLb1ThQA=="
 	if _, err := e.sb.RegisterAppWith(testAppID, &appKey.PublicKey, AppOptions{AESKey: aesKey}); err != nil {

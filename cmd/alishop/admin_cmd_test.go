@@ -32,6 +32,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (string, string, error) 
 // it started; restoring it (stop, copy back, start) gives the shop those
 // orders back.
 func TestBackupWhileOrdersAreCreated(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startShop(t, data, "--checkout-burst", "1000000") // 200 orders from one address
 	const total, workers = 200, 4
@@ -165,6 +166,7 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 func TestBackupRefusals(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	for _, c := range []struct {
 		args []string
@@ -185,6 +187,7 @@ func TestBackupRefusals(t *testing.T) {
 // TestPasswd: a new admin password read on stdin or generated, set while
 // the shop runs; the old one stops working and sessions end.
 func TestPasswd(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startShop(t, data)
 	cookie := p.login()
@@ -294,6 +297,7 @@ func TestEveryCommandHelp(t *testing.T) {
 // TestServeReadableErrors: an unsupported --db scheme, a missing directory
 // and a key file that cannot be read each get an error that says so.
 func TestServeReadableErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.pem")
 	os.WriteFile(bad, []byte("not a key"), 0o600)

@@ -267,6 +267,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
+	stopTestBrowser()
 	removeOpsBinary()
 	os.Exit(code)
 }

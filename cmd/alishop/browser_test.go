@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -14,13 +16,14 @@ import (
 // then the admin logs in, sees the order 已支付, adds a goods item and finds
 // it on the goods page.
 func TestBrowserBuyerAndAdmin(t *testing.T) {
+	t.Parallel()
 	exe := browsertest.Chromium(t, "the browser test")
 	p := startShop(t, t.TempDir())
 	if p.password == "" {
 		t.Fatalf("no admin password printed: %q", p.stdout)
 	}
 
-	ctx, console := browsertest.NewTab(t, browsertest.NewBrowser(t, exe, 1280, 800), 1024, 800, false)
+	ctx, console := browsertest.NewTab(t, testBrowser(t, exe), 1024, 800, false)
 
 	var result, status, orderNo string
 	err := chromedp.Do(ctx,
@@ -86,4 +89,29 @@ func TestBrowserBuyerAndAdmin(t *testing.T) {
 		t.Fatalf("goods page after adding: %q", goods)
 	}
 	console.Check(t)
+}
+
+// sharedBrowser is the one headless chromium the browser tests of this run share
+// (each opens its own tabs with browsertest.NewTab); TestMain stops it.
+var sharedBrowser struct {
+	once sync.Once
+	ctx  context.Context
+	stop func()
+	err  error
+}
+
+// testBrowser returns the shared browser, starting it on first use.
+func testBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	sharedBrowser.once.Do(func() { sharedBrowser.ctx, sharedBrowser.stop, sharedBrowser.err = browsertest.Shared(exe, 1280, 800) })
+	if sharedBrowser.err != nil {
+		t.Fatalf("starting chromium: %v", sharedBrowser.err)
+	}
+	return sharedBrowser.ctx
+}
+
+func stopTestBrowser() {
+	if sharedBrowser.stop != nil {
+		sharedBrowser.stop()
+	}
 }

@@ -130,6 +130,7 @@ func docCommands(t *testing.T, root string) []docCommand {
 }
 
 func TestDocCommandsFound(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[string][]string{
 		"alishop serve --addr :0": {"serve"},
 		"./alishop backup x.db":   {"backup"},
@@ -153,6 +154,7 @@ func TestDocCommandsFound(t *testing.T) {
 // alishop command the README and docs/ show names a subcommand that exists
 // and answers --help (not "command not found", not "unknown command").
 func TestDocsCommandsRun(t *testing.T) {
+	t.Parallel()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -186,12 +188,7 @@ func TestDocsCommandsRun(t *testing.T) {
 	}
 
 	// The binary, built as the README says, on the PATH.
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "alishop"), "./cmd/alishop")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build -o alishop ./cmd/alishop: %v\n%s", err, out)
-	}
+	bin := filepath.Dir(alishopBinary(t))
 	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	for sub, c := range subs {
 		line := "alishop " + sub + " --help"

@@ -85,6 +85,7 @@ func (p *shopProcess) login() *http.Cookie {
 // It runs once per protocol of the server-side calls (--alipay-api): the
 // refund is an end-to-end refund through the admin page.
 func TestMetricsCountPaymentsForgeriesRefunds(t *testing.T) {
+	t.Parallel()
 	for _, api := range []string{"v2", "v3"} {
 		t.Run(api, func(t *testing.T) { testMetricsPaymentsForgeriesRefunds(t, api) })
 	}
@@ -164,6 +165,7 @@ func testMetricsPaymentsForgeriesRefunds(t *testing.T, api string) {
 // TestReadyz: /readyz is 200 while the database is there, 503 once its
 // file is gone; /healthz (liveness) stays 200.
 func TestReadyz(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startShop(t, data)
 	if resp, body := p.do("GET", "/readyz", nil, nil); resp.StatusCode != 200 || !strings.Contains(body, "ready") {
@@ -190,6 +192,7 @@ func TestReadyz(t *testing.T) {
 // TestMetricsAddr: --metrics-addr serves /metrics on a listener of its own
 // (to any client) and the shop's listener no longer serves it.
 func TestMetricsAddr(t *testing.T) {
+	t.Parallel()
 	p := startShop(t, t.TempDir(), "--metrics-addr", "127.0.0.1:0")
 	var addr string
 	for _, l := range p.stdout {
@@ -212,6 +215,7 @@ func TestMetricsAddr(t *testing.T) {
 // TestPublicURLWithPortZero: --public-url is what the shop prints and signs
 // into gateway URLs, even when --addr asks for any free port.
 func TestPublicURLWithPortZero(t *testing.T) {
+	t.Parallel()
 	p := startShop(t, t.TempDir(), "--public-url", "https://shop.example.com/")
 	want := "open the shop at https://shop.example.com/ "
 	found := false
@@ -226,6 +230,7 @@ func TestPublicURLWithPortZero(t *testing.T) {
 // TestReadyzPostgres: on PostgreSQL /readyz answers 503 while the database
 // cannot be reached, and 200 again once it can.
 func TestReadyzPostgres(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.URL(t)
 	u, err := url.Parse(dsn)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 // nothing, on a restart), an order is paid through the sandbox and the
 // notification marks it paid.
 func TestServePostgres(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.URL(t)
 	data := t.TempDir()
 	p := startShop(t, data, "--db", dsn)
@@ -102,6 +103,7 @@ func TestServePostgres(t *testing.T) {
 // cannot be reached is waited for instead: the shop logs each try, naming
 // the problem, and never the password (also not on its start-up line).
 func TestServePostgresBadURL(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		url, want string
 		code      int
@@ -157,6 +159,7 @@ func TestServePostgresBadURL(t *testing.T) {
 // unpaid order's job due at once and race for them. Every payment is
 // applied exactly once and every order's query job runs exactly once.
 func TestServePostgresTwoProcesses(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.URL(t)
 	ctx := context.Background()
 

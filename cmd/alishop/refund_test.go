@@ -12,6 +12,7 @@ import (
 // nothing to Alipay, and the same confirmation submitted again, once in the
 // same process and once after the shop restarted, makes no second refund.
 func TestRefundConfirmOnceAcrossRestart(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	const password = "refund test password"
 	p := startShop(t, data, "--admin-password", password)

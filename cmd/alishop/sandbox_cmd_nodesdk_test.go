@@ -140,6 +140,7 @@ func pkcs8PEM(t *testing.T, k *rsa.PrivateKey) string {
 // certificate mode (PKCS#8 key, the SDK computing the SNs from the
 // sandbox's certificates). It logs one line per call.
 func TestSandboxNodeSDK(t *testing.T) {
+	t.Parallel()
 	dir := installNodeSDK(t)
 	keyApp, keyFile := writeAppKey(t)
 	certApp, err := rsa.GenerateKey(rand.Reader, 2048)

@@ -169,6 +169,7 @@ func writeAppKey(t *testing.T) (*rsa.PrivateKey, string) {
 // TestSandboxCommandRoundTrip drives our client against
 // `alishop sandbox` on port 0, through every API.
 func TestSandboxCommandRoundTrip(t *testing.T) {
+	t.Parallel()
 	const appID = "9021000100000001"
 	key, keyFile := writeAppKey(t)
 	p := startSandboxCmd(t, "--addr", "127.0.0.1:0", "--app", appID+"="+keyFile)
@@ -338,6 +339,7 @@ func TestSandboxCommandRoundTrip(t *testing.T) {
 }
 
 func TestSandboxCommandFlags(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	runCmd := func(args ...string) (string, error) {
 		var out, errb bytes.Buffer
@@ -389,6 +391,7 @@ func TestSandboxCommandFlags(t *testing.T) {
 }
 
 func TestSandboxCommandCertificateApp(t *testing.T) {
+	t.Parallel()
 	key, _ := writeAppKey(t)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(20260310), Subject: pkix.Name{CommonName: "9021000100000002"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
@@ -420,6 +423,7 @@ func TestSandboxCommandCertificateApp(t *testing.T) {
 }
 
 func TestSandboxCommandDataDirKeepsKey(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p1 := startSandboxCmd(t, "--addr", "127.0.0.1:0", "--data", dir)
 	p1.cancel()

@@ -65,7 +65,7 @@ func TestBrowserSandboxWalletAndAppPay(t *testing.T) {
 		return map[string]string{"app_id": appID, "method": method, "format": "JSON", "charset": "utf-8", "sign_type": "RSA2",
 			"timestamp": alipay.FormatTime(time.Now()), "version": "1.0", "biz_content": biz}
 	}
-	browser := browsertest.NewBrowser(t, exe, 1280, 800)
+	browser := testBrowser(t, exe)
 	for _, vp := range []struct {
 		w, h  int64
 		phone bool

@@ -30,6 +30,7 @@ const maxScreenshot = 150 << 10
 // TestScreenshots remakes docs/screenshots: home, cashier, 支付成功,
 // 我的订单 and the admin order page, at 390×844 (a phone).
 func TestScreenshots(t *testing.T) {
+	t.Parallel()
 	if *screenshotDir == "" {
 		t.Skip("run scripts/screenshots.sh (go test -run TestScreenshots -args -screenshots DIR) to remake the README screenshots")
 	}
@@ -42,7 +43,7 @@ func TestScreenshots(t *testing.T) {
 	if w > 600 {
 		h, phone = 800, false
 	}
-	ctx, console := browsertest.NewTab(t, browsertest.NewBrowser(t, exe, 1280, 800), w, h, phone)
+	ctx, console := browsertest.NewTab(t, testBrowser(t, exe), w, h, phone)
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			// Let the page settle (fonts, pictures) before the picture.

@@ -9,6 +9,7 @@ import (
 )
 
 func TestJobFlags(t *testing.T) {
+	t.Parallel()
 	parse := func(vars map[string]string, args ...string) (*serveConfig, error) {
 		var out bytes.Buffer
 		return parseServeFlags(args, &env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &out})

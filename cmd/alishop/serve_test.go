@@ -249,6 +249,7 @@ func (p *shopProcess) waitPaid(no string) apiOrder {
 // query.
 // It runs once per protocol of the server-side calls (--alipay-api).
 func TestEndToEndPayment(t *testing.T) {
+	t.Parallel()
 	for _, api := range []string{"v2", "v3"} {
 		t.Run(api, func(t *testing.T) { testEndToEndPayment(t, api) })
 	}
@@ -406,6 +407,7 @@ func shopTargetDB(t testing.TB, p *shopProcess, dbPath string) (*shoptest.Target
 // TestEndToEndBadNotifications: the table of bad notifications against the
 // real program.
 func TestEndToEndBadNotifications(t *testing.T) {
+	t.Parallel()
 	p := startShop(t, t.TempDir())
 	tg, db := shopTarget(t, p)
 	na, _ := p.buy("1")
@@ -424,6 +426,7 @@ func TestEndToEndBadNotifications(t *testing.T) {
 // TestEndToEndProtection: cross-site purchases are refused,
 // the admin needs a login, and a wrong login does not say what was wrong.
 func TestEndToEndProtection(t *testing.T) {
+	t.Parallel()
 	p := startShop(t, t.TempDir())
 	if p.password == "" {
 		t.Fatalf("no generated admin password printed: %q", p.stdout)
@@ -484,6 +487,7 @@ func TestEndToEndProtection(t *testing.T) {
 // the sandbox app and the password (not printed again), and adds no demo
 // goods twice.
 func TestServeRestart(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	p := startShop(t, data)
 	no, gw := p.buy("1")
@@ -516,6 +520,7 @@ func TestServeRestart(t *testing.T) {
 }
 
 func TestServeFlagErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		env  map[string]string
@@ -551,6 +556,7 @@ func TestServeFlagErrors(t *testing.T) {
 // against a stand-alone sandbox on loopback playing Alipay: no embedded
 // sandbox, the same payment path.
 func TestServeWithAlipayApp(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := run(context.Background(), []string{"alishop", "keygen", "--dir", dir}, func(string) string { return "" },
 		strings.NewReader(""), io.Discard, io.Discard); err != nil {

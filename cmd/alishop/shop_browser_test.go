@@ -55,9 +55,10 @@ func fitsViewport(t *testing.T, what string) chromedp.Action[chromedp.Void] {
 // pay. Another browser profile sees none of these orders. No page logs an
 // error, and no buyer page is wider than the phone.
 func TestBrowserCheckout(t *testing.T) {
+	t.Parallel()
 	exe := browsertest.Chromium(t, "the browser test")
 	p := startShop(t, t.TempDir(), "--shop-name", "青禾小铺")
-	browser := browsertest.NewBrowser(t, exe, 1280, 800)
+	browser := testBrowser(t, exe)
 	for _, c := range []struct {
 		name          string
 		width, height int64
@@ -238,6 +239,7 @@ func sessionCookie(t *testing.T, ctx context.Context, base string) string {
 // counts, 今日成交, search, dates, 全额退款, deleting goods, settings and a
 // password change, on the phone, and the order table at 1280 px (adminTools).
 func TestBrowserAdmin(t *testing.T) {
+	t.Parallel()
 	exe := browsertest.Chromium(t, "the browser test")
 	dir := t.TempDir()
 	p := startShop(t, filepath.Join(dir, "data"))
@@ -249,7 +251,7 @@ func TestBrowserAdmin(t *testing.T) {
 	}
 	unpaid, _ := p.buy("3")
 
-	browser := browsertest.NewBrowser(t, exe, 1280, 800)
+	browser := testBrowser(t, exe)
 	ctx, console := browsertest.NewTab(t, browser, 390, 844, true)
 	picture := testPNG(t, dir)
 	big := filepath.Join(dir, "big.png")

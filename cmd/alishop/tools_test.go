@@ -79,6 +79,7 @@ func writeFile(t *testing.T, dir, name, data string) string {
 }
 
 func TestKeygenSignOpenSSL(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "keys")
 	out, errOut, code := runTool(t, "", "keygen", "--dir", dir)
 	if code != 0 {
@@ -170,6 +171,7 @@ func TestKeygenSignOpenSSL(t *testing.T) {
 }
 
 func TestSignVectors(t *testing.T) {
+	t.Parallel()
 	v := loadToolVectors(t)
 	dir := t.TempDir()
 	keyFile := writeFile(t, dir, "k.txt", v.Keys["sandbox_app_private_key_pkcs1_base64"]+"\n")
@@ -189,6 +191,7 @@ func TestSignVectors(t *testing.T) {
 }
 
 func TestSignBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	v := loadToolVectors(t)
 	keyFile := writeFile(t, dir, "k.txt", v.Keys["sandbox_app_private_key_pkcs1_base64"])
@@ -225,6 +228,7 @@ func TestSignBadInput(t *testing.T) {
 }
 
 func TestVerifyExitCodes(t *testing.T) {
+	t.Parallel()
 	v := loadToolVectors(t)
 	dir := t.TempDir()
 	sandboxPub := writeFile(t, dir, "alipay_public_key.txt", v.Keys["sandbox_app_public_key_spki_base64"])
@@ -306,6 +310,7 @@ func TestVerifyExitCodes(t *testing.T) {
 }
 
 func TestToolFlagsFromEnvironment(t *testing.T) {
+	t.Parallel()
 	v := loadToolVectors(t)
 	dir := t.TempDir()
 	pub := writeFile(t, dir, "alipay_public_key.txt", v.Keys["sandbox_app_public_key_spki_base64"])
@@ -328,6 +333,7 @@ func TestToolFlagsFromEnvironment(t *testing.T) {
 }
 
 func TestCertSNTool(t *testing.T) {
+	t.Parallel()
 	v := loadToolVectors(t)
 	for _, tc := range v.CertSN {
 		args := []string{"certsn", filepath.Join(vectorDir, tc.File)}
@@ -350,6 +356,7 @@ func TestCertSNTool(t *testing.T) {
 }
 
 func TestToolsHelp(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range []string{"keygen", "sign", "verify", "certsn"} {
 		out, _, code := runTool(t, "", cmd, "-h")
 		if code != 0 || !strings.Contains(out, "usage: alishop "+cmd) {

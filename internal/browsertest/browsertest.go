@@ -46,6 +46,30 @@ func Chromium(t *testing.T, what string) string {
 // test opens, and make it run as root in a container without a GPU.
 func NewBrowser(t *testing.T, exe string, width, height int) context.Context {
 	t.Helper()
+	bctx, stop, err := start(exe, t.TempDir(), width, height)
+	t.Cleanup(stop)
+	if err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return bctx
+}
+
+// Shared starts one headless chromium as NewBrowser does, for all the tests
+// of a test binary: each opens its tabs with NewTab (a browser context of
+// its own per tab, so tests do not share cookies). stop ends the browser
+// and removes its profile; TestMain calls it after m.Run.
+func Shared(exe string, width, height int) (bctx context.Context, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "browsertest-")
+	if err != nil {
+		return nil, func() {}, err
+	}
+	bctx, stopB, err := start(exe, dir, width, height)
+	return bctx, func() { stopB(); os.RemoveAll(dir) }, err
+}
+
+// start starts chromium with its profile in dir and returns the context of
+// its first tab and a function that ends it.
+func start(exe, dir string, width, height int) (context.Context, func(), error) {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
@@ -59,18 +83,14 @@ func NewBrowser(t *testing.T, exe string, width, height int) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(width, height),
 	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
 	// The first context starts the browser; tabs open in contexts of their own.
 	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(cancelB)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return bctx
+	stop := func() { cancelB(); cancel() }
+	return bctx, stop, chromedp.Do(bctx)
 }
 
 // Into runs a and stores its value in dst.

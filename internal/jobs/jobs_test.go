@@ -36,6 +36,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // Two processes (two connections pools, two runners) on one database run
 // every job exactly once.
 func TestTwoWorkersNeverRunAJobTwice(t *testing.T) {
+	t.Parallel()
 	a, b := openTwo(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -103,6 +104,7 @@ func TestTwoWorkersNeverRunAJobTwice(t *testing.T) {
 // A job claimed by a worker that dies is not lost: when the lease runs out
 // another worker runs it, and the dead worker's token can no longer write.
 func TestLeaseExpiryAndFencing(t *testing.T) {
+	t.Parallel()
 	a, b := openTwo(t)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -142,6 +144,7 @@ func TestLeaseExpiryAndFencing(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	s := []time.Duration{time.Minute, time.Hour}
 	for n, want := range map[int]time.Duration{0: time.Minute, 1: time.Minute, 2: time.Hour, 9: time.Hour} {
 		if got := jobs.Backoff(s, n); got != want {
@@ -153,6 +156,7 @@ func TestBackoff(t *testing.T) {
 // A job interrupted by shutdown is handed back, due at once, not left
 // leased until its lease runs out.
 func TestShutdownHandsJobBack(t *testing.T) {
+	t.Parallel()
 	a, _ := openTwo(t)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	if err := a.EnqueueJob(context.Background(), jobs.KindOrder, "o1", now, now); err != nil {
@@ -272,6 +276,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // stops renewing (it was killed), b takes the job over as soon as the last
 // lease ends, and a's handler is told the lease is lost.
 func TestRenewedLeaseAndTakeOver(t *testing.T) {
+	t.Parallel()
 	da, db := openTwo(t)
 	clock := &fakeClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	if err := da.EnqueueJob(context.Background(), jobs.KindOrder, "o1", clock.Now(), clock.Now()); err != nil {
@@ -345,6 +350,7 @@ func TestRenewedLeaseAndTakeOver(t *testing.T) {
 // Each kind has its own workers: while a bill job is stuck, order jobs
 // still run.
 func TestSlowKindDoesNotDelayOthers(t *testing.T) {
+	t.Parallel()
 	a, _ := openTwo(t)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	bg := context.Background()

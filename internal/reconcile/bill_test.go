@@ -50,6 +50,7 @@ func checkRows(t *testing.T, data []byte) {
 // The sandbox serves the UTF-8 CSV; Alipay serves a zip of GBK files
 // (detail and summary) with GBK names.
 func TestBillFormats(t *testing.T) {
+	t.Parallel()
 	checkRows(t, []byte(billCSV))
 	gbk := func(s string) []byte {
 		b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))

@@ -16,6 +16,7 @@ import (
 // off only a few times (turns are kept in order, not handed to whoever
 // asks first).
 func TestBudgetAnyMinute(t *testing.T) {
+	t.Parallel()
 	for _, perMinute := range []int{MinGatewayBudget, 30, DefaultGatewayBudget, 1000} {
 		b, err := newBudget(perMinute, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err != nil {
@@ -78,6 +79,7 @@ func TestBudgetAnyMinute(t *testing.T) {
 }
 
 func TestBudgetTooSmall(t *testing.T) {
+	t.Parallel()
 	if _, err := newBudget(MinGatewayBudget-1, slog.Default()); err == nil {
 		t.Error("a budget below MinGatewayBudget was accepted")
 	}

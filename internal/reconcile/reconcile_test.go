@@ -138,6 +138,7 @@ func (e *env) wantStatus(o shop.Order, want shop.Status) shop.Order {
 // expired orders are closed (by alipay.trade.close, or locally when the buyer
 // never opened the cashier).
 func TestReconcilePaysAndExpires(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
 	paid, opened, never := e.order(true, true), e.order(true, false), e.order(false, false)
@@ -168,6 +169,7 @@ func TestReconcilePaysAndExpires(t *testing.T) {
 
 // Start-up: an unpaid order is queried at once whatever its age.
 func TestStartupChecksAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
 	paid := e.order(true, true)
@@ -188,6 +190,7 @@ func TestStartupChecksAtOnce(t *testing.T) {
 // Close calls whose effect is committed but whose answer is 20000 or a
 // timeout: the shop tries again, and the query settles the state.
 func TestCloseUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop},
 		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.close", Error: "20000", Count: 1},
@@ -221,6 +224,7 @@ func TestCloseUnknownOutcome(t *testing.T) {
 // query; one that never reached Alipay is sent again with the same
 // out_request_no; the total never exceeds what was paid.
 func TestRefundUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	o := e.order(true, true)
@@ -262,6 +266,7 @@ func TestRefundUnknownOutcome(t *testing.T) {
 
 // A refund Alipay refuses is failed (final) and frees its amount.
 func TestRefundRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	o := e.order(true, true)
@@ -290,6 +295,7 @@ func TestRefundRefused(t *testing.T) {
 // The daily bill check: no mismatch when the shop agrees with Alipay; a
 // payment the shop has not seen yet is shown.
 func TestBillCheck(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	a := e.order(true, true)
@@ -324,6 +330,7 @@ func TestBillCheck(t *testing.T) {
 // A query whose answer is lost (20000, ACQ.SYSTEM_ERROR, a timeout) decides
 // nothing; the order is queried again later.
 func TestQueryUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop},
 		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: "alipay.trade.query", Error: "20000", Count: 1},
@@ -359,6 +366,7 @@ func (e *env) queries(outTradeNo string) int {
 // A query whose total_amount differs from the order's flags the order for a
 // person and ends its job: asking again cannot settle it.
 func TestQueryAmountMismatchStops(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
 	o, _, err := e.svc.CreateOrder(context.Background(), e.goods.ID)
@@ -404,6 +412,7 @@ func TestQueryAmountMismatchStops(t *testing.T) {
 // A refund whose outcome stays unknown is looked at again every
 // RetryUnknown, not on the order queries' backoff.
 func TestRefundUnknownRetriesAtRetryUnknown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	const retry = 10 * time.Second
@@ -440,6 +449,7 @@ func TestRefundUnknownRetriesAtRetryUnknown(t *testing.T) {
 // (buyers may have paid while the shop was down), never the ones made after:
 // those belong to the running shop and wait for their notification.
 func TestStartupOnlyOrdersMadeBefore(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.faults(sandbox.Fault{Kind: sandbox.KindDrop})
 	before := e.order(true, true)
@@ -468,6 +478,7 @@ func TestStartupOnlyOrdersMadeBefore(t *testing.T) {
 // as it did on arrival. A v3 answer is signed in its headers, so its body
 // alone does not verify.
 func TestAnswersStoredAsReceived(t *testing.T) {
+	t.Parallel()
 	for _, api := range []alipay.API{alipay.APIv2, alipay.APIv3} {
 		t.Run(string(api), func(t *testing.T) { testAnswersStoredAsReceived(t, api) })
 	}

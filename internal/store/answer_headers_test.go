@@ -19,6 +19,7 @@ import (
 // received at once (PostgreSQL batches them), and a notification keeps
 // none.
 func TestAnswerHeadersStored(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)

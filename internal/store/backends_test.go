@@ -55,6 +55,7 @@ func settleRefund(t *testing.T, db *store.DB, outTradeNo, no string, at time.Tim
 // Every other statement of the store, on each backend: goods, refunds,
 // bills, settings, sessions and the stored messages.
 func TestStatementsEachBackend(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -198,6 +199,7 @@ func TestStatementsEachBackend(t *testing.T) {
 // is taken once, a payment applied once, a job claimed once, and refunds
 // never pass what was paid, whichever handle acts.
 func TestTwoHandlesOneDatabase(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, a *store.DB, src source) {
 		ctx := context.Background()
 		b, err := store.Open(ctx, src.dsn, store.Options{})
@@ -341,6 +343,7 @@ func TestTwoHandlesOneDatabase(t *testing.T) {
 // A bad PostgreSQL URL is refused with one line that names the problem and
 // never shows the password.
 func TestBadPostgresURL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct{ url, want string }{
 		{"postgres://u:s3cret@127.0.0.1:5432/db?sslmode=sometimes", "sslmode"},
@@ -365,6 +368,7 @@ func TestBadPostgresURL(t *testing.T) {
 // A password given as the URL's password parameter (which pgx and libpq
 // accept like the one in the user part) is not shown either.
 func TestBadPostgresURLQueryPassword(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct{ url, want string }{
 		{"postgres://u@127.0.0.1:5432/db?password=s3cret&sslmode=sometimes", "sslmode"},

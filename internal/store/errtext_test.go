@@ -15,6 +15,7 @@ import (
 // split a character, or PostgreSQL refuses the whole write (invalid UTF-8)
 // and a refund Alipay refused stays pending.
 func TestLongErrorTextKeepsUTF8(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

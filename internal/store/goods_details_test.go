@@ -12,6 +12,7 @@ import (
 
 // Goods descriptions and pictures, and the refund key, on each backend.
 func TestGoodsDetailsEachBackend(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

@@ -25,6 +25,7 @@ func receive(t *testing.T, db *store.DB, m shop.Inbound) {
 // messages are never merged; pruning removes old unverified rows, verified
 // rows past their retention, and unverified rows beyond the cap.
 func TestInboundStoredOnceAndPruned(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
@@ -72,6 +73,7 @@ func TestInboundStoredOnceAndPruned(t *testing.T) {
 }
 
 func TestInboundUnverifiedCap(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)

@@ -13,6 +13,7 @@ import (
 // delay or at expiry plus grace, whichever is sooner; at start-up the jobs
 // of unpaid orders not yet expired become due at once.
 func TestOrderJobsScheduleAndStartup(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		g := goods(t, db, "课程", 100, false)
@@ -83,6 +84,7 @@ func TestOrderJobsScheduleAndStartup(t *testing.T) {
 }
 
 func TestPruneJobs(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

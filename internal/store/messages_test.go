@@ -14,6 +14,7 @@ import (
 // Verified messages with the same Key are one message whatever their
 // bodies: stored once (the first body), then counted.
 func TestInboundKeyIdentifies(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
@@ -45,6 +46,7 @@ func TestInboundKeyIdentifies(t *testing.T) {
 // message that changes the order is always kept. Messages of another
 // order are not affected.
 func TestInboundCapPerOrder(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)

@@ -16,6 +16,7 @@ import (
 // TestOperatorQueries: readiness, the counts metrics read, the next job of
 // a kind, and backups of a SQLite file.
 func TestOperatorQueries(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "shop.db")
 	db, err := store.Open(ctx, path, store.Options{})

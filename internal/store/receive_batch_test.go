@@ -19,6 +19,7 @@ import (
 // which must fail alone. Every payment and refund is applied exactly once,
 // every message is recorded once, and the failing one leaves no trace.
 func TestReceiveBatches(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

@@ -17,6 +17,7 @@ import (
 // the order is flagged for a person, and nothing is added, so a repeat of
 // the report (or any later refund notification) is not refused forever.
 func TestFailedRefundReportedMade(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

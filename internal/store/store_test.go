@@ -62,6 +62,7 @@ func goods(t *testing.T, db *store.DB, name string, price int64, hidden bool) sh
 }
 
 func TestMigrationsFreshAndReopen(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, src source) {
 		if !db.Fresh() {
 			t.Fatal("a new database is not Fresh")
@@ -96,6 +97,7 @@ func TestMigrationsFreshAndReopen(t *testing.T) {
 }
 
 func TestCreateOrderCopiesGoods(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		g := goods(t, db, "机械键盘", 378800, false)
@@ -130,6 +132,7 @@ func TestCreateOrderCopiesGoods(t *testing.T) {
 // TestReceiveCompareAndSet: many concurrent deliveries of the same payment
 // change the order once; every message is stored.
 func TestReceiveCompareAndSet(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		g := goods(t, db, "课程", 36900, false)
@@ -180,6 +183,7 @@ func TestReceiveCompareAndSet(t *testing.T) {
 // TestBatchIsolation: a failing job in a group-commit batch does not undo
 // the others.
 func TestBatchIsolation(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		g := goods(t, db, "课程", 100, false)
@@ -214,6 +218,7 @@ func TestBatchIsolation(t *testing.T) {
 // TestNewDatabaseFileMode: a database file (and its WAL files) made by Open
 // is readable by its owner only.
 func TestNewDatabaseFileMode(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "shop.db")
 	db, err := store.Open(context.Background(), path, store.Options{})
 	if err != nil {

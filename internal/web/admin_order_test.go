@@ -32,7 +32,6 @@ func newRelEnv(t *testing.T) *relEnv {
 	appKey, alipayKey := keys(t)
 	e := shoptest.NewEnv(t, shoptest.EnvOptions{AppKey: appKey, AlipayKey: alipayKey, AppID: testAppID,
 		Goods: shop.Goods{Name: "Django实战教程", Price: alipay.MustAmount("88.00")}})
-	testPasswordHashOnce.Do(func() { testPasswordHash, _ = web.HashPassword(testPassword) })
 	if err := e.DB.SetSetting(context.Background(), web.PasswordSetting, testPasswordHash); err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +69,7 @@ var refundKey = regexp.MustCompile(`name="key" value="(R[0-9a-f]{30})"`)
 // one-time key, so posting it twice makes one refund; the order page then
 // says what happened.
 func TestAdminRefundForm(t *testing.T) {
+	t.Parallel()
 	e := newRelEnv(t)
 	o := e.paid()
 	page := "/admin/orders/" + o.OutTradeNo

@@ -76,6 +76,7 @@ func billDayEnv(t *testing.T) (e *relEnv, day, matched, stray, unbilled string) 
 // and a same-origin POST, refuses today, the future, more than a year back
 // and nonsense, and shows when the next automatic check runs.
 func TestBillCheckNowForm(t *testing.T) {
+	t.Parallel()
 	e, day, _, stray, unbilled := billDayEnv(t)
 	check := func(date string, header map[string]string, cookies ...*http.Cookie) (*http.Response, string) {
 		return e.post("/admin/bills/check", url.Values{"date": {date}}, header, cookies...)
@@ -115,6 +116,7 @@ func TestBillCheckNowForm(t *testing.T) {
 // finds the payment missing on each side listed as a mismatch, and the
 // payment both sides agree on not listed.
 func TestBrowserBillCheck(t *testing.T) {
+	t.Parallel()
 	exe := browsertest.Chromium(t, "the browser test")
 	e, day, matched, stray, unbilled := billDayEnv(t)
 	ctx := browsertest.NewBrowser(t, exe, 390, 844)
@@ -155,6 +157,7 @@ func TestBrowserBillCheck(t *testing.T) {
 }
 
 func TestAdminBillsPage(t *testing.T) {
+	t.Parallel()
 	e := newRelEnv(t)
 	resp, body := e.get("/admin/bills", e.login())
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "还没有对账记录") {

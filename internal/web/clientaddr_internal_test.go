@@ -11,6 +11,7 @@ import (
 )
 
 func TestResolveClient(t *testing.T) {
+	t.Parallel()
 	trusted, err := ParseTrustedProxies("127.0.0.1/32, 10.0.0.0/8")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +53,7 @@ func TestResolveClient(t *testing.T) {
 }
 
 func TestParseTrustedProxies(t *testing.T) {
+	t.Parallel()
 	got, err := ParseTrustedProxies(" 127.0.0.1, ::1,10.1.2.3/8 , ::ffff:192.0.2.0/120,")
 	if err != nil || got.String() != "127.0.0.1/32,::1/128,10.0.0.0/8,192.0.2.0/24" {
 		t.Fatalf("%v, %v", got, err)
@@ -67,6 +69,7 @@ func TestParseTrustedProxies(t *testing.T) {
 }
 
 func TestHostPolicy(t *testing.T) {
+	t.Parallel()
 	p, err := NewHostPolicy("Shop.Example.com", "192.0.2.5:8000", "[2001:db8::5]")
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +98,7 @@ func TestHostPolicy(t *testing.T) {
 }
 
 func TestClip(t *testing.T) {
+	t.Parallel()
 	if Clip("short") != "short" {
 		t.Fatal("short value changed")
 	}
@@ -109,6 +113,7 @@ func TestClip(t *testing.T) {
 // of one warning becomes a burst, then one line a second saying how many
 // were left out.
 func TestBoundedLog(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	h := BoundedLog(slog.NewTextHandler(&buf, nil))
 	if BoundedLog(h) != h {

@@ -15,6 +15,7 @@ import (
 // so a body the shop refuses gets the shop's own page and never the
 // proxy's bare 413.
 func TestProxyBodyLimitsAboveTheShops(t *testing.T) {
+	t.Parallel()
 	const headroom = 1 << 20 // multipart boundaries, part headers and the form's text fields
 	for _, c := range []struct {
 		file string

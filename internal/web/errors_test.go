@@ -75,6 +75,7 @@ func (h *harness) do(method, path string, form url.Values, cookies ...*http.Cook
 // cross-site post, a conflict, a failing database), is a Chinese page in
 // the shop's layout with a way back; the JSON API answers JSON.
 func TestErrorPagesChinese(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	admin := h.login()
 	unpaid := h.buy(h.goods.ID)

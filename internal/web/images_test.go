@@ -41,6 +41,7 @@ func (h *harness) postGoods(c *http.Cookie, fields map[string]string, file strin
 // or one that is not a JPEG, PNG or GIF is refused with a message and saves
 // nothing.
 func TestGoodsPicture(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.login()
 	img := image.NewRGBA(image.Rect(0, 0, 40, 30))

@@ -28,6 +28,7 @@ func (c *testClock) add(d time.Duration) {
 }
 
 func TestLimiters(t *testing.T) {
+	t.Parallel()
 	c := &testClock{t: time.Unix(1_700_000_000, 0)}
 	b := newLimiters(3, 10*time.Second, c.now)
 	for i := range 3 {
@@ -60,6 +61,7 @@ func TestLimiters(t *testing.T) {
 // address is refused with the time until it may try again (the window over
 // the failures allowed: one failure comes back every 12 s here).
 func TestLoginThrottleConcurrent(t *testing.T) {
+	t.Parallel()
 	c := &testClock{t: time.Unix(1_700_000_000, 0)}
 	lt := newLoginThrottle(5, time.Minute, c.now, 4)
 	var running, most atomic.Int32
@@ -116,6 +118,7 @@ func TestLoginThrottleConcurrent(t *testing.T) {
 }
 
 func TestClientKey(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"192.0.2.1:5000":            "192.0.2.1",
 		"[::ffff:192.0.2.1]:5000":   "192.0.2.1",

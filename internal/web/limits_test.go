@@ -35,6 +35,7 @@ func (h *harness) serve(method, target, remote string, form url.Values) *httptes
 }
 
 func TestLoginThrottledPerAddress(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, func(c *web.Config) { c.Limits = web.Limits{LoginFailures: 3, LoginWindow: time.Hour} })
 	login := func(remote, password string) *httptest.ResponseRecorder {
 		return h.serve("POST", "/admin/login", remote, url.Values{"username": {web.AdminUser}, "password": {password}, "next": {"/admin/orders"}})
@@ -64,6 +65,7 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 }
 
 func TestCheckoutRateLimited(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, func(c *web.Config) { c.Limits = web.Limits{CheckoutBurst: 3, CheckoutEvery: time.Hour} })
 	form := url.Values{"goods_id": {itoa(h.goods.ID)}}
 	for i := range 3 {
@@ -86,6 +88,7 @@ func TestCheckoutRateLimited(t *testing.T) {
 // Notifications that fail verification are stored cut short and only within
 // the address's budget; a genuine one from the same address still applies.
 func TestUnverifiedNotificationsBounded(t *testing.T) {
+	t.Parallel()
 	h := newHarnessWith(t, func(c *web.Config) { c.Limits = web.Limits{UnverifiedBurst: 2, UnverifiedEvery: time.Hour} })
 	o := h.buy(h.goods.ID)
 	forged := "sign=AAAA&out_trade_no=" + o.OutTradeNo + "&body=" + strings.Repeat("x", 60<<10)
@@ -127,6 +130,7 @@ func TestUnverifiedNotificationsBounded(t *testing.T) {
 }
 
 func TestStaticNoListing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, p := range []string{"/static/", "/static/?C=M"} {
 		if resp, body := h.get(p); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "style.css") {
@@ -141,6 +145,7 @@ func TestStaticNoListing(t *testing.T) {
 // A goods name Alipay would refuse as a subject can still be bought: the
 // subject sent is derived from it.
 func TestCheckoutAnyGoodsName(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	g := shop.Goods{Name: "A/B=C&D 测试", Price: alipay.MustAmount("1.00")}
 	if err := h.svc.SaveGoods(t.Context(), &g); err != nil {

@@ -11,6 +11,7 @@ import (
 // TestNotifyGenuine: a genuine notification pays the order once, answers
 // exactly "success", and is stored raw.
 func TestNotifyGenuine(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	o := h.buy(h.goods.ID)
 	if o.Status != shop.StatusUnpaid || o.Amount != alipay.MustAmount("369.00") || o.Subject != h.goods.Name {
@@ -33,6 +34,7 @@ func TestNotifyGenuine(t *testing.T) {
 
 // TestNotifyBad runs the table of bad notifications against the handler.
 func TestNotifyBad(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	a := h.buy(h.goods.ID) // stays unpaid
 	b := h.buy(h.goods.ID) // paid first by its genuine notification

@@ -34,6 +34,7 @@ func (h *harness) countOrders() int {
 }
 
 func TestCrossSiteOrderRefused(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	form := url.Values{"goods_id": {itoa(h.goods.ID)}}
 	for _, hdr := range []map[string]string{
@@ -58,6 +59,7 @@ func TestCrossSiteOrderRefused(t *testing.T) {
 }
 
 func TestCheckoutRedirectsToSignedGateway(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	resp, _ := h.post("/orders", url.Values{"goods_id": {itoa(h.goods.ID)}}, nil)
 	if resp.StatusCode != http.StatusSeeOther {
@@ -90,6 +92,7 @@ func TestCheckoutRedirectsToSignedGateway(t *testing.T) {
 }
 
 func TestAdminLogin(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, p := range []string{"/admin/orders", "/admin/goods", "/admin/goods/new", "/admin/"} {
 		resp, _ := h.get(p)
@@ -150,6 +153,7 @@ func (h *harness) login() *http.Cookie {
 }
 
 func TestGoodsManagement(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.login()
 	before := h.buy(h.goods.ID)
@@ -219,6 +223,7 @@ func TestGoodsManagement(t *testing.T) {
 }
 
 func TestAdminOrdersListAndFilter(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.login()
 	var paid shop.Order
@@ -252,6 +257,7 @@ func TestAdminOrdersListAndFilter(t *testing.T) {
 }
 
 func TestAPIOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	o := h.buy(h.goods.ID)
 	resp, body := h.get("/api/orders/" + o.OutTradeNo)
@@ -273,6 +279,7 @@ func TestAPIOrder(t *testing.T) {
 // TestReturnPage: a verified return is confirmed by a query and pays the
 // order through the same state change; an unverified one changes nothing.
 func TestReturnPage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	o := h.buy(h.goods.ID)
 	ret := map[string]string{"charset": "utf-8", "out_trade_no": o.OutTradeNo, "method": "alipay.trade.page.pay.return",
@@ -334,6 +341,7 @@ func TestReturnPage(t *testing.T) {
 }
 
 func TestHealthzAndStatic(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	if resp, body := h.get("/healthz"); resp.StatusCode != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("healthz: %s %s", resp.Status, body)
@@ -348,12 +356,16 @@ func TestHealthzAndStatic(t *testing.T) {
 }
 
 func TestPasswordHash(t *testing.T) {
+	t.Parallel()
 	hash, err := web.HashPassword("秘密 password")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(hash, "password") {
 		t.Fatal("hash contains the password")
+	}
+	if !strings.HasPrefix(hash, "pbkdf2-sha256$600000$") {
+		t.Errorf("hash %q: want PBKDF2-SHA256 with 600,000 iterations", hash)
 	}
 	for pw, want := range map[string]bool{"秘密 password": true, "秘密 passwor": false, "": false} {
 		if ok, err := web.CheckPassword(hash, pw); ok != want || err != nil {
@@ -368,6 +380,7 @@ func TestPasswordHash(t *testing.T) {
 // TestSyncOrder: 查询支付结果 on the order page asks Alipay and applies the
 // answer; for an order Alipay does not know, nothing changes.
 func TestSyncOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	o := h.buy(h.goods.ID)
 	_, page := h.get("/orders/" + o.OutTradeNo)

@@ -42,6 +42,7 @@ func (h *harness) viaProxy(method, target, peer, xff, host string, form url.Valu
 // follow the client the proxy names; a client connecting directly cannot
 // name itself.
 func TestTrustedProxyClientAddress(t *testing.T) {
+	t.Parallel()
 	trusted, err := web.ParseTrustedProxies("192.0.2.100/32")
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +100,7 @@ func TestTrustedProxyClientAddress(t *testing.T) {
 // Only the configured Host values are answered, the mounted routes
 // included; health probes answer any Host.
 func TestHostCheck(t *testing.T) {
+	t.Parallel()
 	hosts, err := web.NewHostPolicy("shop.example.com")
 	if err != nil {
 		t.Fatal(err)

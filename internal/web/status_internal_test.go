@@ -12,6 +12,7 @@ import (
 // of a status no handler reaches yet (429 from a rate limit) is the same
 // Chinese page in the layout.
 func TestStatusTextsChinese(t *testing.T) {
+	t.Parallel()
 	han := func(s string) bool {
 		return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
 	}

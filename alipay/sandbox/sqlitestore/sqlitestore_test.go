@@ -11,6 +11,7 @@ import (
 var _ sandbox.Store = (*sqlitestore.Store)(nil)
 
 func TestStoreKeepsDocumentsInOrder(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sandbox.db")
 	st, err := sqlitestore.Open(path)
 	if err != nil {
