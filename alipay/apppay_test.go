@@ -10,6 +10,7 @@ import (
 // The order string is every parameter, signed as a gateway request, and
 // URL-encoded once, as the official SDKs' sdkExecute writes it.
 func TestTradeAppPayOrder(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	c := g.client(t)
 	s, err := c.TradeAppPayOrder(TradeAppPayRequest{OutTradeNo: "app1", TotalAmount: 990, Subject: "会员 1 个月 a+b 100%", TimeoutExpress: "30m"})
@@ -51,6 +52,7 @@ func TestTradeAppPayOrder(t *testing.T) {
 // The result the Alipay app hands back verifies over its node's exact
 // bytes, whatever else the string holds.
 func TestVerifyTradeAppPayResult(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	c := g.client(t)
 	node := `{"code":"10000","msg":"Success","app_id":"` + testAppID + `","auth_app_id":"` + testAppID + `","charset":"utf-8","timestamp":"2024-01-02 15:05:00","out_trade_no":"app1","total_amount":"9.90","trade_no":"2024010222001400000000000009","seller_id":"2088102177296610"}`

@@ -166,6 +166,7 @@ func (e *f2fEnv) callLog() string {
 // outcome is unknown (applied or not). No test sleeps: the payment waits
 // on the sandbox's clock.
 func TestFaceToFacePayAgainstSandbox(t *testing.T) {
+	t.Parallel()
 	for _, api := range []alipay.API{alipay.APIv2, alipay.APIv3} {
 		t.Run(string(api), func(t *testing.T) {
 			t.Parallel()
@@ -291,6 +292,7 @@ func TestFaceToFacePayAgainstSandbox(t *testing.T) {
 // sandbox playing the Alipay app, and the result it hands back verifies;
 // in certificate mode too.
 func TestAppPayAgainstSandbox(t *testing.T) {
+	t.Parallel()
 	for _, certs := range []bool{false, true} {
 		t.Run(map[bool]string{false: "key", true: "cert"}[certs], func(t *testing.T) {
 			sb, srv, mk := v3Sandbox(t, certs)

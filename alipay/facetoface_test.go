@@ -113,6 +113,7 @@ var f2fRequest = FaceToFacePayRequest{TradePayRequest: TradePayRequest{OutTradeN
 // answers from a script, with a clock that moves only when the payment
 // waits.
 func TestFaceToFacePay(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		answers map[string][]string
@@ -206,6 +207,7 @@ func equalDurations(a, b []time.Duration) bool {
 
 // What trade.pay sends, and how its answers read.
 func TestTradePay(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	s := &script{answers: map[string][]string{"alipay.trade.pay": {f2fPaid, f2fPaying}}, calls: map[string]int{}}
 	g.setReply(s.reply(g))
@@ -260,6 +262,7 @@ func TestTradePay(t *testing.T) {
 // Over OpenAPI v3 a payment waiting for its buyer is a 200 without
 // gmt_payment.
 func TestTradePayV3(t *testing.T) {
+	t.Parallel()
 	f := newFakeV3(t)
 	c := f.client(t)
 	f.setReply(func(v3Got) v3Reply {
@@ -284,6 +287,7 @@ func TestTradePayV3(t *testing.T) {
 
 // A context that ends while the payment waits leaves its outcome unknown.
 func TestFaceToFacePayContextEnds(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	s := &script{answers: map[string][]string{"alipay.trade.pay": {f2fPaying}, "alipay.trade.query": {f2fWaiting}}, calls: map[string]int{}}
 	g.setReply(s.reply(g))

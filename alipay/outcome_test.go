@@ -33,6 +33,7 @@ func (r *recorder) take() []CallReport {
 // Each v2 answer is reported once, with the class the client gives it, and
 // the error OutcomeOf classifies the same way.
 func TestOutcomeV2(t *testing.T) {
+	t.Parallel()
 	g := newFakeGateway(t)
 	rec := newRecorder()
 	c := g.client(t, func(cfg *Config) { cfg.OnCall = rec.hook })
@@ -83,6 +84,7 @@ func TestOutcomeV2(t *testing.T) {
 
 // OpenAPI v3 answers are classified by status and code.
 func TestOutcomeV3(t *testing.T) {
+	t.Parallel()
 	f := newFakeV3(t)
 	rec := newRecorder()
 	c := f.client(t, func(cfg *Config) { cfg.OnCall = rec.hook })
@@ -112,6 +114,7 @@ func TestOutcomeV3(t *testing.T) {
 }
 
 func TestOutcomeString(t *testing.T) {
+	t.Parallel()
 	for o, want := range map[Outcome]string{OutcomeOK: "ok", OutcomeBusinessError: "business_error", OutcomeGatewayError: "gateway_error",
 		OutcomeUnknown: "unknown", OutcomeTransportError: "transport_error", 9: "outcome(9)"} {
 		if o.String() != want {

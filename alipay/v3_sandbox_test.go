@@ -167,6 +167,7 @@ func TestV3SandboxTamperedAnswer(t *testing.T) {
 // The sandbox serves the v3 route of every method the client calls over
 // v3: the one table of routes is the client's.
 func TestSandboxServesEveryV3Route(t *testing.T) {
+	t.Parallel()
 	_, srv, _ := v3Sandbox(t, false)
 	for _, m := range alipay.V3Methods() {
 		verb, path, ok := alipay.V3Route(m)

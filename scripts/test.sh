@@ -65,12 +65,13 @@ step "go test -race"
 go test -race -count=1 -timeout 20m -skip '^(TestSandboxNodeSDK|TestAccessibility)$' $(go list ./... | grep -v -e /internal/faultsuite -e /internal/attacksuite)
 
 step "accessibility (npm axe-core in headless Chromium, 390 and 1280 px): one line per page, every violation printed"
-go test -count=1 -timeout 10m -v -run '^TestAccessibility$' ./cmd/alishop/ 2>&1 | tee /tmp/alishop-a11y.log |
+# -race here and below: the test binary of the step above is reused, not built again without it.
+go test -race -count=1 -timeout 10m -v -run '^TestAccessibility$' ./cmd/alishop/ 2>&1 | tee "$logs/a11y.log" |
 	grep -E '^(--- |    --- |ok |FAIL)|a11y_test\.go:[0-9]+: ' || true
-grep -q '^ok ' /tmp/alishop-a11y.log || fail "the accessibility test failed (full log: /tmp/alishop-a11y.log)"
+grep -q '^ok ' "$logs/a11y.log" || fail "the accessibility test failed (full log: $logs/a11y.log)"
 
 step "Node.js SDK interop (npm alipay-sdk against alishop sandbox): one line per call"
-go test -count=1 -timeout 10m -v -run '^TestSandboxNodeSDK$' ./cmd/alishop/ 2>&1 | tee "$logs/nodesdk.log" || true
+go test -race -count=1 -timeout 10m -v -run '^TestSandboxNodeSDK$' ./cmd/alishop/ 2>&1 | tee "$logs/nodesdk.log" || true
 grep -q '^ok ' "$logs/nodesdk.log" || fail "the Node.js SDK interop test failed (full log: $logs/nodesdk.log)"
 
 step "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts"

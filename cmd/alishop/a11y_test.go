@@ -85,6 +85,7 @@ const smallTargets = `[...document.querySelectorAll("a[href], button, input:not(
 // violation, on a phone (390×844) and on a desktop (1280×800). Every
 // violation found, of any impact, is printed.
 func TestAccessibility(t *testing.T) {
+	t.Parallel()
 	exe := browsertest.Chromium(t, "the accessibility test")
 	axe := installAxe(t)
 	p := startShop(t, t.TempDir(), "--shop-name", "青禾小铺")
@@ -104,7 +105,7 @@ func TestAccessibility(t *testing.T) {
 	if resp, body := p.do("POST", "/admin/settings", profile, admin); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("settings: %s %s", resp.Status, body)
 	}
-	browser := browsertest.NewBrowser(t, exe, 1280, 800)
+	browser := testBrowser(t, exe)
 
 	for _, size := range []struct {
 		name          string

@@ -12,6 +12,7 @@ import (
 // `alishop serve`, and the settings the deployment needs are set: the
 // database, the public URL and the trusted proxy.
 func TestEnvExampleNamesFlags(t *testing.T) {
+	t.Parallel()
 	var help strings.Builder
 	if err := run(context.Background(), []string{"alishop", "serve", "-h"}, func(string) string { return "" }, strings.NewReader(""), &help, &help); err != nil {
 		t.Fatalf("alishop serve -h: %v", err)

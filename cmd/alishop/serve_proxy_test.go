@@ -11,6 +11,7 @@ import (
 // --trusted-proxy and --allowed-host, from flags and the environment, for
 // serve and the stand-alone sandbox.
 func TestProxyFlags(t *testing.T) {
+	t.Parallel()
 	e := func(vars map[string]string) *env {
 		var out bytes.Buffer
 		return &env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &out}

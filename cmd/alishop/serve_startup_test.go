@@ -15,6 +15,7 @@ import (
 )
 
 func TestDBDisplayHidesThePassword(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"./data/alishop.db": "./data/alishop.db",
 		"postgres://shop:hunter2@db.internal:5432/shop?sslmode=verify-full":        "postgres://shop@db.internal:5432/shop?sslmode=verify-full",
@@ -28,6 +29,7 @@ func TestDBDisplayHidesThePassword(t *testing.T) {
 }
 
 func TestUnreachableFromAlipay(t *testing.T) {
+	t.Parallel()
 	for u, bad := range map[string]bool{
 		"https://shop.example.com/alipay/notify":  false,
 		"http://203.0.113.7:8000/alipay/notify":   false,
@@ -51,6 +53,7 @@ func TestUnreachableFromAlipay(t *testing.T) {
 }
 
 func TestStartingHandler(t *testing.T) {
+	t.Parallel()
 	h := startingHandler()
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 503, "/": 503, "/alipay/notify": 503, "/admin/orders": 503} {
 		w := httptest.NewRecorder()

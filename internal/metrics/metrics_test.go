@@ -24,6 +24,7 @@ import (
 // The client's report of a call becomes one count with the call's outcome
 // as its result label, and one latency observation.
 func TestAlipayCall(t *testing.T) {
+	t.Parallel()
 	m := New(nil, nil)
 	for _, c := range []struct {
 		outcome alipay.Outcome
@@ -63,6 +64,7 @@ func TestAlipayCall(t *testing.T) {
 // client against a gateway that answers an unsigned 40002 and then cannot
 // be reached.
 func TestAlipayClientReports(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-app-id"}}`)
 	}))
@@ -107,6 +109,7 @@ func (f fakeState) BillChecks(context.Context, int) ([]shop.BillCheck, error) {
 }
 
 func TestScrape(t *testing.T) {
+	t.Parallel()
 	m := New(fakeState{}, nil)
 	m.OrderCreated()
 	m.Received(shop.SourceNotify, shop.Decision{Outcome: shop.OutcomeApplied, Pay: &shop.Payment{Via: shop.SourceNotify}})
@@ -162,6 +165,7 @@ func TestScrape(t *testing.T) {
 // TestDeployNamesExist: every alishop_ metric the dashboard, the alert rules
 // and docs/OPERATIONS.md name is one the shop exports.
 func TestDeployNamesExist(t *testing.T) {
+	t.Parallel()
 	m := New(fakeState{}, nil)
 	m.ObserveHTTP("GET /{$}", "GET", 200, time.Millisecond)
 	m.alipayLatency.WithLabelValues("alipay.trade.query").Observe(0.1)

@@ -12,6 +12,7 @@ import (
 // AnswerHeader keeps only the alipay-* headers and Content-Type, one value
 // each, canonical, within MaxAnswerHeader.
 func TestAnswerHeader(t *testing.T) {
+	t.Parallel()
 	h := http.Header{
 		"Alipay-Signature": {"c2ln+/=="}, "Alipay-Timestamp": {"1764244800000"}, "Alipay-Nonce": {"n1", "n2"},
 		"Alipay-Trace-Id": {"trace"}, "Content-Type": {"application/json"},

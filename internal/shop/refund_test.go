@@ -9,6 +9,7 @@ import (
 )
 
 func TestDecideRefundNotification(t *testing.T) {
+	t.Parallel()
 	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
 	order := func(st Status, refunded alipay.Amount) *Order {
 		return &Order{OutTradeNo: "o1", Amount: 36900, Status: st, TradeNo: "T1", RefundedFen: refunded}
@@ -58,6 +59,7 @@ func TestDecideRefundNotification(t *testing.T) {
 // A refund may be made of a paid order, within what is left once the
 // refunds not failed are counted.
 func TestRefundAllowed(t *testing.T) {
+	t.Parallel()
 	o := func(st Status) *Order { return &Order{Amount: 1000, Status: st} }
 	for _, c := range []struct {
 		o       *Order
@@ -81,6 +83,7 @@ func TestRefundAllowed(t *testing.T) {
 }
 
 func TestRefundValidation(t *testing.T) {
+	t.Parallel()
 	rf := NewRefunds(NewService(Config{}), nil, nil)
 	for _, c := range []struct {
 		no     string
@@ -106,6 +109,7 @@ func TestRefundValidation(t *testing.T) {
 }
 
 func TestExpireAt(t *testing.T) {
+	t.Parallel()
 	created := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	if got := ExpireAt(Order{CreatedAt: created}, 0); !got.Equal(created.Add(DefaultOrderTTL)) {
 		t.Errorf("no time_expire: %v", got)
@@ -122,6 +126,7 @@ func TestExpireAt(t *testing.T) {
 // When that total is what the order holds, nothing is wrong: the order must
 // not be flagged for review. A total that disagrees still is.
 func TestTradeFinishedAfterPartialRefund(t *testing.T) {
+	t.Parallel()
 	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
 	o := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusPartiallyRefunded, TradeNo: "T1", RefundedFen: 10000}
 	finished := func(fee string) *alipay.Notification {

@@ -16,6 +16,7 @@ import (
 var decideAt = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	want := map[Status]string{StatusUnpaid: "未支付", StatusPaid: "已支付", StatusClosed: "已关闭",
 		StatusPartiallyRefunded: "部分退款", StatusRefunded: "已退款"}
 	for s, label := range want {
@@ -29,6 +30,7 @@ func TestStatus(t *testing.T) {
 }
 
 func TestOutTradeNo(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	seen := map[string]bool{}
 	for i := 0; i < 1000; i++ {
@@ -46,6 +48,7 @@ func TestOutTradeNo(t *testing.T) {
 }
 
 func TestValidateGoods(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		g  Goods
 		ok bool
@@ -68,6 +71,7 @@ func TestValidateGoods(t *testing.T) {
 
 // TestDecideNotification is the decision table behind the notify endpoint.
 func TestDecideNotification(t *testing.T) {
+	t.Parallel()
 	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
 	unpaid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusUnpaid}
 	paid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusPaid, TradeNo: "T1"}
@@ -128,6 +132,7 @@ func TestDecideNotification(t *testing.T) {
 }
 
 func TestDecideQuery(t *testing.T) {
+	t.Parallel()
 	unpaid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusUnpaid}
 	q := func(status string, amount alipay.Amount) *alipay.TradeQueryResult {
 		return &alipay.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TradeStatus: alipay.TradeStatus(status), TotalAmount: amount, SendPayDate: time.Date(2026, 11, 25, 20, 0, 0, 0, alipay.Beijing)}
@@ -180,6 +185,7 @@ func (verifyAll) VerifyNotification(form []byte) (*alipay.Notification, error) {
 // TestNotificationNotCommitted: when the transaction fails the answer is
 // an error (never "success") and the raw body is still kept.
 func TestNotificationNotCommitted(t *testing.T) {
+	t.Parallel()
 	st := &failingStore{}
 	s := NewService(Config{Store: st, Gateway: verifyAll{}, Merchant: Merchant{AppID: "app"},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -193,6 +199,7 @@ func TestNotificationNotCommitted(t *testing.T) {
 }
 
 func TestPaySubject(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("长", 300)
 	for _, c := range []struct{ in, want string }{
 		{"A/B=C&D 测试", "A／B＝C＆D 测试"},
@@ -240,6 +247,7 @@ func (failSign) TradePagePayURL(alipay.TradePagePayRequest) (string, error) {
 
 // A checkout whose payment request cannot be signed stores no order.
 func TestCheckoutUnsignedLeavesNoOrder(t *testing.T) {
+	t.Parallel()
 	st := &goodsStore{g: Goods{ID: 1, Name: "x", Price: 100}}
 	s := NewService(Config{Store: st, Gateway: failSign{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if _, _, err := s.CreateOrder(context.Background(), 1); err == nil || st.orders != 0 {

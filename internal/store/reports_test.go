@@ -18,6 +18,7 @@ import (
 // day's sales count what was paid in it, and goods go only while no order
 // names them.
 func TestReportsEachBackend(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		day := time.Date(2026, 6, 18, 0, 0, 0, 0, alipay.Beijing)

@@ -150,6 +150,7 @@ func TestErrorPagesChinese(t *testing.T) {
 // longer be paid, 查看订单 for a paid one, the storefront for goods off
 // sale, 我的订单 for an unknown order.
 func TestErrorPagesNextStep(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	closed, paid := h.buy(h.goods.ID), h.buy(h.goods.ID)
 	if _, err := h.db.Receive(t.Context(), &shop.Inbound{Source: shop.SourceQuery, ReceivedAt: time.Now(), OutTradeNo: closed.OutTradeNo, Verified: true},

@@ -40,6 +40,7 @@ func init() {
 // goes away while its statement runs. The other two jobs are committed and
 // told so, and the middle job's result matches what was stored.
 func TestBatchSurvivesCancelledCaller(t *testing.T) {
+	t.Parallel()
 	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"), sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 // HeaderText writes canonical "Name: value" lines in name order, and
 // ParseHeaderText reads them back.
 func TestHeaderText(t *testing.T) {
+	t.Parallel()
 	h := map[string][]string{"alipay-nonce": {"n1"}, "Alipay-Signature": {"c2ln+/=="}, "Content-Type": {"application/json"}}
 	text := sqlstore.HeaderText(h)
 	if text != "Alipay-Nonce: n1\nAlipay-Signature: c2ln+/==\nContent-Type: application/json\n" {
