@@ -28,7 +28,8 @@ var (
 const maxScreenshot = 150 << 10
 
 // TestScreenshots remakes docs/screenshots: home, cashier, 支付成功,
-// 我的订单 and the admin order page, at 390×844 (a phone).
+// 我的订单, the admin order list and the admin order page, at 390×844 (a
+// phone) or, with -screenshot-width over 600, at that width × 800.
 func TestScreenshots(t *testing.T) {
 	t.Parallel()
 	if *screenshotDir == "" {
@@ -93,6 +94,9 @@ func TestScreenshots(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#login`)),
 		chromedp.WaitVisible(chromedp.CSS(`#orders`)),
 		browsertest.Into(&paid, chromedp.Evaluate[string](`document.querySelector("#orders tr[data-out-trade-no]").dataset.outTradeNo`)),
+		chromedp.Navigate(p.base+"/admin/orders"),
+		chromedp.WaitVisible(chromedp.CSS(`#orders`)),
+		shot("admin-orders.png"),
 	)
 	if err != nil {
 		t.Fatalf("admin: %v", err)

@@ -89,7 +89,7 @@ func (c *serveConfig) register(fs *cmdFlags) {
 	fs.StringVar(&c.adminPassword, "admin-password", "", "admin password (default: generated on first start, printed once)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 10.0.0.5:9100) for a scraper on another host; without it /metrics answers loopback clients on --addr only")
-	fs.StringVar(&c.shopName, "shop-name", web.DefaultShopName, "the shop's name, shown on every page")
+	fs.StringVar(&c.shopName, "shop-name", web.DefaultShopName, "the shop's first name, shown on every page; stored on first start, then changed in the admin's 设置 page")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests in flight at shutdown")
 	fs.BoolVar(&c.sandboxListenAny, "sandbox-listen-any", false, "with the built-in sandbox, allow a non-loopback --addr (a LAN demo: anyone who can reach it can pay any order at the sandbox cashier)")
 	c.alipay.register(fs)
