@@ -119,7 +119,7 @@ func TestBrowserCheckout(t *testing.T) {
 			if err != nil {
 				t.Fatalf("leaving the cashier and coming back: %v", err)
 			}
-			if !strings.Contains(listed, "Django实战教程") || !strings.Contains(listed, "¥88.00") || !strings.Contains(listed, "未支付") {
+			if !strings.Contains(listed, "Django实战教程") || !strings.Contains(listed, "¥88.00") || !strings.Contains(listed, "待付款") {
 				t.Errorf("我的订单 row: %q", listed)
 			}
 			again := p.sandboxTrade(orderNo)

@@ -258,3 +258,24 @@ func TestCheckoutUnsignedLeavesNoOrder(t *testing.T) {
 		t.Fatalf("hidden goods: %v, %d orders", err, st.orders)
 	}
 }
+
+func TestBuyerWords(t *testing.T) {
+	expire := time.Date(2026, 6, 18, 10, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		o    Order
+		want string
+	}{
+		{Order{Status: StatusClosed, TimeExpire: expire, ClosedAt: expire.Add(time.Minute)}, "超时未付款"},
+		{Order{Status: StatusClosed, TimeExpire: expire, ClosedAt: expire}, "超时未付款"},
+		{Order{Status: StatusClosed, TimeExpire: expire, ClosedAt: expire.Add(-time.Minute)}, "交易已关闭"},
+		{Order{Status: StatusClosed, ClosedAt: expire}, "交易已关闭"},
+		{Order{Status: StatusPaid, TimeExpire: expire}, ""},
+	} {
+		if got := ClosedReason(c.o); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.o, got, c.want)
+		}
+	}
+	if StatusUnpaid.BuyerLabel() != "待付款" || StatusPaid.BuyerLabel() != "已支付" {
+		t.Error("buyer labels")
+	}
+}

@@ -91,25 +91,6 @@ func channelOf(r *http.Request) shop.Channel {
 	return shop.ChannelPage
 }
 
-// myOrders is GET /orders (我的订单): the orders made in this browser,
-// newest first, with their state.
-func (s *Server) myOrders(w http.ResponseWriter, r *http.Request) {
-	var orders []shop.Order
-	for _, no := range s.buyers.orders(r) {
-		o, err := s.svc.Order(r.Context(), no)
-		if shop.ErrorCode(err) == shop.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		orders = append(orders, o)
-	}
-	slices.SortStableFunc(orders, func(a, b shop.Order) int { return b.CreatedAt.Compare(a.CreatedAt) })
-	s.render(w, r, http.StatusOK, "my_orders", "我的订单", map[string]any{"Orders": orders, "Svc": s.svc, "Nav": "orders"})
-}
-
 // payOrder is POST /orders/{out_trade_no}/pay (继续付款): 303 to a freshly
 // signed gateway URL for the same order and time_expire. Knowing the
 // unguessable order number is enough, as for the order page: paying an

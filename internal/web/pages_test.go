@@ -384,7 +384,7 @@ func TestSyncOrder(t *testing.T) {
 	h := newHarness(t)
 	o := h.buy(h.goods.ID)
 	_, page := h.get("/orders/" + o.OutTradeNo)
-	if !strings.Contains(page, `id="sync"`) || !strings.Contains(page, "未支付") {
+	if !strings.Contains(page, `id="sync"`) || !strings.Contains(page, "待付款") {
 		t.Fatal("unpaid order page has no 查询支付结果 button")
 	}
 	if resp, _ := h.post("/orders/"+o.OutTradeNo+"/sync", nil, map[string]string{"Sec-Fetch-Site": "cross-site"}); resp.StatusCode != 403 {

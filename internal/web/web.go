@@ -197,6 +197,7 @@ var funcs = template.FuncMap{
 	},
 	"mismatchLabel": mismatchLabel,
 	"billDetail":    billDetail,
+	"closedReason":  shop.ClosedReason,
 	// refundLeft is what a refund of the whole rest of an order gives back.
 	"refundLeft": func(o shop.Order) alipay.Amount { return o.Amount - o.RefundedFen },
 	// initial is the first character of s, for a picture's placeholder.
