@@ -52,6 +52,19 @@ type RefundStore interface {
 	CreateRefund(ctx context.Context, r *Refund, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
 	Refund(ctx context.Context, outRequestNo string) (Refund, error) // ErrRefundNotFound
 	OrderRefunds(ctx context.Context, outTradeNo string) ([]Refund, error)
+	// AddPendingRefund stores step 1 of a refund until it is confirmed or
+	// expires, deleting those expired at p.CreatedAt.
+	AddPendingRefund(ctx context.Context, p PendingRefund) error
+	// PendingRefund returns the pending refund of a key, or
+	// ErrPendingRefundNotFound.
+	PendingRefund(ctx context.Context, key string) (PendingRefund, error)
+	// ConfirmRefund is CreateRefund for the refund a pending refund's key
+	// (r.OutRequestNo) confirms: in the same transaction, after the order
+	// is locked and the refund is found not to exist (ErrRefundExists), it
+	// deletes that pending refund by compare-and-set (of r's order and
+	// amount, not expired at r.CreatedAt); ErrPendingRefundNotFound when
+	// there is none such, and nothing is stored.
+	ConfirmRefund(ctx context.Context, r *Refund, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
 	// FailRefund moves a pending refund to failed (what Alipay refused).
 	FailRefund(ctx context.Context, outRequestNo, why string, now time.Time) (bool, error)
 	// NoteRefund keeps the last unknown outcome of a pending refund.
@@ -70,6 +83,40 @@ var ErrRefundNotFound = &Error{Code: ENOTFOUND, Message: "退款不存在"}
 // ErrRefundExists is returned by CreateRefund for an out_request_no that
 // is already stored.
 var ErrRefundExists = &Error{Code: ECONFLICT, Message: "该退款已提交过"}
+
+// ErrPendingRefundNotFound is returned for a confirmation key that step 1
+// of a refund did not issue, or no longer holds (used or expired).
+var ErrPendingRefundNotFound = &Error{Code: EINVALID, Message: "退款确认无效或已过期，请重新填写退款"}
+
+// PendingRefundTTL is how long the confirmation of a refund can be
+// posted after step 1.
+const PendingRefundTTL = 30 * time.Minute
+
+// PendingRefund is step 1 of a refund, stored on the server: what the
+// admin is asked to confirm, and the one-time key that confirms it (the
+// refund's out_request_no once confirmed).
+type PendingRefund struct {
+	Key        string
+	OutTradeNo string
+	Amount     alipay.Amount
+	Reason     string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// CheckPendingRefund says whether pending refund p (nil: none stored for
+// the key) may be confirmed for an amount of order outTradeNo at now.
+func CheckPendingRefund(p *PendingRefund, outTradeNo string, amount alipay.Amount, now time.Time) error {
+	switch {
+	case p == nil:
+		return ErrPendingRefundNotFound
+	case p.OutTradeNo != outTradeNo || p.Amount != amount:
+		return Errorf(EINVALID, "该退款确认属于订单 %s 的 %s 元退款，请重新填写退款", p.OutTradeNo, p.Amount)
+	case !now.Before(p.ExpiresAt):
+		return Errorf(EINVALID, "退款确认已过期（%d 分钟内有效），请重新填写退款", int(PendingRefundTTL/time.Minute))
+	}
+	return nil
+}
 
 // Refunds makes and settles refunds.
 type Refunds struct {
@@ -101,38 +148,83 @@ func NewOutRequestNo(now time.Time) string {
 // when Alipay's answer is unknown the refund stays pending and its job
 // settles it later. It returns the refund as it stands.
 func (rf *Refunds) Request(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string) (Refund, error) {
-	r, _, err := rf.RequestOnce(ctx, outTradeNo, NewOutRequestNo(rf.svc.now()), amount, reason)
-	return r, err
+	if err := checkRefund(outTradeNo, amount, reason); err != nil {
+		return Refund{}, err
+	}
+	now := rf.svc.now()
+	r := Refund{OutTradeNo: outTradeNo, OutRequestNo: NewOutRequestNo(now), Amount: amount, Reason: reason,
+		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
+	allow := func(o *Order, claimed alipay.Amount) error { return RefundAllowed(o, claimed, amount) }
+	if err := rf.store.CreateRefund(ctx, &r, now.Add(rf.SettleAfter), allow); err != nil {
+		return Refund{}, err
+	}
+	return rf.send(ctx, r)
 }
 
-// RequestOnce is Request with the refund's identity given by the caller:
-// key (a NewOutRequestNo, e.g. handed out on a confirmation page) becomes
-// the refund's out_request_no. A second request with the same key makes no
-// refund: it returns the refund the first one made (repeat is true), or
-// ECONFLICT when that one was for another order or amount.
-func (rf *Refunds) RequestOnce(ctx context.Context, outTradeNo, key string, amount alipay.Amount, reason string) (r Refund, repeat bool, err error) {
+// Confirm makes the refund that step 1 (Plan) stored under key, for order
+// outTradeNo and amount: key becomes the refund's out_request_no, and the
+// reason is the one given in step 1. Only a key Plan issued for that order
+// and amount, not expired, is accepted, once. The same confirmation posted
+// again (a double click, a reload, a resubmission after a restart, or at
+// once to another process) makes no refund: it returns the refund the first
+// one made (repeat is true), or ECONFLICT when that one was for another
+// order or amount.
+func (rf *Refunds) Confirm(ctx context.Context, outTradeNo, key string, amount alipay.Amount) (r Refund, repeat bool, err error) {
 	if !ValidOutRequestNo(key) {
-		return Refund{}, false, Errorf(EINVALID, "退款确认已失效，请重新填写退款")
+		return Refund{}, false, ErrPendingRefundNotFound
 	}
-	r, err = rf.request(ctx, outTradeNo, key, amount, reason)
-	if !errors.Is(err, ErrRefundExists) {
-		return r, false, err
+	if err := checkRefund(outTradeNo, amount, ""); err != nil {
+		return Refund{}, false, err
 	}
-	r, err = rf.store.Refund(ctx, key)
+	switch r, err := rf.store.Refund(ctx, key); {
+	case err == nil:
+		return rf.repeat(ctx, r, outTradeNo, amount)
+	case !errors.Is(err, ErrRefundNotFound):
+		return Refund{}, false, err
+	}
+	now := rf.svc.now()
+	var pending *PendingRefund
+	switch p, err := rf.store.PendingRefund(ctx, key); {
+	case err == nil:
+		pending = &p
+	case !errors.Is(err, ErrPendingRefundNotFound):
+		return Refund{}, false, err
+	}
+	if err := CheckPendingRefund(pending, outTradeNo, amount, now); err != nil {
+		return Refund{}, false, err
+	}
+	r = Refund{OutTradeNo: outTradeNo, OutRequestNo: key, Amount: amount, Reason: pending.Reason,
+		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
+	allow := func(o *Order, claimed alipay.Amount) error { return RefundAllowed(o, claimed, amount) }
+	err = rf.store.ConfirmRefund(ctx, &r, now.Add(rf.SettleAfter), allow)
+	if errors.Is(err, ErrRefundExists) {
+		// Confirmed meanwhile by the same confirmation elsewhere.
+		if r, err = rf.store.Refund(ctx, key); err != nil {
+			return Refund{}, true, err
+		}
+		return rf.repeat(ctx, r, outTradeNo, amount)
+	}
 	if err != nil {
-		return Refund{}, true, err
+		return Refund{}, false, err
 	}
+	r, err = rf.send(ctx, r)
+	return r, false, err
+}
+
+// repeat answers a confirmation posted again: the refund r its key made.
+func (rf *Refunds) repeat(ctx context.Context, r Refund, outTradeNo string, amount alipay.Amount) (Refund, bool, error) {
 	if r.OutTradeNo != outTradeNo || r.Amount != amount {
 		return Refund{}, true, Errorf(ECONFLICT, "该退款确认已用于订单 %s 的 %s 元退款", r.OutTradeNo, r.Amount)
 	}
-	if r.Status == RefundPending {
-		// Its first attempt may have died with the process: ask Alipay
-		// (refund query first, the same out_request_no after).
-		if _, err := rf.Settle(ctx, key, false); err != nil {
-			rf.svc.log.Warn("refund: outcome unknown, will settle later", "out_trade_no", outTradeNo, "out_request_no", key, "err", err)
-		}
-		r, err = rf.store.Refund(ctx, key)
+	if r.Status != RefundPending {
+		return r, true, nil
 	}
+	// Its first attempt may have died with the process: ask Alipay
+	// (refund query first, the same out_request_no after).
+	if _, err := rf.Settle(ctx, r.OutRequestNo, false); err != nil {
+		rf.svc.log.Warn("refund: outcome unknown, will settle later", "out_trade_no", outTradeNo, "out_request_no", r.OutRequestNo, "err", err)
+	}
+	r, err := rf.store.Refund(ctx, r.OutRequestNo)
 	return r, true, err
 }
 
@@ -150,19 +242,20 @@ func ValidOutRequestNo(s string) bool {
 	return true
 }
 
-// RefundPlan is what a refund would do, for a confirmation page: nothing
-// is stored or sent.
+// RefundPlan is what a refund would do, for a confirmation page.
 type RefundPlan struct {
 	Order     Order
 	Amount    alipay.Amount
 	Reason    string
 	Claimed   alipay.Amount // refunded or being refunded before this one
 	LeftAfter alipay.Amount // still refundable after this one
-	Key       string        // the identity the refund will have (RequestOnce)
+	Key       string        // the one-time key that confirms it (Confirm), its identity once made
+	ExpiresAt time.Time     // when Key stops confirming it
 }
 
-// Plan checks a refund as Request would, without making it, and returns
-// what it would do with a fresh key for RequestOnce.
+// Plan is step 1 of a refund: it checks the refund as Request would, and
+// stores it as pending under a fresh one-time key for Confirm, valid for
+// PendingRefundTTL. Nothing is sent to Alipay.
 func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string) (RefundPlan, error) {
 	if err := checkRefund(outTradeNo, amount, reason); err != nil {
 		return RefundPlan{}, err
@@ -184,8 +277,14 @@ func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Am
 	if err := RefundAllowed(&o, claimed, amount); err != nil {
 		return RefundPlan{}, err
 	}
+	now := rf.svc.now()
+	p := PendingRefund{Key: NewOutRequestNo(now), OutTradeNo: outTradeNo, Amount: amount, Reason: reason,
+		CreatedAt: now, ExpiresAt: now.Add(PendingRefundTTL)}
+	if err := rf.store.AddPendingRefund(ctx, p); err != nil {
+		return RefundPlan{}, err
+	}
 	return RefundPlan{Order: o, Amount: amount, Reason: reason, Claimed: claimed, LeftAfter: o.Amount - claimed - amount,
-		Key: NewOutRequestNo(rf.svc.now())}, nil
+		Key: p.Key, ExpiresAt: p.ExpiresAt}, nil
 }
 
 func checkRefund(outTradeNo string, amount alipay.Amount, reason string) error {
@@ -204,19 +303,11 @@ func checkRefund(outTradeNo string, amount alipay.Amount, reason string) error {
 	return nil
 }
 
-func (rf *Refunds) request(ctx context.Context, outTradeNo, key string, amount alipay.Amount, reason string) (Refund, error) {
-	if err := checkRefund(outTradeNo, amount, reason); err != nil {
-		return Refund{}, err
-	}
-	now := rf.svc.now()
-	r := Refund{OutTradeNo: outTradeNo, OutRequestNo: key, Amount: amount, Reason: reason,
-		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
-	allow := func(o *Order, claimed alipay.Amount) error { return RefundAllowed(o, claimed, amount) }
-	if err := rf.store.CreateRefund(ctx, &r, now.Add(rf.SettleAfter), allow); err != nil {
-		return Refund{}, err
-	}
+// send asks Alipay for the refund r, stored as pending, and returns it as
+// it stands after.
+func (rf *Refunds) send(ctx context.Context, r Refund) (Refund, error) {
 	if _, err := rf.Settle(ctx, r.OutRequestNo, true); err != nil {
-		rf.svc.log.Warn("refund: outcome unknown, will settle later", "out_trade_no", outTradeNo, "out_request_no", r.OutRequestNo, "err", err)
+		rf.svc.log.Warn("refund: outcome unknown, will settle later", "out_trade_no", r.OutTradeNo, "out_request_no", r.OutRequestNo, "err", err)
 	}
 	return rf.store.Refund(ctx, r.OutRequestNo)
 }

@@ -93,8 +93,9 @@ func (s *Server) refundForm(w http.ResponseWriter, r *http.Request) (no, amountT
 }
 
 // adminRefund is POST /admin/orders/{out_trade_no}/refunds (form amount in
-// yuan, reason): the first of two steps. It checks the refund and shows a
-// confirmation page; nothing is stored and nothing is sent to Alipay.
+// yuan, reason): the first of two steps. It checks the refund, stores it as
+// pending under a one-time key and shows a confirmation page carrying that
+// key; nothing is sent to Alipay.
 func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
 	no, amountText, amount, reason, ok := s.refundForm(w, r)
 	if !ok {
@@ -113,17 +114,19 @@ func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminRefundConfirm is POST /admin/orders/{out_trade_no}/refunds/confirm
-// (form key, amount, reason): the second step. key, handed out by the
-// confirmation page, is the refund's out_request_no, so posting the same
-// confirmation again (a double click, a reload, a resubmission after a
-// restart) makes no second refund. The refund is stored before Alipay is
-// called; the admin is sent back to the order, which says what happened.
+// (form key, amount): the second step. Only a key that step 1 stored for
+// this order and amount is accepted (with the reason given there); it
+// becomes the refund's out_request_no, so posting the same confirmation
+// again (a double click, a reload, a resubmission after a restart, the
+// same post to two processes) makes no second refund and shows the first.
+// The refund is stored before Alipay is called; the admin is sent back to
+// the order, which says what happened.
 func (s *Server) adminRefundConfirm(w http.ResponseWriter, r *http.Request) {
-	no, _, amount, reason, ok := s.refundForm(w, r)
+	no, _, amount, _, ok := s.refundForm(w, r)
 	if !ok {
 		return
 	}
-	rf, repeat, err := s.refunds.RequestOnce(r.Context(), no, r.PostFormValue("key"), amount, reason)
+	rf, repeat, err := s.refunds.Confirm(r.Context(), no, r.PostFormValue("key"), amount)
 	if err != nil {
 		if c := shop.ErrorCode(err); c == shop.EINVALID || c == shop.ECONFLICT {
 			s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, shop.ErrorMessage(err), "", "")
