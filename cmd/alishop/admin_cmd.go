@@ -148,7 +148,7 @@ func runPasswd(ctx context.Context, args []string, e *env) error {
 		return failure("passwd: %v", err)
 	}
 	defer db.Close()
-	if _, err := web.EnsureAdminPassword(ctx, db, password); err != nil {
+	if err := web.SetAdminPassword(ctx, db, password); err != nil {
 		return failure("passwd: %v", err)
 	}
 	if *generate {

@@ -90,28 +90,36 @@ type PasswordStore interface {
 	DeleteAllSessions(ctx context.Context) error
 }
 
-// EnsureAdminPassword sets the admin password: to password when it is not
-// empty (replacing any stored one, ending sessions if it changed), otherwise
-// to a new random one if none is stored yet. It returns the generated
-// password, to be shown once, or "".
+// SetAdminPassword sets the admin password and ends every admin session,
+// whether or not the password changed: what an operator who suspects a
+// stolen session or password asks for (alishop passwd).
+func SetAdminPassword(ctx context.Context, st PasswordStore, password string) error {
+	if err := CheckNewPassword(password); err != nil {
+		return err
+	}
+	h, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if err := st.SetSetting(ctx, PasswordSetting, h); err != nil {
+		return err
+	}
+	return st.DeleteAllSessions(ctx)
+}
+
+// EnsureAdminPassword sets the admin password at start-up: to password when
+// it is not empty (replacing any stored one, ending sessions if it changed;
+// a restart with the same password keeps them), otherwise to a new random
+// one if none is stored yet. It returns the generated password, to be shown
+// once, or "".
 func EnsureAdminPassword(ctx context.Context, st PasswordStore, password string) (generated string, err error) {
 	if password != "" {
-		if err := CheckNewPassword(password); err != nil {
-			return "", err
-		}
 		if old, err := st.Setting(ctx, PasswordSetting); err == nil {
 			if ok, _ := CheckPassword(old, password); ok {
 				return "", nil
 			}
 		}
-		h, err := HashPassword(password)
-		if err != nil {
-			return "", err
-		}
-		if err := st.SetSetting(ctx, PasswordSetting, h); err != nil {
-			return "", err
-		}
-		return "", st.DeleteAllSessions(ctx)
+		return "", SetAdminPassword(ctx, st, password)
 	}
 	if _, err := st.Setting(ctx, PasswordSetting); err == nil {
 		return "", nil
