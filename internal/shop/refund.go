@@ -176,13 +176,9 @@ func (rf *Refunds) Confirm(ctx context.Context, outTradeNo, key string, amount a
 	if err := checkRefund(outTradeNo, amount, ""); err != nil {
 		return Refund{}, false, err
 	}
-	switch r, err := rf.store.Refund(ctx, key); {
-	case err == nil:
-		return rf.repeat(ctx, r, outTradeNo, amount)
-	case !errors.Is(err, ErrRefundNotFound):
-		return Refund{}, false, err
-	}
-	now := rf.svc.now()
+	// The pending refund is read before the refund: confirming deletes the
+	// one and stores the other in one transaction, so a key whose pending
+	// refund is gone has its refund by the time it is looked for.
 	var pending *PendingRefund
 	switch p, err := rf.store.PendingRefund(ctx, key); {
 	case err == nil:
@@ -190,6 +186,13 @@ func (rf *Refunds) Confirm(ctx context.Context, outTradeNo, key string, amount a
 	case !errors.Is(err, ErrPendingRefundNotFound):
 		return Refund{}, false, err
 	}
+	switch r, err := rf.store.Refund(ctx, key); {
+	case err == nil:
+		return rf.repeat(ctx, r, outTradeNo, amount)
+	case !errors.Is(err, ErrRefundNotFound):
+		return Refund{}, false, err
+	}
+	now := rf.svc.now()
 	if err := CheckPendingRefund(pending, outTradeNo, amount, now); err != nil {
 		return Refund{}, false, err
 	}
