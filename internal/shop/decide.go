@@ -139,6 +139,20 @@ func RefundAllowed(o *Order, claimed, amount alipay.Amount) error {
 	return nil
 }
 
+// CheckPendingRefund says whether pending refund p (nil: none stored for
+// the key) may be confirmed for an amount of order outTradeNo at now.
+func CheckPendingRefund(p *PendingRefund, outTradeNo string, amount alipay.Amount, now time.Time) error {
+	switch {
+	case p == nil:
+		return ErrPendingRefundNotFound
+	case p.OutTradeNo != outTradeNo || p.Amount != amount:
+		return Errorf(EINVALID, "该退款确认属于订单 %s 的 %s 元退款，请重新填写退款", p.OutTradeNo, p.Amount)
+	case !now.Before(p.ExpiresAt):
+		return Errorf(EINVALID, "退款确认已过期（%d 分钟内有效），请重新填写退款", int(PendingRefundTTL/time.Minute))
+	}
+	return nil
+}
+
 // RefundMade is the one state change for "Alipay made refund outRequestNo
 // of order o", whoever says it (the refund answer, a refund query, a
 // notification); r is that refund as stored, nil when the shop never made
