@@ -55,6 +55,7 @@ var confirmKey = regexp.MustCompile(`name="key" value="(R[0-9a-f]+)"`)
 // no refund call reaches Alipay (the sandbox has made none); the two steps
 // with the key step 1 issued make the refund.
 func TestRefundConfirmForgedKey(t *testing.T) {
+	t.Parallel()
 	s := startShop(t, "127.0.0.1:0")
 	adminC, buyer := client("127.0.0.50"), client("127.0.0.51")
 	admin := s.login(t, adminC)
@@ -94,6 +95,7 @@ func TestRefundConfirmForgedKey(t *testing.T) {
 // ends the admin session opened before it: its cookie is sent to the login
 // page. The password still logs in.
 func TestPasswdEndsSessions(t *testing.T) {
+	t.Parallel()
 	s := startShop(t, "127.0.0.1:0")
 	adminC := client("127.0.0.52")
 	admin := s.login(t, adminC)

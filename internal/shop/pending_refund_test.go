@@ -11,6 +11,7 @@ import (
 // A pending refund confirms only its own order and amount, before it
 // expires; none stored is refused as never issued.
 func TestCheckPendingRefund(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	p := &PendingRefund{Key: "R1", OutTradeNo: "o1", Amount: 3000, CreatedAt: now, ExpiresAt: now.Add(PendingRefundTTL)}
 	for _, c := range []struct {

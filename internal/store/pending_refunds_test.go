@@ -18,6 +18,7 @@ import (
 // refused confirmation stores nothing and leaves it; adding one deletes
 // those expired.
 func TestPendingRefunds(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -81,6 +82,7 @@ func TestPendingRefunds(t *testing.T) {
 // amount of an order: one makes the refund, the other finds it made
 // (ErrRefundExists), never "over what is left to refund".
 func TestConfirmRefundRace(t *testing.T) {
+	t.Parallel()
 	eachDB(t, func(t *testing.T, a *store.DB, src source) {
 		ctx := context.Background()
 		b, err := store.Open(ctx, src.dsn, store.Options{})

@@ -16,6 +16,7 @@ import (
 // reason given in step 1. Every refusal is a 422 with the reason on the
 // order page, and nothing is stored or sent to Alipay.
 func TestRefundConfirmNeedsStepOne(t *testing.T) {
+	t.Parallel()
 	e := newRelEnv(t)
 	o, other := e.paid(), e.paid()
 	c := e.login()
