@@ -65,3 +65,6 @@ var (
 	// order; the order is flagged for review and only a person can settle it.
 	ErrAmountMismatch = &Error{Code: ECONFLICT, Message: "支付宝交易金额与订单不符，订单已标记待核查"}
 )
+
+// ErrNoSetting is what storage returns for a setting that was never stored.
+var ErrNoSetting = errors.New("store: no such setting")

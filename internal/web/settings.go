@@ -12,8 +12,8 @@ import (
 )
 
 // ProfileSetting is the settings key of the shop's profile (shop.Profile
-// as JSON). The first time the shop reads it, it is stored from the
-// configuration (--shop-name); from then on the admin's 设置 page changes it.
+// as JSON). Until the admin first saves the 设置 page, none is stored and
+// the configured --shop-name is shown.
 const ProfileSetting = "shop_profile"
 
 // profileTTL is how long a process keeps the profile it read: a change made
@@ -28,21 +28,16 @@ type profileCache struct {
 	now func() time.Time
 }
 
-// loadProfile reads the stored profile, storing the first one (the
-// configured name) when there is none.
+// loadProfile reads the stored profile; while none is stored (the admin
+// has never saved 设置) it is the configured name. Reading never writes, so
+// a page view leaves the database as it was.
 func (s *Server) loadProfile(ctx context.Context) (shop.Profile, error) {
 	v, err := s.admin.Setting(ctx, ProfileSetting)
+	if errors.Is(err, shop.ErrNoSetting) {
+		return shop.Profile{Name: s.shopName}, nil
+	}
 	if err != nil {
-		first, jerr := json.Marshal(shop.Profile{Name: s.shopName})
-		if jerr != nil {
-			return shop.Profile{}, jerr
-		}
-		if _, aerr := s.admin.AddSettingIfMissing(ctx, ProfileSetting, string(first)); aerr != nil {
-			return shop.Profile{}, errors.Join(err, aerr)
-		}
-		if v, err = s.admin.Setting(ctx, ProfileSetting); err != nil {
-			return shop.Profile{}, err
-		}
+		return shop.Profile{}, err
 	}
 	var p shop.Profile
 	if err := json.Unmarshal([]byte(v), &p); err != nil {

@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"alishop/internal/shop"
 )
 
-// ErrNoSetting is returned by Setting for a key that was never set.
-var ErrNoSetting = errors.New("store: no such setting")
+// ErrNoSetting is returned by Setting for a key that was never set; it is
+// shop.ErrNoSetting, so callers above storage can recognise it.
+var ErrNoSetting = shop.ErrNoSetting
 
 // Setting returns a stored setting.
 func (db *DB) Setting(ctx context.Context, key string) (string, error) {
