@@ -61,6 +61,14 @@ async function pay(outTradeNo) {
   expect(res.status === 200, 'HTTP 200 from api/trades/pay, got ' + res.status + ' ' + await res.text());
 }
 
+// payCode issues a payment code (付款码) of the default buyer through the control API.
+async function payCode() {
+  const res = await fetch(root + 'api/paycodes', { method: 'POST', body: new URLSearchParams({ buyer: 'buyer@sandbox.com' }) });
+  const r = await res.json();
+  expect(res.status === 200 && r.auth_code, 'an auth_code from api/paycodes, got ' + res.status + ' ' + JSON.stringify(r));
+  return r.auth_code;
+}
+
 // openCashier follows a page-pay URL: the trade exists once the cashier opens.
 async function openCashier(url) {
   const res = await fetch(url, { redirect: 'manual' });
@@ -177,6 +185,62 @@ async function main() {
     const r = await sdk.exec('alipay.trade.close', { bizContent: { out_trade_no: page } }, { validateSign: true });
     expect(r.code === '40004' && r.subCode === 'ACQ.TRADE_STATUS_ERROR', 'ACQ.TRADE_STATUS_ERROR: ' + JSON.stringify(r));
     return r.subCode;
+  });
+
+  // 当面付: alipay.trade.pay with the buyer's payment code from the sandbox's control API.
+  const bar = 'B' + tag;
+  await step('v2 exec alipay.trade.pay (12.00, within the no-password limit)', async () => {
+    const r = await sdk.exec('alipay.trade.pay', {
+      bizContent: { out_trade_no: bar, total_amount: '12.00', subject: 'Node SDK bar code', scene: 'bar_code', auth_code: await payCode() },
+    }, { validateSign: true });
+    expect(r.code === '10000' && r.totalAmount === '12.00' && r.buyerUserId && r.gmtPayment, 'code 10000, 12.00 paid: ' + JSON.stringify(r));
+    return r.code + ' ' + r.tradeNo + ' buyer ' + r.buyerUserId;
+  });
+  const big = 'U' + tag;
+  await step('v2 exec alipay.trade.pay (2500.00: 10003 USERPAYING)', async () => {
+    const r = await sdk.exec('alipay.trade.pay', {
+      notify_url: notifyUrl,
+      bizContent: { out_trade_no: big, total_amount: '2500.00', subject: 'Node SDK bar code, large', scene: 'bar_code', auth_code: await payCode() },
+    }, { validateSign: true });
+    expect(r.code === '10003', 'code 10003: ' + JSON.stringify(r));
+    return r.code + r.msg;
+  });
+  await step('USERPAYING: buyer confirms, exec query, checkNotifySign', async () => {
+    await pay(big);
+    const r = await sdk.exec('alipay.trade.query', { bizContent: { out_trade_no: big } }, { validateSign: true });
+    expect(r.tradeStatus === 'TRADE_SUCCESS' && r.totalAmount === '2500.00', 'TRADE_SUCCESS 2500.00: ' + JSON.stringify(r));
+    const n = await note(big, 'TRADE_SUCCESS');
+    expect(sdk.checkNotifySign(n), 'checkNotifySign true');
+    return r.tradeStatus + ', notification verified';
+  });
+  await step('v3 curl POST /v3/alipay/trade/pay', async () => {
+    const r = await sdk.curl('POST', '/v3/alipay/trade/pay', {
+      body: { out_trade_no: 'B3' + tag, total_amount: '7.00', subject: 'Node SDK v3 bar code', scene: 'bar_code', auth_code: await payCode() },
+    });
+    expect(r.responseHttpStatus === 200 && r.data.total_amount === '7.00' && r.data.gmt_payment, 'HTTP 200, 7.00 paid: ' + JSON.stringify(r.data));
+    return r.data.trade_no;
+  });
+  // App pay: the order string sdkExecute signs, handed to the sandbox playing the Alipay app.
+  const appOrder = 'A' + tag;
+  await step('sdkExecute alipay.trade.app.pay → Alipay app pays → checkResponseSign', async () => {
+    const order = sdk.sdkExecute('alipay.trade.app.pay', {
+      notify_url: notifyUrl,
+      bizContent: { out_trade_no: appOrder, total_amount: '6.66', subject: 'Node SDK app', product_code: 'QUICK_MSECURITY_PAY' },
+    });
+    const res = await fetch(root + 'api/apppay', { method: 'POST', body: new URLSearchParams({ order }) });
+    const r = await res.json();
+    expect(res.status === 200 && r.resultStatus === '9000', 'resultStatus 9000: ' + JSON.stringify(r));
+    // The synchronous result is checked like a gateway answer (this throws when it does not verify).
+    sdk.checkResponseSign(r.result, 'alipay_trade_app_pay_response', JSON.parse(r.result).sign, '');
+    expect(JSON.parse(r.result).alipay_trade_app_pay_response.out_trade_no === appOrder, 'the result to name ' + appOrder);
+    return 'resultStatus ' + r.resultStatus + ', result verified';
+  });
+  await step('app pay: checkNotifySign, exec query', async () => {
+    const n = await note(appOrder, 'TRADE_SUCCESS');
+    expect(sdk.checkNotifySign(n), 'checkNotifySign true');
+    const r = await sdk.exec('alipay.trade.query', { bizContent: { out_trade_no: appOrder } }, { validateSign: true });
+    expect(r.tradeStatus === 'TRADE_SUCCESS' && r.totalAmount === '6.66', 'TRADE_SUCCESS 6.66: ' + JSON.stringify(r));
+    return r.tradeStatus + ' ' + r.totalAmount;
   });
 
   // v3: curl.
