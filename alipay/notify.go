@@ -131,12 +131,29 @@ func (c *Client) VerifyNotification(form []byte) (*Notification, error) {
 
 // verifyNotification verifies params, also given as pairs sorted by key.
 func (c *Client) verifyNotification(pairs []formPair, params map[string]string) (*Notification, error) {
+	unsigned, err := c.verifyNotifySignature(pairs, params)
+	if err != nil {
+		return nil, err
+	}
+	n, err := parseNotification(pairs, params)
+	if err != nil {
+		return nil, err
+	}
+	n.unsigned = unsigned
+	return n, nil
+}
+
+// verifyNotifySignature checks the v1 signature and the charset of a
+// notification's parameters (the rules every notification type shares). It
+// returns the parameter the signature left out although the rule signs it
+// ("" or alipay_cert_sn).
+func (c *Client) verifyNotifySignature(pairs []formPair, params map[string]string) (string, error) {
 	sign := params["sign"]
 	if sign == "" {
-		return nil, fmt.Errorf("%w: %w: no sign parameter", ErrSignature, ErrUnsigned)
+		return "", fmt.Errorf("%w: %w: no sign parameter", ErrSignature, ErrUnsigned)
 	}
 	if st := params["sign_type"]; st != "" && SignType(st) != c.cfg.SignType {
-		return nil, fmt.Errorf("%w: sign_type %s, want %s", ErrSignature, st, c.cfg.SignType)
+		return "", fmt.Errorf("%w: sign_type %s, want %s", ErrSignature, st, c.cfg.SignType)
 	}
 	certSN := params["alipay_cert_sn"]
 	keys := c.notifyKeys(certSN)
@@ -158,17 +175,12 @@ func (c *Client) verifyNotification(pairs []formPair, params map[string]string) 
 		}
 	}
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := checkCharset(pairs, params["charset"]); err != nil {
-		return nil, err
+		return "", err
 	}
-	n, err := parseNotification(pairs, params)
-	if err != nil {
-		return nil, err
-	}
-	n.unsigned = unsigned
-	return n, nil
+	return unsigned, nil
 }
 
 func verifyAny(keys []*rsa.PublicKey, t SignType, content []byte, sign string) error {

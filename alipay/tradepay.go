@@ -21,7 +21,8 @@ type TradePayRequest struct {
 	OutTradeNo  string
 	TotalAmount Amount
 	Subject     string
-	// AuthCode is the buyer's payment code as scanned: digits only.
+	// AuthCode is the buyer's payment code as scanned: digits only. Empty
+	// for a deduction under an agreement (AgreementNo).
 	AuthCode    string
 	Scene       Scene       // default SceneBarCode
 	ProductCode ProductCode // default none: Alipay takes ProductCodeFaceToFace
@@ -35,13 +36,18 @@ type TradePayRequest struct {
 	// payments is 3 hours).
 	TimeoutExpress string
 	NotifyURL      string // default Config.NotifyURL
+	// AgreementNo makes the call a deduction (代扣) under the buyer's signed
+	// agreement (agreement_params): the buyer is charged without a code or
+	// a password. AuthCode and Scene stay empty; ProductCode defaults to
+	// ProductCodeWithholding (use ProductCodeCyclePay for 周期扣款).
+	AgreementNo string
 }
 
 // tradePayBiz is the biz_content of alipay.trade.pay.
 type tradePayBiz struct {
 	OutTradeNo     string      `json:"out_trade_no"`
-	Scene          Scene       `json:"scene"`
-	AuthCode       string      `json:"auth_code"`
+	Scene          Scene       `json:"scene,omitempty"`
+	AuthCode       string      `json:"auth_code,omitempty"`
 	Subject        string      `json:"subject"`
 	TotalAmount    Amount      `json:"total_amount"`
 	ProductCode    ProductCode `json:"product_code,omitempty"`
@@ -50,11 +56,24 @@ type tradePayBiz struct {
 	OperatorID     string      `json:"operator_id,omitempty"`
 	TerminalID     string      `json:"terminal_id,omitempty"`
 	TimeoutExpress string      `json:"timeout_express,omitempty"`
+	// AgreementParams names the agreement of a deduction.
+	AgreementParams *agreementParams `json:"agreement_params,omitempty"`
 }
 
 func (p TradePayRequest) biz() (tradePayBiz, error) {
 	if err := checkTrade(p.OutTradeNo, p.TotalAmount, p.Subject); err != nil {
 		return tradePayBiz{}, err
+	}
+	if p.AgreementNo != "" {
+		if p.AuthCode != "" || p.Scene != "" {
+			return tradePayBiz{}, fmt.Errorf("%w: a deduction under an agreement takes no auth_code or scene", ErrInvalidParam)
+		}
+		if p.ProductCode == "" {
+			p.ProductCode = ProductCodeWithholding
+		}
+		return tradePayBiz{OutTradeNo: p.OutTradeNo, Subject: p.Subject, TotalAmount: p.TotalAmount, ProductCode: p.ProductCode,
+			Body: p.Body, StoreID: p.StoreID, OperatorID: p.OperatorID, TerminalID: p.TerminalID, TimeoutExpress: p.TimeoutExpress,
+			AgreementParams: &agreementParams{AgreementNo: p.AgreementNo}}, nil
 	}
 	if p.Scene == "" {
 		p.Scene = SceneBarCode

@@ -152,6 +152,10 @@ var v3Routes = map[string]v3Route{
 	"alipay.trade.create":                            {http.MethodPost, "/v3/alipay/trade/create"},
 	"alipay.trade.pay":                               {http.MethodPost, "/v3/alipay/trade/pay"},
 	"alipay.data.dataservice.bill.downloadurl.query": {http.MethodGet, "/v3/alipay/data/dataservice/bill/downloadurl/query"},
+	"alipay.system.oauth.token":                      {http.MethodPost, "/v3/alipay/system/oauth/token"},
+	"alipay.user.info.share":                         {http.MethodPost, "/v3/alipay/user/info/share"},
+	"alipay.user.agreement.query":                    {http.MethodGet, "/v3/alipay/user/agreement/query"},
+	"alipay.user.agreement.unsign":                   {http.MethodPost, "/v3/alipay/user/agreement/unsign"},
 }
 
 // V3Route returns the OpenAPI v3 route of a gateway method that the client
@@ -172,21 +176,32 @@ func (c *Client) v3Request(ctx context.Context, r request, route v3Route) (*http
 	uri := c.v3Prefix + strings.TrimPrefix(route.path, "/")
 	var body []byte
 	notifyURL := ""
+	query := map[string]string{}
 	for k, v := range r.extra {
-		if k != "notify_url" {
+		switch k {
+		case "notify_url":
+			notifyURL = v
+		case "auth_token":
+			// The user's access token (alipay.user.info.share) goes in the
+			// query string of a v3 call.
+			query[k] = v
+		default:
 			return nil, fmt.Errorf("%w: %s cannot be sent over OpenAPI v3", ErrInvalidParam, k)
 		}
-		notifyURL = v
 	}
 	if verb == http.MethodGet {
 		params, ok := r.biz.(map[string]string)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s over v3 takes string parameters", ErrInvalidParam, r.method)
 		}
-		if len(params) > 0 {
-			uri += "?" + encodeParams(params, "")
+		for k, v := range params {
+			query[k] = v
 		}
-	} else {
+	}
+	if len(query) > 0 {
+		uri += "?" + encodeParams(query, "")
+	}
+	if verb != http.MethodGet {
 		biz := []byte("{}")
 		if r.biz != nil {
 			var err error

@@ -465,7 +465,7 @@ func (s *Sandbox) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.trades, s.byNo, s.byQR = map[tradeRef]*trade{}, map[string]*trade{}, map[string]*trade{}
-	s.codes, s.paying = map[string]*payCode{}, map[*trade]struct{}{}
+	s.codes, s.paying, s.id = map[string]*payCode{}, map[*trade]struct{}{}, nil
 	s.expiries, s.finishing, s.notes, s.pending, s.attempts = nil, nil, map[string]*note{}, map[*note]struct{}{}, nil
 	s.faults, s.bills, s.offset, s.strs = nil, map[string]*bill{}, 0, map[string]string{}
 	s.resetAccounts()

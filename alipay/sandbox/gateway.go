@@ -41,6 +41,7 @@ var (
 	codeMsg = map[string]string{
 		"10000": "Success",
 		"20000": "Service Currently Unavailable",
+		"20001": "Insufficient Token Permissions",
 		"40001": "Missing Required Arguments",
 		"40002": "Invalid Arguments",
 		"40003": "Insufficient Conditions",

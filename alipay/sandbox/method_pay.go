@@ -27,9 +27,24 @@ const (
 const authCodeInvalidMsg = "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款，如再次收款失败，请联系管理员处理。[SOUNDWAVE_PARSER_FAIL]"
 
 func (s *Sandbox) tradePay(req *gwReq, now time.Time) *node {
+	agreementRaw, deduction := req.biz["agreement_params"]
+	if !deduction {
+		for _, k := range []string{"auth_code", "scene"} {
+			v, ok := req.bizString(k)
+			if !ok {
+				return invalidParam(k + " 格式错误")
+			}
+			if strings.TrimSpace(v) == "" {
+				return invalidParam("缺少 " + k)
+			}
+		}
+	}
 	nt, n := s.readNewTrade(req, now, faceToFaceTimeout)
 	if n != nil {
 		return n
+	}
+	if deduction {
+		return s.deduct(req, nt, agreementRaw, now)
 	}
 	switch scene, _ := req.bizString("scene"); scene {
 	case "bar_code", "security_code", "wave_code":

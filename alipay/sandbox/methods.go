@@ -45,7 +45,7 @@ var methodTable = []method{
 	{name: "alipay.trade.wap.pay", page: (*Sandbox).pagePay},
 	{name: "alipay.trade.app.pay", order: (*Sandbox).appPayOrder},
 	{name: "alipay.trade.precreate", api: (*Sandbox).precreate},
-	{name: "alipay.trade.pay", api: (*Sandbox).tradePay, required: []string{"auth_code", "scene"}},
+	{name: "alipay.trade.pay", api: (*Sandbox).tradePay}, // auth_code and scene unless a deduction (agreement_params)
 	{name: "alipay.trade.create", api: (*Sandbox).create},
 	{name: "alipay.trade.query", api: (*Sandbox).query},
 	{name: "alipay.trade.refund", api: (*Sandbox).refund, required: []string{"refund_amount"}},
@@ -53,6 +53,11 @@ var methodTable = []method{
 	{name: "alipay.trade.close", api: (*Sandbox).closeAPI},
 	{name: "alipay.trade.cancel", api: (*Sandbox).cancelAPI},
 	{name: "alipay.data.dataservice.bill.downloadurl.query", api: (*Sandbox).billURL, required: []string{"bill_type", "bill_date"}},
+	{name: "alipay.system.oauth.token", api: (*Sandbox).oauthToken},
+	{name: "alipay.user.info.share", api: (*Sandbox).userInfoShare},
+	{name: "alipay.user.agreement.page.sign", page: (*Sandbox).agreementPageSign},
+	{name: "alipay.user.agreement.query", api: (*Sandbox).agreementQuery},
+	{name: "alipay.user.agreement.unsign", api: (*Sandbox).agreementUnsign},
 	{name: alipay.AlipayCertDownloadMethod, api: (*Sandbox).certDownload, required: []string{"alipay_cert_sn"}},
 }
 

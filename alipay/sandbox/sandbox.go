@@ -122,6 +122,7 @@ type Sandbox struct {
 	accounts  map[string]*account // by login
 	codes     map[string]*payCode // live payment codes by auth_code
 	paying    map[*trade]struct{} // alipay.trade.pay trades waiting for their buyer (stale entries skipped)
+	id        *identity           // 支付宝登录 and agreements (oauth.go), created on first use
 	bills     map[string]*bill    // by token
 	certs     *certAuthority      // certificate mode, created on first use
 	seq       int64               // notes and attempts
@@ -701,6 +702,7 @@ func IsLoopback(remoteAddr string) bool {
 
 func (s *Sandbox) routes() {
 	m := http.NewServeMux()
+	cop := http.NewCrossOriginProtection()
 	m.HandleFunc("/gateway.do", s.handleGateway)
 	m.HandleFunc("/v3/", s.handleV3)
 	m.HandleFunc("GET /{$}", s.handleIndex)
@@ -710,10 +712,14 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("GET /qr/{code}", s.handleWallet)
 	m.HandleFunc("POST /qr/{code}", s.handleWalletPost)
 	m.HandleFunc("GET /bill/{token}", s.handleBill)
+	m.HandleFunc("GET /oauth2/publicAppAuthorize.htm", s.handleAuthorize)
+	m.Handle("POST /oauth2/publicAppAuthorize.htm", cop.Handler(http.HandlerFunc(s.handleAuthorizePost)))
+	m.HandleFunc("GET /avatar/{file}", s.handleAvatar)
+	m.HandleFunc("GET /agreement/{token}", s.handleSignPage)
+	m.Handle("POST /agreement/{token}", cop.Handler(http.HandlerFunc(s.handleSignPost)))
 	// The control API changes state: refuse cross-site browser requests (a
 	// page on another site posting to 127.0.0.1), while curl and test
 	// clients, which send no Origin or Sec-Fetch-Site, pass.
-	cop := http.NewCrossOriginProtection()
 	control := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.loopbackOnly(cop.Handler(h))) }
 	read := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.loopbackOnly(h)) }
 	m.HandleFunc("GET /app", s.handleAppForm)
@@ -732,6 +738,8 @@ func (s *Sandbox) routes() {
 	read("GET /api/trades", s.apiTrades)
 	control("POST /api/trades/pay", s.apiPay)
 	control("POST /api/paycodes", s.apiPayCodes)
+	control("POST /api/oauth/codes", s.apiOAuthCodes)
+	control("POST /api/agreements/status", s.apiAgreementStatus)
 	control("POST /api/apppay", s.apiAppPay)
 	control("POST /api/accounts", s.apiSetAccount)
 	read("GET /api/notifications", s.apiNotifications)

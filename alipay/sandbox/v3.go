@@ -264,6 +264,8 @@ func v3Status(n *node) int {
 		return http.StatusInternalServerError
 	case n.code == "40003":
 		return http.StatusForbidden
+	case n.code == "20001": // the user's access token (alipay.user.info.share)
+		return http.StatusUnauthorized
 	}
 	return http.StatusBadRequest
 }
@@ -273,7 +275,8 @@ func v3Status(n *node) int {
 func (s *Sandbox) writeV3(w http.ResponseWriter, a *app, n *node, aes bool) {
 	status := v3Status(n)
 	if status != http.StatusOK {
-		s.writeV3Error(w, a, v3Err(status, n.subCode, n.subMsg))
+		// v3 names the token errors without their "aop." prefix.
+		s.writeV3Error(w, a, v3Err(status, strings.TrimPrefix(n.subCode, "aop."), n.subMsg))
 		return
 	}
 	body := n.encodeFields()
