@@ -27,16 +27,20 @@ step "installing test tools"
 if ! staticcheck -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
 	go install "honnef.co/go/tools/cmd/staticcheck@${STATICCHECK_VERSION}"
 fi
-# Browser tests and screenshots need chromium, and fonts-noto-cjk so Chinese pages render as text.
+# Browser tests and screenshots need chromium, and fonts-noto-cjk so Chinese pages render as text;
+# the deploy/ test validates the proxy examples with nginx and caddy, and the units with systemd-analyze.
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="chromium"
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx-light"
+command -v caddy >/dev/null 2>&1 || missing="$missing caddy"
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 if command -v dpkg >/dev/null 2>&1 && ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then missing="$missing fonts-noto-cjk"; fi
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) ||
-			{ [ -n "$CI" ] && fail "could not install$missing for the browser tests"; echo "warning: $missing not installed; browser tests may be skipped"; }
+			{ [ -n "$CI" ] && fail "could not install$missing for the browser and deploy tests"; echo "warning: $missing not installed; browser tests may be skipped"; }
 	elif [ -n "$CI" ]; then
-		fail "$missing missing and cannot be installed (not root): the browser tests need it"
+		fail "$missing missing and cannot be installed (not root): the browser and deploy tests need it"
 	else
 		echo "warning: $missing missing; browser tests may be skipped"
 	fi
