@@ -10,6 +10,7 @@ require (
 
 require (
 	github.com/go-pay/crypto v0.0.3 // indirect
+	github.com/go-pay/util v0.0.4 // indirect
 	github.com/go-pay/xlog v0.0.3 // indirect
 	github.com/go-pay/xtime v0.0.2 // indirect
 	github.com/smartwalle/ncrypto v1.0.4 // indirect
