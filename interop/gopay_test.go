@@ -47,7 +47,7 @@ func TestGopay(t *testing.T) {
 			r := &reporter{t: t, lib: "gopay", mode: mode}
 			g := &gopayRun{t: t, r: r, sb: sb, a: a}
 			g.run()
-			r.expectLines(map[string]int{"key": 21, "cert": 22}[mode])
+			r.expectLines(map[string]int{"key": 30, "cert": 31}[mode])
 		})
 	}
 }
@@ -414,6 +414,8 @@ func (g *gopayRun) run() {
 	} else {
 		r.lacks("AES (encrypt_type)", "gopay's SetAESKey is documented as unusable (目前不可用): it never sends encrypt_type")
 	}
+	g.identity(notes)
+
 	r.step("DataBillDownloadUrlQuery → bill file", func() (string, error) {
 		sb.advance(t, "48h")
 		q, err := c.DataBillDownloadUrlQuery(ctx(t), gopay.BodyMap{"bill_type": "trade", "bill_date": day})
@@ -434,14 +436,31 @@ func (g *gopayRun) run() {
 // appPayNode takes the signed node of an app-pay result as its raw bytes,
 // and its sign.
 func appPayNode(result string) (node, sign string, err error) {
+	return signedNode(result, "alipay.trade.app.pay")
+}
+
+// rawAnswer keeps an answer's bytes as received.
+type rawAnswer []byte
+
+func (r *rawAnswer) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
+}
+
+func jsonUnmarshal(b []byte, out any) error { return json.Unmarshal(b, out) }
+
+// signedNode takes the node "<method with _>_response" of an answer as its
+// raw bytes, and the answer's sign.
+func signedNode(answer, method string) (node, sign string, err error) {
+	key := strings.ReplaceAll(method, ".", "_") + "_response"
 	var m map[string]json.RawMessage
-	d := json.NewDecoder(bytes.NewReader([]byte(result)))
+	d := json.NewDecoder(bytes.NewReader([]byte(answer)))
 	if err := d.Decode(&m); err != nil {
 		return "", "", err
 	}
-	raw, ok := m["alipay_trade_app_pay_response"]
+	raw, ok := m[key]
 	if !ok {
-		return "", "", fmt.Errorf("no alipay_trade_app_pay_response in %s", result)
+		return "", "", fmt.Errorf("no %s in %s", key, answer)
 	}
 	if err := json.Unmarshal(m["sign"], &sign); err != nil {
 		return "", "", fmt.Errorf("sign: %v", err)

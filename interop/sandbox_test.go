@@ -332,11 +332,26 @@ func (n *notifyReceiver) url() string { return n.srv.URL + "/notify" }
 // wait returns the first notification of a trade with the status, waiting
 // up to 20 s for it (with the request as received).
 func (n *notifyReceiver) wait(outTradeNo, status string) (url.Values, *http.Request, error) {
+	return n.waitFor(status+" notification for "+outTradeNo, func(f url.Values) bool {
+		return f.Get("out_trade_no") == outTradeNo && f.Get("trade_status") == status
+	})
+}
+
+// waitAgreement returns the agreement's notification of the type
+// (dut_user_sign, dut_user_unsign).
+func (n *notifyReceiver) waitAgreement(agreementNo, notifyType string) (url.Values, *http.Request, error) {
+	return n.waitFor(notifyType+" notification for "+agreementNo, func(f url.Values) bool {
+		return f.Get("agreement_no") == agreementNo && f.Get("notify_type") == notifyType
+	})
+}
+
+// waitFor returns the first notification match accepts, waiting up to 20 s.
+func (n *notifyReceiver) waitFor(what string, match func(url.Values) bool) (url.Values, *http.Request, error) {
 	deadline := time.After(20 * time.Second)
 	for {
 		n.mu.Lock()
 		for i, f := range n.forms {
-			if f.Get("out_trade_no") == outTradeNo && f.Get("trade_status") == status {
+			if match(f) {
 				n.mu.Unlock()
 				return f, n.raw[i], nil
 			}
@@ -346,7 +361,7 @@ func (n *notifyReceiver) wait(outTradeNo, status string) (url.Values, *http.Requ
 		case <-n.woken:
 		case <-time.After(200 * time.Millisecond):
 		case <-deadline:
-			return nil, nil, fmt.Errorf("no %s notification for %s within 20 s", status, outTradeNo)
+			return nil, nil, fmt.Errorf("no %s within 20 s", what)
 		}
 	}
 }
@@ -430,4 +445,64 @@ func otherPublicKey(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return alipay.MarshalPublicKey(&k.PublicKey)
+}
+
+// oauthCode issues a 支付宝登录 auth code of the default buyer for the app
+// (api/oauth/codes) and returns it with the buyer's user id.
+func (sb *sandboxProc) oauthCode(t *testing.T, appID, scope string) (code, userID string) {
+	t.Helper()
+	var c sandbox.OAuthCode
+	sb.post(t, "api/oauth/codes", url.Values{"app_id": {appID}, "buyer": {sandbox.DefaultBuyer}, "scope": {scope}}, &c)
+	if c.AuthCode == "" || c.UserID == "" {
+		t.Fatalf("api/oauth/codes answered %+v", c)
+	}
+	return c.AuthCode, c.UserID
+}
+
+// openAuthorize opens the sandbox's authorize page at the path and query of
+// a library's publicAppAuthorize.htm URL (the library names Alipay's host).
+func (sb *sandboxProc) openAuthorize(libURL string) (string, error) {
+	u, err := url.Parse(libURL)
+	if err != nil {
+		return "", err
+	}
+	if u.Path != "/oauth2/publicAppAuthorize.htm" {
+		return "", fmt.Errorf("an authorize URL on /oauth2/publicAppAuthorize.htm, got %s", libURL)
+	}
+	resp, err := http.Get(sb.root + "oauth2/publicAppAuthorize.htm?" + u.RawQuery)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`id="pay"`)) || bytes.Contains(body, []byte(`id="error"`)) {
+		return "", fmt.Errorf("the authorize page with its consent button, got HTTP %d %.300s", resp.StatusCode, body)
+	}
+	return u.Host + u.Path + " → the sandbox's consent page", nil
+}
+
+// signAgreement follows a page.sign URL to the sign page and signs there
+// as the default buyer with the pay password.
+func signAgreement(signURL string) error {
+	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(signURL)
+	if err != nil {
+		return err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(page, "/agreement/") {
+		return fmt.Errorf("a 303 to the sign page, got HTTP %d %q %.300s", resp.StatusCode, page, body)
+	}
+	resp, err = c.PostForm(page, url.Values{"login": {sandbox.DefaultBuyer}, "password": {sandbox.BuyerPassword}, "action": {"sign"}})
+	if err != nil {
+		return err
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther && (resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("签约成功"))) {
+		return fmt.Errorf("signing: HTTP %d %.300s", resp.StatusCode, body)
+	}
+	return nil
 }

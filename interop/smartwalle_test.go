@@ -22,7 +22,7 @@ func TestSmartwalle(t *testing.T) {
 			a := sb.registerApp(t, map[string]string{"key": "9021000100000041", "cert": "9021000100000042"}[mode], mode == "cert")
 			r := &reporter{t: t, lib: "smartwalle", mode: mode}
 			runSmartwalle(t, r, sb, a)
-			r.expectLines(map[string]int{"key": 23, "cert": 23}[mode])
+			r.expectLines(map[string]int{"key": 31, "cert": 31}[mode])
 		})
 	}
 }
@@ -380,6 +380,8 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 			return err.Error(), nil
 		})
 	}
+
+	smartwalleIdentity(t, r, sb, a, c, notes)
 
 	r.step("BillDownloadURLQuery → bill file", func() (string, error) {
 		sb.advance(t, "48h")
