@@ -34,7 +34,7 @@ func TestGopayV3(t *testing.T) {
 			a := sb.registerApp(t, map[string]string{"key": "9021000100000061", "cert": "9021000100000062"}[mode], mode == "cert")
 			r := &reporter{t: t, lib: "gopay-v3", mode: mode}
 			runGopayV3(t, r, sb, a)
-			r.expectLines(map[string]int{"key": 20, "cert": 21}[mode])
+			r.expectLines(map[string]int{"key": 27, "cert": 28}[mode])
 		})
 	}
 }
@@ -301,6 +301,9 @@ func runGopayV3(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 		}
 		return fmt.Sprintf("HTTP %d %s", q.StatusCode, q.ErrResponse.Code), check(q.StatusCode == http.StatusBadRequest && q.ErrResponse.Code == "ACQ.REASON_TRADE_REFUND_FEE_ERR", "400 ACQ.REASON_TRADE_REFUND_FEE_ERR")
 	})
+	v2.c = v2.newClient(alipayCert)
+	gopayV3Identity(t, r, sb, a, c, v2, notes)
+
 	r.step("DataBillDownloadUrlQuery (GET) → bill file", func() (string, error) {
 		sb.advance(t, "48h")
 		q, err := c.DataBillDownloadUrlQuery(ctx(t), gopay.BodyMap{"bill_type": "trade", "bill_date": day})
