@@ -43,13 +43,40 @@ const server = http.createServer((req, res) => {
 });
 
 async function note(outTradeNo, status) {
+  return noteWhere(p => p.out_trade_no === outTradeNo && p.trade_status === status, status + ' notification for ' + outTradeNo);
+}
+
+async function noteWhere(match, what) {
   const deadline = Date.now() + 15000;
   for (;;) {
-    const n = notes.find(p => p.out_trade_no === outTradeNo && p.trade_status === status);
+    const n = notes.find(match);
     if (n) return n;
-    if (Date.now() > deadline) throw new Error('no ' + status + ' notification for ' + outTradeNo);
+    if (Date.now() > deadline) throw new Error('no ' + what);
     await new Promise(r => { waiters.push(r); setTimeout(r, 200); });
   }
+}
+
+// oauthCode issues a 支付宝登录 auth code of the default buyer for this app.
+async function oauthCode(scope) {
+  const res = await fetch(root + 'api/oauth/codes', {
+    method: 'POST', body: new URLSearchParams({ app_id: cfg.appId, buyer: 'buyer@sandbox.com', scope }),
+  });
+  const r = await res.json();
+  expect(res.status === 200 && r.auth_code && r.user_id, 'an auth_code from api/oauth/codes, got ' + res.status + ' ' + JSON.stringify(r));
+  return r;
+}
+
+// signAgreement opens a page.sign URL and signs on the sign page as the default buyer.
+async function signAgreement(url) {
+  const res = await fetch(url, { redirect: 'manual' });
+  const page = res.headers.get('location') || '';
+  expect(res.status === 303 && page.includes('/agreement/'), 'a 303 to the sign page, got ' + res.status + ' ' + page);
+  const signed = await fetch(page, {
+    method: 'POST', redirect: 'manual',
+    body: new URLSearchParams({ login: 'buyer@sandbox.com', password: '111111', action: 'sign' }),
+  });
+  const text = await signed.text();
+  expect(signed.status === 200 && text.includes('签约成功'), 'signing: 签约成功, got ' + signed.status);
 }
 
 // pay pays a trade as the buyer through the sandbox's control API.
@@ -241,6 +268,76 @@ async function main() {
     const r = await sdk.exec('alipay.trade.query', { bizContent: { out_trade_no: appOrder } }, { validateSign: true });
     expect(r.tradeStatus === 'TRADE_SUCCESS' && r.totalAmount === '6.66', 'TRADE_SUCCESS 6.66: ' + JSON.stringify(r));
     return r.tradeStatus + ' ' + r.totalAmount;
+  });
+
+  // 支付宝登录: an auth code from the control API, exchanged and refreshed; the buyer's info.
+  let token = '';
+  let userId = '';
+  await step('v2 exec alipay.system.oauth.token (code; the code again; refresh_token)', async () => {
+    const c = await oauthCode('auth_user');
+    const r = await sdk.exec('alipay.system.oauth.token', { grantType: 'authorization_code', code: c.auth_code }, { validateSign: true });
+    expect(r.userId === c.user_id && r.accessToken && r.refreshToken, 'user_id ' + c.user_id + ' and tokens: ' + JSON.stringify(r));
+    const again = await sdk.exec('alipay.system.oauth.token', { grantType: 'authorization_code', code: c.auth_code }, { validateSign: true });
+    expect(again.subCode === 'isv.code-invalid', 'the used code → isv.code-invalid: ' + JSON.stringify(again));
+    const fresh = await sdk.exec('alipay.system.oauth.token', { grantType: 'refresh_token', refreshToken: r.refreshToken }, { validateSign: true });
+    expect(fresh.accessToken && fresh.accessToken !== r.accessToken, 'a new access token: ' + JSON.stringify(fresh));
+    token = fresh.accessToken;
+    userId = c.user_id;
+    return 'user ' + r.userId + ', code again → ' + again.subCode;
+  });
+  await step('v2 exec alipay.user.info.share', async () => {
+    const r = await sdk.exec('alipay.user.info.share', { authToken: token }, { validateSign: true });
+    expect(r.code === '10000' && r.userId === userId && r.nickName && r.avatar, 'user_id, nick_name, avatar: ' + JSON.stringify(r));
+    return r.nickName + ' ' + r.avatar;
+  });
+  await step('v3 curl POST /v3/alipay/system/oauth/token and /v3/alipay/user/info/share', async () => {
+    const c = await oauthCode('auth_base');
+    const r = await sdk.curl('POST', '/v3/alipay/system/oauth/token', { body: { grant_type: 'authorization_code', code: c.auth_code } });
+    expect(r.responseHttpStatus === 200 && r.data.user_id === c.user_id && r.data.access_token, 'HTTP 200 with user_id and token: ' + JSON.stringify(r.data));
+    const u = await sdk.curl('POST', '/v3/alipay/user/info/share', { query: { auth_token: r.data.access_token }, body: {} });
+    expect(u.responseHttpStatus === 200 && u.data.user_id === c.user_id && !u.data.nick_name, 'an auth_base token gives the user id only: ' + JSON.stringify(u.data));
+    return 'user ' + u.data.user_id + ' (auth_base: no nick_name)';
+  });
+  // Agreements: page.sign signed by the buyer, query, a deduction, unsign.
+  const ext = 'G' + tag;
+  let agreementNo = '';
+  await step('v2 pageExecute alipay.user.agreement.page.sign → buyer signs → checkNotifySign', async () => {
+    const url = sdk.pageExecute('alipay.user.agreement.page.sign', 'GET', {
+      notify_url: notifyUrl,
+      bizContent: { personal_product_code: 'GENERAL_WITHHOLDING_P', product_code: 'GENERAL_WITHHOLDING', sign_scene: 'INDUSTRY|DIGITAL_MEDIA',
+        external_agreement_no: ext, access_params: { channel: 'ALIPAYAPP' } },
+    });
+    await signAgreement(url);
+    const n = await noteWhere(p => p.external_agreement_no === ext && p.notify_type === 'dut_user_sign', 'dut_user_sign for ' + ext);
+    expect(sdk.checkNotifySign(n), 'checkNotifySign true');
+    agreementNo = n.agreement_no;
+    return 'agreement ' + n.agreement_no + ' ' + n.status;
+  });
+  await step('v2 exec alipay.user.agreement.query', async () => {
+    const r = await sdk.exec('alipay.user.agreement.query', { bizContent: { agreement_no: agreementNo } }, { validateSign: true });
+    expect(r.code === '10000' && r.status === 'NORMAL', 'NORMAL: ' + JSON.stringify(r));
+    return r.status;
+  });
+  await step('v2 exec alipay.trade.pay with agreement_params (deduction)', async () => {
+    const r = await sdk.exec('alipay.trade.pay', {
+      bizContent: { out_trade_no: 'D' + tag, total_amount: '9.90', subject: 'Node SDK deduction', product_code: 'GENERAL_WITHHOLDING',
+        agreement_params: { agreement_no: agreementNo } },
+    }, { validateSign: true });
+    expect(r.code === '10000' && r.totalAmount === '9.90' && r.buyerUserId === userId, '9.90 charged to the agreement\'s buyer: ' + JSON.stringify(r));
+    return r.tradeNo;
+  });
+  await step('v3 curl POST /v3/alipay/user/agreement/unsign → checkNotifySign; GET query → 400', async () => {
+    const r = await sdk.curl('POST', '/v3/alipay/user/agreement/unsign', { body: { agreement_no: agreementNo, notify_url: notifyUrl } });
+    expect(r.responseHttpStatus === 200, 'HTTP 200: ' + JSON.stringify(r));
+    const n = await noteWhere(p => p.agreement_no === agreementNo && p.notify_type === 'dut_user_unsign', 'dut_user_unsign for ' + agreementNo);
+    expect(sdk.checkNotifySign(n) && n.status === 'UNSIGN', 'a verified UNSIGN notification');
+    try {
+      await sdk.curl('GET', '/v3/alipay/user/agreement/query', { query: { agreement_no: agreementNo } });
+    } catch (err) {
+      expect(err.responseHttpStatus === 400 && err.code === 'USER_AGREEMENT_NOT_EXIST', '400 USER_AGREEMENT_NOT_EXIST: ' + err.responseHttpStatus + ' ' + err.code);
+      return n.status + ', then ' + err.code;
+    }
+    throw new Error('no error from the query after unsign');
   });
 
   // v3: curl.
