@@ -47,7 +47,7 @@ func TestGopay(t *testing.T) {
 			r := &reporter{t: t, lib: "gopay", mode: mode}
 			g := &gopayRun{t: t, r: r, sb: sb, a: a}
 			g.run()
-			r.expectLines(map[string]int{"key": 30, "cert": 31}[mode])
+			r.expectLines(map[string]int{"key": 32, "cert": 33}[mode])
 		})
 	}
 }
@@ -201,8 +201,9 @@ func (g *gopayRun) run() {
 		}
 		return openPayURL(sb.gateway() + strings.TrimPrefix(u, gopaySandboxGateway))
 	})
+	var returnURL string
 	r.step("pay (api/trades/pay) → ParseNotifyToBodyMap, VerifySign", func() (string, error) {
-		sb.pay(t, a.id, page)
+		returnURL = sb.payReturn(t, a.id, page)
 		bm, err := g.waitNotify(notes, page, "TRADE_SUCCESS")
 		if err != nil {
 			return "", err
@@ -221,6 +222,20 @@ func (g *gopayRun) run() {
 			return "", errors.New("a notification with a changed amount verified")
 		}
 		return "verified " + form.Get("notify_id") + " (a changed amount is refused)", nil
+	})
+	r.step("return_url redirect → VerifySign", func() (string, error) {
+		u, err := url.Parse(returnURL)
+		if err != nil {
+			return "", err
+		}
+		bm, err := gp.ParseNotifyByURLValues(u.Query())
+		if err != nil {
+			return "", err
+		}
+		if err := g.verifyNotify(bm); err != nil {
+			return "", fmt.Errorf("%w (%s)", err, returnURL)
+		}
+		return "verified, method " + u.Query().Get("method"), check(u.Query().Get("out_trade_no") == page, "out_trade_no in the redirect")
 	})
 	var tradeNo string
 	r.step("TradeQuery (paid)", func() (string, error) {
@@ -351,6 +366,21 @@ func (g *gopayRun) run() {
 		return s.TradeStatus + ", notification verified", nil
 	})
 
+	r.step("unknown outcome (fault: 20000 on trade.pay) → query", func() (string, error) {
+		sb.fault(t, `{"kind":"gateway_error","method":"alipay.trade.pay","error":"20000","count":1}`)
+		lost := uniq("GPF")
+		_, err := c.TradePay(ctx(t), gopay.BodyMap{"out_trade_no": lost, "total_amount": "3.00", "subject": "gopay lost answer",
+			"scene": "bar_code", "auth_code": sb.payCode(t)})
+		be, ok := gp.IsBizError(err)
+		if !ok || be.Code != "20000" {
+			return "", fmt.Errorf("a *BizErr with code 20000, got %v", err)
+		}
+		s, err := g.query(lost)
+		if err != nil {
+			return "", err
+		}
+		return "BizErr 20000 " + be.SubCode + ", then " + s.TradeStatus, check(s.TradeStatus == "TRADE_SUCCESS", "the committed payment found by query")
+	})
 	appOrder := uniq("GPA")
 	r.step("TradeAppPay order string → Alipay app pays → result verified", func() (string, error) {
 		order, err := c.TradeAppPay(ctx(t), gopay.BodyMap{"out_trade_no": appOrder, "total_amount": "6.66", "subject": "gopay app",

@@ -34,7 +34,7 @@ func TestGopayV3(t *testing.T) {
 			a := sb.registerApp(t, map[string]string{"key": "9021000100000061", "cert": "9021000100000062"}[mode], mode == "cert")
 			r := &reporter{t: t, lib: "gopay-v3", mode: mode}
 			runGopayV3(t, r, sb, a)
-			r.expectLines(map[string]int{"key": 27, "cert": 28}[mode])
+			r.expectLines(map[string]int{"key": 28, "cert": 29}[mode])
 		})
 	}
 }
@@ -253,6 +253,23 @@ func runGopayV3(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 			return "", err
 		}
 		return s.TradeStatus + ", notification verified", nil
+	})
+	r.step("unknown outcome (fault: 20000 on trade/pay) → 503 → query", func() (string, error) {
+		sb.fault(t, `{"kind":"gateway_error","method":"alipay.trade.pay","error":"20000","count":1}`)
+		lost := uniq("G3F")
+		q, err := c.TradePay(ctx(t), gopay.BodyMap{"out_trade_no": lost, "total_amount": "3.00", "subject": "gopay v3 lost answer",
+			"scene": "bar_code", "auth_code": sb.payCode(t)})
+		if err != nil {
+			return "", err
+		}
+		if err := check(q.StatusCode == http.StatusServiceUnavailable && q.ErrResponse.Code == "isp.unknow-error", "503 isp.unknow-error, got %d %s", q.StatusCode, q.ErrResponse.Code); err != nil {
+			return "", err
+		}
+		s, err := query(lost)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("HTTP %d %s, then %s", q.StatusCode, q.ErrResponse.Code, s.TradeStatus), check(s.TradeStatus == "TRADE_SUCCESS", "the committed payment found by query")
 	})
 	appOrder := uniq("G3A")
 	r.step("TradeAppPay (a v2 order string) → Alipay app pays → result verified", func() (string, error) {

@@ -211,6 +211,31 @@ func (sb *sandboxProc) pay(t *testing.T, appID, outTradeNo string) {
 	sb.post(t, "api/trades/pay", url.Values{"app_id": {appID}, "out_trade_no": {outTradeNo}}, nil)
 }
 
+// payReturn pays a waiting trade as the buyer and returns the signed
+// return_url redirect the cashier sends the browser to.
+func (sb *sandboxProc) payReturn(t *testing.T, appID, outTradeNo string) string {
+	t.Helper()
+	var r struct {
+		RedirectURL string `json:"redirect_url"`
+	}
+	sb.post(t, "api/trades/pay", url.Values{"app_id": {appID}, "out_trade_no": {outTradeNo}}, &r)
+	return r.RedirectURL
+}
+
+// fault adds one rule to the sandbox's fault plan.
+func (sb *sandboxProc) fault(t *testing.T, rule string) {
+	t.Helper()
+	resp, err := http.Post(sb.root+"api/faults", "application/json", strings.NewReader(rule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("api/faults %s: HTTP %d %s", rule, resp.StatusCode, body)
+	}
+}
+
 // payCode issues a live payment code of the default buyer.
 func (sb *sandboxProc) payCode(t *testing.T) string {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func TestSmartwalle(t *testing.T) {
 			a := sb.registerApp(t, map[string]string{"key": "9021000100000041", "cert": "9021000100000042"}[mode], mode == "cert")
 			r := &reporter{t: t, lib: "smartwalle", mode: mode}
 			runSmartwalle(t, r, sb, a)
-			r.expectLines(map[string]int{"key": 31, "cert": 31}[mode])
+			r.expectLines(map[string]int{"key": 33, "cert": 33}[mode])
 		})
 	}
 }
@@ -110,8 +111,9 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 		}
 		return openPayURL(u.String())
 	})
+	var returnURL string
 	r.step("pay (api/trades/pay) → DecodeNotification", func() (string, error) {
-		sb.pay(t, a.id, page)
+		returnURL = sb.payReturn(t, a.id, page)
 		form, _, err := notes.wait(page, "TRADE_SUCCESS")
 		if err != nil {
 			return "", err
@@ -130,6 +132,17 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 			return "", errors.New("a notification with a changed amount verified")
 		}
 		return "verified " + n.NotifyId + " (a changed amount is refused)", nil
+	})
+	r.step("return_url redirect → VerifySign", func() (string, error) {
+		u, err := url.Parse(returnURL)
+		if err != nil {
+			return "", err
+		}
+		q := u.Query()
+		if err := c.VerifySign(ctx(t), q); err != nil {
+			return "", fmt.Errorf("VerifySign: %w (%s)", err, returnURL)
+		}
+		return "verified, method " + q.Get("method"), check(q.Get("out_trade_no") == page && q.Get("total_amount") == "30.00", "out_trade_no and total_amount in the redirect")
 	})
 	var tradeNo string
 	r.step("TradeQuery (paid)", func() (string, error) {
@@ -272,6 +285,25 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 			return "", fmt.Errorf("DecodeNotification: %w", err)
 		}
 		return string(s.TradeStatus) + ", notification verified", nil
+	})
+
+	r.step("unknown outcome (fault: 20000 on trade.pay) → query", func() (string, error) {
+		sb.fault(t, `{"kind":"gateway_error","method":"alipay.trade.pay","error":"20000","count":1}`)
+		p := sw.TradePay{Scene: "bar_code", AuthCode: sb.payCode(t)}
+		lost := uniq("SWF")
+		p.OutTradeNo, p.TotalAmount, p.Subject = lost, "3.00", "smartwalle lost answer"
+		q, err := c.TradePay(ctx(t), p)
+		if err != nil {
+			return "", err
+		}
+		if err := swCode(q.Error, "20000"); err != nil {
+			return "", err
+		}
+		s, err := c.TradeQuery(ctx(t), sw.TradeQuery{OutTradeNo: lost})
+		if err != nil {
+			return "", err
+		}
+		return "20000 " + q.SubCode + ", then " + string(s.TradeStatus), check(s.TradeStatus == sw.TradeStatusSuccess, "the committed payment found by query")
 	})
 
 	// App pay: the order string goes to the sandbox playing the Alipay app.
