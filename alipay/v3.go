@@ -156,6 +156,14 @@ var v3Routes = map[string]v3Route{
 	"alipay.user.info.share":                         {http.MethodPost, "/v3/alipay/user/info/share"},
 	"alipay.user.agreement.query":                    {http.MethodGet, "/v3/alipay/user/agreement/query"},
 	"alipay.user.agreement.unsign":                   {http.MethodPost, "/v3/alipay/user/agreement/unsign"},
+	"alipay.fund.trans.uni.transfer":                 {http.MethodPost, "/v3/alipay/fund/trans/uni/transfer"},
+	"alipay.fund.trans.common.query":                 {http.MethodGet, "/v3/alipay/fund/trans/common/query"},
+	"alipay.fund.account.query":                      {http.MethodGet, "/v3/alipay/fund/account/query"},
+	"alipay.trade.royalty.relation.bind":             {http.MethodPost, "/v3/alipay/trade/royalty/relation/bind"},
+	"alipay.trade.royalty.relation.unbind":           {http.MethodPost, "/v3/alipay/trade/royalty/relation/unbind"},
+	"alipay.trade.royalty.relation.batchquery":       {http.MethodPost, "/v3/alipay/trade/royalty/relation/batchquery"},
+	"alipay.trade.order.settle":                      {http.MethodPost, "/v3/alipay/trade/order/settle"},
+	"alipay.trade.order.settle.query":                {http.MethodGet, "/v3/alipay/trade/order/settle/query"},
 }
 
 // V3Route returns the OpenAPI v3 route of a gateway method that the client

@@ -469,8 +469,9 @@ func (s *Sandbox) Reset() error {
 	s.expiries, s.finishing, s.notes, s.pending, s.attempts = nil, nil, map[string]*note{}, map[*note]struct{}{}, nil
 	s.faults, s.bills, s.offset, s.strs = nil, map[string]*bill{}, 0, map[string]string{}
 	s.resetAccounts()
+	s.resetFunds()
 	if s.st != nil {
-		if err := s.st.Clear("trades", "notes", "attempts"); err != nil {
+		if err := s.st.Clear("trades", "notes", "attempts", "transfers", "relations"); err != nil {
 			return err
 		}
 	}

@@ -332,7 +332,7 @@ func (s *Sandbox) answerFault(w http.ResponseWriter, r *http.Request, req *gwReq
 	case "timeout":
 		holdAndDrop(r, f)
 	case "ACQ.SYSTEM_ERROR":
-		s.writeNode(w, req, req.app, bizErr("ACQ.SYSTEM_ERROR", "系统错误"))
+		s.writeNode(w, req, req.app, systemError(req.method))
 	default:
 		n := &node{code: "20000", msg: codeMsg["20000"], subCode: "isp.unknow-error", subMsg: "系统繁忙"}
 		s.writeNode(w, req, req.app, n)

@@ -70,8 +70,11 @@ func (s *Sandbox) cancelAPI(req *gwReq, now time.Time) *node {
 	if now.Sub(t.Paid) > cancelWindow {
 		return bizErr("ACQ.TRADE_CANCEL_TIME_OUT", "超过撤销时间范围").str("out_trade_no", t.OutTradeNo)
 	}
-	if t.Refunded > 0 {
+	if t.Refunded > 0 || t.Settled > 0 {
 		return bizErr("ACQ.REASON_TRADE_REFUND_FEE_ERR", "REASON_TRADE_REFUND_FEE_ERR").str("out_trade_no", t.OutTradeNo)
+	}
+	if s.merchantOf(t.AppID).Balance < t.TotalAmount {
+		return bizErr("ACQ.SELLER_BALANCE_NOT_ENOUGH", "卖家余额不足").str("out_trade_no", t.OutTradeNo)
 	}
 	t.CancelAction = "refund"
 	s.applyRefund(t, &refundRec{OutRequestNo: t.OutTradeNo, Amount: t.TotalAmount, Reason: "撤销", At: now})

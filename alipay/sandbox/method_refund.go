@@ -70,8 +70,11 @@ func (s *Sandbox) refund(req *gwReq, now time.Time) *node {
 	if reqNo == "" && amount != t.TotalAmount {
 		return refundErr(t, outNo, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "撤销或退款金额与订单金额不一致")
 	}
-	if amount > t.TotalAmount-t.Refunded {
+	if amount > t.TotalAmount-t.Refunded-t.Settled {
 		return refundErr(t, outNo, "ACQ.REASON_TRADE_REFUND_FEE_ERR", "REASON_TRADE_REFUND_FEE_ERR")
+	}
+	if s.merchantOf(t.AppID).Balance < amount {
+		return refundErr(t, outNo, "ACQ.SELLER_BALANCE_NOT_ENOUGH", "卖家余额不足")
 	}
 	r := &refundRec{OutRequestNo: key, Amount: amount, Reason: reason, At: now}
 	s.applyRefund(t, r)
@@ -82,10 +85,11 @@ func (s *Sandbox) refund(req *gwReq, now time.Time) *node {
 func (s *Sandbox) applyRefund(t *trade, r *refundRec) {
 	t.Refunds = append(t.Refunds, r)
 	t.Refunded += r.Amount
+	s.merchantOf(t.AppID).Balance -= r.Amount
 	if acct := s.accounts[t.BuyerLogin]; acct != nil {
 		acct.Balance += r.Amount
-		s.persistMeta()
 	}
+	s.persistMeta()
 	full := t.Refunded == t.TotalAmount
 	if full {
 		t.Status = alipay.TradeStatusClosed

@@ -58,6 +58,15 @@ var methodTable = []method{
 	{name: "alipay.user.agreement.page.sign", page: (*Sandbox).agreementPageSign},
 	{name: "alipay.user.agreement.query", api: (*Sandbox).agreementQuery},
 	{name: "alipay.user.agreement.unsign", api: (*Sandbox).agreementUnsign},
+	{name: "alipay.fund.trans.uni.transfer", api: (*Sandbox).uniTransfer, required: []string{"out_biz_no", "trans_amount", "product_code"}},
+	{name: "alipay.fund.trans.common.query", api: (*Sandbox).transferQuery},
+	{name: "alipay.fund.account.query", api: (*Sandbox).accountQuery, required: []string{"alipay_user_id"}},
+	{name: "alipay.data.bill.balance.query", api: (*Sandbox).billBalance},
+	{name: "alipay.trade.royalty.relation.bind", api: (*Sandbox).relationBind},
+	{name: "alipay.trade.royalty.relation.unbind", api: (*Sandbox).relationUnbind},
+	{name: "alipay.trade.royalty.relation.batchquery", api: (*Sandbox).relationBatchQuery},
+	{name: "alipay.trade.order.settle", api: (*Sandbox).orderSettle, required: []string{"out_request_no", "trade_no"}},
+	{name: "alipay.trade.order.settle.query", api: (*Sandbox).orderSettleQuery},
 	{name: alipay.AlipayCertDownloadMethod, api: (*Sandbox).certDownload, required: []string{"alipay_cert_sn"}},
 }
 

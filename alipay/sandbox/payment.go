@@ -48,6 +48,7 @@ func (s *Sandbox) payTrade(t *trade, login, password string, checkPassword bool,
 		return "", &PayError{"余额不足"}
 	}
 	acct.Balance -= t.TotalAmount
+	s.merchantOf(t.AppID).Balance += t.TotalAmount
 	t.Status, t.Paid = alipay.TradeStatusSuccess, now
 	s.finishing = append(s.finishing, t)
 	t.BuyerID, t.BuyerLogin = acct.UserID, acct.Login

@@ -120,6 +120,7 @@ type Sandbox struct {
 	attempts  []*Attempt
 	faults    []*Fault
 	accounts  map[string]*account // by login
+	funds     *funds              // merchants' balances, transfers, 分账 (funds.go)
 	codes     map[string]*payCode // live payment codes by auth_code
 	paying    map[*trade]struct{} // alipay.trade.pay trades waiting for their buyer (stale entries skipped)
 	id        *identity           // 支付宝登录 and agreements (oauth.go), created on first use
@@ -185,6 +186,7 @@ func New(cfg Config) (sb *Sandbox, err error) {
 		notes:    map[string]*note{},
 		pending:  map[*note]struct{}{},
 		accounts: map[string]*account{},
+		funds:    newFunds(),
 		codes:    map[string]*payCode{},
 		paying:   map[*trade]struct{}{},
 		bills:    map[string]*bill{},
@@ -574,6 +576,7 @@ type account struct {
 	Login       string        `json:"login"`
 	PayPassword string        `json:"-"`
 	UserID      string        `json:"user_id"`
+	RealName    string        `json:"real_name"` // checked by transfers (payee_info.name)
 	Balance     alipay.Amount `json:"balance"`
 	// NoPasswordLimit is the largest alipay.trade.pay charged without the
 	// buyer confirming in the wallet (小额免密).
@@ -589,6 +592,9 @@ const (
 	poorBalance     = alipay.Amount(1_00)
 	defaultBuyerUID = "2088102177846880"
 	poorBuyerUID    = "2088102177846881"
+	// The buyers' real names (实名), which a transfer's payee name must match.
+	DefaultBuyerName = "沙箱买家"
+	PoorBuyerName    = "沙箱穷买家"
 )
 
 // DefaultNoPasswordLimit is the buyers' default no-password limit: ¥2,000.00.
@@ -597,8 +603,8 @@ const DefaultNoPasswordLimit = alipay.Amount(2_000_00)
 func (s *Sandbox) resetAccounts() {
 	limit := s.cfg.NoPasswordLimit
 	s.accounts = map[string]*account{
-		DefaultBuyer: {Login: DefaultBuyer, PayPassword: BuyerPassword, UserID: defaultBuyerUID, Balance: defaultBalance, NoPasswordLimit: limit},
-		PoorBuyer:    {Login: PoorBuyer, PayPassword: BuyerPassword, UserID: poorBuyerUID, Balance: poorBalance, NoPasswordLimit: limit},
+		DefaultBuyer: {Login: DefaultBuyer, PayPassword: BuyerPassword, UserID: defaultBuyerUID, RealName: DefaultBuyerName, Balance: defaultBalance, NoPasswordLimit: limit},
+		PoorBuyer:    {Login: PoorBuyer, PayPassword: BuyerPassword, UserID: poorBuyerUID, RealName: PoorBuyerName, Balance: poorBalance, NoPasswordLimit: limit},
 	}
 }
 
@@ -735,6 +741,8 @@ func (s *Sandbox) routes() {
 	read("GET /api/apps", s.apiListApps)
 	read("GET /api/alipay-public-key", s.apiPublicKey)
 	read("GET /api/accounts", s.apiAccounts)
+	read("GET /api/balances", s.apiBalances)
+	control("POST /api/balances", s.apiDeposit)
 	read("GET /api/trades", s.apiTrades)
 	control("POST /api/trades/pay", s.apiPay)
 	control("POST /api/paycodes", s.apiPayCodes)

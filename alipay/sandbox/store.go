@@ -51,6 +51,7 @@ func (s *Sandbox) persistAttempt(a *Attempt) { s.persist("attempts", fmt.Sprintf
 func (s *Sandbox) persistMeta() {
 	s.persist("meta", "clock_offset", s.offset.String())
 	s.persist("meta", "accounts", s.accounts)
+	s.persistFunds()
 }
 
 // load reads the state back from the database, table by table: apps before
@@ -65,6 +66,8 @@ func (s *Sandbox) load() error {
 		{"trades", s.loadTrade},
 		{"notes", s.loadNote},
 		{"attempts", s.loadAttempt},
+		{"transfers", s.loadTransfer},
+		{"relations", s.loadRelations},
 	} {
 		if err := s.st.Each(l.table, l.fn); err != nil {
 			return fmt.Errorf("sandbox: loading state (%s): %w", l.table, err)
@@ -92,6 +95,8 @@ func (s *Sandbox) loadMeta(id string, v []byte) error {
 			return err
 		}
 		s.offset = d
+	case "merchants":
+		return s.loadMerchants(v)
 	case "accounts":
 		var accts map[string]struct {
 			Balance         alipay.Amount  `json:"balance"`
@@ -144,6 +149,7 @@ func (s *Sandbox) loadTrade(_ string, v []byte) error {
 	t.NotifyURL, t.ReturnURL, t.QuitURL, t.StoreID = s.intern(t.NotifyURL), s.intern(t.ReturnURL), s.intern(t.QuitURL), s.intern(t.StoreID)
 	t.Charset = s.intern(t.Charset)
 	s.indexTrade(t)
+	s.indexSettles(t)
 	if t.Method == "alipay.trade.pay" && t.Status == alipay.TradeStatusWaitBuyerPay {
 		s.paying[t] = struct{}{}
 	}

@@ -45,6 +45,8 @@ type trade struct {
 	Refunds      []*refundRec       `json:"refunds,omitempty"`
 	CancelAction string             `json:"cancel_action,omitempty"`
 	RefundCalls  int                `json:"refund_calls,omitempty"` // sandbox rules: refund calls made
+	Settled      alipay.Amount      `json:"settled,omitempty"`      // paid out to 分账 receivers
+	Settles      []*settleRec       `json:"settles,omitempty"`
 }
 
 type refundRec struct {

@@ -260,7 +260,7 @@ func v3Status(n *node) int {
 		// A payment waiting for its buyer is no failure: its fields, without
 		// gmt_payment, and the client queries (docs/PROTOCOL.md).
 		return http.StatusOK
-	case n.code == "20000" || n.subCode == "ACQ.SYSTEM_ERROR":
+	case n.code == "20000" || n.subCode == "ACQ.SYSTEM_ERROR" || n.subCode == "SYSTEM_ERROR":
 		return http.StatusInternalServerError
 	case n.code == "40003":
 		return http.StatusForbidden
