@@ -47,7 +47,7 @@ func TestGopay(t *testing.T) {
 			r := &reporter{t: t, lib: "gopay", mode: mode}
 			g := &gopayRun{t: t, r: r, sb: sb, a: a}
 			g.run()
-			r.expectLines(map[string]int{"key": 32, "cert": 33}[mode])
+			r.expectLines(map[string]int{"key": 43, "cert": 44}[mode])
 		})
 	}
 }
@@ -305,7 +305,7 @@ func (g *gopayRun) run() {
 		}
 		return "action " + q.Response.Action, check(q.Response.Action == "close", "action close")
 	})
-	pre := uniq("GPQ")
+	pre, preTradeNo := uniq("GPQ"), ""
 	r.step("TradePrecreate → scan and pay → query", func() (string, error) {
 		q, err := c.TradePrecreate(ctx(t), gopay.BodyMap{"out_trade_no": pre, "total_amount": "12.34", "subject": "gopay precreate", "notify_url": notes.url()})
 		if err != nil {
@@ -322,6 +322,7 @@ func (g *gopayRun) run() {
 		if err != nil {
 			return "", err
 		}
+		preTradeNo = s.TradeNo
 		return q.Response.QrCode + " then " + s.TradeStatus, check(s.TradeStatus == "TRADE_SUCCESS", "TRADE_SUCCESS")
 	})
 
@@ -445,6 +446,7 @@ func (g *gopayRun) run() {
 		r.lacks("AES (encrypt_type)", "gopay's SetAESKey is documented as unusable (目前不可用): it never sends encrypt_type")
 	}
 	g.identity(notes)
+	g.money(preTradeNo)
 
 	r.step("DataBillDownloadUrlQuery → bill file", func() (string, error) {
 		sb.advance(t, "48h")

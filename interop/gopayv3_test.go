@@ -34,7 +34,7 @@ func TestGopayV3(t *testing.T) {
 			a := sb.registerApp(t, map[string]string{"key": "9021000100000061", "cert": "9021000100000062"}[mode], mode == "cert")
 			r := &reporter{t: t, lib: "gopay-v3", mode: mode}
 			runGopayV3(t, r, sb, a)
-			r.expectLines(map[string]int{"key": 28, "cert": 29}[mode])
+			r.expectLines(map[string]int{"key": 36, "cert": 37}[mode])
 		})
 	}
 }
@@ -199,7 +199,7 @@ func runGopayV3(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 		}
 		return "action " + q.Action, check(q.Action == "close", "action close")
 	})
-	pre := uniq("G3Q")
+	pre, preTradeNo := uniq("G3Q"), ""
 	r.step("TradePrecreate → scan and pay → query", func() (string, error) {
 		q, err := c.TradePrecreate(ctx(t), gopay.BodyMap{"out_trade_no": pre, "total_amount": "12.34", "subject": "gopay v3 precreate"})
 		if err != nil {
@@ -213,6 +213,7 @@ func runGopayV3(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 		if err != nil {
 			return "", err
 		}
+		preTradeNo = s.TradeNo
 		return q.QrCode + " then " + s.TradeStatus, check(strings.Contains(q.QrCode, "/qr/") && s.TradeStatus == "TRADE_SUCCESS", "a qr_code, then TRADE_SUCCESS")
 	})
 	bar := uniq("G3B")
@@ -320,6 +321,7 @@ func runGopayV3(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 	})
 	v2.c = v2.newClient(alipayCert)
 	gopayV3Identity(t, r, sb, a, c, v2, notes)
+	gopayV3Money(t, r, a, c, preTradeNo)
 
 	r.step("DataBillDownloadUrlQuery (GET) → bill file", func() (string, error) {
 		sb.advance(t, "48h")

@@ -164,6 +164,7 @@ type app struct {
 	pkcs1  string // the private key as PEM "RSA PRIVATE KEY"
 	pkcs8  string // the private key as PEM "PRIVATE KEY"
 	aesKey string // base64, key mode only
+	seller string // the merchant's user id (seller_id)
 	certs  *sandbox.CertBundle
 }
 
@@ -195,6 +196,7 @@ func (sb *sandboxProc) registerApp(t *testing.T, id string, certMode bool) *app 
 	}
 	var info sandbox.AppInfo
 	sb.post(t, "api/apps", form, &info)
+	a.seller = info.SellerID
 	if certMode {
 		if info.CertBundle == nil {
 			t.Fatalf("the certificate-mode app %s has no certificates: %+v", id, info)
@@ -531,3 +533,4 @@ func signAgreement(signURL string) error {
 	}
 	return nil
 }
+

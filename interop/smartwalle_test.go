@@ -23,7 +23,7 @@ func TestSmartwalle(t *testing.T) {
 			a := sb.registerApp(t, map[string]string{"key": "9021000100000041", "cert": "9021000100000042"}[mode], mode == "cert")
 			r := &reporter{t: t, lib: "smartwalle", mode: mode}
 			runSmartwalle(t, r, sb, a)
-			r.expectLines(map[string]int{"key": 33, "cert": 33}[mode])
+			r.expectLines(map[string]int{"key": 43, "cert": 43}[mode])
 		})
 	}
 }
@@ -217,7 +217,7 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 		}
 		return "action " + q.Action, check(q.Action == "close", "action close")
 	})
-	pre := uniq("SWQ")
+	pre, preTradeNo := uniq("SWQ"), ""
 	r.step("TradePreCreate → scan and pay → query", func() (string, error) {
 		p := sw.TradePreCreate{}
 		p.NotifyURL = notes.url()
@@ -237,6 +237,7 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 		if err != nil {
 			return "", err
 		}
+		preTradeNo = s.TradeNo
 		return q.QRCode + " then " + string(s.TradeStatus), check(s.TradeStatus == sw.TradeStatusSuccess, "TRADE_SUCCESS")
 	})
 
@@ -414,6 +415,7 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 	}
 
 	smartwalleIdentity(t, r, sb, a, c, notes)
+	smartwalleMoney(t, r, sb, a, c, preTradeNo)
 
 	r.step("BillDownloadURLQuery → bill file", func() (string, error) {
 		sb.advance(t, "48h")
