@@ -533,4 +533,3 @@ func signAgreement(signURL string) error {
 	}
 	return nil
 }
-
