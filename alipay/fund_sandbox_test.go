@@ -197,6 +197,20 @@ func TestFundTransferAgainstSandbox(t *testing.T) {
 				t.Fatalf("%+v: %v, want %s", c.payee, err, c.sub)
 			}
 		}
+		// What the client refuses to send, through Call: below the minimum;
+		// payee_info as a JSON string, as older samples send it.
+		raw := map[string]any{"out_biz_no": "tiny", "trans_amount": "0.05", "product_code": "TRANS_ACCOUNT_NO_PWD", "biz_scene": "DIRECT_TRANSFER",
+			"payee_info": map[string]string{"identity": sandbox.DefaultBuyer, "identity_type": "ALIPAY_LOGON_ID", "name": sandbox.DefaultBuyerName}}
+		if _, err := e.c.Call(ctx, alipay.CallRequest{Method: "alipay.fund.trans.uni.transfer", Biz: raw}, nil); !alipay.HasSubCode(err, alipay.SubCodeTransferMinAmount) {
+			t.Fatalf("a transfer of 0.05: %v", err)
+		}
+		raw["trans_amount"], raw["out_biz_no"], raw["payee_info"] = "1", "as-string", `{"identity":"2088102177846880","identity_type":"ALIPAY_USER_ID"}`
+		var got struct {
+			Status string `json:"status"`
+		}
+		if _, err := e.c.Call(ctx, alipay.CallRequest{Method: "alipay.fund.trans.uni.transfer", Biz: raw}, &got); err != nil || got.Status != "SUCCESS" {
+			t.Fatalf("payee_info as a JSON string: %+v %v", got, err)
+		}
 		// By user id, without a name: no name check.
 		if r, err := e.c.FundTransUniTransfer(ctx, alipay.FundTransUniTransferRequest{OutBizNo: "t2", TransAmount: 5_00,
 			Payee: alipay.Participant{Identity: "2088102177846880", IdentityType: alipay.IdentityUserID}}); err != nil || r.Status != alipay.TransferStatusSuccess {
@@ -215,8 +229,8 @@ func TestFundTransferAgainstSandbox(t *testing.T) {
 		if _, err := e.c.FundAccountQuery(ctx, alipay.FundAccountQueryRequest{AlipayUserID: "2088102177846880"}); alipay.OutcomeOf(err) != alipay.OutcomeBusinessError {
 			t.Fatalf("another account's balance: %v", err)
 		}
-		e.wantBalance(v3AppID, 100_00-10_00-5_00)
-		e.wantBalance(sandbox.DefaultBuyer, buyerStart-100_00+10_00+5_00)
+		e.wantBalance(v3AppID, 100_00-10_00-5_00-1_00)
+		e.wantBalance(sandbox.DefaultBuyer, buyerStart-100_00+10_00+5_00+1_00)
 		if log := e.callLog(); !strings.Contains(log, "alipay.fund.trans.uni.transfer:ok") || !strings.Contains(log, "alipay.fund.trans.uni.transfer:business_error") ||
 			!strings.Contains(log, "alipay.fund.trans.common.query:ok") || !strings.Contains(log, "alipay.fund.account.query:ok") || !strings.Contains(log, "alipay.data.bill.balance.query:ok") {
 			t.Fatalf("OnCall reports: %s", log)

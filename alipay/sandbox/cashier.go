@@ -58,11 +58,11 @@ var indexPage = template.Must(template.New("index").Parse(pageHead + `
 <section class="info">
 <h2>网关</h2><p><code>{{.Gateway}}</code></p>
 <h2>支付宝公钥</h2><p class="key"><code>{{.PublicKey}}</code></p>
-<h2>应用</h2>{{if .Apps}}<table><tr><th>app_id</th><th>seller_id</th></tr>{{range .Apps}}<tr><td>{{.AppID}}</td><td>{{.SellerID}}</td></tr>{{end}}</table>{{else}}<p>尚无应用：<code>POST api/apps</code></p>{{end}}
-<h2>买家账户</h2><table><tr><th>账户名</th><th>余额</th></tr>{{range .Accounts}}<tr><td>{{.Login}}</td><td>{{.Balance}}</td></tr>{{end}}</table><p>支付密码均为 111111</p>
+<h2>应用</h2>{{if .Merchants}}<table><tr><th>app_id</th><th>seller_id</th><th>商户余额</th></tr>{{range .Merchants}}<tr><td>{{.AppID}}</td><td>{{.SellerID}}</td><td>{{.Balance}}</td></tr>{{end}}</table>{{else}}<p>尚无应用：<code>POST api/apps</code></p>{{end}}
+<h2>买家账户</h2><table><tr><th>账户名</th><th>实名</th><th>余额</th></tr>{{range .Accounts}}<tr><td>{{.Login}}</td><td>{{.RealName}}</td><td>{{.Balance}}</td></tr>{{end}}</table><p>支付密码均为 111111</p>
 <h2>买家钱包</h2><p><a id="wallet" href="wallet">打开支付宝钱包</a>（付款码、待确认付款）</p>
 <h2>App 支付</h2><p><a id="app" href="app">模拟支付宝 App 接收订单字符串</a></p>
-<h2>控制接口</h2><p><a href="api/trades">api/trades</a> · <a href="api/notifications">api/notifications</a> · <a href="api/clock">api/clock</a> · <a href="api/faults">api/faults</a> · <a href="api/apps">api/apps</a></p>
+<h2>控制接口</h2><p><a href="api/trades">api/trades</a> · <a href="api/notifications">api/notifications</a> · <a href="api/clock">api/clock</a> · <a href="api/faults">api/faults</a> · <a href="api/apps">api/apps</a> · <a href="api/balances">api/balances</a></p>
 </section>
 ` + pageFoot))
 
@@ -269,8 +269,7 @@ func (s *Sandbox) handleWalletPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) handleIndex(w http.ResponseWriter, r *http.Request) {
-	apps := s.Apps()
-	slices.SortFunc(apps, func(a, b App) int { return strings.Compare(a.AppID, b.AppID) })
+	merchants := s.Balances().Merchants // sorted by app_id
 	s.mu.Lock()
 	var accts []account
 	for _, a := range s.accounts {
@@ -280,7 +279,7 @@ func (s *Sandbox) handleIndex(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(accts, func(a, b account) int { return strings.Compare(a.Login, b.Login) })
 	render(w, http.StatusOK, indexPage, struct {
 		Title, CSS, Gateway, PublicKey string
-		Apps                           []App
+		Merchants                      []MerchantBalance
 		Accounts                       []account
-	}{"沙箱", "static/sandbox.css", s.baseURL(r) + "gateway.do", s.pubB64, apps, accts})
+	}{"沙箱", "static/sandbox.css", s.baseURL(r) + "gateway.do", s.pubB64, merchants, accts})
 }

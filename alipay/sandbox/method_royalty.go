@@ -189,7 +189,7 @@ func (s *Sandbox) relationBatchQuery(req *gwReq, _ time.Time) *node {
 	for i := (page - 1) * size; i < len(all) && i < page*size; i++ {
 		list = append(list, entry{Account: all[i].UserID, Memo: all[i].Memo, Type: string(alipay.RoyaltyUserID)})
 	}
-	b, _ := json.Marshal(list)
+	b := marshalRaw(list)
 	pages := (len(all) + size - 1) / size
 	return okNode().str("result_code", "SUCCESS").raw("receiver_list", b).
 		raw("total_page_num", []byte(strconv.Itoa(pages))).raw("total_record_num", []byte(strconv.Itoa(len(all)))).
@@ -333,6 +333,6 @@ func (s *Sandbox) orderSettleQuery(req *gwReq, _ time.Time) *node {
 		list = append(list, detail{Amount: d.Amount, DetailID: d.DetailID, ExecuteDt: alipay.FormatTime(st.At), OperationType: "transfer",
 			State: "SUCCESS", TransIn: d.TransIn, TransInType: d.TransInType, TransOut: seller, TransOutType: string(alipay.RoyaltyUserID)})
 	}
-	b, _ := json.Marshal(list)
+	b := marshalRaw(list)
 	return okNode().str("operation_dt", alipay.FormatTime(st.At)).str("out_request_no", st.OutRequestNo).raw("royalty_detail_list", b)
 }
