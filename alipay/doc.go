@@ -45,6 +45,14 @@
 //	alipay.trade.cancel                Client.TradeCancel(ctx, TradeCancelRequest) (*TradeCancelResult, error)
 //	alipay.data.dataservice.bill.downloadurl.query
 //	                                   Client.BillDownloadURLQuery(ctx, BillDownloadURLQueryRequest) (*BillDownloadURLQueryResult, error)
+//	alipay.fund.trans.uni.transfer     Client.FundTransUniTransfer(ctx, FundTransUniTransferRequest) (*FundTransUniTransferResult, error)
+//	alipay.fund.trans.common.query     Client.FundTransCommonQuery(ctx, FundTransCommonQueryRequest) (*FundTransCommonQueryResult, error)
+//	alipay.fund.account.query          Client.FundAccountQuery(ctx, FundAccountQueryRequest) (*FundAccountQueryResult, error)
+//	alipay.data.bill.balance.query     Client.DataBillBalanceQuery(ctx, DataBillBalanceQueryRequest) (*DataBillBalanceQueryResult, error)
+//	alipay.trade.royalty.relation.bind, .unbind, .batchquery
+//	                                   Client.TradeRoyaltyRelationBind / Unbind / BatchQuery(ctx, …Request) (*…Result, error)
+//	alipay.trade.order.settle          Client.TradeOrderSettle(ctx, TradeOrderSettleRequest) (*TradeOrderSettleResult, error)
+//	alipay.trade.order.settle.query    Client.TradeOrderSettleQuery(ctx, TradeOrderSettleQueryRequest) (*TradeOrderSettleQueryResult, error)
 //	any other method                   Client.Call(ctx, CallRequest, out) (*Response, error)
 //
 // Page and wap pay make no call: [Client.TradePagePayURL],
@@ -139,6 +147,29 @@
 //     ([FaceToFaceStatusPaid], [FaceToFaceStatusClosed],
 //     [FaceToFaceStatusCancelled]), [DefaultFaceToFaceWait],
 //     [DefaultFaceToFacePollInterval]).
+//   - Money out: [Client.FundTransUniTransfer]
+//     ([FundTransUniTransferRequest], [FundTransUniTransferResult],
+//     [Participant], [IdentityType] ([IdentityUserID], [IdentityLogonID]),
+//     [TransferStatus], [ProductCodeTransAccountNoPwd],
+//     [BizSceneDirectTransfer], [MinTransferAmount]);
+//     [Client.FundTransCommonQuery] ([FundTransCommonQueryRequest],
+//     [FundTransCommonQueryResult]); [Client.FundAccountQuery]
+//     ([FundAccountQueryRequest], [FundAccountQueryResult],
+//     [AccountTypeAcctrans]); [Client.DataBillBalanceQuery]
+//     ([DataBillBalanceQueryRequest], [DataBillBalanceQueryResult]). Every
+//     transfer is idempotent by its OutBizNo: an unknown outcome is settled
+//     by FundTransCommonQuery (SubCodeOrderNotExist: nothing was paid) or by
+//     sending the same request again.
+//   - 分账: [Client.TradeRoyaltyRelationBind]
+//     ([TradeRoyaltyRelationBindRequest]), [Client.TradeRoyaltyRelationUnbind]
+//     ([TradeRoyaltyRelationUnbindRequest]) ([TradeRoyaltyRelationResult],
+//     [RoyaltyReceiver], [RoyaltyAccountType]); [Client.TradeRoyaltyRelationBatchQuery]
+//     ([TradeRoyaltyRelationBatchQueryRequest],
+//     [TradeRoyaltyRelationBatchQueryResult]); [Client.TradeOrderSettle]
+//     ([TradeOrderSettleRequest], [RoyaltyParameter], [TradeOrderSettleResult]),
+//     idempotent by OutRequestNo; [Client.TradeOrderSettleQuery]
+//     ([TradeOrderSettleQueryRequest], [TradeOrderSettleQueryResult],
+//     [RoyaltyDetail], [IsSettleNotExist]).
 //   - App pay: [Client.TradeAppPayOrder] ([TradeAppPayRequest]),
 //     [Client.VerifyTradeAppPayResult] ([TradeAppPayResult],
 //     [TradeAppPayResult.Check]).
@@ -150,7 +181,13 @@
 //     [VerifyResponseContent].
 //   - Errors: [Error], [Code] ([CodeSuccess], [CodeUserPaying],
 //     [CodeUnavailable], [CodeBusinessFailed]), [SubCode] ([SubCodeTradeNotExist],
-//     [SubCodeTradeStatusError], [SubCodeSystemError], [SubCodeBillNotExist]),
+//     [SubCodeTradeStatusError], [SubCodeSystemError], [SubCodeBillNotExist];
+//     the fund calls' [SubCodePayerBalanceNotEnough], [SubCodePayeeNotExist],
+//     [SubCodePayeeUserInfoError], [SubCodePaymentInfoInconsistency],
+//     [SubCodeTransferMinAmount], [SubCodeOrderNotExist],
+//     [SubCodeFundSystemError]; 分账's [SubCodeRoyaltyReceiverInvalid],
+//     [SubCodeAllocAmountValidateError], [SubCodeDiscordantRepeatRequest],
+//     [SubCodeUserNotExist], [SubCodeTradeSettleError]),
 //     [HasSubCode], [IsTradeNotExist], [IsUnknownOutcome], [ErrUnknownOutcome],
 //     [ErrUnsigned], [ErrSignature], [ErrBadResponse], [ErrDuplicateNode],
 //     [ErrUnknownCertSN], [ErrInvalidParam], [ErrCertificate],
