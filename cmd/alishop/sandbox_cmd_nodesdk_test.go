@@ -137,7 +137,8 @@ func pkcs8PEM(t *testing.T, k *rsa.PrivateKey) string {
 // TestSandboxNodeSDK drives `alishop sandbox` with the official Node.js SDK
 // over v2 (exec with validateSign, pageExecute, checkNotifySign, sdkExecute
 // for app pay with checkResponseSign on the app's result; trade.pay paid at
-// once and waiting as USERPAYING; 支付宝登录 and agreements) and v3 (curl),
+// once and waiting as USERPAYING; 支付宝登录 and agreements; transfers and
+// 分账) and v3 (curl),
 // in key mode (PKCS#1 key, also AES-encrypted calls) and
 // certificate mode (PKCS#8 key, the SDK computing the SNs from the
 // sandbox's certificates). It logs one line per call.
@@ -175,14 +176,16 @@ func TestSandboxNodeSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var keyInfo sandbox.AppInfo
+	err = json.NewDecoder(resp.Body).Decode(&keyInfo)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("setting the AES key: HTTP %d", resp.StatusCode)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("setting the AES key: HTTP %d %v", resp.StatusCode, err)
 	}
 
 	for _, mode := range []map[string]string{
-		{"mode": "key", "appId": keyAppID, "privateKey": pkcs1PEM(keyApp), "keyType": "PKCS1", "alipayPublicKey": sb.pub, "aesKey": aesKey},
-		{"mode": "cert", "appId": certAppID, "privateKey": pkcs8PEM(t, certApp), "keyType": "PKCS8",
+		{"mode": "key", "appId": keyAppID, "sellerId": keyInfo.SellerID, "privateKey": pkcs1PEM(keyApp), "keyType": "PKCS1", "alipayPublicKey": sb.pub, "aesKey": aesKey},
+		{"mode": "cert", "appId": certAppID, "sellerId": info.SellerID, "privateKey": pkcs8PEM(t, certApp), "keyType": "PKCS8",
 			"appCert": b.AppCert, "alipayCert": b.AlipayCert, "alipayRootCert": b.AlipayRootCert,
 			"appCertSN": b.AppCertSN, "alipayCertSN": b.AlipayCertSN, "alipayRootCertSN": b.AlipayRootCertSN},
 	} {
@@ -226,8 +229,8 @@ func runNodeInterop(t *testing.T, dir string, cfg map[string]string) {
 			t.Errorf("FAIL %s: %s", r.Call, r.Detail)
 		}
 	}
-	// Key mode makes 39 calls (two of them AES), certificate mode 38 (one checks the SNs).
-	if want := map[string]int{"key": 39, "cert": 38}[cfg["mode"]]; calls != want {
+	// Key mode makes 44 calls (two of them AES), certificate mode 43 (one checks the SNs).
+	if want := map[string]int{"key": 44, "cert": 43}[cfg["mode"]]; calls != want {
 		t.Errorf("%s mode: %d calls reported, want %d", cfg["mode"], calls, want)
 	}
 }

@@ -340,6 +340,54 @@ async function main() {
     throw new Error('no error from the query after unsign');
   });
 
+  // Money out: the merchant's balance, a transfer to a buyer (and its repeat), 分账 of a paid trade.
+  const outBiz = 'T' + tag;
+  let orderId = '';
+  await step('v2 exec alipay.fund.account.query and alipay.data.bill.balance.query', async () => {
+    const r = await sdk.exec('alipay.fund.account.query', { bizContent: { alipay_user_id: cfg.sellerId, account_type: 'ACCTRANS_ACCOUNT' } }, { validateSign: true });
+    const b = await sdk.exec('alipay.data.bill.balance.query', {}, { validateSign: true });
+    expect(r.code === '10000' && r.availableAmount && b.availableAmount === r.availableAmount, 'the same balance from both: ' + JSON.stringify(r) + ' ' + JSON.stringify(b));
+    return 'available ' + r.availableAmount;
+  });
+  for (const i of [1, 2]) {
+    await step('v2 exec alipay.fund.trans.uni.transfer #' + i + ' (same out_biz_no)', async () => {
+      const r = await sdk.exec('alipay.fund.trans.uni.transfer', {
+        bizContent: { out_biz_no: outBiz, trans_amount: '1.00', product_code: 'TRANS_ACCOUNT_NO_PWD', biz_scene: 'DIRECT_TRANSFER', order_title: 'Node SDK transfer',
+          payee_info: { identity: 'buyer@sandbox.com', identity_type: 'ALIPAY_LOGON_ID', name: '沙箱买家' } },
+      }, { validateSign: true });
+      expect(r.code === '10000' && r.status === 'SUCCESS' && (i === 1 || r.orderId === orderId), 'SUCCESS (the first order_id again): ' + JSON.stringify(r));
+      orderId = r.orderId;
+      return r.status + ' order ' + r.orderId;
+    });
+  }
+  await step('v3 curl POST /v3/alipay/fund/trans/uni/transfer (wrong real name: typed error); GET common/query', async () => {
+    try {
+      await sdk.curl('POST', '/v3/alipay/fund/trans/uni/transfer', {
+        body: { out_biz_no: 'X' + tag, trans_amount: '1.00', product_code: 'TRANS_ACCOUNT_NO_PWD', biz_scene: 'DIRECT_TRANSFER', order_title: 'Node SDK wrong name',
+          payee_info: { identity: 'buyer@sandbox.com', identity_type: 'ALIPAY_LOGON_ID', name: '别人' } },
+      });
+      throw new Error('no error');
+    } catch (err) {
+      expect(err.responseHttpStatus === 400 && err.code === 'PAYEE_USER_INFO_ERROR', '400 PAYEE_USER_INFO_ERROR: ' + err.responseHttpStatus + ' ' + err.code);
+    }
+    const q = await sdk.curl('GET', '/v3/alipay/fund/trans/common/query', { query: { order_id: orderId, product_code: 'TRANS_ACCOUNT_NO_PWD', biz_scene: 'DIRECT_TRANSFER' } });
+    expect(q.data.status === 'SUCCESS' && q.data.trans_amount === '1.00', 'SUCCESS 1.00: ' + JSON.stringify(q.data));
+    return 'PAYEE_USER_INFO_ERROR, then ' + q.data.status;
+  });
+  await step('v2 exec royalty.relation.bind, trade.order.settle, settle.query', async () => {
+    const receiver = { type: 'loginName', account: 'buyer@sandbox.com', name: '沙箱买家', memo: 'partner' };
+    const b = await sdk.exec('alipay.trade.royalty.relation.bind', { bizContent: { out_request_no: 'RB' + tag, receiver_list: [receiver] } }, { validateSign: true });
+    expect(b.code === '10000' && b.resultCode === 'SUCCESS', 'bind SUCCESS: ' + JSON.stringify(b));
+    const s = await sdk.exec('alipay.trade.order.settle', {
+      bizContent: { out_request_no: 'S' + tag, trade_no: tradeNo,
+        royalty_parameters: [{ royalty_type: 'transfer', trans_in_type: 'userId', trans_in: userId, amount: '1.00' }] },
+    }, { validateSign: true });
+    expect(s.code === '10000' && s.settleNo, 'a settle_no: ' + JSON.stringify(s));
+    const q = await sdk.exec('alipay.trade.order.settle.query', { bizContent: { settle_no: s.settleNo } }, { validateSign: true });
+    expect(q.code === '10000' && q.royaltyDetailList.length === 1 && q.royaltyDetailList[0].state === 'SUCCESS', 'one SUCCESS detail: ' + JSON.stringify(q));
+    return 'settle_no ' + s.settleNo + ' ' + q.royaltyDetailList[0].state;
+  });
+
   // v3: curl.
   const v3 = 'V3' + tag;
   await step('v3 curl POST /v3/alipay/trade/precreate', async () => {
