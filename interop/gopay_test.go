@@ -47,7 +47,7 @@ func TestGopay(t *testing.T) {
 			r := &reporter{t: t, lib: "gopay", mode: mode}
 			g := &gopayRun{t: t, r: r, sb: sb, a: a}
 			g.run()
-			r.expectLines(map[string]int{"key": 43, "cert": 44}[mode])
+			r.expectLines(map[string]int{"key": 44, "cert": 45}[mode])
 		})
 	}
 }
@@ -415,6 +415,33 @@ func (g *gopayRun) run() {
 			return "", err
 		}
 		return s.TradeStatus + " " + s.TotalAmount, check(s.TradeStatus == "TRADE_SUCCESS" && s.TotalAmount == "6.66", "TRADE_SUCCESS 6.66")
+	})
+	r.step("refund and close notifications → VerifySign", func() (string, error) {
+		q, err := c.TradeRefund(ctx(t), gopay.BodyMap{"out_trade_no": appOrder, "refund_amount": "6.66", "out_request_no": "RF"})
+		if err != nil {
+			return "", err
+		}
+		if err := g.verify(q.SignData, q.Sign); err != nil {
+			return "", err
+		}
+		var got []string
+		for _, w := range []struct{ out, status, refund string }{{page, "TRADE_SUCCESS", "10.00"}, {appOrder, "TRADE_CLOSED", "6.66"}, {wap, "TRADE_CLOSED", ""}} {
+			_, req, err := notes.waitFor(w.status+" notification for "+w.out, func(f url.Values) bool {
+				return f.Get("out_trade_no") == w.out && f.Get("trade_status") == w.status && f.Get("refund_fee") == w.refund
+			})
+			if err != nil {
+				return "", err
+			}
+			bm, err := gp.ParseNotifyToBodyMap(req)
+			if err != nil {
+				return "", err
+			}
+			if err := g.verifyNotify(bm); err != nil {
+				return "", fmt.Errorf("%s %s: %w", w.out, w.status, err)
+			}
+			got = append(got, w.status+"/"+bm.GetString("refund_fee"))
+		}
+		return "partial refund, full refund, close: " + strings.Join(got, ", "), nil
 	})
 	r.step("TradeCancel (paid bar-code trade: action refund)", func() (string, error) {
 		q, err := c.TradeCancel(ctx(t), gopay.BodyMap{"out_trade_no": bar})

@@ -23,7 +23,7 @@ func TestSmartwalle(t *testing.T) {
 			a := sb.registerApp(t, map[string]string{"key": "9021000100000041", "cert": "9021000100000042"}[mode], mode == "cert")
 			r := &reporter{t: t, lib: "smartwalle", mode: mode}
 			runSmartwalle(t, r, sb, a)
-			r.expectLines(map[string]int{"key": 43, "cert": 43}[mode])
+			r.expectLines(map[string]int{"key": 44, "cert": 44}[mode])
 		})
 	}
 }
@@ -337,6 +337,29 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 			return "", err
 		}
 		return string(s.TradeStatus) + " " + s.TotalAmount, check(s.TradeStatus == sw.TradeStatusSuccess && s.TotalAmount == "6.66", "TRADE_SUCCESS 6.66")
+	})
+	r.step("refund and close notifications → DecodeNotification", func() (string, error) {
+		q, err := c.TradeRefund(ctx(t), sw.TradeRefund{OutTradeNo: appOrder, RefundAmount: "6.66", OutRequestNo: "RF"})
+		if err != nil {
+			return "", err
+		}
+		if err := swCode(q.Error, "10000"); err != nil {
+			return "", err
+		}
+		var got []string
+		for _, w := range []struct{ out, status, refund string }{{page, "TRADE_SUCCESS", "10.00"}, {appOrder, "TRADE_CLOSED", "6.66"}, {wap, "TRADE_CLOSED", ""}} {
+			form, _, err := notes.waitFor(w.status+" notification for "+w.out, func(f url.Values) bool {
+				return f.Get("out_trade_no") == w.out && f.Get("trade_status") == w.status && f.Get("refund_fee") == w.refund
+			})
+			if err != nil {
+				return "", err
+			}
+			if _, err := c.DecodeNotification(ctx(t), form); err != nil {
+				return "", fmt.Errorf("DecodeNotification of %s %s: %w", w.out, w.status, err)
+			}
+			got = append(got, w.status+"/"+form.Get("refund_fee"))
+		}
+		return "partial refund, full refund, close: " + strings.Join(got, ", "), nil
 	})
 	r.step("TradeCancel (paid bar-code trade: action refund)", func() (string, error) {
 		q, err := c.TradeCancel(ctx(t), sw.TradeCancel{OutTradeNo: bar})
