@@ -159,6 +159,7 @@ var v3Routes = map[string]v3Route{
 	"alipay.fund.trans.uni.transfer":                 {http.MethodPost, "/v3/alipay/fund/trans/uni/transfer"},
 	"alipay.fund.trans.common.query":                 {http.MethodGet, "/v3/alipay/fund/trans/common/query"},
 	"alipay.fund.account.query":                      {http.MethodGet, "/v3/alipay/fund/account/query"},
+	"alipay.data.bill.balance.query":                 {http.MethodGet, "/v3/alipay/data/bill/balance/query"},
 	"alipay.trade.royalty.relation.bind":             {http.MethodPost, "/v3/alipay/trade/royalty/relation/bind"},
 	"alipay.trade.royalty.relation.unbind":           {http.MethodPost, "/v3/alipay/trade/royalty/relation/unbind"},
 	"alipay.trade.royalty.relation.batchquery":       {http.MethodPost, "/v3/alipay/trade/royalty/relation/batchquery"},
