@@ -163,7 +163,7 @@ type app struct {
 	key    *rsa.PrivateKey
 	pkcs1  string // the private key as PEM "RSA PRIVATE KEY"
 	pkcs8  string // the private key as PEM "PRIVATE KEY"
-	aesKey string // base64, key mode only
+	aesKey string // base64
 	seller string // the merchant's user id (seller_id)
 	certs  *sandbox.CertBundle
 }
@@ -171,8 +171,8 @@ type app struct {
 // testAESKey is the AES key of key-mode apps (base64 of 16 bytes).
 const testAESKey = "aa4BtZ4tspm2wnXLb1ThQA=="
 
-// registerApp registers a fresh app: key mode (with an AES key) or
-// certificate mode.
+// registerApp registers a fresh app, in key or certificate mode, with an
+// AES key for the calls that ask for encryption.
 func (sb *sandboxProc) registerApp(t *testing.T, id string, certMode bool) *app {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -188,11 +188,10 @@ func (sb *sandboxProc) registerApp(t *testing.T, id string, certMode bool) *app 
 		pkcs8: string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 	}
 	form := url.Values{"app_id": {id}, "app_public_key": {alipay.MarshalPublicKey(&k.PublicKey)}}
+	form.Set("aes_key", testAESKey)
+	a.aesKey = testAESKey
 	if certMode {
 		form.Set("cert_mode", "1")
-	} else {
-		form.Set("aes_key", testAESKey)
-		a.aesKey = testAESKey
 	}
 	var info sandbox.AppInfo
 	sb.post(t, "api/apps", form, &info)

@@ -23,7 +23,7 @@ func TestSmartwalle(t *testing.T) {
 			a := sb.registerApp(t, map[string]string{"key": "9021000100000041", "cert": "9021000100000042"}[mode], mode == "cert")
 			r := &reporter{t: t, lib: "smartwalle", mode: mode}
 			runSmartwalle(t, r, sb, a)
-			r.expectLines(map[string]int{"key": 44, "cert": 44}[mode])
+			r.expectLines(map[string]int{"key": 45, "cert": 47}[mode])
 		})
 	}
 }
@@ -403,7 +403,15 @@ func runSmartwalle(t *testing.T, r *reporter, sb *sandboxProc, a *app) {
 			}
 			return q.QRCode, check(strings.Contains(q.QRCode, "/qr/"), "a qr_code URL")
 		})
-	} else {
+		r.step("AES error answer (plain JSON, signed)", func() (string, error) {
+			q, err := enc.TradeQuery(ctx(t), sw.TradeQuery{OutTradeNo: uniq("SWN")})
+			if err != nil {
+				return "", err
+			}
+			return q.SubCode, check(string(q.Code) == "40004" && q.SubCode == "ACQ.TRADE_NOT_EXIST", "40004 ACQ.TRADE_NOT_EXIST, got %s %s", q.Code, q.SubCode)
+		})
+	}
+	if a.certs != nil {
 		r.step("certificate download (alipay.open.app.alipaycert.download)", func() (string, error) {
 			q, err := c.CertDownload(ctx(t), sw.CertDownload{AliPayCertSN: a.certs.AlipayCertSN})
 			if err != nil {
