@@ -89,6 +89,9 @@ type Order struct {
 	Subject    string        // the goods name when the order was made
 	Amount     alipay.Amount // the goods price when the order was made
 	Status     Status
+	Quantity   int      // how many of the goods (1 or more)
+	Receiver   Receiver // who and where shipped goods go; empty for virtual goods
+	Shipping   bool     // the goods are delivered to an address (false: virtual goods)
 
 	TradeNo      string // Alipay's trade number, once known
 	BuyerLogonID string // masked buyer account, once paid
@@ -102,11 +105,27 @@ type Order struct {
 	TimeExpire time.Time // when the buyer's time to pay ends (sent as time_expire); zero: none
 	PaidAt     time.Time // zero until paid
 	ClosedAt   time.Time // zero unless closed
+
+	// Fulfilment of shipped goods once paid (see Fulfilment), with the
+	// shipment the owner entered.
+	Fulfilment  Fulfilment
+	Carrier     string
+	TrackingNo  string
+	ShippedAt   time.Time // zero until shipped
+	CompletedAt time.Time // zero until completed (received or auto-completed)
+}
+
+// Receiver is who shipped goods are delivered to: 收货人, 手机号, 收货地址.
+type Receiver struct {
+	Name, Phone, Address string
 }
 
 // OrderFilter selects orders for the admin list.
 type OrderFilter struct {
 	Status Status // "" for all
+	// Stage, when set, selects the paid orders in that fulfilment stage
+	// (see Stage.Valid); with Status, both must hold.
+	Stage Stage
 	// Query, when set, selects the orders whose number or Alipay trade
 	// number starts with it (see CleanOrderQuery).
 	Query string
