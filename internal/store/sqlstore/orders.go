@@ -19,7 +19,8 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
 	var amount int64
 	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		return tx.QueryRow(ctx, insertOrderSQL,
-			o.OutTradeNo, ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire), o.GoodsID).Scan(&o.ID, &o.Subject, &amount)
+			o.OutTradeNo, ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire), o.GoodsID,
+			max(o.Quantity, 1), o.Receiver.Name, o.Receiver.Phone, o.Receiver.Address, o.Shipping).Scan(&o.ID, &o.Subject, &amount)
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -32,7 +33,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
 	case err != nil:
 		return fmt.Errorf("store: create order: %w", err)
 	}
-	o.Amount, o.Status = alipay.Amount(amount), shop.StatusUnpaid
+	o.Amount, o.Status, o.Quantity = alipay.Amount(amount), shop.StatusUnpaid, max(o.Quantity, 1)
 	return nil
 }
 
