@@ -23,6 +23,13 @@ type Reports interface {
 	// it: ErrGoodsOrdered then, ErrGoodsNotFound when there is no such
 	// goods.
 	DeleteGoods(ctx context.Context, id int64) error
+	// CountStages counts the orders f selects in each of FulfilStages;
+	// f.Status, f.Stage, Offset and Limit are ignored.
+	CountStages(ctx context.Context, f OrderFilter) (map[Stage]int, error)
+	// ExportOrders returns the orders f selects whose id is above afterID,
+	// by id, at most limit (a page of an export); Offset and Limit are
+	// ignored.
+	ExportOrders(ctx context.Context, f OrderFilter, afterID int64, limit int) ([]Order, error)
 }
 
 // ErrGoodsOrdered refuses to delete goods that orders name: the orders keep
@@ -34,13 +41,86 @@ const MaxOrderQuery = 64
 
 // CleanOrderQuery trims a search of the admin order list and checks it: an
 // order number or Alipay trade number, or the start of one (letters,
-// digits, underscore), at most MaxOrderQuery bytes.
+// digits, underscore), at most MaxOrderQuery bytes, or a receiver's whole
+// phone number (IsPhoneQuery).
 func CleanOrderQuery(q string) (string, error) {
 	q = strings.TrimSpace(q)
 	if q != "" && !ValidOutTradeNo(q) {
-		return q, Errorf(EINVALID, "请输入订单号或支付宝交易号（字母、数字或下划线，最多 %d 位）", MaxOrderQuery)
+		return q, Errorf(EINVALID, "请输入订单号、支付宝交易号或收货人手机号（字母、数字或下划线，最多 %d 位）", MaxOrderQuery)
 	}
 	return q, nil
+}
+
+// IsPhoneQuery reports whether a search is a mainland mobile number (11
+// digits starting with 1), which also finds the orders delivered to it.
+func IsPhoneQuery(q string) bool {
+	if len(q) != 11 || q[0] != '1' {
+		return false
+	}
+	for i := 0; i < len(q); i++ {
+		if q[i] < '0' || q[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// OrderStageCounts counts the paid orders f selects in each of
+// FulfilStages (whatever f.Status and f.Stage say).
+func (s *Service) OrderStageCounts(ctx context.Context, f OrderFilter) (map[Stage]int, error) {
+	f.Status, f.Stage = "", ""
+	f, err := cleanFilter(f)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.CountStages(ctx, f)
+}
+
+// MaxExportOrders bounds one export of the order list: a larger one is
+// refused, and the owner narrows the dates.
+const MaxExportOrders = 100_000
+
+// exportPage is how many orders an export reads at a time.
+const exportPage = 500
+
+// ExportOrders calls each with every order f selects, oldest first, reading
+// them a page at a time; it stops at each's first error. An export of more
+// than MaxExportOrders is refused before anything is read.
+func (s *Service) ExportOrders(ctx context.Context, f OrderFilter, each func(Order) error) error {
+	f, err := cleanFilter(f)
+	if err != nil {
+		return err
+	}
+	total, err := s.countFiltered(ctx, f)
+	if err != nil {
+		return err
+	}
+	if total > MaxExportOrders {
+		return Errorf(EINVALID, "符合条件的订单有 %d 个，一次最多导出 %d 个，请缩小日期范围", total, MaxExportOrders)
+	}
+	var after int64
+	for {
+		page, err := s.store.ExportOrders(ctx, f, after, exportPage)
+		if err != nil {
+			return err
+		}
+		for _, o := range page {
+			if err := each(o); err != nil {
+				return err
+			}
+			after = o.ID
+		}
+		if len(page) < exportPage {
+			return nil
+		}
+	}
+}
+
+// countFiltered counts the orders f selects, its status and stage included.
+func (s *Service) countFiltered(ctx context.Context, f OrderFilter) (int, error) {
+	f.Offset, f.Limit = 0, 1
+	_, total, err := s.store.ListOrders(ctx, f)
+	return total, err
 }
 
 // cleanFilter trims the filter's search and refuses a filter the admin
@@ -48,6 +128,9 @@ func CleanOrderQuery(q string) (string, error) {
 func cleanFilter(f OrderFilter) (OrderFilter, error) {
 	if f.Status != "" && !f.Status.Valid() {
 		return f, Errorf(EINVALID, "未知的订单状态 %q", f.Status)
+	}
+	if f.Stage != "" && !f.Stage.Valid() {
+		return f, Errorf(EINVALID, "未知的订单状态 %q", f.Stage)
 	}
 	var err error
 	if f.Query, err = CleanOrderQuery(f.Query); err != nil {

@@ -67,6 +67,9 @@ type Config struct {
 	// QuitURL is where a wap-pay buyer who leaves the cashier is sent
 	// (quit_url), given the order number; nil sends none.
 	QuitURL func(outTradeNo string) string
+	// AutoComplete is how long after shipping an order its buyer has not
+	// confirmed becomes 已完成; default DefaultAutoComplete.
+	AutoComplete time.Duration
 }
 
 // Service is the shop's use cases.
@@ -80,6 +83,9 @@ type Service struct {
 	obs      Observer
 	quitURL  func(outTradeNo string) string
 	images   ImageStore // nil: the store keeps no pictures
+
+	fulfilStore  FulfilStore // nil: the store keeps no fulfilment
+	autoComplete time.Duration
 }
 
 // NewService returns a Service.
@@ -93,6 +99,11 @@ func NewService(cfg Config) *Service {
 		s.ttl = DefaultOrderTTL
 	}
 	s.images, _ = cfg.Store.(ImageStore)
+	s.fulfilStore, _ = cfg.Store.(FulfilStore)
+	s.autoComplete = cfg.AutoComplete
+	if s.autoComplete <= 0 {
+		s.autoComplete = DefaultAutoComplete
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

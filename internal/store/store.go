@@ -37,6 +37,7 @@ var (
 	_ shop.Store       = (*DB)(nil)
 	_ shop.RefundStore = (*DB)(nil)
 	_ shop.ImageStore  = (*DB)(nil)
+	_ shop.FulfilStore = (*DB)(nil)
 )
 
 // Options tune Open.

@@ -13,9 +13,10 @@ import (
 var _ shop.Reports = (*DB)(nil)
 
 // orderWhere is the WHERE clause (with its leading space, "" for none) and
-// arguments that select the orders of f, numbered from $1: the state, the
-// search (a prefix of the order number or of Alipay's trade number) and the
-// creation time bounds.
+// arguments that select the orders of f, numbered from $1: the state and
+// stage, the search (a prefix of the order number or of Alipay's trade
+// number, or a whole phone number of a receiver) and the creation time
+// bounds.
 func orderWhere(f shop.OrderFilter, withStatus bool) (string, []any) {
 	var conds []string
 	var args []any
@@ -26,9 +27,18 @@ func orderWhere(f shop.OrderFilter, withStatus bool) (string, []any) {
 	if withStatus && f.Status != "" {
 		conds = append(conds, "status = "+arg(string(f.Status)))
 	}
+	if withStatus && f.Stage != "" {
+		conds = append(conds, stageCond(f.Stage))
+	}
 	if f.Query != "" {
 		p := arg(likePrefix(f.Query))
-		conds = append(conds, "(out_trade_no LIKE "+p+` ESCAPE '\' OR trade_no LIKE `+p+` ESCAPE '\')`)
+		c := "(out_trade_no LIKE " + p + ` ESCAPE '\' OR trade_no LIKE ` + p + ` ESCAPE '\'`
+		if shop.IsPhoneQuery(f.Query) {
+			// The receiver's phone number, whole: a search never lists
+			// orders by the start of a phone number.
+			c += " OR receiver_phone = " + arg(f.Query)
+		}
+		conds = append(conds, c+")")
 	}
 	if !f.From.IsZero() {
 		conds = append(conds, "created_at >= "+arg(f.From.UnixMilli()))

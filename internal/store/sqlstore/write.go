@@ -69,12 +69,15 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 var HotStatements = []string{insertOrderSQL, selectOrderSQL, insertNotificationSQL, payOrderSQL}
 
 const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, trade_no, buyer_logon_id, paid_via,
-	refunded_fen, needs_review, review_reason, created_at, updated_at, time_expire, paid_at, closed_at`
+	refunded_fen, needs_review, review_reason, created_at, updated_at, time_expire, paid_at, closed_at,
+	quantity, receiver_name, receiver_phone, receiver_address, shipping,
+	fulfilment, carrier, tracking_no, shipped_at, completed_at`
 
 // The statements of the hottest writes (see HotStatements).
 const (
-	insertOrderSQL = `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire)
-			SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4 FROM goods WHERE id = $5 AND NOT hidden
+	insertOrderSQL = `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire,
+				quantity, receiver_name, receiver_phone, receiver_address, shipping)
+			SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4, $6, $7, $8, $9, $10 FROM goods WHERE id = $5 AND NOT hidden
 			RETURNING id, subject, amount_fen`
 	selectOrderSQL = "SELECT " + orderColumns + " FROM orders WHERE out_trade_no = $1"
 	// A verified message already stored (same body_hash) is not stored
@@ -107,12 +110,18 @@ func ScanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 	var amount, refunded int64
 	var status string
 	var tradeNo, buyer, via, reason sql.NullString
-	var created, updated, expire, paid, closed sql.NullInt64
+	var created, updated, expire, paid, closed, shipped, completed sql.NullInt64
+	var quantity int64
+	var fulfilment string
 	err := row.Scan(&o.ID, &o.OutTradeNo, &o.GoodsID, &o.Subject, &amount, &status, &tradeNo, &buyer, &via,
-		&refunded, &o.NeedsReview, &reason, &created, &updated, &expire, &paid, &closed)
+		&refunded, &o.NeedsReview, &reason, &created, &updated, &expire, &paid, &closed,
+		&quantity, &o.Receiver.Name, &o.Receiver.Phone, &o.Receiver.Address, &o.Shipping,
+		&fulfilment, &o.Carrier, &o.TrackingNo, &shipped, &completed)
 	if err != nil {
 		return o, err
 	}
+	o.Quantity, o.Fulfilment = int(quantity), shop.Fulfilment(fulfilment)
+	o.ShippedAt, o.CompletedAt = fromMS(shipped), fromMS(completed)
 	o.Amount, o.RefundedFen, o.Status = alipay.Amount(amount), alipay.Amount(refunded), shop.Status(status)
 	o.TradeNo, o.BuyerLogonID, o.PaidVia, o.ReviewReason = tradeNo.String, buyer.String, via.String, reason.String
 	o.CreatedAt, o.UpdatedAt, o.TimeExpire, o.PaidAt, o.ClosedAt = fromMS(created), fromMS(updated), fromMS(expire), fromMS(paid), fromMS(closed)
