@@ -162,4 +162,3 @@ func stageCond(st shop.Stage) string {
 	}
 	return "FALSE"
 }
-
