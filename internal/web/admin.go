@@ -139,20 +139,21 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
 // the search and today's sales.
 func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	status := shop.Status(q.Get("status"))
+	filter := truncate(q.Get("status"), 32)
+	status, stage := filterParam(filter)
 	page, err := strconv.Atoi(q.Get("page"))
 	if err != nil || page < 1 || page > 1_000_000 {
 		page = 1
 	}
-	f := shop.OrderFilter{Status: status, Offset: (page - 1) * ordersPerPage, Limit: ordersPerPage}
+	f := shop.OrderFilter{Status: status, Stage: stage, Offset: (page - 1) * ordersPerPage, Limit: ordersPerPage}
 	query := truncate(q.Get("q"), shop.MaxOrderQuery)
 	from, to := truncate(q.Get("from"), 10), truncate(q.Get("to"), 10)
-	data := map[string]any{"Filter": string(status), "Statuses": shop.Statuses(), "Q": query, "From": from, "To": to,
+	data := map[string]any{"Filter": filter, "Q": query, "From": from, "To": to,
 		"Searching": query != "" || from != "" || to != "", "Admin": true, "Nav": "orders", "Refunds": s.refunds != nil}
-	link := func(st shop.Status, p int) string {
+	link := func(st string, p int) string {
 		v := url.Values{}
 		if st != "" {
-			v.Set("status", string(st))
+			v.Set("status", st)
 		}
 		for k, x := range map[string]string{"q": query, "from": from, "to": to} {
 			if x != "" {
@@ -167,7 +168,9 @@ func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		return "/admin/orders?" + v.Encode()
 	}
-	data["FilterLink"] = func(st string) string { return link(shop.Status(st), 1) }
+	data["FilterLink"] = func(st string) string { return link(st, 1) }
+	data["Filters"] = orderFilters(nil, nil)
+	data["CSVLink"] = "/admin/orders.csv" + strings.TrimPrefix(link(filter, 1), "/admin/orders")
 	today, err := s.svc.SalesToday(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
@@ -188,15 +191,19 @@ func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var orders []shop.Order
 		var total int
-		orders, total, err = s.svc.ListOrders(r.Context(), f)
-		data["Orders"], data["Total"], data["Counts"], data["AllCount"], data["ShowCounts"] = orders, total, counts, all, true
+		var stages map[shop.Stage]int
+		if stages, err = s.svc.OrderStageCounts(r.Context(), f); err == nil {
+			orders, total, err = s.svc.ListOrders(r.Context(), f)
+		}
+		data["Orders"], data["Total"], data["AllCount"], data["ShowCounts"] = orders, total, all, true
+		data["Filters"] = orderFilters(counts, stages)
 		pages := max(1, (total+ordersPerPage-1)/ordersPerPage)
 		data["Page"], data["Pages"] = page, pages
 		if page > 1 {
-			data["Prev"] = link(status, page-1)
+			data["Prev"] = link(filter, page-1)
 		}
 		if page < pages {
-			data["Next"] = link(status, page+1)
+			data["Next"] = link(filter, page+1)
 		}
 	}
 	if shop.ErrorCode(err) == shop.EINVALID {
@@ -209,6 +216,28 @@ func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_orders", "订单管理", data)
+}
+
+// orderFilter is one entry of the order list's filter bar: a payment
+// state or a fulfilment stage, with how many orders it holds.
+type orderFilter struct {
+	Key, Label string
+	Count      int
+}
+
+// orderFilters are the filter bar's entries after 全部: the payment states,
+// with the fulfilment stages of paid orders after 已支付.
+func orderFilters(counts map[shop.Status]int, stages map[shop.Stage]int) []orderFilter {
+	var out []orderFilter
+	for _, st := range shop.Statuses() {
+		out = append(out, orderFilter{string(st), st.Label(), counts[st]})
+		if st == shop.StatusPaid {
+			for _, sg := range shop.FulfilStages() {
+				out = append(out, orderFilter{string(sg), sg.Label(), stages[sg]})
+			}
+		}
+	}
+	return out
 }
 
 // dayStart is the start of a day given as yyyy-mm-dd in Beijing time, plus

@@ -18,7 +18,18 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderAdminOrder(w http.ResponseWriter, r *http.Request, status int, outTradeNo, formErr, amount, reason string) {
+	s.renderAdminOrderWith(w, r, status, outTradeNo, formErr, amount, reason, nil)
+}
+
+// renderAdminOrderWith is renderAdminOrder with more of the page's data
+// (the ship form's values and message).
+func (s *Server) renderAdminOrderWith(w http.ResponseWriter, r *http.Request, status int, outTradeNo, formErr, amount, reason string, extra map[string]any) {
 	o, err := s.svc.Order(r.Context(), outTradeNo)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	events, err := s.svc.OrderEvents(r.Context(), outTradeNo)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -31,7 +42,11 @@ func (s *Server) renderAdminOrder(w http.ResponseWriter, r *http.Request, status
 		}
 	}
 	var claimed alipay.Amount
-	data := map[string]any{"Nav": "orders"}
+	data := map[string]any{"Nav": "orders", "Events": orderTimeline(o, events, refunds), "Stage": o.Stage(), "Carriers": carriers,
+		"Shippable": o.Stage() == shop.StageToShip, "AutoCompleteAt": s.autoCompleteAt(o), "Shipped": r.URL.Query().Get("shipped") != ""}
+	for k, v := range extra {
+		data[k] = v
+	}
 	key := r.URL.Query().Get("refund")
 	for _, rf := range refunds {
 		if rf.Status != shop.RefundFailed {

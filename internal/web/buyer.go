@@ -57,6 +57,14 @@ func (b buyerCookie) orders(r *http.Request) []string {
 	return out
 }
 
+// has reports whether the request's cookie holds outTradeNo: the browser
+// made the order, or looked it up with its phone number. It is the buyer's
+// access to what the order page shows of the receiver, the shipment and
+// the delivery, and to 确认收货.
+func (b buyerCookie) has(r *http.Request, outTradeNo string) bool {
+	return slices.Contains(b.orders(r), outTradeNo)
+}
+
 // add puts outTradeNo first in the cookie, dropping the oldest past
 // maxMyOrders.
 func (b buyerCookie) add(w http.ResponseWriter, r *http.Request, outTradeNo string) {

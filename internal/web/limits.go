@@ -27,6 +27,11 @@ type Limits struct {
 	// until it may try again. A successful login clears its count.
 	LoginFailures int
 	LoginWindow   time.Duration
+	// Lookup: POST /orders/lookup (an order number and a phone number),
+	// a token bucket per client address, so the phone number of an order
+	// cannot be guessed.
+	LookupBurst int
+	LookupEvery time.Duration
 }
 
 // DefaultLimits returns the limits a zero field takes: generous for people
@@ -38,6 +43,7 @@ var defaultLimits = Limits{
 	UnverifiedBurst: 20, UnverifiedEvery: 30 * time.Second,
 	UnverifiedTotalBurst: 200, UnverifiedTotalEvery: 100 * time.Millisecond,
 	LoginFailures: 10, LoginWindow: 15 * time.Minute,
+	LookupBurst: 10, LookupEvery: time.Minute,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -51,6 +57,8 @@ func (l Limits) withDefaults() Limits {
 		UnverifiedTotalEvery: positiveOr(l.UnverifiedTotalEvery, d.UnverifiedTotalEvery),
 		LoginFailures:        positiveOr(l.LoginFailures, d.LoginFailures),
 		LoginWindow:          positiveOr(l.LoginWindow, d.LoginWindow),
+		LookupBurst:          positiveOr(l.LookupBurst, d.LookupBurst),
+		LookupEvery:          positiveOr(l.LookupEvery, d.LookupEvery),
 	}
 }
 

@@ -19,6 +19,8 @@ type myOrderTab struct {
 var myOrderTabs = []myOrderTab{
 	{"", "全部", func(shop.Order) bool { return true }},
 	{"unpaid", "待付款", func(o shop.Order) bool { return o.Status == shop.StatusUnpaid }},
+	{"to_ship", "待发货", func(o shop.Order) bool { return o.Stage() == shop.StageToShip }},
+	{"shipped", "已发货", func(o shop.Order) bool { return o.Stage() == shop.StageShipped }},
 	{"refund", "退款售后", func(o shop.Order) bool {
 		return o.Status == shop.StatusPartiallyRefunded || o.Status == shop.StatusRefunded || o.RefundedFen > 0
 	}},
@@ -87,7 +89,7 @@ func (s *Server) myOrders(w http.ResponseWriter, r *http.Request) {
 		if !tab.shows(o) {
 			continue
 		}
-		c := myOrderCard{Order: o, Label: o.Status.BuyerLabel(), Payable: s.svc.Payable(o), Reason: shop.ClosedReason(o),
+		c := myOrderCard{Order: o, Label: o.Stage().Label(), Payable: s.svc.Payable(o), Reason: shop.ClosedReason(o),
 			ImageVersion: pictures[o.GoodsID]}
 		if c.Payable {
 			c.Left = timeLeft(s.svc.PayDeadline(o).Sub(now))

@@ -53,7 +53,12 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 		s.orderFailed(w, r, o, err)
 		return
 	}
-	data := map[string]any{"Order": o, "Payable": s.svc.Payable(o), "Deadline": s.svc.PayDeadline(o)}
+	access := s.buyers.has(r, o.OutTradeNo)
+	data := map[string]any{"Order": o, "Payable": s.svc.Payable(o), "Deadline": s.svc.PayDeadline(o), "Stage": o.Stage(),
+		"Access": access, "AutoCompleteAt": s.autoCompleteAt(o)}
+	if r.URL.Query().Get("done") == "received" && o.Stage() == shop.StageCompleted {
+		data["Notice"], data["NoticeClass"] = "已确认收货，订单已完成。感谢您的购买！", "ok"
+	}
 	switch r.URL.Query().Get("checked") {
 	case "paid":
 		data["Notice"], data["NoticeClass"] = "支付宝已确认付款，感谢您的购买。", "ok"
@@ -107,6 +112,11 @@ type OrderJSON struct {
 	OutTradeNo  string        `json:"out_trade_no"`
 	Status      shop.Status   `json:"status"`
 	StatusLabel string        `json:"status_label"`
+	// Stage is the order's fulfilment stage (unpaid, to_ship, shipped,
+	// completed, refunded, closed) and StageLabel its Chinese name.
+	Stage      shop.Stage `json:"stage"`
+	StageLabel string     `json:"stage_label"`
+	Quantity   int        `json:"quantity"`
 	Amount      alipay.Amount `json:"amount"`
 	Goods       string        `json:"goods"`
 	GoodsID     int64         `json:"goods_id"`
@@ -133,6 +143,7 @@ func (s *Server) apiOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, OrderJSON{
 		OutTradeNo: o.OutTradeNo, Status: o.Status, StatusLabel: o.Status.Label(), Amount: o.Amount,
+		Stage: o.Stage(), StageLabel: o.Stage().Label(), Quantity: max(o.Quantity, 1),
 		Goods: o.Subject, GoodsID: o.GoodsID, TradeNo: o.TradeNo, PaidVia: o.PaidVia, Refunded: o.RefundedFen,
 		CreatedAt: rfc3339(o.CreatedAt), PaidAt: rfc3339(o.PaidAt), ClosedAt: rfc3339(o.ClosedAt),
 	})

@@ -113,6 +113,7 @@ type Server struct {
 
 	logins     *loginThrottle
 	checkout   *limiters // per client address
+	lookups    *limiters // per client address
 	unverified *limiters // per client address
 	unverTotal *limiters // all addresses together
 	trusted    TrustedProxies
@@ -158,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 	// and a few in all run at once, so a flood cannot take every core.
 	s.logins = newLoginThrottle(lim.LoginFailures, lim.LoginWindow, now, max(2, runtime.NumCPU()))
 	s.checkout = newLimiters(lim.CheckoutBurst, lim.CheckoutEvery, now)
+	s.lookups = newLimiters(lim.LookupBurst, lim.LookupEvery, now)
 	s.unverified = newLimiters(lim.UnverifiedBurst, lim.UnverifiedEvery, now)
 	s.unverTotal = newLimiters(lim.UnverifiedTotalBurst, lim.UnverifiedTotalEvery, now)
 	if s.log == nil {
@@ -198,6 +200,7 @@ var funcs = template.FuncMap{
 	"mismatchLabel": mismatchLabel,
 	"billDetail":    billDetail,
 	"closedReason":  shop.ClosedReason,
+	"maskPhone":     shop.MaskPhone,
 	// refundLeft is what a refund of the whole rest of an order gives back.
 	"refundLeft": func(o shop.Order) alipay.Amount { return o.Amount - o.RefundedFen },
 	// initial is the first character of s, for a picture's placeholder.
@@ -282,6 +285,9 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.HandleFunc("POST /orders", s.createOrder)
 	mux.HandleFunc("GET /orders", s.myOrders)
 	mux.HandleFunc("GET /orders/{out_trade_no}", s.orderPage)
+	mux.HandleFunc("GET /orders/lookup", s.lookupPage)
+	mux.HandleFunc("POST /orders/lookup", s.lookupOrder)
+	mux.HandleFunc("POST /orders/{out_trade_no}/receive", s.receiveOrder)
 	mux.HandleFunc("POST /orders/{out_trade_no}/pay", s.payOrder)
 	mux.HandleFunc("GET /goods/{id}/image", s.goodsImage)
 	mux.HandleFunc("POST /orders/{out_trade_no}/sync", s.syncOrder)
@@ -300,6 +306,8 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.Handle("GET /admin/{$}", s.requireAdmin(http.RedirectHandler("/admin/orders", http.StatusSeeOther)))
 	mux.Handle("GET /admin/orders", s.requireAdmin(http.HandlerFunc(s.adminOrders)))
 	mux.Handle("GET /admin/orders/{out_trade_no}", s.requireAdmin(http.HandlerFunc(s.adminOrder)))
+	mux.Handle("GET /admin/orders.csv", s.requireAdmin(http.HandlerFunc(s.ordersCSV)))
+	mux.Handle("POST /admin/orders/{out_trade_no}/ship", s.requireAdmin(http.HandlerFunc(s.adminShip)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/refunds", s.requireAdmin(http.HandlerFunc(s.adminRefund)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/refunds/confirm", s.requireAdmin(http.HandlerFunc(s.adminRefundConfirm)))
 	mux.Handle("GET /admin/bills", s.requireAdmin(http.HandlerFunc(s.adminBills)))
