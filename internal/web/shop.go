@@ -109,23 +109,23 @@ func (s *Server) syncOrder(w http.ResponseWriter, r *http.Request) {
 
 // OrderJSON is the body of GET /api/orders/{out_trade_no}.
 type OrderJSON struct {
-	OutTradeNo  string        `json:"out_trade_no"`
-	Status      shop.Status   `json:"status"`
-	StatusLabel string        `json:"status_label"`
+	OutTradeNo  string      `json:"out_trade_no"`
+	Status      shop.Status `json:"status"`
+	StatusLabel string      `json:"status_label"`
 	// Stage is the order's fulfilment stage (unpaid, to_ship, shipped,
 	// completed, refunded, closed) and StageLabel its Chinese name.
-	Stage      shop.Stage `json:"stage"`
-	StageLabel string     `json:"stage_label"`
-	Quantity   int        `json:"quantity"`
-	Amount      alipay.Amount `json:"amount"`
-	Goods       string        `json:"goods"`
-	GoodsID     int64         `json:"goods_id"`
-	TradeNo     string        `json:"trade_no,omitempty"`
-	PaidVia     string        `json:"paid_via,omitempty"`
-	Refunded    alipay.Amount `json:"refunded"`
-	CreatedAt   string        `json:"created_at"`
-	PaidAt      string        `json:"paid_at,omitempty"`
-	ClosedAt    string        `json:"closed_at,omitempty"`
+	Stage      shop.Stage    `json:"stage"`
+	StageLabel string        `json:"stage_label"`
+	Quantity   int           `json:"quantity"`
+	Amount     alipay.Amount `json:"amount"`
+	Goods      string        `json:"goods"`
+	GoodsID    int64         `json:"goods_id"`
+	TradeNo    string        `json:"trade_no,omitempty"`
+	PaidVia    string        `json:"paid_via,omitempty"`
+	Refunded   alipay.Amount `json:"refunded"`
+	CreatedAt  string        `json:"created_at"`
+	PaidAt     string        `json:"paid_at,omitempty"`
+	ClosedAt   string        `json:"closed_at,omitempty"`
 }
 
 func rfc3339(t time.Time) string {
