@@ -42,6 +42,7 @@ type alipayFlags struct {
 // The defaults suit production; the fault-injection suite shortens them.
 type jobFlags struct {
 	orderTTL       time.Duration
+	autoComplete   time.Duration
 	reconcileAfter time.Duration
 	expireGrace    time.Duration
 	retryUnknown   time.Duration
@@ -113,6 +114,7 @@ func (f *alipayFlags) register(fs *cmdFlags) {
 
 func (f *jobFlags) register(fs *cmdFlags) {
 	fs.DurationVar(&f.orderTTL, "order-ttl", shop.DefaultOrderTTL, "how long a buyer has to pay an order (sent to Alipay as time_expire); after it the trade is closed")
+	fs.DurationVar(&f.autoComplete, "auto-complete", shop.DefaultAutoComplete, "how long after shipping an order its buyer has not confirmed receipt becomes 已完成 (a durable job)")
 	fs.DurationVar(&f.reconcileAfter, "reconcile-after", 5*time.Minute, "age at which an unpaid order is first queried with alipay.trade.query (then on a backoff)")
 	fs.DurationVar(&f.expireGrace, "expire-grace", time.Minute, "wait after time_expire before alipay.trade.close")
 	fs.DurationVar(&f.retryUnknown, "retry-unknown", time.Minute, "wait before trying again after an unknown outcome (20000, ACQ.SYSTEM_ERROR, timeout)")
@@ -137,6 +139,8 @@ func registerLimits(fs *cmdFlags, l *web.Limits) {
 	fs.DurationVar(&l.UnverifiedEvery, "unverified-every", d.UnverifiedEvery, "one more stored per client address per this interval, after the burst")
 	fs.IntVar(&l.LoginFailures, "login-failures", d.LoginFailures, "failed admin logins per client address within --login-window before it is refused (429)")
 	fs.DurationVar(&l.LoginWindow, "login-window", d.LoginWindow, "the window of --login-failures")
+	fs.IntVar(&l.LookupBurst, "lookup-burst", d.LookupBurst, "order lookups (order number + phone) one client address may make at once")
+	fs.DurationVar(&l.LookupEvery, "lookup-every", d.LookupEvery, "one more order lookup per client address per this interval, after the burst")
 }
 
 // check validates the flags; set names the flags given.
@@ -218,6 +222,8 @@ func (f *jobFlags) check() error {
 		return usageError("serve: --order-ttl %s: want between 1s and 360h (Alipay allows at most 15 days)", f.orderTTL)
 	case f.reconcileAfter <= 0, f.expireGrace <= 0, f.retryUnknown <= 0, f.jobsPoll <= 0, f.sweepEvery <= 0:
 		return usageError("serve: --reconcile-after, --expire-grace, --retry-unknown, --jobs-poll and --sweep-every must be positive")
+	case f.autoComplete < time.Minute || f.autoComplete > 90*24*time.Hour:
+		return usageError("serve: --auto-complete %s: want between 1m and 2160h (90 days)", f.autoComplete)
 	case f.jobsWorkers < 1 || f.jobsWorkers > 64:
 		return usageError("serve: --jobs-workers %d: want 1 to 64", f.jobsWorkers)
 	case f.gatewayBudget < reconcile.MinGatewayBudget || f.gatewayBudget > 100000:
@@ -240,10 +246,10 @@ func (f *retentionFlags) check() error {
 
 func checkLimits(l web.Limits) error {
 	switch {
-	case l.CheckoutBurst < 1, l.UnverifiedBurst < 1, l.LoginFailures < 1:
-		return usageError("serve: --checkout-burst, --unverified-burst and --login-failures must be at least 1")
-	case l.CheckoutEvery <= 0, l.UnverifiedEvery <= 0, l.LoginWindow <= 0:
-		return usageError("serve: --checkout-every, --unverified-every and --login-window must be positive")
+	case l.CheckoutBurst < 1, l.UnverifiedBurst < 1, l.LoginFailures < 1, l.LookupBurst < 1:
+		return usageError("serve: --checkout-burst, --unverified-burst, --login-failures and --lookup-burst must be at least 1")
+	case l.CheckoutEvery <= 0, l.UnverifiedEvery <= 0, l.LoginWindow <= 0, l.LookupEvery <= 0:
+		return usageError("serve: --checkout-every, --unverified-every, --login-window and --lookup-every must be positive")
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ type Jobs interface {
 	EnqueueJob(ctx context.Context, kind, ref string, runAt, now time.Time) error
 	ScheduleOrderChecks(ctx context.Context, after, grace time.Duration, now time.Time) (int, error)
 	CheckUnpaidNow(ctx context.Context, now, madeBefore time.Time) (int, error)
+	ScheduleCompletions(ctx context.Context, after time.Duration, now time.Time) (int, error)
 	PruneJobs(ctx context.Context, before time.Time) (int, error)
 	NextJob(ctx context.Context, kind string) (ref string, runAt time.Time, ok bool, err error)
 }
@@ -187,6 +188,9 @@ func New(cfg Config) (*Reconciler, error) {
 	handlers := map[string]jobs.Handler{
 		jobs.KindOrder: r.orderJob,
 		jobs.KindBill:  r.billJob,
+		// Shipped orders complete by themselves: the same durable jobs,
+		// no gateway call.
+		jobs.KindComplete: r.completeJob,
 	}
 	if cfg.Refunds != nil {
 		handlers[jobs.KindRefund] = r.refundJob
@@ -250,6 +254,9 @@ func (r *Reconciler) schedule(ctx context.Context, now time.Time) error {
 	}
 	if now.Sub(r.lastPrune) >= time.Hour || now.Before(r.lastPrune) {
 		r.lastPrune = now
+		if err := r.scheduleCompletions(ctx, now); err != nil {
+			return err
+		}
 		if _, err := r.cfg.Store.PruneJobs(ctx, now.Add(-KeepDoneJobs)); err != nil {
 			return err
 		}
