@@ -70,7 +70,7 @@ var HotStatements = []string{insertOrderSQL, selectOrderSQL, insertNotificationS
 
 const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, trade_no, buyer_logon_id, paid_via,
 	refunded_fen, needs_review, review_reason, created_at, updated_at, time_expire, paid_at, closed_at,
-	quantity, receiver_name, receiver_phone, receiver_address, shipping,
+	quantity, shipping, receiver_name, receiver_phone, receiver_address,
 	fulfilment, carrier, tracking_no, shipped_at, completed_at`
 
 // The statements of the hottest writes (see HotStatements).
@@ -115,7 +115,7 @@ func ScanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 	var fulfilment string
 	err := row.Scan(&o.ID, &o.OutTradeNo, &o.GoodsID, &o.Subject, &amount, &status, &tradeNo, &buyer, &via,
 		&refunded, &o.NeedsReview, &reason, &created, &updated, &expire, &paid, &closed,
-		&quantity, &o.Receiver.Name, &o.Receiver.Phone, &o.Receiver.Address, &o.Shipping,
+		&quantity, &o.Shipping, &o.Receiver.Name, &o.Receiver.Phone, &o.Receiver.Address,
 		&fulfilment, &o.Carrier, &o.TrackingNo, &shipped, &completed)
 	if err != nil {
 		return o, err
