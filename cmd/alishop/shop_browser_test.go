@@ -144,7 +144,9 @@ func TestBrowserCheckout(t *testing.T) {
 			if err != nil {
 				t.Fatalf("paying: %v", err)
 			}
-			if result != "支付成功" || status != "已支付" || !strings.Contains(listed, "已支付") {
+			// The return page says the payment's state; 我的订单 the
+			// order's: virtual goods are complete once paid.
+			if result != "支付成功" || status != "已支付" || !strings.Contains(listed, "已完成") {
 				t.Errorf("after paying: %q / %q; 我的订单 %q", result, status, listed)
 			}
 			console.Check(t)
