@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-pay/gopay"
 	gp "github.com/go-pay/gopay/alipay"
@@ -73,7 +72,7 @@ func (g *gopayRun) newClient(alipayCert string) *gp.Client {
 		t.Fatal(err)
 	}
 	hc := xhttp.NewClient()
-	hc.SetTransport(redirectTransport{to: to}).SetTimeout(20 * time.Second)
+	hc.SetTransport(redirectTransport{to: to}).SetTimeout(callTimeout)
 	c.SetHttpClient(hc)
 	if g.a.certs != nil {
 		if err := c.SetCertSnByContent([]byte(g.a.certs.AppCert), []byte(g.a.certs.AlipayRootCert), []byte(alipayCert)); err != nil {

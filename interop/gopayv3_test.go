@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-pay/gopay"
 	gp3 "github.com/go-pay/gopay/alipay/v3"
@@ -49,7 +48,7 @@ func newGopayV3(t *testing.T, sb *sandboxProc, a *app, alipayCert string, addRoo
 	}
 	c.SetProxyHost(strings.TrimSuffix(sb.root, "/"))
 	hc := xhttp.NewClient()
-	hc.SetTimeout(20 * time.Second)
+	hc.SetTimeout(callTimeout)
 	if a.certs != nil {
 		if err := c.SetCert([]byte(a.certs.AppCert), []byte(a.certs.AlipayRootCert), []byte(alipayCert)); err != nil {
 			t.Fatal(err)

@@ -31,6 +31,10 @@ import (
 	"alishop/alipay/sandbox"
 )
 
+// callTimeout bounds each call and each wait for a notification: generous,
+// since CI machines can be loaded; nothing asserts on how long a call takes.
+const callTimeout = 60 * time.Second
+
 // alishopBin is the alishop program TestMain builds from the parent module.
 var alishopBin string
 
@@ -290,7 +294,7 @@ func (sb *sandboxProc) advance(t *testing.T, d string) {
 // openPayURL follows a page or wap pay URL as the buyer's browser: the
 // sandbox answers 303 to its cashier, where the trade now waits.
 func openPayURL(u string) (string, error) {
-	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Timeout: callTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Get(u)
 	if err != nil {
 		return "", err
@@ -356,7 +360,7 @@ func newNotifyReceiver(t *testing.T) *notifyReceiver {
 func (n *notifyReceiver) url() string { return n.srv.URL + "/notify" }
 
 // wait returns the first notification of a trade with the status, waiting
-// up to 20 s for it (with the request as received).
+// up to callTimeout for it (with the request as received).
 func (n *notifyReceiver) wait(outTradeNo, status string) (url.Values, *http.Request, error) {
 	return n.waitFor(status+" notification for "+outTradeNo, func(f url.Values) bool {
 		return f.Get("out_trade_no") == outTradeNo && f.Get("trade_status") == status
@@ -371,9 +375,9 @@ func (n *notifyReceiver) waitAgreement(agreementNo, notifyType string) (url.Valu
 	})
 }
 
-// waitFor returns the first notification match accepts, waiting up to 20 s.
+// waitFor returns the first notification match accepts, waiting up to callTimeout.
 func (n *notifyReceiver) waitFor(what string, match func(url.Values) bool) (url.Values, *http.Request, error) {
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(callTimeout)
 	for {
 		n.mu.Lock()
 		for i, f := range n.forms {
@@ -387,7 +391,7 @@ func (n *notifyReceiver) waitFor(what string, match func(url.Values) bool) (url.
 		case <-n.woken:
 		case <-time.After(200 * time.Millisecond):
 		case <-deadline:
-			return nil, nil, fmt.Errorf("no %s within 20 s", what)
+			return nil, nil, fmt.Errorf("no %s within %s", what, callTimeout)
 		}
 	}
 }
@@ -447,9 +451,9 @@ func uniq(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, time.Now().UnixNano()%1e12)
 }
 
-// ctx gives each call 20 s.
+// ctx gives each call callTimeout.
 func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	c, cancel := context.WithTimeout(context.Background(), callTimeout)
 	t.Cleanup(cancel)
 	return c
 }
@@ -510,7 +514,7 @@ func (sb *sandboxProc) openAuthorize(libURL string) (string, error) {
 // signAgreement follows a page.sign URL to the sign page and signs there
 // as the default buyer with the pay password.
 func signAgreement(signURL string) error {
-	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Timeout: callTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Get(signURL)
 	if err != nil {
 		return err

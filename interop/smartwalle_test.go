@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	sw "github.com/smartwalle/alipay/v3"
 )
@@ -33,7 +32,7 @@ func TestSmartwalle(t *testing.T) {
 func newSmartwalle(t *testing.T, sb *sandboxProc, a *app, pub string) *sw.Client {
 	t.Helper()
 	c, err := sw.New(a.id, a.pkcs1, false, sw.WithSandboxGateway(sb.gateway()),
-		sw.WithHTTPClient(&http.Client{Timeout: 20 * time.Second}))
+		sw.WithHTTPClient(&http.Client{Timeout: callTimeout}))
 	if err != nil {
 		t.Fatal(err)
 	}
