@@ -120,6 +120,9 @@ func orderTimeline(o shop.Order, events []shop.OrderEvent, refunds []shop.Refund
 		}
 		out = append(out, timelineEntry{o.PaidAt, text})
 	}
+	if !o.PaidAt.IsZero() && !o.Shipping {
+		out = append(out, timelineEntry{o.PaidAt, "虚拟商品，付款即完成"})
+	}
 	if !o.ClosedAt.IsZero() {
 		out = append(out, timelineEntry{o.ClosedAt, "订单关闭：" + shop.ClosedReason(o)})
 	}
