@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -72,7 +71,7 @@ func Open(ctx context.Context, dsn string, opt sqlstore.Options) (*DB, error) {
 		opt.Now = time.Now
 	}
 	pool := stdlib.OpenDB(*cfg)
-	n := max(8, 2*runtime.GOMAXPROCS(0))
+	n := 2 * receivers() // the receivers' and as many for everything else
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
