@@ -483,23 +483,3 @@ func (c *Client) responseKey(sn string) (*rsa.PublicKey, error) {
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownCertSN, sn)
 }
-
-// notifyKeys lists the keys that may have signed a notification or return
-// (which normally carry no cert SN): the public key, or every loaded Alipay
-// certificate, the one named by sn (if any) first.
-func (c *Client) notifyKeys(sn string) []*rsa.PublicKey {
-	if c.cfg.AlipayPublicKey != nil || c.cfg.Certificates == nil {
-		return []*rsa.PublicKey{c.cfg.AlipayPublicKey}
-	}
-	all := c.cfg.Certificates.alipayKeys
-	keys := make([]*rsa.PublicKey, 0, len(all))
-	if k, ok := all[sn]; ok {
-		keys = append(keys, k)
-	}
-	for s, k := range all {
-		if s != sn {
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}

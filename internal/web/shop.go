@@ -173,6 +173,29 @@ func notifyStatus(o shop.Outcome) int {
 	return http.StatusInternalServerError
 }
 
+// unverifiedBudget decides whether messages from one client that fail
+// verification may be stored: within the client's budget and the total.
+// wait is, after a refusal, how long until one would be admitted.
+type unverifiedBudget struct {
+	s    *Server
+	key  string
+	wait time.Duration
+}
+
+func (s *Server) unverifiedBudget(r *http.Request) *unverifiedBudget {
+	return &unverifiedBudget{s: s, key: clientKey(r)}
+}
+
+// admit is shop.Received.Admit.
+func (b *unverifiedBudget) admit() bool {
+	ok, wait := b.s.unverified.allow(b.key)
+	if ok {
+		ok, wait = b.s.unverTotal.allow("")
+	}
+	b.wait = wait
+	return ok
+}
+
 // alipayNotify is POST /alipay/notify. It answers exactly "success" only
 // when the outcome is committed and acknowledgeable; anything else answers
 // "fail" so that Alipay delivers the notification again.

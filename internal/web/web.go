@@ -376,29 +376,6 @@ func noListing(h http.Handler) http.Handler {
 	})
 }
 
-// unverifiedBudget decides whether messages from one client that fail
-// verification may be stored: within the client's budget and the total.
-// wait is, after a refusal, how long until one would be admitted.
-type unverifiedBudget struct {
-	s    *Server
-	key  string
-	wait time.Duration
-}
-
-func (s *Server) unverifiedBudget(r *http.Request) *unverifiedBudget {
-	return &unverifiedBudget{s: s, key: clientKey(r)}
-}
-
-// admit is shop.Received.Admit.
-func (b *unverifiedBudget) admit() bool {
-	ok, wait := b.s.unverified.allow(b.key)
-	if ok {
-		ok, wait = b.s.unverTotal.allow("")
-	}
-	b.wait = wait
-	return ok
-}
-
 // limitCheckout answers 429 when the client is over its checkout budget.
 func (s *Server) limitCheckout(w http.ResponseWriter, r *http.Request) bool {
 	ok, retry := s.checkout.allow(clientKey(r))
