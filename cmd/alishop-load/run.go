@@ -161,6 +161,9 @@ type loadRun struct {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "wrk" {
+		return runWrk(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := parseFlags(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
