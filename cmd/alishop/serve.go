@@ -227,6 +227,7 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 		SecureCookies: strings.HasPrefix(publicURL, "https://"), ShopName: cfg.shopName, CookieKey: cookieKey,
 		Limits: cfg.limits, TrustedProxies: cfg.proxy.trusted, Hosts: hosts,
 		Ready: db.Ready, ObserveHTTP: s.metrics.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, s.metrics),
+		Login: shop.NewLogin(s.client, db, publicURL+"/auth/alipay/callback"),
 	})
 	if err != nil {
 		return s, failure("serve: %v", err)

@@ -57,7 +57,7 @@ func decideNotification(m Merchant, n *alipay.Notification, o *Order, r *Refund,
 			paidAt = now
 		}
 		return decidePaid(o, Payment{OutTradeNo: o.OutTradeNo, TradeNo: n.TradeNo, Amount: n.TotalAmount,
-			BuyerLogonID: n.BuyerLogonID, PaidAt: paidAt, Via: SourceNotify})
+			BuyerLogonID: n.BuyerLogonID, BuyerUserID: userIDOrNone(n.BuyerID), PaidAt: paidAt, Via: SourceNotify})
 	case n.TradeStatus == alipay.TradeStatusClosed && o.Status == StatusUnpaid:
 		return Decision{Outcome: OutcomeApplied, Ack: true, Close: true, Detail: "TRADE_CLOSED"}
 	}
@@ -105,7 +105,7 @@ func decideQuery(outTradeNo string, q *alipay.TradeQueryResult, o *Order, now ti
 			paidAt = q.SendPayDate
 		}
 		return decidePaid(o, Payment{OutTradeNo: outTradeNo, TradeNo: q.TradeNo, Amount: q.TotalAmount,
-			BuyerLogonID: q.BuyerLogonID, PaidAt: paidAt, Via: SourceQuery})
+			BuyerLogonID: q.BuyerLogonID, BuyerUserID: userIDOrNone(q.BuyerUserID), PaidAt: paidAt, Via: SourceQuery})
 	case q.TradeStatus == alipay.TradeStatusClosed && o.Status == StatusUnpaid:
 		return Decision{Outcome: OutcomeApplied, Close: true, Detail: "TRADE_CLOSED"}
 	}

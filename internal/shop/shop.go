@@ -142,6 +142,9 @@ type Payment struct {
 	TradeNo      string
 	Amount       alipay.Amount
 	BuyerLogonID string
-	PaidAt       time.Time // Alipay's gmt_payment, or when we learned it
-	Via          string    // notify, return, query
+	// BuyerUserID is the payer's Alipay user id (buyer_id), "" if not given:
+	// stored for 我的订单 of a buyer logged in with 支付宝登录.
+	BuyerUserID string
+	PaidAt      time.Time // Alipay's gmt_payment, or when we learned it
+	Via         string    // notify, return, query
 }

@@ -38,6 +38,7 @@ var (
 	_ shop.RefundStore = (*DB)(nil)
 	_ shop.ImageStore  = (*DB)(nil)
 	_ shop.FulfilStore = (*DB)(nil)
+	_ shop.BuyerStore  = (*DB)(nil)
 )
 
 // Options tune Open.

@@ -48,6 +48,14 @@ func timeLeft(d time.Duration) string {
 	return fmt.Sprintf("%d 小时 %d 分钟", m/60, m%60)
 }
 
+// maskedID is a user id as shown to its owner, "" for none.
+func maskedID(uid string) string {
+	if uid == "" {
+		return ""
+	}
+	return shop.MaskUserID(uid)
+}
+
 // myOrders is GET /orders (我的订单): the orders made in this browser,
 // newest first, each with its state in the buyer's words, its picture,
 // 去付款 and the time left while it can be paid, why it was closed; the
@@ -59,8 +67,24 @@ func (s *Server) myOrders(w http.ResponseWriter, r *http.Request) {
 			tab = t
 		}
 	}
+	nos := s.buyers.orders(r)
+	uid := s.buyerID(r)
+	if uid != "" {
+		// A logged-in buyer's orders from any device: made while logged in,
+		// or paid with the same Alipay account.
+		theirs, err := s.alipayLogin.Orders(r.Context(), uid)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, no := range theirs {
+			if !slices.Contains(nos, no) {
+				nos = append(nos, no)
+			}
+		}
+	}
 	var orders []shop.Order
-	for _, no := range s.buyers.orders(r) {
+	for _, no := range nos {
 		o, err := s.svc.Order(r.Context(), no)
 		if shop.ErrorCode(err) == shop.ENOTFOUND {
 			continue
@@ -99,5 +123,5 @@ func (s *Server) myOrders(w http.ResponseWriter, r *http.Request) {
 		cards = append(cards, c)
 	}
 	s.render(w, r, http.StatusOK, "my_orders", "我的订单", map[string]any{"Cards": cards, "Any": len(orders) > 0,
-		"Tabs": myOrderTabs, "Tab": tab.Key, "Nav": "orders"})
+		"Tabs": myOrderTabs, "Tab": tab.Key, "Nav": "orders", "LoginOn": s.alipayLogin != nil, "Buyer": maskedID(uid)})
 }

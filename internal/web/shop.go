@@ -43,6 +43,12 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("order created", "out_trade_no", o.OutTradeNo, "goods_id", o.GoodsID, "amount", o.Amount.String(), "channel", ch)
 	s.buyers.add(w, r, o.OutTradeNo)
+	if uid := s.buyerID(r); uid != "" {
+		if err := s.alipayLogin.Claim(r.Context(), o.OutTradeNo, uid); err != nil {
+			// The order stays in this browser's list; its payment names the buyer later.
+			s.log.Error("recording the logged-in buyer of an order", "out_trade_no", o.OutTradeNo, "err", err)
+		}
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, payURL, http.StatusSeeOther)
 }

@@ -93,6 +93,8 @@ type Config struct {
 	// Hosts, when set, is the Host values answered, the mounted routes
 	// included; others get 421. nil answers every Host.
 	Hosts *HostPolicy
+	// Login enables 支付宝登录 for buyers (GET /auth/alipay); nil hides it.
+	Login *shop.Login
 }
 
 // DefaultShopName is the shop's name when none is configured.
@@ -129,6 +131,7 @@ type Server struct {
 	shopName    string
 	prof        profileCache
 	buyers      buyerCookie
+	alipayLogin *shop.Login
 }
 
 // New returns the shop's handler.
@@ -136,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL,
 		billSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills, checker: cfg.BillChecker,
 		ready: cfg.Ready, metrics: cfg.Metrics, observeHTTP: cfg.ObserveHTTP, shopName: cfg.ShopName,
-		trusted: cfg.TrustedProxies, hosts: cfg.Hosts}
+		trusted: cfg.TrustedProxies, hosts: cfg.Hosts, alipayLogin: cfg.Login}
 	if s.shopName == "" {
 		s.shopName = DefaultShopName
 	}
@@ -294,6 +297,9 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.HandleFunc("GET /alipay/return", s.alipayReturn)
 	mux.HandleFunc("/alipay/notify", s.alipayNotify) // every method: a wrong one is recorded too
 	mux.HandleFunc("GET /api/orders/{out_trade_no}", s.apiOrder)
+	mux.HandleFunc("GET /auth/alipay", s.loginStart)
+	mux.HandleFunc("GET /auth/alipay/callback", s.loginCallback)
+	mux.HandleFunc("POST /auth/logout", s.buyerLogout)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.metrics != nil {

@@ -365,6 +365,10 @@ func (c *batchChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
 	r.id, r.at = append(r.id, o.ID), append(r.at, at.UnixMilli())
 	r.tradeNo, r.buyer = append(r.tradeNo, nullable(p.TradeNo)), append(r.buyer, nullable(p.BuyerLogonID))
 	r.paidAt, r.via = append(r.paidAt, paidAt), append(r.via, p.Via)
+	if p.BuyerUserID != "" {
+		c.b.Queue(sqlstore.SetBuyerSQL, p.BuyerUserID, o.ID)
+		c.singles = append(c.singles, "")
+	}
 	return nil
 }
 

@@ -273,7 +273,15 @@ func changedOne(res sql.Result, err error, what string) error {
 
 func (c txChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
 	res, err := c.tx.Exec(c.ctx, payOrderSQL, nullString(p.TradeNo), nullString(p.BuyerLogonID), ms(p.PaidAt), p.Via, at.UnixMilli(), o.ID)
-	return changedOne(res, err, "pay order "+o.OutTradeNo)
+	if err := changedOne(res, err, "pay order "+o.OutTradeNo); err != nil {
+		return err
+	}
+	if p.BuyerUserID != "" {
+		if _, err := c.tx.ExecContext(c.ctx, SetBuyerSQL, p.BuyerUserID, o.ID); err != nil {
+			return fmt.Errorf("store: buyer of order %s: %w", o.OutTradeNo, err)
+		}
+	}
+	return nil
 }
 
 func (c txChanges) Close(o *shop.Order, at time.Time) error {
