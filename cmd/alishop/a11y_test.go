@@ -211,6 +211,23 @@ func TestAccessibility(t *testing.T) {
 			}
 			check("return page")
 			visit("我的订单", "/orders", `#my-orders-list`)
+			// 支付宝登录: the sandbox's authorize page, then 我的订单 logged in.
+			if err := chromedp.Do(ctx,
+				chromedp.Click(chromedp.CSS(`#alipay-login-link`)),
+				chromedp.WaitVisible(chromedp.CSS(`#login`)),
+			); err != nil {
+				t.Fatalf("支付宝登录: %v", err)
+			}
+			check("支付宝登录 authorize page")
+			if err := chromedp.Do(ctx,
+				chromedp.SetValue(chromedp.CSS(`#login`), sandbox.DefaultBuyer),
+				chromedp.SendKeys(chromedp.CSS(`#password`), sandbox.BuyerPassword),
+				chromedp.Click(chromedp.CSS(`#pay`)),
+				chromedp.WaitVisible(chromedp.CSS(`#buyer-id`)),
+			); err != nil {
+				t.Fatalf("支付宝登录 consent: %v", err)
+			}
+			check("我的订单 logged in")
 			visit("order page", "/orders/"+strings.TrimSpace(orderNo), `#order`)
 			visit("policy", "/policy", `#policy`)
 			visit("error page", "/no/such/page", `#error-heading`)
