@@ -366,8 +366,9 @@ func (c *batchChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
 	r.tradeNo, r.buyer = append(r.tradeNo, nullable(p.TradeNo)), append(r.buyer, nullable(p.BuyerLogonID))
 	r.paidAt, r.via = append(r.paidAt, paidAt), append(r.via, p.Via)
 	if p.BuyerUserID != "" {
+		// Not a compare-and-set: an order keeps the buyer it has.
 		c.b.Queue(sqlstore.SetBuyerSQL, p.BuyerUserID, o.ID)
-		c.singles = append(c.singles, "")
+		c.singles = append(c.singles, "buyer of order "+o.OutTradeNo)
 	}
 	return nil
 }
