@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"alishop/alipay"
 	"alishop/internal/jobs"
 	"alishop/internal/shop"
 	"alishop/internal/store"
@@ -175,6 +176,53 @@ func TestStageFiltersAndExport(t *testing.T) {
 		}
 		if fmt.Sprint(got) != "[p0 p1 p2 p3 p4 v1]" {
 			t.Fatalf("export pages: %v", got)
+		}
+	})
+}
+
+// Refunds stay possible once shipped: a partial refund keeps the order
+// 已发货, a full one ends it, after which neither the buyer's confirmation
+// nor the auto-completion changes it.
+func TestRefundOfShippedOrder(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+		o := shippedGoodsOrder(t, db, "r1", "13600000000", now)
+		if _, _, err := db.Fulfil(ctx, "r1", func(o shop.Order) (shop.Transition, error) {
+			return shop.DecideShip(o, "京东物流", "JD0001", time.Hour, now)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		refund := func(no string, amount int64) {
+			t.Helper()
+			r := shop.Refund{OutTradeNo: "r1", OutRequestNo: no, Amount: alipay.Amount(amount), CreatedAt: now}
+			if err := db.CreateRefund(ctx, &r, now.Add(time.Minute), allowRefund(&r)); err != nil {
+				t.Fatal(err)
+			}
+			if d, err := settleRefund(t, db, "r1", no, now); err != nil || d.Outcome != shop.OutcomeApplied {
+				t.Fatalf("settle %s: %+v %v", no, d, err)
+			}
+		}
+		refund("P1", 100)
+		if got, _ := db.Order(ctx, "r1"); got.Stage() != shop.StageShipped || got.Status != shop.StatusPartiallyRefunded {
+			t.Fatalf("after a partial refund: %s %s", got.Status, got.Stage())
+		}
+		refund("P2", int64(o.Amount)-100)
+		got, _ := db.Order(ctx, "r1")
+		if got.Stage() != shop.StageRefunded {
+			t.Fatalf("after the full refund: %s", got.Stage())
+		}
+		if _, _, err := db.Fulfil(ctx, "r1", func(o shop.Order) (shop.Transition, error) { return shop.DecideReceive(o, now) }); shop.ErrorCode(err) != shop.EINVALID {
+			t.Fatalf("receiving a refunded order: %v", err)
+		}
+		if _, tr, err := db.Fulfil(ctx, "r1", func(o shop.Order) (shop.Transition, error) {
+			return shop.DecideAutoComplete(o, time.Hour, now.Add(2*time.Hour))
+		}); err != nil || !tr.Repeat {
+			t.Fatalf("auto-completing a refunded order: %+v %v", tr, err)
+		}
+		if got, _ := db.Order(ctx, "r1"); got.Fulfilment != shop.FulfilShipped || got.Stage() != shop.StageRefunded {
+			t.Fatalf("the refunded order changed: %+v", got)
 		}
 	})
 }
