@@ -257,7 +257,7 @@ func TestBrowserAdmin(t *testing.T) {
 	ctx, console := browsertest.NewTab(t, browser, 390, 844, true)
 	picture := testPNG(t, dir)
 	big := filepath.Join(dir, "big.png")
-	if err := os.WriteFile(big, append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 1<<20+1)...), 0o600); err != nil {
+	if err := os.WriteFile(big, append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{7}, 10<<20+1)...), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	text := filepath.Join(dir, "not-a-picture.png")
@@ -278,7 +278,7 @@ func TestBrowserAdmin(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(`#name`), name),
 			chromedp.SendKeys(chromedp.CSS(`#price`), "59.90"),
 			chromedp.SendKeys(chromedp.CSS(`#description`), "手工烘焙，每日新鲜出炉。"),
-			chromedp.SetUploadFiles(chromedp.CSS(`#image`), []string{file}),
+			chromedp.SetUploadFiles(chromedp.CSS(`#pictures`), []string{file}),
 			chromedp.Click(chromedp.CSS(`#save`)),
 		)
 	}
@@ -303,7 +303,7 @@ func TestBrowserAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("adding goods: %v", err)
 	}
-	if !strings.Contains(tooBig, "图片太大") || !strings.Contains(notPicture, "只能上传 JPEG、PNG 或 GIF 图片") {
+	if !strings.Contains(tooBig, "图片太大") || !strings.Contains(notPicture, "只能上传 JPEG、PNG、WebP 或 GIF 图片") {
 		t.Errorf("refused pictures say %q and %q", tooBig, notPicture)
 	}
 	var card string
@@ -312,7 +312,7 @@ func TestBrowserAdmin(t *testing.T) {
 		chromedp.Navigate(p.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#goods`)),
 		browsertest.Into(&card, chromedp.Text(chromedp.CSS(`#goods li:last-child`))),
-		browsertest.Into(&loaded, chromedp.Poll[bool](`(() => { const i = document.querySelector("#goods li:last-child img"); return !!i && i.complete && i.naturalWidth === 160 })()`)),
+		browsertest.Into(&loaded, chromedp.Poll[bool](`(() => { const i = document.querySelector("#goods li:last-child img"); return !!i && i.complete && i.naturalWidth > 0 && i.currentSrc.includes("/pictures/") })()`)),
 	)
 	if err != nil {
 		t.Fatalf("storefront: %v", err)

@@ -82,7 +82,7 @@ type Service struct {
 	ttl      time.Duration
 	obs      Observer
 	quitURL  func(outTradeNo string) string
-	images   ImageStore // nil: the store keeps no pictures
+	images   PictureStore // nil: the store keeps no pictures
 
 	fulfilStore  FulfilStore // nil: the store keeps no fulfilment
 	autoComplete time.Duration
@@ -98,7 +98,7 @@ func NewService(cfg Config) *Service {
 	if s.ttl <= 0 {
 		s.ttl = DefaultOrderTTL
 	}
-	s.images, _ = cfg.Store.(ImageStore)
+	s.images, _ = cfg.Store.(PictureStore)
 	s.fulfilStore, _ = cfg.Store.(FulfilStore)
 	s.autoComplete = cfg.AutoComplete
 	if s.autoComplete <= 0 {

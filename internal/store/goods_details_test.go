@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,45 +21,85 @@ func TestGoodsDetailsEachBackend(t *testing.T) {
 		if err := db.CreateGoods(ctx, &g); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := db.GoodsImage(ctx, g.ID); !errors.Is(err, shop.ErrImageNotFound) {
-			t.Fatalf("picture of goods without one: %v", err)
+		if ps, err := db.GoodsPictures(ctx, g.ID); err != nil || len(ps) != 0 {
+			t.Fatalf("pictures of goods without any: %v %v", ps, err)
 		}
-		img := shop.Image{ContentType: "image/png", Data: []byte{0x89, 'P', 'N', 'G', 0, 0xff}}
-		v1, err := db.SetGoodsImage(ctx, g.ID, img, now)
-		if err != nil || v1 == "" {
-			t.Fatalf("set picture: %q %v", v1, err)
+		pic := func(v string) shop.NewPicture {
+			return shop.NewPicture{Picture: shop.Picture{Version: v, Width: 3000, Height: 4000},
+				Large: shop.PictureCopy{ContentType: "image/jpeg", Data: []byte("large " + v)},
+				Small: shop.PictureCopy{ContentType: "image/jpeg", Data: []byte("small " + v)}}
 		}
-		got, v, err := db.GoodsImage(ctx, g.ID)
-		if err != nil || v != v1 || got.ContentType != "image/png" || string(got.Data) != string(img.Data) {
-			t.Fatalf("picture %+v %q %v", got, v, err)
+		versions := func() []string {
+			t.Helper()
+			ps, err := db.GoodsPictures(ctx, g.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vs []string
+			for _, p := range ps {
+				if p.Width != 3000 || p.Height != 4000 {
+					t.Errorf("picture %+v", p)
+				}
+				vs = append(vs, p.Version)
+			}
+			return vs
 		}
-		img.Data = append(img.Data, 1)
-		v2, err := db.SetGoodsImage(ctx, g.ID, img, now)
-		if err != nil || v2 == v1 {
-			t.Fatalf("replaced picture has version %q (was %q): %v", v2, v1, err)
+		if err := db.SetGoodsPictures(ctx, g.ID, nil, []shop.NewPicture{pic("a"), pic("b"), pic("c")}, now); err != nil {
+			t.Fatal(err)
+		}
+		if vs := versions(); !slices.Equal(vs, []string{"a", "b", "c"}) {
+			t.Fatalf("pictures %v", vs)
+		}
+		got, err := db.GoodsPicture(ctx, g.ID, "b", shop.PictureLarge)
+		if err != nil || got.ContentType != "image/jpeg" || string(got.Data) != "large b" {
+			t.Fatalf("picture b large: %+v %v", got, err)
+		}
+		if got, err := db.GoodsPicture(ctx, g.ID, "b", shop.PictureSmall); err != nil || string(got.Data) != "small b" {
+			t.Fatalf("picture b small: %+v %v", got, err)
+		}
+		// Reordered (c first), b removed, d added: kept pictures keep their bytes.
+		keep := func(v string) shop.NewPicture { return shop.NewPicture{Picture: shop.Picture{Version: v}} }
+		if err := db.SetGoodsPictures(ctx, g.ID, []string{"a", "b", "c"}, []shop.NewPicture{keep("c"), keep("a"), pic("d")}, now); err != nil {
+			t.Fatal(err)
+		}
+		if vs := versions(); !slices.Equal(vs, []string{"c", "a", "d"}) {
+			t.Fatalf("pictures after the edit %v", vs)
+		}
+		if got, err := db.GoodsPicture(ctx, g.ID, "a", shop.PictureSmall); err != nil || string(got.Data) != "small a" {
+			t.Fatalf("kept picture a: %+v %v", got, err)
+		}
+		if _, err := db.GoodsPicture(ctx, g.ID, "b", shop.PictureSmall); !errors.Is(err, shop.ErrImageNotFound) {
+			t.Fatalf("removed picture: %v", err)
+		}
+		// An edit made from an outdated form changes nothing.
+		if err := db.SetGoodsPictures(ctx, g.ID, []string{"a", "b", "c"}, []shop.NewPicture{pic("e")}, now); !errors.Is(err, shop.ErrPicturesChanged) {
+			t.Fatalf("outdated edit: %v", err)
+		}
+		if vs := versions(); !slices.Equal(vs, []string{"c", "a", "d"}) {
+			t.Fatalf("pictures after the outdated edit %v", vs)
 		}
 		gs, err := db.ListGoods(ctx, false)
-		if err != nil || len(gs) != 1 || gs[0].Description != "第一行\n第二行" || gs[0].ImageVersion != v2 {
+		if err != nil || len(gs) != 1 || gs[0].Description != "第一行\n第二行" || gs[0].ImageVersion != "c" {
 			t.Fatalf("goods %+v %v", gs, err)
 		}
-		// An update of the other fields keeps the picture.
+		// An update of the other fields keeps the pictures.
 		g.Description = ""
 		if err := db.UpdateGoods(ctx, &g); err != nil {
 			t.Fatal(err)
 		}
-		if g2, _ := db.Goods(ctx, g.ID); g2.Description != "" || g2.ImageVersion != v2 {
+		if g2, _ := db.Goods(ctx, g.ID); g2.Description != "" || g2.ImageVersion != "c" {
 			t.Fatalf("after update: %+v", g2)
 		}
-		if _, err := db.SetGoodsImage(ctx, 9999, img, now); !errors.Is(err, shop.ErrGoodsNotFound) {
-			t.Fatalf("picture of missing goods: %v", err)
+		if err := db.SetGoodsPictures(ctx, 9999, nil, []shop.NewPicture{pic("a")}, now); !errors.Is(err, shop.ErrGoodsNotFound) {
+			t.Fatalf("pictures of missing goods: %v", err)
 		}
-		if err := db.DeleteGoodsImage(ctx, g.ID, now); err != nil {
+		if err := db.SetGoodsPictures(ctx, g.ID, []string{"c", "a", "d"}, nil, now); err != nil {
 			t.Fatal(err)
 		}
 		if g2, _ := db.Goods(ctx, g.ID); g2.ImageVersion != "" {
-			t.Fatalf("deleted picture still named: %+v", g2)
+			t.Fatalf("deleted pictures still named: %+v", g2)
 		}
-		if _, _, err := db.GoodsImage(ctx, g.ID); !errors.Is(err, shop.ErrImageNotFound) {
+		if _, err := db.GoodsPicture(ctx, g.ID, "c", shop.PictureLarge); !errors.Is(err, shop.ErrImageNotFound) {
 			t.Fatalf("deleted picture: %v", err)
 		}
 

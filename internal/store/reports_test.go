@@ -78,7 +78,9 @@ func TestReportsEachBackend(t *testing.T) {
 		}
 
 		free := goods(t, db, "没人买", 100, false)
-		if _, err := db.SetGoodsImage(ctx, free.ID, shop.Image{ContentType: "image/png", Data: []byte("png")}, day); err != nil {
+		pic := shop.NewPicture{Picture: shop.Picture{Version: "v1"}, Large: shop.PictureCopy{ContentType: "image/png", Data: []byte("png")},
+			Small: shop.PictureCopy{ContentType: "image/png", Data: []byte("p")}}
+		if err := db.SetGoodsPictures(ctx, free.ID, nil, []shop.NewPicture{pic}, day); err != nil {
 			t.Fatal(err)
 		}
 		ordered, err := db.GoodsOrdered(ctx)
@@ -97,7 +99,7 @@ func TestReportsEachBackend(t *testing.T) {
 		if _, err := db.Goods(ctx, free.ID); !errors.Is(err, shop.ErrGoodsNotFound) {
 			t.Errorf("deleted goods still there: %v", err)
 		}
-		if _, _, err := db.GoodsImage(ctx, free.ID); !errors.Is(err, shop.ErrImageNotFound) {
+		if _, err := db.GoodsPicture(ctx, free.ID, "v1", shop.PictureSmall); !errors.Is(err, shop.ErrImageNotFound) {
 			t.Errorf("deleted goods' picture: %v", err)
 		}
 		if err := db.DeleteGoods(ctx, free.ID); !errors.Is(err, shop.ErrGoodsNotFound) {

@@ -34,11 +34,11 @@ type backend interface {
 }
 
 var (
-	_ shop.Store       = (*DB)(nil)
-	_ shop.RefundStore = (*DB)(nil)
-	_ shop.ImageStore  = (*DB)(nil)
-	_ shop.FulfilStore = (*DB)(nil)
-	_ shop.BuyerStore  = (*DB)(nil)
+	_ shop.Store        = (*DB)(nil)
+	_ shop.RefundStore  = (*DB)(nil)
+	_ shop.PictureStore = (*DB)(nil)
+	_ shop.FulfilStore  = (*DB)(nil)
+	_ shop.BuyerStore   = (*DB)(nil)
 )
 
 // Options tune Open.

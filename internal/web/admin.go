@@ -326,8 +326,9 @@ func (s *Server) goodsForm(w http.ResponseWriter, r *http.Request) {
 	if g.ID != 0 {
 		price = g.Price.String()
 	}
-	s.render(w, r, http.StatusOK, "admin_goods_form", goodsFormTitle(g),
-		map[string]any{"Goods": g, "Name": g.Name, "Price": price, "Hidden": g.Hidden, "Description": g.Description, "Admin": true, "Nav": "goods"})
+	data := map[string]any{"Goods": g, "Name": g.Name, "Price": price, "Hidden": g.Hidden, "Description": g.Description, "Admin": true, "Nav": "goods"}
+	s.addPictures(r, g, data)
+	s.render(w, r, http.StatusOK, "admin_goods_form", goodsFormTitle(g), data)
 }
 
 func goodsFormTitle(g shop.Goods) string {
@@ -337,28 +338,28 @@ func goodsFormTitle(g shop.Goods) string {
 	return "添加商品"
 }
 
-// goodsUpload is the goods form as submitted: multipart/form-data (with an
-// optional picture) or, without a picture, url-encoded.
+// goodsUpload is the goods form as submitted: multipart/form-data (with
+// pictures) or, without pictures, url-encoded.
 type goodsUpload struct {
 	name, price, description string
-	hidden, removeImage      bool
-	image                    []byte // nil: none chosen
-	tooLarge                 bool   // the picture is over shop.MaxImageBytes
+	hidden                   bool
+	pictures                 pictureForm
 }
 
-// maxGoodsForm bounds the goods form's body: a picture somewhat over the
-// limit is still read to the end, so the admin gets the page saying it is
-// too large rather than a reset connection.
-const maxGoodsForm = 8 << 20
-
-// readGoodsForm reads the goods form, keeping at most shop.MaxImageBytes+1
-// bytes of the picture in memory and no temporary files.
+// readGoodsForm reads the goods form, turning each picture into its
+// copies as it arrives (pictureForm.file): no temporary files, one upload
+// in memory at a time.
 func readGoodsForm(w http.ResponseWriter, r *http.Request) (goodsUpload, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxGoodsForm)
 	var u goodsUpload
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		u.name, u.price, u.description = r.PostFormValue("name"), r.PostFormValue("price"), r.PostFormValue("description")
-		u.hidden, u.removeImage = r.PostFormValue("hidden") != "", r.PostFormValue("remove_image") != ""
+		u.hidden = r.PostFormValue("hidden") != ""
+		for _, k := range []string{"seen", "main", "remove"} {
+			for _, v := range r.PostForm[k] {
+				u.pictures.field(k, v)
+			}
+		}
 		return u, nil
 	}
 	mr, err := r.MultipartReader()
@@ -373,18 +374,9 @@ func readGoodsForm(w http.ResponseWriter, r *http.Request) (goodsUpload, error) 
 		if err != nil {
 			return u, err
 		}
-		if part.FormName() == "image" {
-			b, err := io.ReadAll(io.LimitReader(part, shop.MaxImageBytes+1))
-			if err != nil {
+		if name := part.FormName(); name == "pictures" || name == "image" {
+			if err := u.pictures.file(part); err != nil {
 				return u, err
-			}
-			if len(b) > shop.MaxImageBytes {
-				u.tooLarge = true
-				if _, err := io.Copy(io.Discard, part); err != nil {
-					return u, err
-				}
-			} else if len(b) > 0 || part.FileName() != "" {
-				u.image = b
 			}
 			continue
 		}
@@ -402,8 +394,8 @@ func readGoodsForm(w http.ResponseWriter, r *http.Request) (goodsUpload, error) 
 			u.description = v
 		case "hidden":
 			u.hidden = v != ""
-		case "remove_image":
-			u.removeImage = v != ""
+		default:
+			u.pictures.field(part.FormName(), v)
 		}
 	}
 }
@@ -414,33 +406,47 @@ func (s *Server) saveGoods(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(goodsFormTime))
+	rc.SetWriteDeadline(time.Now().Add(goodsFormTime))
 	u, err := readGoodsForm(w, r)
 	name := strings.TrimSpace(u.name)
 	priceText := strings.TrimSpace(u.price)
 	desc := strings.TrimSpace(strings.ReplaceAll(u.description, "\r\n", "\n"))
 	formErr := func(status int, msg string) {
-		s.render(w, r, status, "admin_goods_form", goodsFormTitle(g),
-			map[string]any{"Goods": g, "Name": name, "Price": priceText, "Hidden": u.hidden, "Description": desc, "Error": msg, "Admin": true, "Nav": "goods"})
+		data := map[string]any{"Goods": g, "Name": name, "Price": priceText, "Hidden": u.hidden, "Description": desc, "Error": msg, "Admin": true, "Nav": "goods"}
+		s.addPictures(r, g, data)
+		s.render(w, r, status, "admin_goods_form", goodsFormTitle(g), data)
 	}
 	var mbe *http.MaxBytesError
 	switch {
-	case errors.As(err, &mbe) || u.tooLarge:
-		formErr(http.StatusRequestEntityTooLarge, "图片太大：最大 1 MB，请压缩后再上传。商品未保存。")
+	case errors.As(err, &mbe):
+		formErr(http.StatusRequestEntityTooLarge, "图片太大：每张最大 10 MB，请压缩后再上传。商品未保存。")
 		return
 	case err != nil:
 		formErr(http.StatusBadRequest, "表单提交不完整，请重试。")
 		return
 	}
-	var img shop.Image
-	if u.image != nil {
-		if img, err = shop.CheckImage(u.image); err != nil {
-			formErr(http.StatusUnprocessableEntity, shop.ErrorMessage(err)+"。商品未保存。")
-			return
-		}
+	if status, msg := u.pictures.formError(); msg != "" {
+		formErr(status, msg)
+		return
 	}
 	price, err := alipay.ParseAmount(priceText)
 	if err != nil {
 		formErr(http.StatusUnprocessableEntity, "价格格式不正确：请输入以元为单位、最多两位小数的正数，例如 88.00")
+		return
+	}
+	edit := u.pictures.edit()
+	plan, err := s.svc.PlanPictures(r.Context(), g.ID, edit)
+	if err != nil {
+		switch shop.ErrorCode(err) {
+		case shop.EINVALID:
+			formErr(http.StatusUnprocessableEntity, shop.ErrorMessage(err))
+		case shop.ECONFLICT:
+			formErr(http.StatusConflict, shop.ErrorMessage(err)+"。商品未保存。")
+		default:
+			s.fail(w, r, err)
+		}
 		return
 	}
 	g.Name, g.Price, g.Hidden, g.Description = name, price, u.hidden, desc
@@ -452,50 +458,29 @@ func (s *Server) saveGoods(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	switch {
-	case img.Data != nil:
-		err = s.svc.SetGoodsImage(r.Context(), g.ID, img.Data)
-	case u.removeImage:
-		err = s.svc.DeleteGoodsImage(r.Context(), g.ID)
+	if !edit.Empty() {
+		if err := s.svc.SetGoodsPictures(r.Context(), g.ID, edit.Seen, plan); err != nil {
+			if shop.ErrorCode(err) == shop.ECONFLICT {
+				formErr(http.StatusConflict, shop.ErrorMessage(err)+"。商品的其他内容已保存。")
+				return
+			}
+			s.fail(w, r, err)
+			return
+		}
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.log.Info("goods saved", "id", g.ID, "price", g.Price.String(), "hidden", g.Hidden, "image_bytes", len(img.Data))
+	s.log.Info("goods saved", "id", g.ID, "price", g.Price.String(), "hidden", g.Hidden, "pictures", len(plan), "pictures_added", len(edit.Add))
 	http.Redirect(w, r, "/admin/goods?saved=1", http.StatusSeeOther)
 }
 
-// goodsImage is GET /goods/{id}/image: a goods picture. Its URL carries
-// the picture's version (?v=), so a versioned request may be cached for a
-// year; the ETag serves revalidation. Pictures are served with the type
-// they were recognised as and a CSP that lets nothing run.
-func (s *Server) goodsImage(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.fail(w, r, shop.ErrImageNotFound)
+// addPictures puts the pictures of goods g into the goods form's data.
+func (s *Server) addPictures(r *http.Request, g shop.Goods, data map[string]any) {
+	if g.ID == 0 {
 		return
 	}
-	img, version, err := s.svc.GoodsImage(r.Context(), id)
+	ps, err := s.svc.GoodsPictures(r.Context(), g.ID)
 	if err != nil {
-		s.fail(w, r, err)
+		s.log.Error("goods pictures", "id", g.ID, "err", err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", img.ContentType)
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("ETag", `"`+version+`"`)
-	if r.URL.Query().Get("v") == version {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "public, max-age=60")
-	}
-	if match := r.Header.Get("If-None-Match"); match == `"`+version+`"` {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Length", strconv.Itoa(len(img.Data)))
-	if r.Method != http.MethodHead {
-		w.Write(img.Data)
-	}
+	data["Pictures"], data["Seen"] = pictureViews(ps)
 }

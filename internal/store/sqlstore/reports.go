@@ -108,7 +108,7 @@ func (db *DB) GoodsOrdered(ctx context.Context) (map[int64]bool, error) {
 	return out, rows.Err()
 }
 
-// DeleteGoods implements shop.Reports: the picture and the goods go in one
+// DeleteGoods implements shop.Reports: the pictures and the goods go in one
 // transaction, each only while no order names the goods, so an order made
 // at the same time either comes first (nothing is deleted) or finds no
 // goods.
@@ -117,7 +117,7 @@ func (db *DB) DeleteGoods(ctx context.Context, id int64) error {
 	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		deleted, exists = false, false
 		const unordered = " AND NOT EXISTS (SELECT 1 FROM orders WHERE goods_id = $1)"
-		if _, err := tx.ExecContext(ctx, "DELETE FROM goods_images WHERE goods_id = $1"+unordered, id); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM goods_pictures WHERE goods_id = $1"+unordered, id); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, "DELETE FROM goods WHERE id = $1"+unordered, id)
