@@ -110,7 +110,7 @@ const PhoneUA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KH
 // bctx, as a phone (mobile viewport, touch, PhoneUA) or a desktop, and
 // records every console error, uncaught exception and error log entry
 // (CSP violations, failed loads) of its pages. The tab's context ends
-// after two minutes at the latest, which bounds a broken run.
+// after five minutes at the latest, which bounds a broken run.
 func NewTab(t *testing.T, bctx context.Context, width, height int64, phone bool) (context.Context, *Console) {
 	t.Helper()
 	c := &Console{}
@@ -136,8 +136,10 @@ func NewTab(t *testing.T, bctx context.Context, width, height int64, phone bool)
 		}
 	}))
 	t.Cleanup(cancel)
-	// Bounds a broken run; a healthy one takes a few seconds.
-	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	// Bounds a broken run; a healthy one takes a few seconds, or a few
+	// minutes under -race on a machine loaded by other tests (an admin
+	// login's PBKDF2, a 10 MB upload).
+	ctx, cancelT := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(cancelT)
 	vp := chromedp.EmulateViewport(width, height)
 	if phone {
