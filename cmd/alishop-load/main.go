@@ -13,6 +13,10 @@
 //	go run ./cmd/alishop-load --db 'postgres://root@127.0.0.1:5432/test?sslmode=disable' \
 //	    --instances 3 --rate 30 --duration 60s --kill-every 5s
 //
+// `alishop-load wrk` measures instead the fresh-notification rate of a SQLite
+// and a PostgreSQL shop from outside with wrk (scripts/notify-wrk.lua; see
+// wrk.go).
+//
 // Every address it uses is on loopback; every loop is bounded in count and
 // time (docs/BENCHMARKS.md has runs and their numbers).
 package main
