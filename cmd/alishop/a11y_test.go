@@ -105,6 +105,9 @@ func TestAccessibility(t *testing.T) {
 	if resp, body := p.do("POST", "/admin/settings", profile, admin); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("settings: %s %s", resp.Status, body)
 	}
+	// An order of shipped goods, paid, for the order page with its
+	// address (after a lookup) and the admin's ship form.
+	shipped := p.paidShippedOrder(p.addShippedGoods(admin, "蓝牙音箱", "199.00"))
 	browser := testBrowser(t, exe)
 
 	for _, size := range []struct {
@@ -229,6 +232,16 @@ func TestAccessibility(t *testing.T) {
 			}
 			check("我的订单 logged in")
 			visit("order page", "/orders/"+strings.TrimSpace(orderNo), `#order`)
+			if err := chromedp.Do(ctx,
+				chromedp.Navigate(p.base+"/orders/lookup?out_trade_no="+shipped),
+				chromedp.WaitVisible(chromedp.CSS(`#phone`)),
+				chromedp.SendKeys(chromedp.CSS(`#phone`), fulfilPhone),
+				chromedp.Click(chromedp.CSS(`#lookup-submit`)),
+				chromedp.WaitVisible(chromedp.CSS(`#receiver`)),
+			); err != nil {
+				t.Fatalf("looking up the shipped order: %v", err)
+			}
+			check("order page with address")
 			visit("policy", "/policy", `#policy`)
 			visit("error page", "/no/such/page", `#error-heading`)
 
@@ -249,6 +262,7 @@ func TestAccessibility(t *testing.T) {
 			}
 			check("admin orders")
 			visit("admin order", "/admin/orders/"+paid, `#full-refund`)
+			visit("admin order to ship", "/admin/orders/"+shipped, `#ship`)
 			visit("admin goods", "/admin/goods", `#admin-goods`)
 			visit("admin goods form", "/admin/goods/1/edit", `#save`)
 			visit("admin bills", "/admin/bills", `main h1`)
