@@ -210,3 +210,36 @@ func decideRefund(n *alipay.Notification, o *Order, r *Refund) Decision {
 	d.Ack = true
 	return d
 }
+
+// PayoutAllowed says whether a payout of amount may be made to a buyer of
+// order o, whose payouts not failed add up to claimed: the order must have
+// been paid, and its payouts, this one included, stay within what was paid
+// (a compensation never exceeds the order).
+func PayoutAllowed(o *Order, claimed, amount alipay.Amount) error {
+	switch o.Status {
+	case StatusPaid, StatusPartiallyRefunded, StatusRefunded:
+	default:
+		return Errorf(EINVALID, "订单%s，不能转账补偿", o.Status.Label())
+	}
+	if amount < alipay.MinTransferAmount {
+		return Errorf(EINVALID, "转账金额至少 %s 元", alipay.MinTransferAmount)
+	}
+	if left := o.Amount - claimed; amount > left {
+		return Errorf(EINVALID, "转账金额 %s 元超过可转金额 %s 元（实付 %s 元，已转或转账中 %s 元）", amount, left, o.Amount, claimed)
+	}
+	return nil
+}
+
+// CheckPendingPayout says whether pending payout p (nil: none stored for
+// the key) may be confirmed for an amount of order outTradeNo at now.
+func CheckPendingPayout(p *PendingPayout, outTradeNo string, amount alipay.Amount, now time.Time) error {
+	switch {
+	case p == nil:
+		return ErrPendingPayoutNotFound
+	case p.OutTradeNo != outTradeNo || p.Amount != amount:
+		return Errorf(EINVALID, "该转账确认属于订单 %s 的 %s 元转账，请重新填写转账", p.OutTradeNo, p.Amount)
+	case !now.Before(p.ExpiresAt):
+		return Errorf(EINVALID, "转账确认已过期（%d 分钟内有效），请重新填写转账", int(PendingPayoutTTL/time.Minute))
+	}
+	return nil
+}
