@@ -101,6 +101,10 @@ func TestAccessibility(t *testing.T) {
 	if resp, body := p.refund(paid, "1.00", "测试退款", admin); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("refund: %s %s", resp.Status, body)
 	}
+	// A payout (转账补偿) to the buyer, so the admin order page lists one.
+	if resp, body := p.payout(paid, "1.00", admin); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("payout: %s %s", resp.Status, body)
+	}
 	profile := url.Values{"name": {"青禾小铺"}, "contact": {"微信 qinghe-shop（9:00–21:00）"}, "policy": {"七天无理由退货。"}, "icp": {"京ICP备12345678号-1"}}
 	if resp, body := p.do("POST", "/admin/settings", profile, admin); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("settings: %s %s", resp.Status, body)
@@ -262,6 +266,17 @@ func TestAccessibility(t *testing.T) {
 			}
 			check("admin orders")
 			visit("admin order", "/admin/orders/"+paid, `#full-refund`)
+			// Step 1 of a payout: its confirmation page.
+			if err := chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.CSS(`#payout-amount`), "1.00"),
+				chromedp.SendKeys(chromedp.CSS(`#payee`), sandbox.DefaultBuyer),
+				chromedp.SendKeys(chromedp.CSS(`#payee-name`), sandbox.DefaultBuyerName),
+				chromedp.Click(chromedp.CSS(`#payout`)),
+				chromedp.WaitVisible(chromedp.CSS(`#confirm-payout`)),
+			); err != nil {
+				t.Fatalf("payout step 1: %v", err)
+			}
+			check("admin payout confirm")
 			visit("admin order to ship", "/admin/orders/"+shipped, `#ship`)
 			visit("admin goods", "/admin/goods", `#admin-goods`)
 			visit("admin goods form", "/admin/goods/1/edit", `#save`)

@@ -224,6 +224,7 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	}
 	s.handler, err = web.New(web.Config{
 		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount, Refunds: refunds, Bills: db,
+		Payouts:       shop.NewPayouts(svc, db, s.client),
 		SecureCookies: strings.HasPrefix(publicURL, "https://"), ShopName: cfg.shopName, CookieKey: cookieKey,
 		Limits: cfg.limits, TrustedProxies: cfg.proxy.trusted, Hosts: hosts,
 		Ready: db.Ready, ObserveHTTP: s.metrics.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, s.metrics),

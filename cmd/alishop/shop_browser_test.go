@@ -208,6 +208,22 @@ func (p *shopProcess) refund(no, amount, reason string, header map[string]string
 	return p.do("POST", "/admin/orders/"+no+"/refunds/confirm", form, header)
 }
 
+// payout pays amount of order no out to the sandbox's default buyer in the
+// admin's two steps (the payout form, then its confirmation).
+func (p *shopProcess) payout(no, amount string, header map[string]string) (*http.Response, string) {
+	p.t.Helper()
+	form := url.Values{"amount": {amount}, "payee_type": {"ALIPAY_LOGON_ID"}, "payee": {sandbox.DefaultBuyer},
+		"payee_name": {sandbox.DefaultBuyerName}, "reason": {"补偿"}}
+	resp, body := p.do("POST", "/admin/orders/"+no+"/payouts", form, header)
+	m := payoutKeyRe.FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		p.t.Fatalf("payout form: %s, no confirmation\n%s", resp.Status, body)
+	}
+	return p.do("POST", "/admin/orders/"+no+"/payouts/confirm", url.Values{"key": {m[1]}, "amount": {amount}}, header)
+}
+
+var payoutKeyRe = regexp.MustCompile(`name="key" value="(T[0-9a-f]{30})"`)
+
 // sessionCookie reads the admin session cookie out of the browser, to post
 // a form a second time from outside it.
 func sessionCookie(t *testing.T, ctx context.Context, base string) string {

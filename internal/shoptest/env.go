@@ -33,6 +33,7 @@ type Env struct {
 	Client     *alipay.Client // the shop's Alipay client
 	Service    *shop.Service
 	Refunds    *shop.Refunds
+	Payouts    *shop.Payouts
 	Reconciler *reconcile.Reconciler
 	Server     *httptest.Server // the shop's web handler
 	Goods      shop.Goods       // one goods item for sale
@@ -100,6 +101,7 @@ func NewEnv(t testing.TB, opt EnvOptions) *Env {
 	svc := shop.NewService(shop.Config{Store: db, Gateway: client, Merchant: shop.Merchant{AppID: app.AppID, SellerID: app.SellerID},
 		Now: sb.Now, Logger: log})
 	refunds := shop.NewRefunds(svc, db, client)
+	payouts := shop.NewPayouts(svc, db, client)
 	rcfg := reconcile.Config{Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: log}
 	if opt.Reconcile != nil {
 		opt.Reconcile(&rcfg)
@@ -108,7 +110,7 @@ func NewEnv(t testing.TB, opt EnvOptions) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handler, err = web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: log, Refunds: refunds, Bills: db, BillChecker: rec})
+	handler, err = web.New(web.Config{Service: svc, Admin: db, Health: db.Ping, Logger: log, Refunds: refunds, Payouts: payouts, Bills: db, BillChecker: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +119,7 @@ func NewEnv(t testing.TB, opt EnvOptions) *Env {
 		t.Fatal(err)
 	}
 	return &Env{Sandbox: sb, App: app, AppKey: opt.AppKey, AlipayKey: opt.AlipayKey, DB: db, Client: client, Service: svc,
-		Refunds: refunds, Reconciler: rec, Server: srv, Goods: g, Logger: log}
+		Refunds: refunds, Payouts: payouts, Reconciler: rec, Server: srv, Goods: g, Logger: log}
 }
 
 // TestKey loads the repository's RSA test key alipay/testdata/keys/test_N.pem.

@@ -22,7 +22,7 @@ func (s *Server) renderAdminOrder(w http.ResponseWriter, r *http.Request, status
 }
 
 // renderAdminOrderWith is renderAdminOrder with more of the page's data
-// (the ship form's values and message).
+// (the ship form's values and message, the payout form's).
 func (s *Server) renderAdminOrderWith(w http.ResponseWriter, r *http.Request, status int, outTradeNo, formErr, amount, reason string, extra map[string]any) {
 	o, err := s.svc.Order(r.Context(), outTradeNo)
 	if err != nil {
@@ -59,6 +59,10 @@ func (s *Server) renderAdminOrderWith(w http.ResponseWriter, r *http.Request, st
 	refundable := o.Status == shop.StatusPaid || o.Status == shop.StatusPartiallyRefunded
 	data["Order"], data["Refunds"], data["Left"], data["Error"], data["Amount"], data["Reason"] = o, refunds, o.Amount-claimed, formErr, amount, reason
 	data["Refundable"] = refundable && s.refunds != nil && o.Amount > claimed
+	if err := s.addPayouts(r, o, data); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, status, "admin_order", "订单 "+o.OutTradeNo, data)
 }
 

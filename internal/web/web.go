@@ -59,6 +59,9 @@ type Config struct {
 	SessionTTL time.Duration
 	// Refunds makes refunds from the admin order page; nil hides the form.
 	Refunds *shop.Refunds
+	// Payouts makes payouts (转账补偿) to a buyer from the admin order
+	// page; nil hides the form.
+	Payouts *shop.Payouts
 	// Bills shows the daily bill checks at /admin/bills; nil disables it.
 	Bills Bills
 	// Extra routes mounted outside the shop's CSRF protection, e.g. the
@@ -122,6 +125,7 @@ type Server struct {
 	hosts      *HostPolicy
 
 	refunds *shop.Refunds
+	payouts *shop.Payouts
 	bills   Bills
 	checker BillChecker
 
@@ -137,7 +141,7 @@ type Server struct {
 // New returns the shop's handler.
 func New(cfg Config) (*Server, error) {
 	s := &Server{svc: cfg.Service, admin: cfg.Admin, health: cfg.Health, log: cfg.Logger, secure: cfg.SecureCookies, ttl: cfg.SessionTTL,
-		billSem: make(chan struct{}, 1), refunds: cfg.Refunds, bills: cfg.Bills, checker: cfg.BillChecker,
+		billSem: make(chan struct{}, 1), refunds: cfg.Refunds, payouts: cfg.Payouts, bills: cfg.Bills, checker: cfg.BillChecker,
 		ready: cfg.Ready, metrics: cfg.Metrics, observeHTTP: cfg.ObserveHTTP, shopName: cfg.ShopName,
 		trusted: cfg.TrustedProxies, hosts: cfg.Hosts, alipayLogin: cfg.Login}
 	if s.shopName == "" {
@@ -317,6 +321,8 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.Handle("POST /admin/orders/{out_trade_no}/ship", s.requireAdmin(http.HandlerFunc(s.adminShip)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/refunds", s.requireAdmin(http.HandlerFunc(s.adminRefund)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/refunds/confirm", s.requireAdmin(http.HandlerFunc(s.adminRefundConfirm)))
+	mux.Handle("POST /admin/orders/{out_trade_no}/payouts", s.requireAdmin(http.HandlerFunc(s.adminPayout)))
+	mux.Handle("POST /admin/orders/{out_trade_no}/payouts/confirm", s.requireAdmin(http.HandlerFunc(s.adminPayoutConfirm)))
 	mux.Handle("GET /admin/bills", s.requireAdmin(http.HandlerFunc(s.adminBills)))
 	mux.Handle("POST /admin/bills/check", s.requireAdmin(http.HandlerFunc(s.adminCheckBill)))
 	mux.Handle("GET /admin/goods", s.requireAdmin(http.HandlerFunc(s.adminGoods)))
