@@ -79,8 +79,11 @@ func decidePaid(o *Order, p Payment) Decision {
 		d := fmt.Sprintf("paid again with trade_no %s (order has %s)", p.TradeNo, o.TradeNo)
 		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "重复支付: " + d}
 	default: // closed here, paid at Alipay: money taken for a closed order
+		// The payment is kept (the order becomes paid, taking its goods
+		// from the stock again even below zero) and flagged: a person
+		// ships it or refunds it.
 		d := "paid at Alipay after the order was closed, trade_no " + p.TradeNo
-		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "订单已关闭但支付宝已收款: " + d}
+		return Decision{Outcome: OutcomeApplied, Ack: true, Pay: &p, Detail: d, Review: "订单关闭后支付宝仍收到付款，已记为已支付，请核对库存后发货或退款: " + d}
 	}
 }
 

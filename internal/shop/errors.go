@@ -20,6 +20,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Fields, for an error about a form, holds a message per invalid
+	// field (by the field's form name), to show next to it.
+	Fields map[string]string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("shop: %s: %s", e.Code, e.Message) }
@@ -59,8 +62,14 @@ var (
 	ErrGoodsNotFound = &Error{Code: ENOTFOUND, Message: "商品不存在"}
 	ErrGoodsHidden   = &Error{Code: ENOTFOUND, Message: "商品已下架"}
 	ErrOrderNotFound = &Error{Code: ENOTFOUND, Message: "订单不存在"}
-	ErrOrderExists   = &Error{Code: ECONFLICT, Message: "订单号重复"}
-	ErrBadLogin      = &Error{Code: EUNAUTHORIZED, Message: "用户名或密码错误"}
+	// ErrOutOfStock: fewer of the goods are left than the checkout asks
+	// for; nothing was stored.
+	ErrOutOfStock = &Error{Code: ECONFLICT, Message: "库存不足，这件商品剩余的数量不够本次购买，没有创建订单。"}
+	// ErrGoodsChanged: the goods changed (stock counted or not, shipped
+	// or not, price) between the checkout's read and its insert.
+	ErrGoodsChanged = &Error{Code: ECONFLICT, Message: "商品信息刚刚有变化，没有创建订单，请返回商品页重新下单。"}
+	ErrOrderExists  = &Error{Code: ECONFLICT, Message: "订单号重复"}
+	ErrBadLogin     = &Error{Code: EUNAUTHORIZED, Message: "用户名或密码错误"}
 	// ErrAmountMismatch: Alipay's trade is for another amount than the
 	// order; the order is flagged for review and only a person can settle it.
 	ErrAmountMismatch = &Error{Code: ECONFLICT, Message: "支付宝交易金额与订单不符，订单已标记待核查"}

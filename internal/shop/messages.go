@@ -131,7 +131,8 @@ const (
 )
 
 // Decision is what to do with an inbound message and its order. At most one
-// of Pay and Close is set; each is a compare-and-set from unpaid.
+// of Pay and Close is set; each is a compare-and-set from the state the
+// order was read in (unpaid, or for a payment after the close, closed).
 type Decision struct {
 	Outcome Outcome
 	Ack     bool   // answer Alipay "success" once committed

@@ -18,11 +18,17 @@ type Store interface {
 	ListGoods(ctx context.Context, includeHidden bool) ([]Goods, error)
 	Goods(ctx context.Context, id int64) (Goods, error) // ErrGoodsNotFound
 	CreateGoods(ctx context.Context, g *Goods) error
-	UpdateGoods(ctx context.Context, g *Goods) error
+	// UpdateGoods updates g, its stock as edit says (nil: set it).
+	UpdateGoods(ctx context.Context, g *Goods, edit *StockEdit) error
 
-	// CreateOrder inserts an unpaid order for o.GoodsID, copying the goods'
-	// name and price into o atomically; ErrGoodsNotFound or ErrGoodsHidden
-	// when it cannot be bought.
+	// CreateOrder inserts an unpaid order for o.Quantity of o.GoodsID,
+	// copying the goods' name and price × quantity into o atomically, and
+	// in the same transaction reserves o.StockHeld of the goods' stock by
+	// compare-and-set (never below zero). ErrGoodsNotFound or
+	// ErrGoodsHidden when the goods cannot be bought, ErrOutOfStock when
+	// too few are left, ErrGoodsChanged when the goods' shipping, whether
+	// their stock is counted, or the total's bound no longer hold as the
+	// order was made; nothing is stored then.
 	CreateOrder(ctx context.Context, o *Order) error
 	Order(ctx context.Context, outTradeNo string) (Order, error) // ErrOrderNotFound
 	ListOrders(ctx context.Context, f OrderFilter) (orders []Order, total int, err error)
@@ -153,12 +159,55 @@ func ValidateGoods(g *Goods) error {
 			return Errorf(EINVALID, "商品简介含有控制字符")
 		}
 	}
+	if g.Stock != nil && (*g.Stock < 0 || *g.Stock > MaxStock) {
+		return Errorf(EINVALID, "库存应为 0 到 %d 之间的整数，不限库存请留空", MaxStock)
+	}
+	switch {
+	case !utf8.ValidString(g.DeliveryNote):
+		return Errorf(EINVALID, "发货内容不是有效文字")
+	case utf8.RuneCountInString(g.DeliveryNote) > MaxDeliveryNote:
+		return Errorf(EINVALID, "发货内容不能超过 %d 个字", MaxDeliveryNote)
+	}
+	for _, r := range g.DeliveryNote {
+		if (r < ' ' && r != '\n') || r == 0x7f {
+			return Errorf(EINVALID, "发货内容含有控制字符")
+		}
+	}
 	return nil
 }
 
-// SaveGoods adds (ID 0) or updates a goods item. Existing orders keep the
-// name and price they were made with.
+// SaveGoods adds (ID 0) or updates a goods item, its stock included.
+// Existing orders keep the name and price they were made with.
 func (s *Service) SaveGoods(ctx context.Context, g *Goods) error {
+	return s.saveGoods(ctx, g, nil)
+}
+
+// StockEdit is how an update of goods treats their stock, which checkouts
+// change meanwhile: it is set to the goods' Stock only when that differs
+// from Was (the stock the admin's form showed), and only if the stock is
+// still Was (compare-and-set, else ErrStockChanged); otherwise it is left
+// as checkouts made it.
+type StockEdit struct{ Was *int64 }
+
+// SameStock reports whether two stocks are equal (nil: unlimited).
+func SameStock(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// ErrStockChanged: the goods' stock changed (checkouts, refunds) since
+// the admin's form showed it; nothing was saved.
+var ErrStockChanged = &Error{Code: ECONFLICT, Message: "库存在您编辑期间有变化（有新订单或退货），没有保存，请重新打开编辑页。"}
+
+// SaveGoodsForm is SaveGoods for an admin's form that showed the stock
+// stockWas (see StockEdit); a new goods item takes its Stock.
+func (s *Service) SaveGoodsForm(ctx context.Context, g *Goods, stockWas *int64) error {
+	return s.saveGoods(ctx, g, &StockEdit{Was: stockWas})
+}
+
+func (s *Service) saveGoods(ctx context.Context, g *Goods, edit *StockEdit) error {
 	if err := ValidateGoods(g); err != nil {
 		return err
 	}
@@ -167,7 +216,7 @@ func (s *Service) SaveGoods(ctx context.Context, g *Goods) error {
 		g.CreatedAt = g.UpdatedAt
 		return s.store.CreateGoods(ctx, g)
 	}
-	return s.store.UpdateGoods(ctx, g)
+	return s.store.UpdateGoods(ctx, g, edit)
 }
 
 // NewOutTradeNo returns an unguessable order number: the Beijing date and

@@ -111,7 +111,7 @@ func TestDecideNotification(t *testing.T) {
 		{"finished", n("status", "TRADE_FINISHED"), unpaid, OutcomeApplied, true, true, false, false},
 		{"duplicate", n(), paid, OutcomeDuplicate, true, false, false, false},
 		{"another trade", n("trade", "T2"), paid, OutcomeReview, true, false, false, true},
-		{"paid after close", n(), closed, OutcomeReview, true, false, false, true},
+		{"paid after close: kept, flagged", n(), closed, OutcomeApplied, true, true, false, true},
 		{"wait buyer pay", n("status", "WAIT_BUYER_PAY"), unpaid, OutcomeIgnored, true, false, false, false},
 		{"closed", n("status", "TRADE_CLOSED"), unpaid, OutcomeApplied, true, false, true, false},
 		{"refund without out_biz_no", n("refund", "1.00"), paid, OutcomeReview, true, false, false, true},

@@ -72,7 +72,52 @@ type Goods struct {
 	Description string
 	// ImageVersion names the goods' current picture; "" when it has none.
 	ImageVersion string
+	// Stock is how many are left to sell; nil: the shop does not count
+	// (unlimited). Checkouts reserve from it, orders closed unpaid give
+	// back; it is below zero only after a payment the shop had to keep
+	// for an order whose reservation was already given back.
+	Stock *int64
+	// Shipping: the goods are delivered to an address the buyer gives at
+	// checkout; false for virtual goods.
+	Shipping bool
+	// DeliveryNote is what a buyer of virtual goods gets once paid (a
+	// download link, an activation code): shown on the paid order's page
+	// only, never in a list, a log or a notification.
+	DeliveryNote string
 }
+
+// Limited reports whether the shop counts g's stock.
+func (g Goods) Limited() bool { return g.Stock != nil }
+
+// Left is how many of g are left to sell (0 for none or below zero);
+// meaningless when g is not Limited.
+func (g Goods) Left() int64 {
+	if g.Stock == nil || *g.Stock < 0 {
+		return 0
+	}
+	return *g.Stock
+}
+
+// SoldOut reports whether g's stock is limited and none is left.
+func (g Goods) SoldOut() bool { return g.Limited() && g.Left() == 0 }
+
+// MaxBuy is the largest quantity one order of g may take: MaxQuantity,
+// or less when fewer are left.
+func (g Goods) MaxBuy() int {
+	if g.Limited() && g.Left() < MaxQuantity {
+		return int(g.Left())
+	}
+	return MaxQuantity
+}
+
+// MaxQuantity bounds the quantity of one order.
+const MaxQuantity = 99
+
+// MaxStock bounds the stock an admin may set.
+const MaxStock = 1_000_000
+
+// MaxDeliveryNote bounds a delivery note, in characters.
+const MaxDeliveryNote = 500
 
 // MaxGoodsName bounds a goods name, in characters (Alipay's subject allows 256).
 const MaxGoodsName = 64
@@ -87,11 +132,17 @@ type Order struct {
 	OutTradeNo string
 	GoodsID    int64
 	Subject    string        // the goods name when the order was made
-	Amount     alipay.Amount // the goods price when the order was made
+	Amount     alipay.Amount // the goods price × Quantity when the order was made
 	Status     Status
-	Quantity   int      // how many of the goods (1 or more)
-	Receiver   Receiver // who and where shipped goods go; empty for virtual goods
-	Shipping   bool     // the goods are delivered to an address (false: virtual goods)
+	Quantity   int // how many of the goods, 1 to MaxQuantity
+	// Shipping: the goods are delivered to Receiver (copied from the
+	// goods when the order was made); false for virtual goods.
+	Shipping bool
+	Receiver Receiver // "" fields for virtual goods
+	// StockHeld is how many of the goods' stock the order holds: its
+	// Quantity from checkout while the goods' stock is limited, given back
+	// (0) when it closes unpaid or a refund returns it.
+	StockHeld int
 
 	TradeNo      string // Alipay's trade number, once known
 	BuyerLogonID string // masked buyer account, once paid
@@ -115,9 +166,11 @@ type Order struct {
 	CompletedAt time.Time // zero until completed (received or auto-completed)
 }
 
-// Receiver is who shipped goods are delivered to: 收货人, 手机号, 收货地址.
+// Receiver is who shipped goods are delivered to and where.
 type Receiver struct {
-	Name, Phone, Address string
+	Name    string // 收货人
+	Phone   string // 手机号: mainland China, 11 digits
+	Address string // 收货地址: province, city, district and the rest, in one text
 }
 
 // OrderFilter selects orders for the admin list.
