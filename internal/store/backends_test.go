@@ -61,7 +61,7 @@ func TestStatementsEachBackend(t *testing.T) {
 		now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 		g := goods(t, db, "旧名", 100, false)
 		g.Name, g.Price, g.Hidden = "新名", 200, true
-		if err := db.UpdateGoods(ctx, &g); err != nil {
+		if err := db.UpdateGoods(ctx, &g, nil); err != nil {
 			t.Fatal(err)
 		}
 		if gs, _ := db.ListGoods(ctx, false); len(gs) != 0 {
@@ -70,7 +70,7 @@ func TestStatementsEachBackend(t *testing.T) {
 		if gs, _ := db.ListGoods(ctx, true); len(gs) != 1 || gs[0].Name != "新名" || gs[0].Price != 200 || !gs[0].Hidden {
 			t.Fatalf("goods %+v", gs)
 		}
-		if err := db.UpdateGoods(ctx, &shop.Goods{ID: 999, Name: "x", Price: 1}); err != shop.ErrGoodsNotFound {
+		if err := db.UpdateGoods(ctx, &shop.Goods{ID: 999, Name: "x", Price: 1}, nil); err != shop.ErrGoodsNotFound {
 			t.Fatalf("update missing goods: %v", err)
 		}
 

@@ -84,7 +84,7 @@ func TestGoodsDetailsEachBackend(t *testing.T) {
 		}
 		// An update of the other fields keeps the pictures.
 		g.Description = ""
-		if err := db.UpdateGoods(ctx, &g); err != nil {
+		if err := db.UpdateGoods(ctx, &g, nil); err != nil {
 			t.Fatal(err)
 		}
 		if g2, _ := db.Goods(ctx, g.ID); g2.Description != "" || g2.ImageVersion != "c" {

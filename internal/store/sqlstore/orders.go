@@ -11,23 +11,47 @@ import (
 	"alishop/internal/shop"
 )
 
-// CreateOrder inserts o (unpaid) for the goods o.GoodsID, copying the
-// goods' name and price into it in the same statement, and sets o.ID,
-// o.Subject and o.Amount. It returns shop.ErrGoodsNotFound or
-// shop.ErrGoodsHidden when the goods cannot be bought.
+// CreateOrder inserts o (unpaid) for o.Quantity of the goods o.GoodsID,
+// copying the goods' name and price × quantity into it in the same
+// statement, and sets o.ID, o.Subject and o.Amount. When o holds stock
+// (o.StockHeld), it is reserved first in the same transaction by
+// compare-and-set. It returns shop.ErrGoodsNotFound, shop.ErrGoodsHidden,
+// shop.ErrOutOfStock or shop.ErrGoodsChanged, with nothing stored, when
+// the order cannot be made. A Quantity of 0 is taken as 1.
 func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
+	if o.Quantity == 0 {
+		o.Quantity = 1
+	}
 	var amount int64
+	var short bool
 	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
+		short = false
+		if o.StockHeld > 0 {
+			res, err := tx.Exec(ctx, reserveStockSQL, o.StockHeld, o.GoodsID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				short = true
+				return sql.ErrNoRows
+			}
+		}
 		return tx.QueryRow(ctx, insertOrderSQL,
 			o.OutTradeNo, ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire), o.GoodsID,
-			max(o.Quantity, 1), o.Receiver.Name, o.Receiver.Phone, o.Receiver.Address, o.Shipping).Scan(&o.ID, &o.Subject, &amount)
+			o.Quantity, o.Receiver.Name, o.Receiver.Phone, o.Receiver.Address, o.StockHeld, o.Shipping).Scan(&o.ID, &o.Subject, &amount)
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if _, gerr := db.Goods(ctx, o.GoodsID); gerr != nil {
+		g, gerr := db.Goods(ctx, o.GoodsID)
+		switch {
+		case gerr != nil:
 			return gerr
+		case g.Hidden:
+			return shop.ErrGoodsHidden
+		case g.Limited() && (short || g.Left() < int64(o.Quantity)):
+			return shop.ErrOutOfStock
 		}
-		return shop.ErrGoodsHidden
+		return shop.ErrGoodsChanged
 	case db.d.IsUniqueViolation(err):
 		return shop.ErrOrderExists
 	case err != nil:

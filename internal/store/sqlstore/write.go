@@ -66,20 +66,30 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // HotStatements are the statements of the hottest writes (checkout and
 // Receive), worth preparing once on a connection that lives as long as
 // the database is open.
-var HotStatements = []string{insertOrderSQL, selectOrderSQL, insertNotificationSQL, payOrderSQL}
+var HotStatements = []string{insertOrderSQL, reserveStockSQL, selectOrderSQL, insertNotificationSQL, payOrderSQL}
 
 const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, trade_no, buyer_logon_id, paid_via,
 	refunded_fen, needs_review, review_reason, created_at, updated_at, time_expire, paid_at, closed_at,
 	quantity, shipping, receiver_name, receiver_phone, receiver_address,
-	fulfilment, carrier, tracking_no, shipped_at, completed_at`
+	fulfilment, carrier, tracking_no, shipped_at, completed_at, stock_held`
 
 // The statements of the hottest writes (see HotStatements).
 const (
+	// The order copies the goods' name and price × quantity ($6), if the
+	// goods are on sale, shipped as the checkout was checked for ($11),
+	// within Alipay's largest amount, and counted in stock exactly when
+	// the order holds some ($10, reserved by reserveStockSQL before).
 	insertOrderSQL = `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire,
-				quantity, receiver_name, receiver_phone, receiver_address, shipping)
-			SELECT $1, id, name, price_fen, 'unpaid', $2, $3, $4, $6, $7, $8, $9, $10 FROM goods WHERE id = $5 AND NOT hidden
+			quantity, receiver_name, receiver_phone, receiver_address, shipping, stock_held)
+			SELECT $1, id, name, price_fen * $6, 'unpaid', $2, $3, $4, $6, $7, $8, $9, shipping, $10 FROM goods
+			WHERE id = $5 AND NOT hidden AND shipping = $11 AND price_fen * $6 <= 10000000000 AND (stock IS NULL) = ($10 = 0)
 			RETURNING id, subject, amount_fen`
-	selectOrderSQL = "SELECT " + orderColumns + " FROM orders WHERE out_trade_no = $1"
+	// reserveStockSQL takes $1 of the stock of goods $2 by compare-and-set:
+	// it changes no row when fewer are left (or the stock is not counted).
+	// Several processes on one PostgreSQL: the row lock makes a second
+	// checkout wait, then check the stock the first one left.
+	reserveStockSQL = `UPDATE goods SET stock = stock - $1 WHERE id = $2 AND NOT hidden AND stock IS NOT NULL AND stock >= $1`
+	selectOrderSQL  = "SELECT " + orderColumns + " FROM orders WHERE out_trade_no = $1"
 	// A verified message already stored (same body_hash) is not stored
 	// again but counted (countRepeatSQL); unverified ones have a NULL
 	// body_hash and never merge.
@@ -94,8 +104,25 @@ const (
 			paid_via = $4, updated_at = $5 WHERE id = $6 AND status = 'unpaid'`
 )
 
-// CloseOrderSQL closes an unpaid order ($2) at $1.
-const CloseOrderSQL = `UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1 WHERE id = $2 AND status = 'unpaid'`
+// CloseOrderSQL closes an unpaid order ($2) at $1; the stock it held is
+// given back by ReleaseStockSQL in the same transaction.
+const CloseOrderSQL = `UPDATE orders SET status = 'closed', closed_at = $1, updated_at = $1, stock_held = 0 WHERE id = $2 AND status = 'unpaid'`
+
+// ReleaseStockSQL gives $1 back to the stock of goods $2 (if it is still
+// counted).
+const ReleaseStockSQL = `UPDATE goods SET stock = stock + $1 WHERE id = $2 AND stock IS NOT NULL`
+
+// PayClosedOrderSQL pays an order ($6) that was closed (its stock given
+// back): the payment arrived after the close and is kept. The order holds
+// its quantity of the goods' stock again when the stock is counted; the
+// stock is taken by RetakeStockSQL in the same transaction.
+const PayClosedOrderSQL = `UPDATE orders SET status = 'paid', trade_no = $1, buyer_logon_id = $2, paid_at = $3, paid_via = $4, updated_at = $5,
+	stock_held = CASE WHEN (SELECT stock FROM goods WHERE goods.id = orders.goods_id) IS NULL THEN 0 ELSE quantity END
+	WHERE id = $6 AND status = 'closed'`
+
+// RetakeStockSQL takes $1 of the stock of goods $2 whatever is left: the
+// one way the stock goes below zero (a payment kept after the close).
+const RetakeStockSQL = `UPDATE goods SET stock = stock - $1 WHERE id = $2 AND stock IS NOT NULL`
 
 // FlagOrderSQL sets an order's ($3) review flag with a reason ($1) at $2.
 const FlagOrderSQL = `UPDATE orders SET needs_review = TRUE, review_reason = $1, updated_at = $2 WHERE id = $3`
@@ -116,7 +143,7 @@ func ScanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 	err := row.Scan(&o.ID, &o.OutTradeNo, &o.GoodsID, &o.Subject, &amount, &status, &tradeNo, &buyer, &via,
 		&refunded, &o.NeedsReview, &reason, &created, &updated, &expire, &paid, &closed,
 		&quantity, &o.Shipping, &o.Receiver.Name, &o.Receiver.Phone, &o.Receiver.Address,
-		&fulfilment, &o.Carrier, &o.TrackingNo, &shipped, &completed)
+		&fulfilment, &o.Carrier, &o.TrackingNo, &shipped, &completed, &o.StockHeld)
 	if err != nil {
 		return o, err
 	}
@@ -205,9 +232,12 @@ func refundTx(ctx context.Context, tx *Tx, orderID int64, outRequestNo string) (
 // finds its row not as read must fail (the transaction then commits
 // nothing), never report success.
 type Changes interface {
-	// Pay moves unpaid order o to paid with payment p.
+	// Pay moves order o to paid with payment p: from unpaid, or from
+	// closed (a payment after the close, kept), when o is closed, which
+	// takes its goods from the stock again.
 	Pay(o *shop.Order, p *shop.Payment, at time.Time) error
-	// Close moves unpaid order o to closed.
+	// Close moves unpaid order o to closed and gives the stock it holds
+	// back.
 	Close(o *shop.Order, at time.Time) error
 	// SettleRefund moves pending refund r of o to succeeded and adds its
 	// amount to o, never past what was paid.
@@ -272,6 +302,16 @@ func changedOne(res sql.Result, err error, what string) error {
 }
 
 func (c txChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
+	if o.Status == shop.StatusClosed {
+		res, err := c.tx.ExecContext(c.ctx, PayClosedOrderSQL, nullString(p.TradeNo), nullString(p.BuyerLogonID), ms(p.PaidAt), p.Via, at.UnixMilli(), o.ID)
+		if err := changedOne(res, err, "pay closed order "+o.OutTradeNo); err != nil {
+			return err
+		}
+		if _, err := c.tx.ExecContext(c.ctx, RetakeStockSQL, o.Quantity, o.GoodsID); err != nil {
+			return fmt.Errorf("store: stock of order %s: %w", o.OutTradeNo, err)
+		}
+		return nil
+	}
 	res, err := c.tx.Exec(c.ctx, payOrderSQL, nullString(p.TradeNo), nullString(p.BuyerLogonID), ms(p.PaidAt), p.Via, at.UnixMilli(), o.ID)
 	if err := changedOne(res, err, "pay order "+o.OutTradeNo); err != nil {
 		return err
@@ -286,7 +326,15 @@ func (c txChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
 
 func (c txChanges) Close(o *shop.Order, at time.Time) error {
 	res, err := c.tx.ExecContext(c.ctx, CloseOrderSQL, at.UnixMilli(), o.ID)
-	return changedOne(res, err, "close order "+o.OutTradeNo)
+	if err := changedOne(res, err, "close order "+o.OutTradeNo); err != nil {
+		return err
+	}
+	if o.StockHeld > 0 {
+		if _, err := c.tx.ExecContext(c.ctx, ReleaseStockSQL, o.StockHeld, o.GoodsID); err != nil {
+			return fmt.Errorf("store: stock of order %s: %w", o.OutTradeNo, err)
+		}
+	}
+	return nil
 }
 
 func (c txChanges) Flag(o *shop.Order, reason string, at time.Time) error {
