@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -323,12 +324,37 @@ func (s *Server) goodsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	price := ""
+	shipping := true // new goods are shipped unless the admin says otherwise
 	if g.ID != 0 {
-		price = g.Price.String()
+		price, shipping = g.Price.String(), g.Shipping
 	}
-	data := map[string]any{"Goods": g, "Name": g.Name, "Price": price, "Hidden": g.Hidden, "Description": g.Description, "Admin": true, "Nav": "goods"}
+	data := map[string]any{"Goods": g, "Name": g.Name, "Price": price, "Hidden": g.Hidden, "Description": g.Description,
+		"Stock": stockText(g.Stock), "StockWas": stockText(g.Stock), "Shipping": shipping, "DeliveryNote": g.DeliveryNote,
+		"Admin": true, "Nav": "goods"}
 	s.addPictures(r, g, data)
 	s.render(w, r, http.StatusOK, "admin_goods_form", goodsFormTitle(g), data)
+}
+
+// stockText is a stock in the goods form: "" for unlimited.
+func stockText(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// parseStock reads the goods form's stock: "" is unlimited (nil), else a
+// whole number of 0 to shop.MaxStock (a negative one only as stock_was,
+// what the form showed).
+func parseStock(text string, allowNegative bool) (*int64, bool) {
+	if text == "" {
+		return nil, true
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil || n > shop.MaxStock || (n < 0 && !allowNegative) {
+		return nil, false
+	}
+	return &n, true
 }
 
 func goodsFormTitle(g shop.Goods) string {
@@ -342,7 +368,9 @@ func goodsFormTitle(g shop.Goods) string {
 // pictures) or, without pictures, url-encoded.
 type goodsUpload struct {
 	name, price, description string
-	hidden                   bool
+	stock, stockWas          string
+	deliveryNote             string
+	hidden, shipping         bool
 	pictures                 pictureForm
 }
 
@@ -360,6 +388,8 @@ func readGoodsForm(w http.ResponseWriter, r *http.Request) (goodsUpload, error) 
 				u.pictures.field(k, v)
 			}
 		}
+		u.stock, u.stockWas, u.deliveryNote = r.PostFormValue("stock"), r.PostFormValue("stock_was"), r.PostFormValue("delivery_note")
+		u.shipping = r.PostFormValue("shipping") != ""
 		return u, nil
 	}
 	mr, err := r.MultipartReader()
@@ -394,6 +424,14 @@ func readGoodsForm(w http.ResponseWriter, r *http.Request) (goodsUpload, error) 
 			u.description = v
 		case "hidden":
 			u.hidden = v != ""
+		case "stock":
+			u.stock = v
+		case "stock_was":
+			u.stockWas = v
+		case "shipping":
+			u.shipping = v != ""
+		case "delivery_note":
+			u.deliveryNote = v
 		default:
 			u.pictures.field(part.FormName(), v)
 		}
@@ -413,8 +451,12 @@ func (s *Server) saveGoods(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(u.name)
 	priceText := strings.TrimSpace(u.price)
 	desc := strings.TrimSpace(strings.ReplaceAll(u.description, "\r\n", "\n"))
+	note := strings.TrimSpace(strings.ReplaceAll(u.deliveryNote, "\r\n", "\n"))
+	stockIn, stockWasIn := strings.TrimSpace(u.stock), strings.TrimSpace(u.stockWas)
 	formErr := func(status int, msg string) {
-		data := map[string]any{"Goods": g, "Name": name, "Price": priceText, "Hidden": u.hidden, "Description": desc, "Error": msg, "Admin": true, "Nav": "goods"}
+		data := map[string]any{"Goods": g, "Name": name, "Price": priceText, "Hidden": u.hidden, "Description": desc,
+			"Stock": stockIn, "StockWas": stockWasIn, "Shipping": u.shipping, "DeliveryNote": note,
+			"Error": msg, "Admin": true, "Nav": "goods"}
 		s.addPictures(r, g, data)
 		s.render(w, r, status, "admin_goods_form", goodsFormTitle(g), data)
 	}
@@ -449,10 +491,21 @@ func (s *Server) saveGoods(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	stock, ok := parseStock(stockIn, false)
+	stockWas, okWas := parseStock(stockWasIn, true)
+	if !ok || !okWas {
+		formErr(http.StatusUnprocessableEntity, fmt.Sprintf("库存应为 0 到 %d 之间的整数，不限库存请留空", shop.MaxStock))
+		return
+	}
 	g.Name, g.Price, g.Hidden, g.Description = name, price, u.hidden, desc
-	if err := s.svc.SaveGoods(r.Context(), &g); err != nil {
-		if shop.ErrorCode(err) == shop.EINVALID {
+	g.Stock, g.Shipping, g.DeliveryNote = stock, u.shipping, note
+	if err := s.svc.SaveGoodsForm(r.Context(), &g, stockWas); err != nil {
+		switch shop.ErrorCode(err) {
+		case shop.EINVALID:
 			formErr(http.StatusUnprocessableEntity, shop.ErrorMessage(err))
+			return
+		case shop.ECONFLICT:
+			formErr(http.StatusConflict, shop.ErrorMessage(err))
 			return
 		}
 		s.fail(w, r, err)
@@ -468,7 +521,8 @@ func (s *Server) saveGoods(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.log.Info("goods saved", "id", g.ID, "price", g.Price.String(), "hidden", g.Hidden, "pictures", len(plan), "pictures_added", len(edit.Add))
+	s.log.Info("goods saved", "id", g.ID, "price", g.Price.String(), "hidden", g.Hidden, "stock", stockText(g.Stock), "shipping", g.Shipping,
+		"pictures", len(plan), "pictures_added", len(edit.Add))
 	http.Redirect(w, r, "/admin/goods?saved=1", http.StatusSeeOther)
 }
 
