@@ -82,17 +82,20 @@ func loadOrCreateAppKey(dir string) (*rsa.PrivateKey, bool, error) {
 
 // demoGoods are put on sale the first time the shop runs with the built-in
 // sandbox, like the tutorial's goods table.
-var demoGoods = []struct{ name, price, desc string }{
-	{"Python全栈开发课程", "369.00", "从基础语法到 Web 开发与部署，120 节视频课，附源码与练习。"},
-	{"Django实战教程", "88.00", "用 Django 一步步做出一个完整的网上商店。"},
-	{"算法导论（第三版）", "128.50", "经典算法教材，精装中文版。"},
-	{"机械键盘", "3788.00", "87 键热插拔，铝合金外壳，三模连接。"},
-	{"支付测试商品", "0.01", "一分钱体验完整的支付流程。"},
+// They are virtual goods with unlimited stock, bought straight from their
+// card; the courses carry a delivery note, shown on the order page once
+// paid. Shipped goods and stock are set in the admin's goods form.
+var demoGoods = []struct{ name, price, desc, note string }{
+	{"Python全栈开发课程", "369.00", "从基础语法到 Web 开发与部署，120 节视频课，附源码与练习。", "课程观看地址：https://example.com/courses/python（演示）\n激活码：PY-DEMO-2026"},
+	{"Django实战教程", "88.00", "用 Django 一步步做出一个完整的网上商店。", "教程下载地址：https://example.com/courses/django（演示）"},
+	{"算法导论（第三版）", "128.50", "经典算法教材，精装中文版。", ""},
+	{"机械键盘", "3788.00", "87 键热插拔，铝合金外壳，三模连接。", ""},
+	{"支付测试商品", "0.01", "一分钱体验完整的支付流程。", ""},
 }
 
 func addDemoGoods(ctx context.Context, svc *shop.Service) error {
 	for _, g := range demoGoods {
-		if err := svc.SaveGoods(ctx, &shop.Goods{Name: g.name, Price: alipay.MustAmount(g.price), Description: g.desc}); err != nil {
+		if err := svc.SaveGoods(ctx, &shop.Goods{Name: g.name, Price: alipay.MustAmount(g.price), Description: g.desc, DeliveryNote: g.note}); err != nil {
 			return err
 		}
 	}

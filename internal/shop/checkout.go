@@ -94,16 +94,8 @@ func (s *Service) Checkout(ctx context.Context, c Checkout, ch Channel) (Order, 
 // (CleanReceiver); virtual goods keep no receiver. Invalid fields come
 // back as one EINVALID *Error with a message per field.
 func CheckCheckout(g Goods, c Checkout) (Checkout, error) {
-	if g.Hidden {
-		return c, ErrGoodsHidden
-	}
-	switch {
-	case c.Quantity < 1 || c.Quantity > MaxQuantity:
-		return c, fieldError("quantity", fmt.Sprintf("购买数量应为 1 到 %d 件", MaxQuantity))
-	case !(g.Price * alipay.Amount(c.Quantity)).Valid():
-		return c, fieldError("quantity", fmt.Sprintf("订单总价不能超过 ¥%s，请减少数量", alipay.MaxAmount))
-	case g.Limited() && int64(c.Quantity) > g.Left():
-		return c, ErrOutOfStock
+	if err := CheckQuantity(g, c.Quantity); err != nil {
+		return c, err
 	}
 	if !g.Shipping {
 		c.Receiver = Receiver{}
@@ -112,6 +104,31 @@ func CheckCheckout(g Goods, c Checkout) (Checkout, error) {
 	rcv, err := CleanReceiver(c.Receiver)
 	c.Receiver = rcv
 	return c, err
+}
+
+// CheckQuantity decides whether q of goods g may be ordered, as
+// CheckCheckout does before it looks at the receiver: the goods on sale
+// (ErrGoodsHidden), q within 1 to MaxQuantity and the total within
+// alipay.MaxAmount (a "quantity" field error), enough left
+// (ErrOutOfStock).
+func CheckQuantity(g Goods, q int) error {
+	switch {
+	case g.Hidden:
+		return ErrGoodsHidden
+	case q < 1 || q > MaxQuantity:
+		return fieldError("quantity", fmt.Sprintf("购买数量应为 1 到 %d 件", MaxQuantity))
+	case !(g.Price * alipay.Amount(q)).Valid():
+		return fieldError("quantity", fmt.Sprintf("订单总价不能超过 ¥%s，请减少数量", alipay.MaxAmount))
+	case g.Limited() && int64(q) > g.Left():
+		return ErrOutOfStock
+	}
+	return nil
+}
+
+// DeliveryNoteShown reports whether the buyer of o sees the goods'
+// delivery note: virtual goods, paid, not refunded in full.
+func DeliveryNoteShown(o Order) bool {
+	return !o.Shipping && !o.PaidAt.IsZero() && o.Status != StatusRefunded && o.Status != StatusUnpaid && o.Status != StatusClosed
 }
 
 // fieldError is an EINVALID error about one form field.

@@ -34,8 +34,7 @@ func (s *Server) orderFailed(w http.ResponseWriter, r *http.Request, o shop.Orde
 			}
 			s.renderErrorPage(w, r, http.StatusConflict, errorPage{Heading: heading,
 				Message: "这笔订单没有付款，已不能继续付款。如仍想要这件商品，请重新购买。",
-				Next: []nextStep{{Text: "重新购买", Post: "/orders", Fields: map[string]string{"goods_id": strconv.FormatInt(o.GoodsID, 10)}, ID: "buy-again"},
-					view}})
+				Next:    []nextStep{s.buyAgainStep(o), view}})
 			return
 		}
 		view.ID = ""
@@ -44,6 +43,15 @@ func (s *Server) orderFailed(w http.ResponseWriter, r *http.Request, o shop.Orde
 		return
 	}
 	s.fail(w, r, err)
+}
+
+// buyAgainStep is 重新购买 of o's goods: straight to the cashier for one
+// of virtual goods (as the order's page offers), else 确认订单.
+func (s *Server) buyAgainStep(o shop.Order) nextStep {
+	if !o.Shipping && o.Quantity <= 1 {
+		return nextStep{Text: "重新购买", Post: "/orders", Fields: map[string]string{"goods_id": strconv.FormatInt(o.GoodsID, 10)}, ID: "buy-again"}
+	}
+	return nextStep{Text: "重新购买", Href: buyAgain(o), ID: "buy-again"}
 }
 
 // goodsFailed answers a purchase of goods that cannot be bought.

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"alishop/alipay"
@@ -21,38 +20,6 @@ func (s *Server) goodsPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "goods", "全部商品", map[string]any{"Goods": goods, "Home": true, "Nav": "home"})
 }
 
-// createOrder is POST /orders (form goods_id, optional channel): it creates
-// the order, adds it to the browser's 我的订单, and answers 303 See Other to
-// the signed gateway URL (wap pay for phones, page pay otherwise; see
-// channelOf).
-func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
-	if s.limitCheckout(w, r) {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	id, err := strconv.ParseInt(r.PostFormValue("goods_id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.fail(w, r, shop.Errorf(shop.EINVALID, "请选择要购买的商品"))
-		return
-	}
-	ch := channelOf(r)
-	o, payURL, err := s.svc.CreateOrderVia(r.Context(), id, ch)
-	if err != nil {
-		s.goodsFailed(w, r, err)
-		return
-	}
-	s.log.Info("order created", "out_trade_no", o.OutTradeNo, "goods_id", o.GoodsID, "amount", o.Amount.String(), "channel", ch)
-	s.buyers.add(w, r, o.OutTradeNo)
-	if uid := s.buyerID(r); uid != "" {
-		if err := s.alipayLogin.Claim(r.Context(), o.OutTradeNo, uid); err != nil {
-			// The order stays in this browser's list; its payment names the buyer later.
-			s.log.Error("recording the logged-in buyer of an order", "out_trade_no", o.OutTradeNo, "err", err)
-		}
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, payURL, http.StatusSeeOther)
-}
-
 func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 	o, err := s.svc.Order(r.Context(), r.PathValue("out_trade_no"))
 	if err != nil {
@@ -64,6 +31,15 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 		"Access": access, "AutoCompleteAt": s.autoCompleteAt(o)}
 	if r.URL.Query().Get("done") == "received" && o.Stage() == shop.StageCompleted {
 		data["Notice"], data["NoticeClass"] = "已确认收货，订单已完成。感谢您的购买！", "ok"
+	}
+	data["BuyAgain"] = buyAgain(o)
+	if access && shop.DeliveryNoteShown(o) {
+		// Virtual goods, paid, in the browser that holds the order: what the
+		// buyer bought (the goods' note as it is now). It is shown here
+		// only, never listed or logged.
+		if g, err := s.svc.Goods(r.Context(), o.GoodsID); err == nil && g.DeliveryNote != "" {
+			data["DeliveryNote"] = g.DeliveryNote
+		}
 	}
 	switch r.URL.Query().Get("checked") {
 	case "paid":

@@ -298,6 +298,8 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.HandleFunc("POST /orders/{out_trade_no}/pay", s.payOrder)
 	mux.HandleFunc("GET /goods/{id}/image", s.goodsImage)
 	mux.HandleFunc("GET /goods/{id}/pictures/{version}/{size}", s.goodsPicture)
+	mux.HandleFunc("GET /goods/{id}", s.goodsDetail)
+	mux.HandleFunc("GET /checkout", s.checkoutPage)
 	mux.HandleFunc("POST /orders/{out_trade_no}/sync", s.syncOrder)
 	mux.HandleFunc("GET /alipay/return", s.alipayReturn)
 	mux.HandleFunc("/alipay/notify", s.alipayNotify) // every method: a wrong one is recorded too
