@@ -112,6 +112,9 @@ func TestAccessibility(t *testing.T) {
 	// An order of shipped goods, paid, for the order page with its
 	// address (after a lookup) and the admin's ship form.
 	shipped := p.paidShippedOrder(p.addShippedGoods(admin, "蓝牙音箱", "199.00"))
+	// Shipped goods with a stock, for the goods page and 确认订单's form.
+	shippedGoods := p.addGoods(url.Values{"name": {"手冲咖啡壶"}, "price": {"129.00"}, "stock": {"8"}, "shipping": {"1"},
+		"description": {"600 毫升，细嘴，不锈钢。"}}, admin)
 	browser := testBrowser(t, exe)
 
 	for _, size := range []struct {
@@ -122,7 +125,7 @@ func TestAccessibility(t *testing.T) {
 		t.Run(size.name, func(t *testing.T) {
 			t.Parallel()
 			ctx, console := browsertest.NewTab(t, browser, size.width, size.height, size.phone)
-			console.ExpectStatus(p.base + "/no/such/page")
+			console.ExpectStatus(p.base+"/no/such/page", p.base+"/orders")
 			check := func(name string) {
 				t.Helper()
 				var vs []axeViolation
@@ -185,6 +188,13 @@ func TestAccessibility(t *testing.T) {
 			if len(names) < 2 {
 				t.Errorf("buy buttons: %q", names)
 			}
+			visit("goods page (shipped)", "/goods/"+shippedGoods, `#buy`)
+			visit("确认订单 (shipped)", "/checkout?goods_id="+shippedGoods+"&quantity=2", `#checkout`)
+			// Submitted empty: the page again, a message at each field.
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#submit-order`)), chromedp.WaitVisible(chromedp.CSS(`#phone-error`))); err != nil {
+				t.Fatalf("确认订单 submitted empty: %v", err)
+			}
+			check("确认订单 with messages")
 			for _, page := range []struct{ name, path, wait string }{
 				{"goods page", "/goods/2", `main h1`},
 				{"确认订单", "/checkout?goods_id=2", `main h1`},

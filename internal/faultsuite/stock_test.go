@@ -1,6 +1,7 @@
 package faultsuite
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -192,4 +193,141 @@ func stopCmd(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 		<-done
 	}
+}
+
+// TestStockKillBetweenReservationAndRedirect: checkouts of limited stock
+// are cut by SIGKILLs, so some orders are committed (their stock reserved)
+// whose buyers never got the redirect to Alipay. Nothing leaks: once the
+// orders expire, every one is closed and the stock is whole again.
+func TestStockKillBetweenReservationAndRedirect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, expiringFlags...)
+	dsn := filepath.Join(h.dir, "data", "alishop.db")
+	const stock = 1000
+	id := stockGoods(h, dsn, stock)
+	answered, unanswered, rounds := 0, 0, 0
+	for rounds < 8 && (unanswered == 0 || rounds < 3) {
+		rounds++
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for i := range 24 {
+			wg.Go(func() {
+				resp, err := h.browser.PostForm(h.shopURL+"/orders", checkoutForm(id, rounds*100+i))
+				if err != nil {
+					return // cut by the kill
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusSeeOther {
+					mu.Lock()
+					answered++
+					mu.Unlock()
+				}
+			})
+		}
+		// Kill while the checkouts are in flight, after a few committed.
+		time.Sleep(time.Duration(30+rounds*40) * time.Millisecond)
+		h.kill()
+		wg.Wait()
+		c := h.stockCounts(dsn, id)
+		unanswered = c.orders - answered
+		if held := stock - c.stock; held != int64(c.unpaid) {
+			t.Fatalf("round %d: stock %d for %+v", rounds, c.stock, c)
+		}
+		h.start()
+	}
+	c := h.stockCounts(dsn, id)
+	if unanswered == 0 {
+		t.Fatalf("%d rounds of checkouts cut by SIGKILL left no order without its redirect (%d orders, %d redirects)", rounds, c.orders, answered)
+	}
+	h.waitFor("every order closed and its stock given back", 2*time.Minute, func() (bool, string) {
+		c = h.stockCounts(dsn, id)
+		return c.closed == c.orders && c.stock == stock, fmt.Sprintf("%+v", c)
+	})
+	summary(t, "stock and SIGKILL: %d rounds of 24 checkouts each cut by a kill: %d orders stored, %d redirects answered, %d orders whose buyer got no redirect; after expiry %d closed, stock %d of %d (0 leaked)",
+		rounds, c.orders, answered, c.orders-answered, c.closed, c.stock, stock)
+}
+
+// TestStockPaidAfterClose: an order expires unpaid and is closed (its
+// stock given back and sold to another buyer); then Alipay takes the first
+// buyer's payment after all. The payment is kept (the order is paid, 0
+// lost), flagged for review, and the goods' stock goes below zero, by
+// that path only.
+func TestStockPaidAfterClose(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, expiringFlags...)
+	dsn := filepath.Join(h.dir, "data", "alishop.db")
+	id := stockGoods(h, dsn, 1)
+	buy := func(i int) string {
+		resp, err := h.browser.PostForm(h.shopURL+"/orders", checkoutForm(id, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("checkout: HTTP %d", resp.StatusCode)
+		}
+		u, _ := url.Parse(resp.Header.Get("Location"))
+		var biz struct {
+			OutTradeNo string `json:"out_trade_no"`
+		}
+		if err := json.Unmarshal([]byte(u.Query().Get("biz_content")), &biz); err != nil {
+			t.Fatal(err)
+		}
+		return biz.OutTradeNo
+	}
+	first := buy(1)
+	h.waitFor("the first order closed unpaid", 2*time.Minute, func() (bool, string) {
+		st, err := h.apiOrder(first)
+		return st == "closed", fmt.Sprint(st, err)
+	})
+	if c := h.stockCounts(dsn, id); c.stock != 1 {
+		t.Fatalf("stock after the close: %+v", c)
+	}
+	second := buy(2)
+	// The first buyer's payment reaches Alipay after the close: a trade
+	// opened without time_expire, so the sandbox takes it.
+	cl, err := alipay.New(alipay.Config{AppID: h.app.AppID, PrivateKey: h.appKey, AlipayPublicKey: h.sb.PublicKey(),
+		Gateway: h.sbURL + "/gateway.do", NotifyURL: h.shopURL + "/alipay/notify"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := cl.TradePagePayURL(alipay.TradePagePayRequest{OutTradeNo: first, TotalAmount: alipay.MustAmount("399.00"), Subject: "限量机械键盘"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.open(u); err != nil {
+		t.Fatal(err)
+	}
+	h.pay(first)
+	h.waitFor("the late payment applied", time.Minute, func() (bool, string) {
+		st, err := h.apiOrder(first)
+		return st == "paid", fmt.Sprint(st, err)
+	})
+	db, err := store.Open(h.ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := db.Order(h.ctx, first)
+	db.Close()
+	if err != nil || !o.NeedsReview || o.StockHeld != 1 {
+		t.Fatalf("order paid after its close: %+v %v", o, err)
+	}
+	if c := h.stockCounts(dsn, id); c.stock != -1 {
+		t.Fatalf("stock after the late payment, with the second order holding the last one: %+v", c)
+	}
+	// The second order expires unpaid: its stock comes back, to 0.
+	h.waitFor("the second order closed", 2*time.Minute, func() (bool, string) {
+		st, err := h.apiOrder(second)
+		return st == "closed", fmt.Sprint(st, err)
+	})
+	c := h.stockCounts(dsn, id)
+	if c.stock != 0 {
+		t.Fatalf("stock after the second order closed: %+v", c)
+	}
+	h.stop()
+	r := h.check()
+	r.must(t)
+	summary(t, "stock and a payment after the close: kept as paid and flagged for review (%q); stock -1 while another order held the last one, 0 after it closed; %d lost, %d applied twice",
+		o.ReviewReason, r.lost, r.twice)
 }
