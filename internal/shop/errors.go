@@ -65,8 +65,8 @@ var (
 	// ErrOutOfStock: fewer of the goods are left than the checkout asks
 	// for; nothing was stored.
 	ErrOutOfStock = &Error{Code: ECONFLICT, Message: "库存不足，这件商品剩余的数量不够本次购买，没有创建订单。"}
-	// ErrGoodsChanged: the goods changed (stock counted or not, shipped
-	// or not, price) between the checkout's read and its insert.
+	// ErrGoodsChanged: the goods changed (stock counted or not, price)
+	// between the checkout's read and its insert.
 	ErrGoodsChanged = &Error{Code: ECONFLICT, Message: "商品信息刚刚有变化，没有创建订单，请返回商品页重新下单。"}
 	ErrOrderExists  = &Error{Code: ECONFLICT, Message: "订单号重复"}
 	ErrBadLogin     = &Error{Code: EUNAUTHORIZED, Message: "用户名或密码错误"}

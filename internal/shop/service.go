@@ -26,9 +26,9 @@ type Store interface {
 	// in the same transaction reserves o.StockHeld of the goods' stock by
 	// compare-and-set (never below zero). ErrGoodsNotFound or
 	// ErrGoodsHidden when the goods cannot be bought, ErrOutOfStock when
-	// too few are left, ErrGoodsChanged when the goods' shipping, whether
-	// their stock is counted, or the total's bound no longer hold as the
-	// order was made; nothing is stored then.
+	// too few are left, ErrGoodsChanged when whether their stock is
+	// counted, or the total's bound, no longer hold as the order was made;
+	// nothing is stored then.
 	CreateOrder(ctx context.Context, o *Order) error
 	Order(ctx context.Context, outTradeNo string) (Order, error) // ErrOrderNotFound
 	ListOrders(ctx context.Context, f OrderFilter) (orders []Order, total int, err error)

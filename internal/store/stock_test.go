@@ -88,8 +88,8 @@ func TestStockEachBackend(t *testing.T) {
 		if err := db.CreateOrder(ctx, &o3); !errors.Is(err, shop.ErrOutOfStock) {
 			t.Fatalf("order past the stock: %v", err)
 		}
-		// An order checked as unlimited when the stock is now counted, or
-		// as virtual when the goods are now shipped, is refused.
+		// An order checked as unlimited when the stock is now counted is
+		// refused.
 		if err := db.CreateOrder(ctx, &shop.Order{OutTradeNo: "q3", GoodsID: g.ID, Quantity: 1, CreatedAt: now, UpdatedAt: now}); !errors.Is(err, shop.ErrOutOfStock) && !errors.Is(err, shop.ErrGoodsChanged) {
 			t.Fatalf("order without a reservation of counted goods: %v", err)
 		}

@@ -149,22 +149,35 @@ func TestDeliveryNoteAfterPayment(t *testing.T) {
 	if err := h.svc.SaveGoods(ctx, &g); err != nil {
 		t.Fatal(err)
 	}
-	o := h.buy(g.ID)
+	resp, _ := h.post("/orders", url.Values{"goods_id": {itoa(g.ID)}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /orders: %s", resp.Status)
+	}
+	buyer := resp.Cookies() // the browser that made the order
+	orders, _, _ := h.db.ListOrders(ctx, shop.OrderFilter{})
+	if len(orders) != 1 {
+		t.Fatalf("%d orders", len(orders))
+	}
+	o := orders[0]
 	if o.Shipping || o.Receiver != (shop.Receiver{}) || o.Quantity != 1 {
 		t.Fatalf("virtual order %+v", o)
 	}
 	admin := h.login()
 	pages := []string{"/", "/goods/" + itoa(g.ID), "/checkout?goods_id=" + itoa(g.ID), "/orders/" + o.OutTradeNo, "/api/orders/" + o.OutTradeNo}
 	for _, p := range pages {
-		if _, body := h.get(p); strings.Contains(body, "SECRET-CODE") {
+		if _, body := h.get(p, buyer...); strings.Contains(body, "SECRET-CODE") {
 			t.Errorf("%s shows the delivery note before payment", p)
 		}
 	}
 	if code, body := h.notify("POST", h.sign(h.genuine(o, "2026120422001400000000000001"))); code != 200 || body != "success" {
 		t.Fatalf("notify: %d %s", code, body)
 	}
-	if _, body := h.get("/orders/" + o.OutTradeNo); !strings.Contains(body, `id="delivery-note"`) || !strings.Contains(body, "SECRET-CODE-42") {
+	if _, body := h.get("/orders/"+o.OutTradeNo, buyer...); !strings.Contains(body, `id="delivery-note"`) || !strings.Contains(body, "SECRET-CODE-42") {
 		t.Fatalf("paid order page without the delivery note:\n%s", body)
+	}
+	// Only the browser holding the order sees it.
+	if _, body := h.get("/orders/" + o.OutTradeNo); strings.Contains(body, "SECRET-CODE") {
+		t.Error("the delivery note shows to a browser without the order")
 	}
 	for _, p := range append(pages[:3], "/api/orders/"+o.OutTradeNo, "/orders", "/admin/orders") {
 		if _, body := h.get(p, admin); strings.Contains(body, "SECRET-CODE") {

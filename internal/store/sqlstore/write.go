@@ -76,13 +76,14 @@ const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, t
 // The statements of the hottest writes (see HotStatements).
 const (
 	// The order copies the goods' name and price × quantity ($6), if the
-	// goods are on sale, shipped as the checkout was checked for ($11),
-	// within Alipay's largest amount, and counted in stock exactly when
-	// the order holds some ($10, reserved by reserveStockSQL before).
+	// goods are on sale, within Alipay's largest amount, and counted in
+	// stock exactly when the order holds some ($10, reserved by
+	// reserveStockSQL before); shipping ($11) is as the domain decided it
+	// from the goods it checked the receiver against.
 	insertOrderSQL = `INSERT INTO orders (out_trade_no, goods_id, subject, amount_fen, status, created_at, updated_at, time_expire,
 			quantity, receiver_name, receiver_phone, receiver_address, shipping, stock_held)
-			SELECT $1, id, name, price_fen * $6, 'unpaid', $2, $3, $4, $6, $7, $8, $9, shipping, $10 FROM goods
-			WHERE id = $5 AND NOT hidden AND shipping = $11 AND price_fen * $6 <= 10000000000 AND (stock IS NULL) = ($10 = 0)
+			SELECT $1, id, name, price_fen * $6, 'unpaid', $2, $3, $4, $6, $7, $8, $9, $11, $10 FROM goods
+			WHERE id = $5 AND NOT hidden AND price_fen * $6 <= 10000000000 AND (stock IS NULL) = ($10 = 0)
 			RETURNING id, subject, amount_fen`
 	// reserveStockSQL takes $1 of the stock of goods $2 by compare-and-set:
 	// it changes no row when fewer are left (or the stock is not counted).
