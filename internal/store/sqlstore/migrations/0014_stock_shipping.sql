@@ -1,4 +1,4 @@
--- alishop schema, version 13: stock, shipped and virtual goods, and the
+-- alishop schema, version 14: stock, shipped and virtual goods, and the
 -- stock an order holds.
 
 -- stock: how many are left to sell, NULL when the shop does not count.
