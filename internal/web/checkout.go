@@ -33,7 +33,42 @@ func (s *Server) goodsDetail(w http.ResponseWriter, r *http.Request) {
 		s.goodsFailed(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "goods_detail", g.Name, map[string]any{"Goods": g, "Nav": "home"})
+	data := map[string]any{"Goods": g, "Nav": "home"}
+	s.addGallery(r, g, data)
+	s.render(w, r, http.StatusOK, "goods_detail", g.Name, data)
+}
+
+// galleryPicture is one of the goods page's pictures: its version, its
+// position (1 the main one) and whether it is the one shown large.
+type galleryPicture struct {
+	Version string
+	N       int
+	Shown   bool
+}
+
+// addGallery puts the goods' pictures into the goods page's data when
+// there are several: the one shown large is ?picture=N (1–6; the main
+// one when absent or out of range), the others are links to the same page
+// showing them, so the gallery works without JavaScript.
+func (s *Server) addGallery(r *http.Request, g shop.Goods, data map[string]any) {
+	ps, err := s.svc.GoodsPictures(r.Context(), g.ID)
+	if err != nil {
+		s.log.Error("goods pictures", "id", g.ID, "err", err)
+		return
+	}
+	if len(ps) < 2 {
+		return
+	}
+	shown := 1
+	if n, err := strconv.Atoi(r.URL.Query().Get("picture")); err == nil && n >= 1 && n <= len(ps) {
+		shown = n
+	}
+	gallery := make([]galleryPicture, len(ps))
+	for i, p := range ps {
+		gallery[i] = galleryPicture{Version: p.Version, N: i + 1, Shown: i+1 == shown}
+	}
+	data["Gallery"] = gallery
+	data["Shown"] = ps[shown-1].Version
 }
 
 // checkoutForm is 确认订单 as shown: the goods, the quantity and total,

@@ -150,6 +150,16 @@ func TestGoodsPictureForm(t *testing.T) {
 	if resp, _ := h.get("/goods/" + itoa(g.ID) + "/pictures/" + ps[0].Version + "/400"); resp.StatusCode != 404 {
 		t.Errorf("removed picture: %s", resp.Status)
 	}
+	// The goods page shows the main picture large and every picture as a
+	// link that shows it large instead; out of range shows the main one.
+	for q, want := range map[string]string{"": after[0].Version, "?picture=2": after[1].Version, "?picture=9": after[0].Version, "?picture=x": after[0].Version} {
+		resp, page := h.get("/goods/" + itoa(g.ID) + q)
+		shown := `id="picture-shown" src="/goods/` + itoa(g.ID) + "/pictures/" + want + `/800"`
+		if resp.StatusCode != 200 || !strings.Contains(page, shown) || strings.Count(page, `href="/goods/`+itoa(g.ID)+`?picture=`) != 2 ||
+			strings.Count(page, `aria-current="true" aria-label="第`) != 1 {
+			t.Errorf("goods page%s: %s, want %s large and two thumbnails", q, resp.Status, want)
+		}
+	}
 	// The same form again (outdated: it saw red) changes nothing.
 	resp, body = h.postGoods(c, edit, append(fields, [2]string{"seen", seen}), red)
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "商品图片刚被修改过") {
