@@ -27,7 +27,7 @@ var (
 // maxScreenshot bounds each screenshot's size in bytes.
 const maxScreenshot = 150 << 10
 
-// TestScreenshots remakes docs/screenshots: home, cashier, 支付成功,
+// TestScreenshots remakes docs/screenshots: a goods page, home, cashier, 支付成功,
 // 我的订单, the admin order list and the admin order page, at 390×844 (a
 // phone) or, with -screenshot-width over 600, at that width × 800.
 func TestScreenshots(t *testing.T) {
@@ -66,6 +66,10 @@ func TestScreenshots(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#cancel`)),
 		chromedp.Click(chromedp.CSS(`#cancel`)),
 		chromedp.WaitVisible(chromedp.CSS(`#continue-pay, #result`)),
+
+		chromedp.Navigate(p.base+"/goods/3"),
+		chromedp.WaitVisible(chromedp.CSS(`#goods-detail`)),
+		shot("goods.png"),
 
 		chromedp.Navigate(p.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#buy-2`)),
