@@ -200,6 +200,7 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	}
 
 	svc := shop.NewService(shop.Config{Store: db, Gateway: s.client, Merchant: merchant, Logger: log, OrderTTL: cfg.jobs.orderTTL, Observer: s.metrics, AutoComplete: cfg.jobs.autoComplete,
+		POSWait: cfg.jobs.posWait,
 		QuitURL: func(no string) string { return publicURL + "/orders/" + no }})
 	refunds, rec, err := cfg.jobs.wire(svc, db, s.client, log)
 	if err != nil {

@@ -43,6 +43,7 @@ type alipayFlags struct {
 type jobFlags struct {
 	orderTTL       time.Duration
 	autoComplete   time.Duration
+	posWait        time.Duration
 	reconcileAfter time.Duration
 	expireGrace    time.Duration
 	retryUnknown   time.Duration
@@ -115,6 +116,7 @@ func (f *alipayFlags) register(fs *cmdFlags) {
 func (f *jobFlags) register(fs *cmdFlags) {
 	fs.DurationVar(&f.orderTTL, "order-ttl", shop.DefaultOrderTTL, "how long a buyer has to pay an order (sent to Alipay as time_expire); after it the trade is closed")
 	fs.DurationVar(&f.autoComplete, "auto-complete", shop.DefaultAutoComplete, "how long after shipping an order its buyer has not confirmed receipt becomes 已完成 (a durable job)")
+	fs.DurationVar(&f.posWait, "pos-wait", shop.DefaultPOSWait, "how long a 当面付 counter payment waits for the buyer to confirm before it is cancelled (alipay.trade.cancel)")
 	fs.DurationVar(&f.reconcileAfter, "reconcile-after", 5*time.Minute, "age at which an unpaid order is first queried with alipay.trade.query (then on a backoff)")
 	fs.DurationVar(&f.expireGrace, "expire-grace", time.Minute, "wait after time_expire before alipay.trade.close")
 	fs.DurationVar(&f.retryUnknown, "retry-unknown", time.Minute, "wait before trying again after an unknown outcome (20000, ACQ.SYSTEM_ERROR, timeout)")
@@ -220,6 +222,8 @@ func (f *jobFlags) check() error {
 	switch {
 	case f.orderTTL < time.Second || f.orderTTL > 15*24*time.Hour:
 		return usageError("serve: --order-ttl %s: want between 1s and 360h (Alipay allows at most 15 days)", f.orderTTL)
+	case f.posWait < 5*time.Second || f.posWait > 10*time.Minute:
+		return usageError("serve: --pos-wait %s: want between 5s and 10m", f.posWait)
 	case f.reconcileAfter <= 0, f.expireGrace <= 0, f.retryUnknown <= 0, f.jobsPoll <= 0, f.sweepEvery <= 0:
 		return usageError("serve: --reconcile-after, --expire-grace, --retry-unknown, --jobs-poll and --sweep-every must be positive")
 	case f.autoComplete < time.Minute || f.autoComplete > 90*24*time.Hour:

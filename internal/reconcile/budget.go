@@ -29,6 +29,7 @@ const MinGatewayBudget = 6
 // file download is not a gateway call).
 const (
 	orderRunCalls  = 1
+	posRunCalls    = 2 // a query, then a cancel once the deadline has passed
 	refundRunCalls = 3
 	billRunCalls   = 1
 )

@@ -291,6 +291,9 @@ func (r *Reconciler) orderJob(ctx context.Context, j *jobs.Job) jobs.Result {
 	if o.Status != shop.StatusUnpaid {
 		return jobs.Result{Done: true}
 	}
+	if o.Channel == shop.OrderChannelPOS {
+		return r.posOrder(ctx, j, o)
+	}
 	closeAt := shop.ExpireAt(o, r.cfg.OrderTTL).Add(r.cfg.ExpireGrace)
 	if ok, turn := r.budget.take(j.ID, orderRunCalls, now); !ok {
 		return jobs.Result{RetryAt: turn}
@@ -316,6 +319,31 @@ func (r *Reconciler) orderJob(ctx context.Context, j *jobs.Job) jobs.Result {
 		return jobs.Result{Done: true}
 	}
 	return r.retry(minTime(now.Add(jobs.Backoff(r.cfg.Schedule, j.Attempts)), closeAt), nil)
+}
+
+// posOrder settles a counter order (当面付) left waiting for its buyer, e.g.
+// by a process killed while the counter page followed it: the query says
+// paid or closed; once its deadline has passed unpaid, the trade is
+// cancelled (alipay.trade.cancel), so that nothing stays open at Alipay
+// that could charge the buyer without an order here. Until then it runs
+// again at the deadline.
+func (r *Reconciler) posOrder(ctx context.Context, j *jobs.Job, o shop.Order) jobs.Result {
+	now := r.cfg.Now()
+	if ok, turn := r.budget.take(j.ID, posRunCalls, now); !ok {
+		return jobs.Result{RetryAt: turn}
+	}
+	o2, err := r.cfg.Service.FollowPOS(ctx, o.OutTradeNo)
+	if errors.Is(err, shop.ErrAmountMismatch) {
+		return r.review(o2)
+	}
+	if err == nil && o2.Status != shop.StatusUnpaid {
+		r.log.Info("reconcile: counter order settled", "out_trade_no", o.OutTradeNo, "status", o2.Status)
+		return jobs.Result{Done: true}
+	}
+	if err != nil || !now.Before(o.TimeExpire) {
+		return r.retry(now.Add(r.cfg.RetryUnknown), err)
+	}
+	return r.retry(o.TimeExpire, nil)
 }
 
 // review ends the job of an order whose trade at Alipay is for another

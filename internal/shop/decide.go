@@ -246,3 +246,48 @@ func CheckPendingPayout(p *PendingPayout, outTradeNo string, amount alipay.Amoun
 	}
 	return nil
 }
+
+// decideTradePay is what Alipay's answer p to alipay.trade.pay of order
+// outTradeNo does to the order o (nil: none) at now (the payment time when
+// Alipay gives none): paid → the one "paid" change; waiting for the buyer
+// → nothing yet.
+func decideTradePay(outTradeNo string, p *alipay.TradePayResult, o *Order, now time.Time) Decision {
+	switch {
+	case o == nil:
+		return Decision{Outcome: OutcomeUnknownOrder}
+	case p.OutTradeNo != "" && p.OutTradeNo != outTradeNo:
+		return Decision{Outcome: OutcomeUnknownOrder, Detail: "trade.pay answered for " + p.OutTradeNo}
+	case p.TotalAmount != o.Amount:
+		d := fmt.Sprintf("total_amount %s, order amount %s", p.TotalAmount, o.Amount)
+		return Decision{Outcome: OutcomeAmountMismatch, Detail: d, Review: "支付宝当面付金额与订单不符: " + d}
+	case p.WaitingForBuyer:
+		return Decision{Outcome: OutcomeIgnored, Detail: "USERPAYING: waiting for the buyer"}
+	}
+	paidAt := p.GmtPayment
+	if paidAt.IsZero() {
+		paidAt = now
+	}
+	return decidePaid(o, Payment{OutTradeNo: outTradeNo, TradeNo: p.TradeNo, Amount: p.TotalAmount,
+		BuyerLogonID: p.BuyerLogonID, PaidAt: paidAt, Via: SourcePay})
+}
+
+// decideCancelled is what a cancelled trade (alipay.trade.cancel answered
+// with action, or no trade at all) does to the order o (nil: none): an
+// unpaid order closes. A cancel that refunded a trade this shop holds as
+// paid (the buyer's payment and the cancel crossed) leaves the order paid
+// at Alipay no more: a person must look at it.
+func decideCancelled(o *Order, action alipay.CancelAction) Decision {
+	detail := "cancelled at Alipay, action " + string(action)
+	switch {
+	case o == nil:
+		return Decision{Outcome: OutcomeUnknownOrder}
+	case o.Status == StatusUnpaid:
+		return Decision{Outcome: OutcomeApplied, Close: true, Detail: detail}
+	case o.Status == StatusClosed:
+		return Decision{Outcome: OutcomeDuplicate, Detail: detail}
+	case action == alipay.CancelActionRefund:
+		return Decision{Outcome: OutcomeReview, Detail: detail + "; the order is " + string(o.Status),
+			Review: "当面付撤销时支付宝已将款项全额退回，但订单记为" + o.Status.Label()}
+	}
+	return Decision{Outcome: OutcomeIgnored, Detail: detail + "; order is " + string(o.Status)}
+}

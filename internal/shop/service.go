@@ -76,6 +76,9 @@ type Config struct {
 	// AutoComplete is how long after shipping an order its buyer has not
 	// confirmed becomes 已完成; default DefaultAutoComplete.
 	AutoComplete time.Duration
+	// POSWait is how long a counter payment (当面付) waits for its buyer
+	// before it is cancelled; default DefaultPOSWait.
+	POSWait time.Duration
 }
 
 // Service is the shop's use cases.
@@ -92,6 +95,10 @@ type Service struct {
 
 	fulfilStore  FulfilStore // nil: the store keeps no fulfilment
 	autoComplete time.Duration
+	// Counter payments (pos.go); nil when the store or gateway cannot.
+	pos     POSStore
+	posGW   POSGateway
+	posWait time.Duration
 }
 
 // NewService returns a Service.
@@ -109,6 +116,12 @@ func NewService(cfg Config) *Service {
 	s.autoComplete = cfg.AutoComplete
 	if s.autoComplete <= 0 {
 		s.autoComplete = DefaultAutoComplete
+	}
+	s.pos, _ = cfg.Store.(POSStore)
+	s.posGW, _ = cfg.Gateway.(POSGateway)
+	s.posWait = cfg.POSWait
+	if s.posWait <= 0 {
+		s.posWait = DefaultPOSWait
 	}
 	if s.now == nil {
 		s.now = time.Now

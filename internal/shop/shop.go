@@ -164,6 +164,13 @@ type Order struct {
 	TrackingNo  string
 	ShippedAt   time.Time // zero until shipped
 	CompletedAt time.Time // zero until completed (received or auto-completed)
+
+	// Channel is how the order was made: a buyer's checkout, or 当面付 at
+	// the counter (GoodsID is then POSGoodsID and TimeExpire the deadline
+	// of the buyer's confirmation).
+	Channel OrderChannel
+	// POSNote says why a counter order ended unpaid; "" otherwise.
+	POSNote string
 }
 
 // Receiver is who shipped goods are delivered to and where.

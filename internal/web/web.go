@@ -228,6 +228,8 @@ func paidViaLabel(via string) string {
 		return "同步返回查询"
 	case shop.SourceQuery:
 		return "主动查询"
+	case shop.SourcePay:
+		return "当面付收款应答"
 	case "":
 		return ""
 	}
@@ -337,6 +339,10 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.saveSettings)))
 	mux.Handle("GET /admin/password", s.requireAdmin(http.HandlerFunc(s.passwordPage)))
 	mux.Handle("POST /admin/password", s.requireAdmin(http.HandlerFunc(s.changePassword)))
+	mux.Handle("GET /admin/pos", s.requireAdmin(http.HandlerFunc(s.adminPOS)))
+	mux.Handle("POST /admin/pos", s.requireAdmin(http.HandlerFunc(s.adminPOSCharge)))
+	mux.Handle("GET /admin/pos/{out_trade_no}", s.requireAdmin(http.HandlerFunc(s.adminPOSOrder)))
+	mux.Handle("POST /admin/pos/{out_trade_no}/cancel", s.requireAdmin(http.HandlerFunc(s.adminPOSCancel)))
 	mux.HandleFunc("GET /policy", s.policyPage)
 
 	cop := http.NewCrossOriginProtection()

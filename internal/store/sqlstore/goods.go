@@ -35,11 +35,16 @@ func nullStock(p *int64) sql.NullInt64 {
 	return sql.NullInt64{Int64: *p, Valid: true}
 }
 
+// notPOSGoods leaves out the reserved goods row that counter (当面付)
+// orders name (shop.POSGoodsID): it is not for sale, never listed, edited
+// or deleted.
+const notPOSGoods = "id <> 0"
+
 // ListGoods lists goods by id; hidden ones only when includeHidden.
 func (db *DB) ListGoods(ctx context.Context, includeHidden bool) ([]shop.Goods, error) {
-	q := "SELECT " + goodsColumns + " FROM goods"
+	q := "SELECT " + goodsColumns + " FROM goods WHERE " + notPOSGoods
 	if !includeHidden {
-		q += " WHERE NOT hidden"
+		q += " AND NOT hidden"
 	}
 	rows, err := db.r.QueryContext(ctx, q+" ORDER BY id")
 	if err != nil {
@@ -59,7 +64,7 @@ func (db *DB) ListGoods(ctx context.Context, includeHidden bool) ([]shop.Goods, 
 
 // Goods returns one goods item or shop.ErrGoodsNotFound.
 func (db *DB) Goods(ctx context.Context, id int64) (shop.Goods, error) {
-	g, err := scanGoods(db.r.QueryRowContext(ctx, "SELECT "+goodsColumns+" FROM goods WHERE id = $1", id))
+	g, err := scanGoods(db.r.QueryRowContext(ctx, "SELECT "+goodsColumns+" FROM goods WHERE id = $1 AND "+notPOSGoods, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, shop.ErrGoodsNotFound
 	}
@@ -103,7 +108,7 @@ func (db *DB) UpdateGoods(ctx context.Context, g *shop.Goods, edit *shop.StockEd
 		q, cas = q+", stock = $9", " AND stock = $10"
 		args = append(args, nullStock(g.Stock), *edit.Was)
 	}
-	q += " WHERE id = $8" + cas
+	q += " WHERE id = $8 AND " + notPOSGoods + cas
 	return db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {

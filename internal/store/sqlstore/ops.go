@@ -45,7 +45,7 @@ func (db *DB) JobCounts(ctx context.Context, now time.Time) ([]JobCount, error) 
 // GoodsCounts counts the goods listed for sale and the hidden ones.
 func (db *DB) GoodsCounts(ctx context.Context) (listed, hidden int, err error) {
 	err = db.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN hidden THEN 0 ELSE 1 END), 0),
-		COALESCE(SUM(CASE WHEN hidden THEN 1 ELSE 0 END), 0) FROM goods`).Scan(&listed, &hidden)
+		COALESCE(SUM(CASE WHEN hidden THEN 1 ELSE 0 END), 0) FROM goods WHERE `+notPOSGoods).Scan(&listed, &hidden)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: goods counts: %w", err)
 	}

@@ -120,7 +120,7 @@ func (db *DB) DeleteGoods(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM goods_pictures WHERE goods_id = $1"+unordered, id); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM goods WHERE id = $1"+unordered, id)
+		res, err := tx.ExecContext(ctx, "DELETE FROM goods WHERE id = $1 AND "+notPOSGoods+unordered, id)
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func (db *DB) DeleteGoods(ctx context.Context, id int64) error {
 			deleted = true
 			return nil
 		}
-		return tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM goods WHERE id = $1)", id).Scan(&exists)
+		return tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM goods WHERE id = $1 AND "+notPOSGoods+")", id).Scan(&exists)
 	})
 	switch {
 	case err != nil:

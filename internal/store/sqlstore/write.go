@@ -71,7 +71,7 @@ var HotStatements = []string{insertOrderSQL, reserveStockSQL, selectOrderSQL, in
 const orderColumns = `id, out_trade_no, goods_id, subject, amount_fen, status, trade_no, buyer_logon_id, paid_via,
 	refunded_fen, needs_review, review_reason, created_at, updated_at, time_expire, paid_at, closed_at,
 	quantity, shipping, receiver_name, receiver_phone, receiver_address,
-	fulfilment, carrier, tracking_no, shipped_at, completed_at, stock_held`
+	fulfilment, carrier, tracking_no, shipped_at, completed_at, stock_held, channel, pos_note`
 
 // The statements of the hottest writes (see HotStatements).
 const (
@@ -136,7 +136,7 @@ const LockOrdersSQL = "SELECT " + orderColumns + " FROM orders WHERE out_trade_n
 func ScanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 	var o shop.Order
 	var amount, refunded int64
-	var status string
+	var status, channel string
 	var tradeNo, buyer, via, reason sql.NullString
 	var created, updated, expire, paid, closed, shipped, completed sql.NullInt64
 	var quantity int64
@@ -144,13 +144,13 @@ func ScanOrder(row interface{ Scan(...any) error }) (shop.Order, error) {
 	err := row.Scan(&o.ID, &o.OutTradeNo, &o.GoodsID, &o.Subject, &amount, &status, &tradeNo, &buyer, &via,
 		&refunded, &o.NeedsReview, &reason, &created, &updated, &expire, &paid, &closed,
 		&quantity, &o.Shipping, &o.Receiver.Name, &o.Receiver.Phone, &o.Receiver.Address,
-		&fulfilment, &o.Carrier, &o.TrackingNo, &shipped, &completed, &o.StockHeld)
+		&fulfilment, &o.Carrier, &o.TrackingNo, &shipped, &completed, &o.StockHeld, &channel, &o.POSNote)
 	if err != nil {
 		return o, err
 	}
 	o.Quantity, o.Fulfilment = int(quantity), shop.Fulfilment(fulfilment)
 	o.ShippedAt, o.CompletedAt = fromMS(shipped), fromMS(completed)
-	o.Amount, o.RefundedFen, o.Status = alipay.Amount(amount), alipay.Amount(refunded), shop.Status(status)
+	o.Amount, o.RefundedFen, o.Status, o.Channel = alipay.Amount(amount), alipay.Amount(refunded), shop.Status(status), shop.OrderChannel(channel)
 	o.TradeNo, o.BuyerLogonID, o.PaidVia, o.ReviewReason = tradeNo.String, buyer.String, via.String, reason.String
 	o.CreatedAt, o.UpdatedAt, o.TimeExpire, o.PaidAt, o.ClosedAt = fromMS(created), fromMS(updated), fromMS(expire), fromMS(paid), fromMS(closed)
 	return o, nil
