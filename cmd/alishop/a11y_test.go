@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -126,7 +127,9 @@ func TestAccessibility(t *testing.T) {
 			t.Parallel()
 			ctx, console := browsertest.NewTab(t, browser, size.width, size.height, size.phone)
 			console.ExpectStatus(p.base+"/no/such/page", p.base+"/orders")
-			check := func(name string) {
+			// tryCheck checks the page in the tab; an error means it could
+			// not run (e.g. the page refreshed itself meanwhile).
+			tryCheck := func(name string) error {
 				t.Helper()
 				var vs []axeViolation
 				var loc string
@@ -135,7 +138,7 @@ func TestAccessibility(t *testing.T) {
 				if err := chromedp.Do(ctx, browsertest.Into(&loc, chromedp.Location()), axeRun(axe, &vs),
 					browsertest.Into(&h1s, chromedp.Evaluate[int](`document.querySelectorAll("h1").length`)),
 					browsertest.Into(&small, chromedp.Evaluate[[]string](smallTargets))); err != nil {
-					t.Fatalf("%s: %v", name, err)
+					return err
 				}
 				loc, _, _ = strings.Cut(loc, "?")
 				if h1s != 1 {
@@ -159,6 +162,13 @@ func TestAccessibility(t *testing.T) {
 					}
 				}
 				t.Logf("%s: %d violations, %d critical or serious", name, len(vs), bad)
+				return nil
+			}
+			check := func(name string) {
+				t.Helper()
+				if err := tryCheck(name); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
 			}
 			visit := func(name, path string, wait string) {
 				t.Helper()
@@ -293,6 +303,53 @@ func TestAccessibility(t *testing.T) {
 			visit("admin bills", "/admin/bills", `main h1`)
 			visit("settings", "/admin/settings", `#save-settings`)
 			visit("password", "/admin/password", `#save-password`)
+
+			// 当面付收款: the form, 收款成功, the page waiting for the buyer
+			// (it refreshes itself every few seconds, so a check cut short
+			// by a refresh is made again on the fresh page), 收款未成功.
+			visit("当面付收款", "/admin/pos", `#auth_code`)
+			charge := func(amount string) {
+				t.Helper()
+				resp, body := p.do("POST", "/sandbox/api/paycodes", url.Values{"buyer": {sandbox.DefaultBuyer}}, nil)
+				var pc sandbox.PayCode
+				if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &pc) != nil {
+					t.Fatalf("pay code: %s %s", resp.Status, body)
+				}
+				if err := chromedp.Do(ctx,
+					chromedp.Navigate(p.base+"/admin/pos"),
+					chromedp.WaitVisible(chromedp.CSS(`#auth_code`)),
+					chromedp.SendKeys(chromedp.CSS(`#amount`), amount),
+					chromedp.SendKeys(chromedp.CSS(`#auth_code`), pc.AuthCode),
+					chromedp.Click(chromedp.CSS(`#charge`)),
+					chromedp.WaitVisible(chromedp.CSS(`#pos-result`)),
+				); err != nil {
+					t.Fatalf("当面付 %s: %v", amount, err)
+				}
+			}
+			charge("12.00")
+			check("当面付 收款成功")
+			charge("2500.00")
+			var waitURL string
+			if err := chromedp.Do(ctx, browsertest.Into(&waitURL, chromedp.Evaluate[string](`location.href`))); err != nil {
+				t.Fatal(err)
+			}
+			for attempt := 1; ; attempt++ {
+				err := chromedp.Do(ctx, chromedp.Navigate(waitURL), chromedp.WaitVisible(chromedp.CSS(`#pos-result[data-state="waiting"]`)))
+				if err == nil {
+					err = tryCheck("当面付 等待顾客确认")
+				}
+				if err == nil {
+					break
+				}
+				if attempt == 3 {
+					t.Fatalf("当面付 等待顾客确认: %v", err)
+				}
+			}
+			if err := chromedp.Do(ctx, chromedp.Navigate(waitURL), chromedp.WaitVisible(chromedp.CSS(`#cancel`)),
+				chromedp.Click(chromedp.CSS(`#cancel`)), chromedp.WaitVisible(chromedp.CSS(`#pos-result[data-state="closed"]`))); err != nil {
+				t.Fatalf("当面付 撤销: %v", err)
+			}
+			check("当面付 收款未成功")
 			console.Check(t)
 		})
 	}
