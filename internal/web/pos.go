@@ -143,7 +143,7 @@ func (s *Server) renderPOSOrder(w http.ResponseWriter, r *http.Request, status i
 	case shop.StatusUnpaid:
 		v.State, v.Class, v.Heading = "waiting", "warn", "等待顾客在支付宝中确认"
 		v.Left = max(0, int(o.TimeExpire.Sub(s.svc.Now()).Seconds()+0.5))
-		v.Say = fmt.Sprintf("金额超过顾客的免密额度，请顾客在手机支付宝中确认付款。本页每 %d 秒自动刷新；超过时限未确认将自动撤销。", int(shop.POSRefresh/time.Second))
+		v.Say = fmt.Sprintf("请顾客在手机支付宝中确认付款（超过免密额度的金额需要顾客确认）。本页每 %d 秒自动刷新；超过时限未确认将自动撤销，不会扣款。", int(shop.POSRefresh/time.Second))
 		data["Refresh"] = int(shop.POSRefresh / time.Second)
 	case shop.StatusClosed:
 		v.State, v.Class, v.Heading = "closed", "bad", "收款未成功"
