@@ -250,6 +250,9 @@ func (s *Service) ContinuePayment(ctx context.Context, outTradeNo string, ch Cha
 	if err != nil {
 		return Order{}, "", err
 	}
+	if o.Channel == OrderChannelPOS {
+		return Order{}, "", Errorf(EINVALID, "当面付订单只能在柜台收款，不能在网上付款")
+	}
 	switch o.Status {
 	case StatusUnpaid:
 	case StatusClosed:
@@ -283,10 +286,11 @@ func (s *Service) payURL(o Order, ch Channel) (string, error) {
 	return u, nil
 }
 
-// Payable reports whether a buyer can still pay o: it is unpaid and its
-// time to pay has not run out.
+// Payable reports whether a buyer can still pay o: it is unpaid, made
+// online (a counter order is paid at the counter) and its time to pay has
+// not run out.
 func (s *Service) Payable(o Order) bool {
-	return o.Status == StatusUnpaid && s.now().Before(ExpireAt(o, s.ttl))
+	return o.Status == StatusUnpaid && o.Channel != OrderChannelPOS && s.now().Before(ExpireAt(o, s.ttl))
 }
 
 // PayDeadline is when o stops being payable.
