@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,9 @@ func TestAccessibility(t *testing.T) {
 			console.ExpectStatus(p.base+"/no/such/page", p.base+"/orders")
 			// tryCheck checks the page in the tab; an error means it could
 			// not run (e.g. the page refreshed itself meanwhile).
-			tryCheck := func(name string) error {
+			// allowed names axe rules a page breaks on purpose, with the
+			// reason in the page's check below; they are logged only.
+			tryCheck := func(name string, allowed ...string) error {
 				t.Helper()
 				var vs []axeViolation
 				var loc string
@@ -151,7 +154,7 @@ func TestAccessibility(t *testing.T) {
 				}
 				bad := 0
 				for _, v := range vs {
-					if v.Impact == "critical" || v.Impact == "serious" {
+					if (v.Impact == "critical" || v.Impact == "serious") && !slices.Contains(allowed, v.ID) {
 						bad++
 						t.Errorf("%s (%s): %s %s: %s", name, loc, v.Impact, v.ID, v.Help)
 					} else {
@@ -303,7 +306,20 @@ func TestAccessibility(t *testing.T) {
 			visit("admin bills", "/admin/bills", `main h1`)
 			visit("settings", "/admin/settings", `#save-settings`)
 			visit("password", "/admin/password", `#save-password`)
+			console.Check(t)
 
+			// The counter's pages in a tab of their own (each tab's pages
+			// have two minutes), logged in again.
+			ctx, console = browsertest.NewTab(t, browser, size.width, size.height, size.phone)
+			if err := chromedp.Do(ctx,
+				chromedp.Navigate(p.base+"/admin/login"),
+				chromedp.WaitVisible(chromedp.CSS(`#password`)),
+				chromedp.SendKeys(chromedp.CSS(`#password`), p.password),
+				chromedp.Click(chromedp.CSS(`#login`)),
+				chromedp.WaitVisible(chromedp.CSS(`#orders`)),
+			); err != nil {
+				t.Fatalf("admin login: %v", err)
+			}
 			// 当面付收款: the form, 收款成功, the page waiting for the buyer
 			// (it refreshes itself every few seconds, so a check cut short
 			// by a refresh is made again on the fresh page), 收款未成功.
@@ -334,9 +350,15 @@ func TestAccessibility(t *testing.T) {
 				t.Fatal(err)
 			}
 			for attempt := 1; ; attempt++ {
+				// The page refreshes itself (<meta http-equiv="refresh">),
+				// which the issue asks for: the owner watches it for the
+				// buyer's confirmation, a real-time event of at most
+				// --pos-wait, and 停止自动刷新 turns the refresh off (WCAG
+				// 2.2.1); axe's meta-refresh rule is allowed here, and the
+				// page without the refresh is checked in full below.
 				err := chromedp.Do(ctx, chromedp.Navigate(waitURL), chromedp.WaitVisible(chromedp.CSS(`#pos-result[data-state="waiting"]`)))
 				if err == nil {
-					err = tryCheck("当面付 等待顾客确认")
+					err = tryCheck("当面付 等待顾客确认", "meta-refresh")
 				}
 				if err == nil {
 					break
@@ -345,6 +367,11 @@ func TestAccessibility(t *testing.T) {
 					t.Fatalf("当面付 等待顾客确认: %v", err)
 				}
 			}
+			if err := chromedp.Do(ctx, chromedp.Navigate(waitURL), chromedp.WaitVisible(chromedp.CSS(`#stop-refresh`)),
+				chromedp.Click(chromedp.CSS(`#stop-refresh`)), chromedp.WaitVisible(chromedp.CSS(`#start-refresh`))); err != nil {
+				t.Fatalf("当面付 停止自动刷新: %v", err)
+			}
+			check("当面付 等待顾客确认，不自动刷新")
 			if err := chromedp.Do(ctx, chromedp.Navigate(waitURL), chromedp.WaitVisible(chromedp.CSS(`#cancel`)),
 				chromedp.Click(chromedp.CSS(`#cancel`)), chromedp.WaitVisible(chromedp.CSS(`#pos-result[data-state="closed"]`))); err != nil {
 				t.Fatalf("当面付 撤销: %v", err)

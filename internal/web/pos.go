@@ -90,7 +90,8 @@ func (s *Server) adminPOSCharge(w http.ResponseWriter, r *http.Request) {
 // adminPOSOrder is GET /admin/pos/{out_trade_no}: the counter page of one
 // order. While the order waits for its buyer, each view queries Alipay
 // once (and cancels the trade once its deadline has passed), and the page
-// refreshes itself every shop.POSRefresh.
+// refreshes itself every shop.POSRefresh unless ?auto=off (停止自动刷新:
+// the owner refreshes by hand).
 func (s *Server) adminPOSOrder(w http.ResponseWriter, r *http.Request) {
 	o, err := s.svc.FollowPOS(r.Context(), r.PathValue("out_trade_no"))
 	if err != nil && o.OutTradeNo == "" {
@@ -129,7 +130,8 @@ type posView struct {
 	State        string // paid, waiting, closed
 	Class        string // ok, warn, bad
 	Heading, Say string
-	Left         int // seconds left to confirm (waiting)
+	Left         int  // seconds left to confirm (waiting)
+	Auto         bool // the page refreshes itself (waiting, unless ?auto=off)
 }
 
 func (s *Server) renderPOSOrder(w http.ResponseWriter, r *http.Request, status int, o shop.Order, errMsg string) {
@@ -143,8 +145,13 @@ func (s *Server) renderPOSOrder(w http.ResponseWriter, r *http.Request, status i
 	case shop.StatusUnpaid:
 		v.State, v.Class, v.Heading = "waiting", "warn", "等待顾客在支付宝中确认"
 		v.Left = max(0, int(o.TimeExpire.Sub(s.svc.Now()).Seconds()+0.5))
-		v.Say = fmt.Sprintf("请顾客在手机支付宝中确认付款（超过免密额度的金额需要顾客确认）。本页每 %d 秒自动刷新；超过时限未确认将自动撤销，不会扣款。", int(shop.POSRefresh/time.Second))
-		data["Refresh"] = int(shop.POSRefresh / time.Second)
+		if r.URL.Query().Get("auto") == "off" {
+			v.Say = "请顾客在手机支付宝中确认付款（超过免密额度的金额需要顾客确认）。自动刷新已停止，请点“刷新”查看结果；超过时限未确认将自动撤销，不会扣款。"
+		} else {
+			v.Say = fmt.Sprintf("请顾客在手机支付宝中确认付款（超过免密额度的金额需要顾客确认）。本页每 %d 秒自动刷新；超过时限未确认将自动撤销，不会扣款。", int(shop.POSRefresh/time.Second))
+			v.Auto = true
+			data["Refresh"] = int(shop.POSRefresh / time.Second)
+		}
 	case shop.StatusClosed:
 		v.State, v.Class, v.Heading = "closed", "bad", "收款未成功"
 		v.Say = o.POSNote
