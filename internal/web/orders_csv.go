@@ -13,7 +13,7 @@ import (
 
 // csvColumns are the export's header row, one column per field of an order.
 var csvColumns = []string{"订单号", "支付宝交易号", "下单时间", "付款时间", "商品", "数量", "金额（元）", "已退款（元）", "状态",
-	"收货人", "手机号", "收货地址", "快递公司", "运单号"}
+	"收货人", "手机号", "收货地址", "快递公司", "运单号", "下单方式"}
 
 // filterParam reads the order list's status parameter: a payment state
 // (shop.Status) or a fulfilment stage (待发货, 已发货, 已完成).
@@ -102,7 +102,7 @@ func csvRow(o shop.Order) []string {
 	}
 	return []string{o.OutTradeNo, o.TradeNo, t(o.CreatedAt), t(o.PaidAt), csvText(o.Subject), strconv.Itoa(max(o.Quantity, 1)),
 		o.Amount.String(), o.RefundedFen.String(), state,
-		csvText(o.Receiver.Name), o.Receiver.Phone, csvText(o.Receiver.Address), csvText(o.Carrier), o.TrackingNo}
+		csvText(o.Receiver.Name), o.Receiver.Phone, csvText(o.Receiver.Address), csvText(o.Carrier), o.TrackingNo, o.Channel.Label()}
 }
 
 // csvText keeps a text a spreadsheet would take for a formula (starting

@@ -71,7 +71,7 @@ func TestOrdersCSV(t *testing.T) {
 			t.Fatalf("export %s: %v", query, err)
 		}
 		if !slices.Equal(rows[0], []string{"订单号", "支付宝交易号", "下单时间", "付款时间", "商品", "数量", "金额（元）", "已退款（元）", "状态",
-			"收货人", "手机号", "收货地址", "快递公司", "运单号"}) {
+			"收货人", "手机号", "收货地址", "快递公司", "运单号", "下单方式"}) {
 			t.Fatalf("header row %q", rows[0])
 		}
 		return rows[1:]
@@ -95,7 +95,7 @@ func TestOrdersCSV(t *testing.T) {
 				paid = o.PaidAt.In(alipay.Beijing).Format("2006-01-02 15:04:05")
 			}
 			wantRow := []string{o.OutTradeNo, o.TradeNo, o.CreatedAt.In(alipay.Beijing).Format("2006-01-02 15:04:05"), paid, o.Subject,
-				fmt.Sprint(o.Quantity), o.Amount.String(), o.RefundedFen.String(), o.Stage().Label(), name, o.Receiver.Phone, o.Receiver.Address, o.Carrier, o.TrackingNo}
+				fmt.Sprint(o.Quantity), o.Amount.String(), o.RefundedFen.String(), o.Stage().Label(), name, o.Receiver.Phone, o.Receiver.Address, o.Carrier, o.TrackingNo, "网上下单"}
 			if !slices.Equal(row, wantRow) {
 				t.Fatalf("export %s: row\n%q\nwant\n%q", query, row, wantRow)
 			}

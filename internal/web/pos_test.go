@@ -135,4 +135,8 @@ func TestAdminPOS(t *testing.T) {
 	if strings.Count(body, `data-channel="pos"`) != 5 {
 		t.Fatalf("order list: %d orders labelled 当面付, want 5", strings.Count(body, `data-channel="pos"`))
 	}
+	// The export names each counter order's channel.
+	if _, csv := e.get("/admin/orders.csv", c); strings.Count(csv, ",当面付\r\n") != 5 {
+		t.Fatalf("export: %d rows 当面付, want 5:\n%s", strings.Count(csv, ",当面付\r\n"), csv)
+	}
 }
