@@ -116,7 +116,7 @@ func (db *DB) UpdateGoods(ctx context.Context, g *shop.Goods, edit *shop.StockEd
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var one int
-			err := tx.QueryRowContext(ctx, "SELECT 1 FROM goods WHERE id = $1", g.ID).Scan(&one)
+			err := tx.QueryRowContext(ctx, "SELECT 1 FROM goods WHERE id = $1 AND "+notPOSGoods, g.ID).Scan(&one)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				return shop.ErrGoodsNotFound
