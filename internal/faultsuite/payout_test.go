@@ -164,9 +164,16 @@ func (h *harness) transferMade(cl *alipay.Client, outBizNo string) bool {
 // the connection dropped without an answer, (d) never read because the
 // shop was SIGKILLed while waiting for it (then restarted). The payee's
 // balance rises exactly once per payout and each payout is recorded once,
-// as succeeded, however often the confirmation is posted.
+// as succeeded, however often the confirmation is posted. Over both
+// protocols of the shop's server-side calls.
 func TestPayoutLostAnswers(t *testing.T) {
-	h := newHarness(t, apiFlag("v2")...)
+	for _, api := range apis {
+		t.Run(api, func(t *testing.T) { payoutLostAnswers(t, api) })
+	}
+}
+
+func payoutLostAnswers(t *testing.T, api string) {
+	h := newHarness(t, apiFlag(api)...)
 	nos := h.paidOrders(4)
 	h.faults(
 		sandbox.Fault{Kind: sandbox.KindGatewayError, Method: payoutMethod, Error: "20000", Count: 1},
@@ -270,8 +277,8 @@ func TestPayoutLostAnswers(t *testing.T) {
 	}
 	h.stop()
 	h.check().must(t)
-	summary(t, "payouts with lost answers: %d payouts, %d answers lost (20000, SYSTEM_ERROR, dropped, shop SIGKILLed), %d pending after the first confirmation, %d confirmations posted again, %d succeeded once, payee received %s of %s",
-		len(confirms), used, pendingAfterFirst, posts, succeeded, received, want)
+	summary(t, "payouts with lost answers (%s): %d payouts, %d answers lost (20000, SYSTEM_ERROR, dropped, shop SIGKILLed), %d pending after the first confirmation, %d confirmations posted again, %d succeeded once, payee received %s of %s",
+		api, len(confirms), used, pendingAfterFirst, posts, succeeded, received, want)
 }
 
 // Acceptance 2, the shop's records agree with the money: a scripted day
