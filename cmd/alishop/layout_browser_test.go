@@ -63,10 +63,11 @@ func TestBrowserLayout(t *testing.T) {
 	if resp, body := p.refund(paid, "1.00", "测试", map[string]string{"Cookie": session.String(), "Origin": p.base}); resp.StatusCode >= 400 {
 		t.Fatalf("refund: %s %s", resp.Status, body)
 	}
-	shopPages := []string{"/", "/orders", "/orders/" + paid, "/orders/" + unpaid, "/orders/lookup", "/policy", "/no/such/page"}
+	shopPages := []string{"/", "/orders", "/orders/" + paid, "/orders/" + unpaid, "/orders/lookup", "/policy", "/no/such/page",
+		"/goods/2", "/checkout?goods_id=2&quantity=2"}
 	adminPages := []string{"/admin/orders", "/admin/orders?status=paid", "/admin/orders?q=" + paid[:20], "/admin/orders/" + paid,
 		"/admin/orders/" + unpaid, "/admin/goods", "/admin/goods/new", "/admin/goods/1/edit", "/admin/bills", "/admin/settings",
-		"/admin/password"}
+		"/admin/password", "/admin/pos"}
 	browser := testBrowser(t, exe)
 	for _, size := range []struct {
 		w, h  int64
