@@ -268,7 +268,7 @@ func decideTradePay(outTradeNo string, p *alipay.TradePayResult, o *Order, now t
 		paidAt = now
 	}
 	return decidePaid(o, Payment{OutTradeNo: outTradeNo, TradeNo: p.TradeNo, Amount: p.TotalAmount,
-		BuyerLogonID: p.BuyerLogonID, PaidAt: paidAt, Via: SourcePay})
+		BuyerLogonID: p.BuyerLogonID, BuyerUserID: userIDOrNone(p.BuyerUserID), PaidAt: paidAt, Via: SourcePay})
 }
 
 // decideCancelled is what a cancelled trade (alipay.trade.cancel answered
