@@ -279,3 +279,25 @@ func TestBuyerWords(t *testing.T) {
 		t.Error("buyer labels")
 	}
 }
+
+// TestDecideTradePay: a counter payment's answer pays the order with the
+// buyer's user id (a malformed one is dropped); USERPAYING changes nothing.
+func TestDecideTradePay(t *testing.T) {
+	t.Parallel()
+	unpaid := &Order{OutTradeNo: "p1", Amount: 1200, Status: StatusUnpaid}
+	paid := &alipay.TradePayResult{OutTradeNo: "p1", TradeNo: "T9", TotalAmount: 1200, BuyerUserID: "2088102177846880"}
+	if d := decideTradePay("p1", paid, unpaid, decideAt); d.Outcome != OutcomeApplied || d.Pay == nil || d.Pay.Via != SourcePay ||
+		d.Pay.BuyerUserID != "2088102177846880" || !d.Pay.PaidAt.Equal(decideAt) {
+		t.Errorf("paid: %+v", d)
+	}
+	bad := *paid
+	bad.BuyerUserID = "<script>"
+	if d := decideTradePay("p1", &bad, unpaid, decideAt); d.Pay == nil || d.Pay.BuyerUserID != "" {
+		t.Errorf("malformed user id kept: %+v", d)
+	}
+	waiting := *paid
+	waiting.WaitingForBuyer = true
+	if d := decideTradePay("p1", &waiting, unpaid, decideAt); d.Outcome != OutcomeIgnored || d.Pay != nil {
+		t.Errorf("waiting: %+v", d)
+	}
+}
