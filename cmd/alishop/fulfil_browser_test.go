@@ -74,7 +74,7 @@ func (p *shopProcess) paidShippedOrder(goodsID string) string {
 	return o.OutTradeNo
 }
 
-// TestBrowserFulfilment (acceptance 1, the owner's and the buyer's part):
+// TestBrowserFulfilment, the owner's and the buyer's part of fulfilment:
 // on a phone (390×844) and on a desktop (1280×800), an order of shipped
 // goods paid through the sandbox is 待发货 in the admin's list; the owner
 // opens it, sees the address and ships it with a carrier and tracking

@@ -128,7 +128,7 @@ func (h *harness) race(shops []string, id int64, n int) (made, short int, other 
 	return made, short, other
 }
 
-// stockRace is acceptance 2 of the stock work on the shops given (all on
+// stockRace races checkouts for the last items on the shops given (all on
 // the database dsn): goods with a stock of 5, 40 checkouts at once → 5
 // orders, 35 库存不足, nothing else stored; once those 5 expire unpaid
 // and are closed, the stock is 5 again.

@@ -149,7 +149,7 @@ func TestShipAndReceive(t *testing.T) {
 	}
 }
 
-// TestLookup (acceptance 5): the right order number and phone number
+// TestLookup: the right order number and phone number
 // show the order; an unknown order and a wrong phone get the same page;
 // 20 wrong tries from one client are throttled, and the right answer is
 // refused too until the client may try again.

@@ -15,7 +15,7 @@ import (
 	"alishop/internal/shop"
 )
 
-// TestOrdersCSV (acceptance 4): GET /admin/orders.csv is UTF-8 with a byte
+// TestOrdersCSV: GET /admin/orders.csv is UTF-8 with a byte
 // order mark, parses with encoding/csv, has the columns in order, and
 // holds every order the filter selects, once, as stored: 1,000 orders over
 // four Beijing days, exported whole and filtered by dates and by stage.
