@@ -95,6 +95,9 @@ type PayoutStore interface {
 	FinishPayout(ctx context.Context, outBizNo string, status PayoutStatus, alipayOrderID, why string, now time.Time) (bool, error)
 	// NotePayout keeps the last unknown outcome of a pending payout.
 	NotePayout(ctx context.Context, outBizNo, note string, now time.Time) error
+	// ListPayouts returns the payouts made in [from, to) (zero: unbounded),
+	// oldest first, at most limit of them.
+	ListPayouts(ctx context.Context, from, to time.Time, limit int) ([]Payout, error)
 }
 
 // PayoutGateway is what payouts need from Alipay; *alipay.Client implements it.
@@ -365,6 +368,22 @@ func payoutTitle(p Payout) string {
 		return p.Reason
 	}
 	return "订单 " + p.OutTradeNo + " 补偿"
+}
+
+// MaxExportPayouts bounds one export of payouts: a larger one is refused.
+const MaxExportPayouts = 10_000
+
+// ExportPayouts lists the payouts made in [from, to) (zero: unbounded),
+// oldest first; more than MaxExportPayouts is refused.
+func (po *Payouts) ExportPayouts(ctx context.Context, from, to time.Time) ([]Payout, error) {
+	ps, err := po.store.ListPayouts(ctx, from, to, MaxExportPayouts+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) > MaxExportPayouts {
+		return nil, Errorf(EINVALID, "所选日期内的转账超过 %d 笔，请缩小日期范围后再导出", MaxExportPayouts)
+	}
+	return ps, nil
 }
 
 // OrderPayouts lists an order's payouts, oldest first.

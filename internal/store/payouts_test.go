@@ -126,5 +126,19 @@ func TestPayouts(t *testing.T) {
 		if ps, _ := db.OrderPayouts(ctx, "q2"); made != 1 || len(ps) != 1 {
 			t.Fatalf("%d confirmations made %d payouts", made, len(ps))
 		}
+		// The export lists both, oldest first, bounded by time and count.
+		all, err := db.ListPayouts(ctx, time.Time{}, time.Time{}, 10)
+		if err != nil || len(all) != 2 || all[0].OutBizNo != "k1" || all[1].OutTradeNo != "q2" {
+			t.Fatalf("list: %+v %v", all, err)
+		}
+		if ps, err := db.ListPayouts(ctx, time.Time{}, time.Time{}, 1); err != nil || len(ps) != 1 {
+			t.Fatalf("list of at most 1: %+v %v", ps, err)
+		}
+		if ps, err := db.ListPayouts(ctx, now.Add(2*time.Minute), time.Time{}, 10); err != nil || len(ps) != 0 {
+			t.Fatalf("list after both: %+v %v", ps, err)
+		}
+		if ps, err := db.ListPayouts(ctx, now, now.Add(2*time.Minute), 10); err != nil || len(ps) != 2 {
+			t.Fatalf("list within: %+v %v", ps, err)
+		}
 	})
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -99,5 +100,24 @@ func TestAdminPayout(t *testing.T) {
 	}
 	if got := balance(); got != start+5_00 {
 		t.Fatalf("a refused payout paid: %v", got)
+	}
+	// The owner's export holds both payouts, each with its state.
+	resp, body = e.get("/admin/payouts.csv", c)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "\uFEFF") || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Fatalf("payouts.csv: %s %.200q", resp.Status, body)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\uFEFF"))).ReadAll()
+	if err != nil || len(recs) != 3 || recs[0][1] != "转账单号" || recs[1][0] != o.OutTradeNo || recs[1][2] != "5.00" || recs[1][6] != "转账成功" ||
+		recs[1][8] == "" || recs[2][2] != "2.00" || recs[2][6] != "转账失败" || !strings.Contains(recs[2][9], "PAYEE_USER_INFO_ERROR") {
+		t.Fatalf("payouts.csv rows: %q %v", recs, err)
+	}
+	if resp, _ := e.get("/admin/payouts.csv?from=2020-01-01&to=2020-01-02", c); resp.StatusCode != http.StatusOK {
+		t.Errorf("an empty range: %s", resp.Status)
+	}
+	if resp, _ := e.get("/admin/payouts.csv?from=yesterday", c); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a bad date: %s", resp.Status)
+	}
+	if resp, _ := e.get("/admin/payouts.csv"); resp.StatusCode == http.StatusOK {
+		t.Errorf("without logging in: %s", resp.Status)
 	}
 }

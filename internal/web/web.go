@@ -325,6 +325,7 @@ func (s *Server) routes(mount map[string]http.Handler) http.Handler {
 	mux.Handle("POST /admin/orders/{out_trade_no}/ship", s.requireAdmin(http.HandlerFunc(s.adminShip)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/refunds", s.requireAdmin(http.HandlerFunc(s.adminRefund)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/refunds/confirm", s.requireAdmin(http.HandlerFunc(s.adminRefundConfirm)))
+	mux.Handle("GET /admin/payouts.csv", s.requireAdmin(http.HandlerFunc(s.payoutsCSV)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/payouts", s.requireAdmin(http.HandlerFunc(s.adminPayout)))
 	mux.Handle("POST /admin/orders/{out_trade_no}/payouts/confirm", s.requireAdmin(http.HandlerFunc(s.adminPayoutConfirm)))
 	mux.Handle("GET /admin/bills", s.requireAdmin(http.HandlerFunc(s.adminBills)))

@@ -137,6 +137,36 @@ func (db *DB) OrderPayouts(ctx context.Context, outTradeNo string) ([]shop.Payou
 	return out, rows.Err()
 }
 
+// ListPayouts implements shop.PayoutStore.
+func (db *DB) ListPayouts(ctx context.Context, from, to time.Time, limit int) ([]shop.Payout, error) {
+	q := "SELECT " + payoutColumns + " FROM payouts p JOIN orders o ON o.id = p.order_id WHERE 1 = 1"
+	var args []any
+	if !from.IsZero() {
+		args = append(args, from.UnixMilli())
+		q += fmt.Sprintf(" AND p.created_at >= $%d", len(args))
+	}
+	if !to.IsZero() {
+		args = append(args, to.UnixMilli())
+		q += fmt.Sprintf(" AND p.created_at < $%d", len(args))
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(" ORDER BY p.id LIMIT $%d", len(args))
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list payouts: %w", err)
+	}
+	defer rows.Close()
+	var out []shop.Payout
+	for rows.Next() {
+		p, err := scanPayout(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list payouts: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // FinishPayout implements shop.PayoutStore.
 func (db *DB) FinishPayout(ctx context.Context, outBizNo string, status shop.PayoutStatus, alipayOrderID, why string, now time.Time) (bool, error) {
 	if status != shop.PayoutSucceeded && status != shop.PayoutFailed {
