@@ -206,27 +206,32 @@ func TestStockKillBetweenReservationAndRedirect(t *testing.T) {
 	const stock = 1000
 	id := stockGoods(h, dsn, stock)
 	answered, unanswered, rounds := 0, 0, 0
-	for rounds < 8 && (unanswered == 0 || rounds < 3) {
+	// Each round, 24 buyers check out up to 4 times each, one after the
+	// other, while the shop is killed after a delay growing with the round
+	// (8 ms, 16 ms, …): on a fast machine or a slow one, some round kills the
+	// shop between an order's commit and its redirect.
+	for rounds < 20 && (unanswered == 0 || rounds < 3) {
 		rounds++
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for i := range 24 {
 			wg.Go(func() {
-				resp, err := h.browser.PostForm(h.shopURL+"/orders", checkoutForm(id, rounds*100+i))
-				if err != nil {
-					return // cut by the kill
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusSeeOther {
-					mu.Lock()
-					answered++
-					mu.Unlock()
+				for k := range 4 {
+					resp, err := h.browser.PostForm(h.shopURL+"/orders", checkoutForm(id, rounds*1000+i*10+k))
+					if err != nil {
+						return // cut by the kill
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusSeeOther {
+						mu.Lock()
+						answered++
+						mu.Unlock()
+					}
 				}
 			})
 		}
-		// Kill while the checkouts are in flight, after a few committed.
-		time.Sleep(time.Duration(30+rounds*40) * time.Millisecond)
+		time.Sleep(time.Duration(rounds*8) * time.Millisecond)
 		h.kill()
 		wg.Wait()
 		c := h.stockCounts(dsn, id)
@@ -244,7 +249,7 @@ func TestStockKillBetweenReservationAndRedirect(t *testing.T) {
 		c = h.stockCounts(dsn, id)
 		return c.closed == c.orders && c.stock == stock, fmt.Sprintf("%+v", c)
 	})
-	summary(t, "stock and SIGKILL: %d rounds of 24 checkouts each cut by a kill: %d orders stored, %d redirects answered, %d orders whose buyer got no redirect; after expiry %d closed, stock %d of %d (0 leaked)",
+	summary(t, "stock and SIGKILL: %d rounds of up to 96 checkouts (24 buyers × 4) each cut by a kill: %d orders stored, %d redirects answered, %d orders whose buyer got no redirect; after expiry %d closed, stock %d of %d (0 leaked)",
 		rounds, c.orders, answered, c.orders-answered, c.closed, c.stock, stock)
 }
 
