@@ -81,7 +81,7 @@ func TestProxyMode(t *testing.T) {
 	s := startShop(t, "127.0.0.1:0", "--trusted-proxy", "127.0.0.1/32")
 	proxy := startProxy(t, s.base)
 	a, b := client("127.0.0.50"), client("127.0.0.51")
-	goodsID := s.count(t, "SELECT MIN(id) FROM goods")
+	goodsID := s.count(t, "SELECT MIN(id) FROM goods WHERE hidden = 0")
 
 	s.attack(t, "proxy: 11 wrong passwords from client A, the right one from client B", func(t *testing.T) string {
 		refused, throttled, retry := wrongLogins(t, a, proxy, 11)
@@ -106,20 +106,20 @@ func TestProxyMode(t *testing.T) {
 		var limited int
 		var retry string
 		for range 40 {
-			resp, _ := do(t, a, "POST", proxy+"/orders", form("goods_id", fmt.Sprint(goodsID)), sameOrigin)
+			resp, body := do(t, a, "POST", proxy+"/orders", orderForm(goodsID), sameOrigin)
 			switch resp.StatusCode {
 			case http.StatusSeeOther:
 			case http.StatusTooManyRequests:
 				limited++
 				retry = resp.Header.Get("Retry-After")
 			default:
-				t.Fatalf("client A's order: HTTP %d", resp.StatusCode)
+				t.Fatalf("client A's order: HTTP %d %.2000s", resp.StatusCode, body)
 			}
 		}
 		if limited < 5 || retry == "" || retry == "30" {
 			t.Fatalf("client A: %d of 40 limited, Retry-After %q", limited, retry)
 		}
-		resp, body := do(t, b, "POST", proxy+"/orders", form("goods_id", fmt.Sprint(goodsID)), sameOrigin)
+		resp, body := do(t, b, "POST", proxy+"/orders", orderForm(goodsID), sameOrigin)
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("client B's checkout during client A's flood: HTTP %d %.300s", resp.StatusCode, body)
 		}
@@ -191,7 +191,7 @@ func TestProxyMode(t *testing.T) {
 		before := s.logSize()
 		c := client("127.0.0.53")
 		runConcurrently(300, 8, func(int) {
-			req, _ := http.NewRequest("POST", s.base+"/orders", form("goods_id", fmt.Sprint(goodsID)))
+			req, _ := http.NewRequest("POST", s.base+"/orders", orderForm(goodsID))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Origin", origin)
 			resp, err := c.Do(req)

@@ -82,7 +82,7 @@ func TestAttacks(t *testing.T) {
 	if paidNo == "" {
 		t.FailNow()
 	}
-	goodsID := int64(s.count(t, "SELECT MIN(id) FROM goods"))
+	goodsID := int64(s.count(t, "SELECT MIN(id) FROM goods WHERE hidden = 0"))
 	unpaidNo, _ := s.checkout(t, buyer, goodsID)
 	var unpaidAmount string
 	{
@@ -330,7 +330,7 @@ func TestAttacks(t *testing.T) {
 		_, port, _ := net.SplitHostPort(strings.TrimPrefix(lan.base, "http://"))
 		remote := client(ip)
 		base := "http://" + net.JoinHostPort(ip, port)
-		no, gw := lan.checkout(t, remote, int64(lan.count(t, "SELECT MIN(id) FROM goods")))
+		no, gw := lan.checkout(t, remote, int64(lan.count(t, "SELECT MIN(id) FROM goods WHERE hidden = 0")))
 		openCashier(t, remote, gw)
 		calls := []struct{ method, path string }{{"POST", "/sandbox/api/trades/pay"}, {"GET", "/sandbox/api/trades"}, {"GET", "/sandbox/api/notifications"},
 			{"POST", "/sandbox/api/apps"}, {"POST", "/sandbox/api/reset"}, {"POST", "/sandbox/api/faults"}, {"POST", "/sandbox/api/clock/advance"}}
@@ -468,7 +468,7 @@ func TestAttacks(t *testing.T) {
 		var page string
 		var mu sync.Mutex
 		runConcurrently(100, 8, func(int) {
-			req, _ := http.NewRequest("POST", s.base+"/orders", form("goods_id", fmt.Sprint(goodsID)))
+			req, _ := http.NewRequest("POST", s.base+"/orders", orderForm(goodsID))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Sec-Fetch-Site", "same-origin")
 			resp, err := flood.Do(req)
@@ -561,7 +561,7 @@ func xssPages(t *testing.T, s *shop, adminC *http.Client, admin *http.Cookie, bu
 	// admin pages and the sandbox cashier show the name.
 	imgID := s.addGoods(t, adminC, admin, xssImg, "2.00", "description", xssScript+xssImg)
 	scriptID := s.addGoods(t, adminC, admin, xssScript, "3.00")
-	resp, body := do(t, buyer, "POST", s.base+"/orders", form("goods_id", fmt.Sprint(imgID)), sameOrigin)
+	resp, body := do(t, buyer, "POST", s.base+"/orders", orderForm(imgID), sameOrigin)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST /orders: HTTP %d %s", resp.StatusCode, body)
 	}

@@ -349,7 +349,7 @@ func (s *shop) addGoods(t *testing.T, c *http.Client, admin *http.Cookie, name, 
 // signed gateway URL.
 func (s *shop) checkout(t *testing.T, c *http.Client, goodsID int64) (string, string) {
 	t.Helper()
-	resp, body := do(t, c, "POST", s.base+"/orders", form("goods_id", fmt.Sprint(goodsID)), sameOrigin)
+	resp, body := do(t, c, "POST", s.base+"/orders", orderForm(goodsID), sameOrigin)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("POST /orders: HTTP %d %s", resp.StatusCode, body)
 	}
@@ -455,4 +455,11 @@ func nonLoopbackIPv4() string {
 		}
 	}
 	return ""
+}
+
+// orderForm is the 确认订单 form for one of the goods: a receiver is sent
+// too, which shipped goods need and virtual goods ignore.
+func orderForm[ID int | int64](goodsID ID) io.Reader {
+	return form("goods_id", fmt.Sprint(goodsID), "quantity", "1",
+		"name", "张三", "phone", "13800138000", "address", "浙江省杭州市西湖区文三路 1 号")
 }
