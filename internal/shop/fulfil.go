@@ -124,12 +124,14 @@ func (a Actor) Label() string {
 // EventKind is what an order event recorded.
 type EventKind string
 
-// Event kinds: the fulfilment changes (payment, closing and refunds are
-// recorded where they happen: the stored Alipay messages and the refunds).
+// Event kinds: the fulfilment changes and stock given back by a refund
+// (payment, closing and refunds are recorded where they happen: the stored
+// Alipay messages and the refunds).
 const (
 	EventShipped       EventKind = "shipped"
 	EventReceived      EventKind = "received"       // the buyer confirmed receipt
 	EventAutoCompleted EventKind = "auto_completed" // completed after the time to confirm ran out
+	EventRestocked     EventKind = "restocked"      // a refund's confirmation gave the order's stock back; Detail is how many
 )
 
 // Label names the event in the shop's Chinese UI.
@@ -141,6 +143,8 @@ func (k EventKind) Label() string {
 		return "确认收货"
 	case EventAutoCompleted:
 		return "自动确认收货"
+	case EventRestocked:
+		return "退回库存"
 	}
 	return string(k)
 }

@@ -61,10 +61,13 @@ type RefundStore interface {
 	// ConfirmRefund is CreateRefund for the refund a pending refund's key
 	// (r.OutRequestNo) confirms: in the same transaction, after the order
 	// is locked and the refund is found not to exist (ErrRefundExists), it
-	// deletes that pending refund by compare-and-set (of r's order and
-	// amount, not expired at r.CreatedAt); ErrPendingRefundNotFound when
-	// there is none such, and nothing is stored.
-	ConfirmRefund(ctx context.Context, r *Refund, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
+	// deletes that pending refund by compare-and-set (of r's order, amount
+	// and restock, not expired at r.CreatedAt); ErrPendingRefundNotFound
+	// when there is none such, and nothing is stored. With restock, the
+	// stock the order holds (Order.StockHeld) goes back to its goods, the
+	// order holds none after, and an EventRestocked event by the admin
+	// records how many (its Detail the count).
+	ConfirmRefund(ctx context.Context, r *Refund, restock bool, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
 	// FailRefund moves a pending refund to failed (what Alipay refused).
 	FailRefund(ctx context.Context, outRequestNo, why string, now time.Time) (bool, error)
 	// NoteRefund keeps the last unknown outcome of a pending refund.
@@ -100,8 +103,12 @@ type PendingRefund struct {
 	OutTradeNo string
 	Amount     alipay.Amount
 	Reason     string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	// Restock: the confirmation also gives back the stock the order holds
+	// (the admin's choice on the refund form, for goods that come back or
+	// were never sent).
+	Restock   bool
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Refunds makes and settles refunds.
@@ -185,7 +192,7 @@ func (rf *Refunds) Confirm(ctx context.Context, outTradeNo, key string, amount a
 	r = Refund{OutTradeNo: outTradeNo, OutRequestNo: key, Amount: amount, Reason: pending.Reason,
 		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
 	allow := func(o *Order, claimed alipay.Amount) error { return RefundAllowed(o, claimed, amount) }
-	err = rf.store.ConfirmRefund(ctx, &r, now.Add(rf.SettleAfter), allow)
+	err = rf.store.ConfirmRefund(ctx, &r, pending.Restock, now.Add(rf.SettleAfter), allow)
 	if errors.Is(err, ErrRefundExists) {
 		// Confirmed meanwhile by the same confirmation elsewhere.
 		if r, err = rf.store.Refund(ctx, key); err != nil {
@@ -240,12 +247,15 @@ type RefundPlan struct {
 	LeftAfter alipay.Amount // still refundable after this one
 	Key       string        // the one-time key that confirms it (Confirm), its identity once made
 	ExpiresAt time.Time     // when Key stops confirming it
+	Restock   int           // how many of the goods' stock it gives back (0: none)
 }
 
 // Plan is step 1 of a refund: it checks the refund as Request would, and
 // stores it as pending under a fresh one-time key for Confirm, valid for
-// PendingRefundTTL. Nothing is sent to Alipay.
-func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string) (RefundPlan, error) {
+// PendingRefundTTL. With restock, confirming it also gives back the stock
+// the order holds (nothing when it holds none: unlimited goods, or given
+// back before). Nothing is sent to Alipay.
+func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string, restock bool) (RefundPlan, error) {
 	if err := checkRefund(outTradeNo, amount, reason); err != nil {
 		return RefundPlan{}, err
 	}
@@ -268,12 +278,16 @@ func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Am
 	}
 	now := rf.svc.now()
 	p := PendingRefund{Key: NewOutRequestNo(now), OutTradeNo: outTradeNo, Amount: amount, Reason: reason,
-		CreatedAt: now, ExpiresAt: now.Add(PendingRefundTTL)}
+		Restock: restock && o.StockHeld > 0, CreatedAt: now, ExpiresAt: now.Add(PendingRefundTTL)}
 	if err := rf.store.AddPendingRefund(ctx, p); err != nil {
 		return RefundPlan{}, err
 	}
-	return RefundPlan{Order: o, Amount: amount, Reason: reason, Claimed: claimed, LeftAfter: o.Amount - claimed - amount,
-		Key: p.Key, ExpiresAt: p.ExpiresAt}, nil
+	plan := RefundPlan{Order: o, Amount: amount, Reason: reason, Claimed: claimed, LeftAfter: o.Amount - claimed - amount,
+		Key: p.Key, ExpiresAt: p.ExpiresAt}
+	if p.Restock {
+		plan.Restock = o.StockHeld
+	}
+	return plan, nil
 }
 
 func checkRefund(outTradeNo string, amount alipay.Amount, reason string) error {

@@ -105,14 +105,16 @@ func (s *Server) refundForm(w http.ResponseWriter, r *http.Request) (no, amountT
 	reason = strings.TrimSpace(r.PostFormValue("reason"))
 	amount, err := alipay.ParseAmount(amountText)
 	if err != nil || !amount.Valid() {
-		s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, "退款金额应为大于 0 的元金额，最多两位小数", amountText, reason)
+		s.renderAdminOrderWith(w, r, http.StatusUnprocessableEntity, no, "退款金额应为大于 0 的元金额，最多两位小数", amountText, reason,
+			map[string]any{"Restock": r.PostFormValue("restock") != ""})
 		return "", "", 0, "", false
 	}
 	return no, amountText, amount, reason, true
 }
 
 // adminRefund is POST /admin/orders/{out_trade_no}/refunds (form amount in
-// yuan, reason): the first of two steps. It checks the refund, stores it as
+// yuan, reason, restock when the stock the order holds goes back to the
+// goods): the first of two steps. It checks the refund, stores it as
 // pending under a one-time key and shows a confirmation page carrying that
 // key; nothing is sent to Alipay.
 func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
@@ -120,10 +122,12 @@ func (s *Server) adminRefund(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	plan, err := s.refunds.Plan(r.Context(), no, amount, reason)
+	restock := r.PostFormValue("restock") != ""
+	plan, err := s.refunds.Plan(r.Context(), no, amount, reason, restock)
 	if err != nil {
 		if shop.ErrorCode(err) == shop.EINVALID {
-			s.renderAdminOrder(w, r, http.StatusUnprocessableEntity, no, shop.ErrorMessage(err), amountText, reason)
+			s.renderAdminOrderWith(w, r, http.StatusUnprocessableEntity, no, shop.ErrorMessage(err), amountText, reason,
+				map[string]any{"Restock": restock})
 			return
 		}
 		s.fail(w, r, err)

@@ -134,7 +134,10 @@ func orderTimeline(o shop.Order, events []shop.OrderEvent, refunds []shop.Refund
 	}
 	for _, e := range events {
 		text := e.Actor.Label() + e.Kind.Label()
-		if e.Detail != "" {
+		switch {
+		case e.Kind == shop.EventRestocked:
+			text += " " + e.Detail + " 件"
+		case e.Detail != "":
 			text += "：" + e.Detail
 		}
 		out = append(out, timelineEntry{e.At, text})

@@ -80,3 +80,73 @@ func TestRefundConfirmNeedsStepOne(t *testing.T) {
 		t.Fatalf("refund %+v (%v), %d at the sandbox", r, err, len(tv.Refunds))
 	}
 }
+
+// TestRefundRestockForm: an order holding stock offers 退回库存 on the
+// refund form; the confirmation page says how many go back, and only the
+// confirmed refund gives them back, once; the order's record says so. A
+// refund without the box leaves the stock as it is.
+func TestRefundRestockForm(t *testing.T) {
+	t.Parallel()
+	e := newRelEnv(t)
+	ctx := context.Background()
+	g := e.goods
+	g.Stock = stock(5)
+	if err := e.svc.SaveGoods(ctx, &g); err != nil {
+		t.Fatal(err)
+	}
+	stockNow := func() int64 {
+		t.Helper()
+		g, err := e.svc.Goods(ctx, g.ID)
+		if err != nil || g.Stock == nil {
+			t.Fatalf("goods %+v %v", g, err)
+		}
+		return *g.Stock
+	}
+	o, kept := e.paid(), e.paid()
+	if o.StockHeld != 1 || stockNow() != 3 {
+		t.Fatalf("paid order holds %d, stock %d", o.StockHeld, stockNow())
+	}
+	c := e.login()
+	_, body := e.get("/admin/orders/"+o.OutTradeNo, c)
+	if !strings.Contains(body, `id="restock" name="restock" value="1"`) || !strings.Contains(body, "退回库存 1 件") {
+		t.Fatalf("the refund form offers no restock:\n%s", body)
+	}
+	step1 := func(no string, v url.Values) string {
+		t.Helper()
+		before := stockNow()
+		resp, body := e.post("/admin/orders/"+no+"/refunds", v, nil, c)
+		m := refundKey.FindStringSubmatch(body)
+		if resp.StatusCode != http.StatusOK || m == nil {
+			t.Fatalf("step 1: %s\n%s", resp.Status, body)
+		}
+		if v.Get("restock") != "" && !strings.Contains(body, `<dd id="confirm-restock">是，1 件回到商品库存</dd>`) ||
+			v.Get("restock") == "" && !strings.Contains(body, `<dd id="confirm-restock">否</dd>`) {
+			t.Fatalf("the confirmation does not say what happens to the stock:\n%s", body)
+		}
+		if stockNow() != before {
+			t.Fatalf("step 1 changed the stock from %d to %d", before, stockNow())
+		}
+		return m[1]
+	}
+	key := step1(o.OutTradeNo, url.Values{"amount": {"88.00"}, "reason": {"未发货，买家取消"}, "restock": {"1"}})
+	for range 2 {
+		resp, _ := e.post("/admin/orders/"+o.OutTradeNo+"/refunds/confirm", url.Values{"key": {key}, "amount": {"88.00"}}, nil, c)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("confirm: %s", resp.Status)
+		}
+		if stockNow() != 4 {
+			t.Fatalf("stock after the restocking refund: %d", stockNow())
+		}
+	}
+	_, body = e.get("/admin/orders/"+o.OutTradeNo, c)
+	if !strings.Contains(body, "商家退回库存 1 件") {
+		t.Fatalf("the order's record does not show the restock:\n%s", body)
+	}
+	key = step1(kept.OutTradeNo, url.Values{"amount": {"10.00"}, "reason": {"差价"}})
+	if resp, _ := e.post("/admin/orders/"+kept.OutTradeNo+"/refunds/confirm", url.Values{"key": {key}, "amount": {"10.00"}}, nil, c); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirm: %s", resp.Status)
+	}
+	if stockNow() != 4 || e.order(kept.OutTradeNo).StockHeld != 1 {
+		t.Fatalf("a refund without restock: stock %d, order holds %d", stockNow(), e.order(kept.OutTradeNo).StockHeld)
+	}
+}

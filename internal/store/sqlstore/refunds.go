@@ -18,58 +18,60 @@ var _ shop.RefundStore = (*DB)(nil)
 // then stores the refund and its settling job.
 func (db *DB) CreateRefund(ctx context.Context, r *shop.Refund, settleAt time.Time, allow func(o *shop.Order, claimed alipay.Amount) error) error {
 	return db.write(ctx, func(ctx context.Context, tx *Tx) error {
-		return db.createRefundTx(ctx, tx, r, settleAt, allow, nil)
+		_, err := db.createRefundTx(ctx, tx, r, settleAt, allow, nil)
+		return err
 	})
 }
 
 // createRefundTx is CreateRefund inside tx; use (if not nil) is called
 // with the locked order once the refund is known not to exist, and
-// refuses the refund when it returns an error.
+// refuses the refund when it returns an error. It returns the order as
+// locked.
 func (db *DB) createRefundTx(ctx context.Context, tx *Tx, r *shop.Refund, settleAt time.Time,
-	allow func(o *shop.Order, claimed alipay.Amount) error, use func(o *shop.Order) error) error {
+	allow func(o *shop.Order, claimed alipay.Amount) error, use func(o *shop.Order) error) (shop.Order, error) {
 	// Locked first: refunds of one order are made one at a time, and a
 	// request racing one with the same out_request_no (a confirmation
 	// posted to two processes) waits here and then finds it made.
 	o, err := db.orderTx(ctx, tx, r.OutTradeNo)
 	if err != nil {
-		return err
+		return o, err
 	}
 	// The out_request_no is the refund's identity: a second request with
 	// it makes nothing, whatever the order's state now.
 	var dup int
 	switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM refunds WHERE out_request_no = $1`, r.OutRequestNo).Scan(&dup); {
 	case err == nil:
-		return shop.ErrRefundExists
+		return o, shop.ErrRefundExists
 	case !errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("store: create refund: %w", err)
+		return o, fmt.Errorf("store: create refund: %w", err)
 	}
 	if use != nil {
 		if err := use(&o); err != nil {
-			return err
+			return o, err
 		}
 	}
 	var claimed int64
 	if err := tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status <> 'failed'`,
 		o.ID).Scan(&claimed); err != nil {
-		return fmt.Errorf("store: create refund: %w", err)
+		return o, fmt.Errorf("store: create refund: %w", err)
 	}
 	if err := allow(&o, alipay.Amount(claimed)); err != nil {
-		return err
+		return o, err
 	}
 	r.OrderID = o.ID
 	if err := tx.QueryRowContext(ctx, `INSERT INTO refunds (order_id, out_request_no, amount_fen, reason, status, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, 'pending', $5, $5) RETURNING id`,
 		o.ID, r.OutRequestNo, int64(r.Amount), r.Reason, r.CreatedAt.UnixMilli()).Scan(&r.ID); err != nil {
 		if db.d.IsUniqueViolation(err) { // made for another order meanwhile
-			return shop.ErrRefundExists
+			return o, shop.ErrRefundExists
 		}
-		return fmt.Errorf("store: create refund: %w", err)
+		return o, fmt.Errorf("store: create refund: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at) VALUES ('refund', $1, $2, $3, $3)`,
 		r.OutRequestNo, settleAt.UnixMilli(), r.CreatedAt.UnixMilli()); err != nil {
-		return fmt.Errorf("store: create refund job: %w", err)
+		return o, fmt.Errorf("store: create refund job: %w", err)
 	}
-	return nil
+	return o, nil
 }
 
 // Refund implements shop.RefundStore.
