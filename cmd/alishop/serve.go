@@ -202,7 +202,7 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	svc := shop.NewService(shop.Config{Store: db, Gateway: s.client, Merchant: merchant, Logger: log, OrderTTL: cfg.jobs.orderTTL, Observer: s.metrics, AutoComplete: cfg.jobs.autoComplete,
 		POSWait: cfg.jobs.posWait,
 		QuitURL: func(no string) string { return publicURL + "/orders/" + no }})
-	refunds, rec, err := cfg.jobs.wire(svc, db, s.client, log)
+	refunds, payouts, rec, err := cfg.jobs.wire(svc, db, s.client, log)
 	if err != nil {
 		return s, failure("serve: %v", err)
 	}
@@ -225,7 +225,7 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	}
 	s.handler, err = web.New(web.Config{
 		Service: svc, Admin: db, Health: db.Ping, Logger: log, Mount: mount, Refunds: refunds, Bills: db,
-		Payouts:       shop.NewPayouts(svc, db, s.client),
+		Payouts:       payouts,
 		SecureCookies: strings.HasPrefix(publicURL, "https://"), ShopName: cfg.shopName, CookieKey: cookieKey,
 		Limits: cfg.limits, TrustedProxies: cfg.proxy.trusted, Hosts: hosts,
 		Ready: db.Ready, ObserveHTTP: s.metrics.ObserveHTTP, BillChecker: rec, Metrics: loopbackMetrics(cfg, s.metrics),

@@ -14,16 +14,18 @@ import (
 // The shop's background work: the reconciler's jobs and the pruning of
 // stored inbound messages.
 
-// wire builds the refund use cases and the reconciler of a shop.
-func (f *jobFlags) wire(svc *shop.Service, db *store.DB, client *alipay.Client, log *slog.Logger) (*shop.Refunds, *reconcile.Reconciler, error) {
+// wire builds the refund and payout use cases and the reconciler of a shop.
+func (f *jobFlags) wire(svc *shop.Service, db *store.DB, client *alipay.Client, log *slog.Logger) (*shop.Refunds, *shop.Payouts, *reconcile.Reconciler, error) {
 	refunds := shop.NewRefunds(svc, db, client)
 	refunds.SettleAfter = f.retryUnknown
+	payouts := shop.NewPayouts(svc, db, client)
+	payouts.SettleAfter = f.retryUnknown
 	rec, err := reconcile.New(reconcile.Config{
-		Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: log.With("component", "reconcile"),
+		Service: svc, Refunds: refunds, Payouts: payouts, Store: db, Gateway: client, Logger: log.With("component", "reconcile"),
 		CheckAfter: f.reconcileAfter, OrderTTL: f.orderTTL, ExpireGrace: f.expireGrace, RetryUnknown: f.retryUnknown,
 		Poll: f.jobsPoll, SweepEvery: f.sweepEvery, Workers: f.jobsWorkers, GatewayBudget: f.gatewayBudget,
 	})
-	return refunds, rec, err
+	return refunds, payouts, rec, err
 }
 
 // runReconciler runs rec until ctx ends or the returned stop is called;

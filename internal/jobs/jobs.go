@@ -34,6 +34,7 @@ import (
 const (
 	KindOrder  = "order"  // ref: out_trade_no; reconcile an unpaid order, close it when expired
 	KindRefund = "refund" // ref: out_request_no; settle a refund whose outcome is unknown
+	KindPayout = "payout" // ref: out_biz_no; settle a payout (transfer) whose outcome is unknown
 	KindBill   = "bill"   // ref: yyyy-mm-dd (Beijing); compare that day's bill with the orders
 	// KindComplete: ref: out_trade_no; complete a shipped order whose buyer
 	// has not confirmed receipt in time.

@@ -26,11 +26,13 @@ const MinGatewayBudget = 6
 // run of its own), up to three for a refund (refund query, the same refund
 // again, and the refund query once more when Alipay answers fund_change=N),
 // one for a bill check (alipay.data.dataservice.bill.downloadurl.query; the
-// file download is not a gateway call).
+// file download is not a gateway call), up to two for a payout (the
+// transfer query, then the same transfer when Alipay never accepted it).
 const (
 	orderRunCalls  = 1
 	posRunCalls    = 2 // a query, then a cancel once the deadline has passed
 	refundRunCalls = 3
+	payoutRunCalls = 2
 	billRunCalls   = 1
 )
 

@@ -70,6 +70,7 @@ type Store interface {
 type Config struct {
 	Service *shop.Service
 	Refunds *shop.Refunds
+	Payouts *shop.Payouts // nil: payout jobs wait for a process that has them
 	Store   Store
 	Gateway Gateway
 	Now     func() time.Time // default: the service's clock
@@ -194,6 +195,9 @@ func New(cfg Config) (*Reconciler, error) {
 	}
 	if cfg.Refunds != nil {
 		handlers[jobs.KindRefund] = r.refundJob
+	}
+	if cfg.Payouts != nil {
+		handlers[jobs.KindPayout] = r.payoutJob
 	}
 	runner, err := jobs.New(jobs.Config{Queue: cfg.Store, Handlers: handlers, Before: r.schedule, Now: cfg.Now,
 		Poll: cfg.Poll, Lease: cfg.Lease, Workers: cfg.Workers, Logger: r.log})
@@ -437,6 +441,21 @@ func (r *Reconciler) refundJob(ctx context.Context, j *jobs.Job) jobs.Result {
 		return jobs.Result{RetryAt: turn}
 	}
 	done, err := r.cfg.Refunds.Settle(ctx, j.Ref, false)
+	if done {
+		return jobs.Result{Done: true}
+	}
+	return r.retry(r.cfg.Now().Add(r.cfg.RetryUnknown), err)
+}
+
+// payoutJob settles a payout (转账) whose outcome is unknown: the transfer
+// query first, then, only when Alipay never accepted it, the same transfer
+// with the same out_biz_no. While the outcome stays unknown it runs again
+// every RetryUnknown.
+func (r *Reconciler) payoutJob(ctx context.Context, j *jobs.Job) jobs.Result {
+	if ok, turn := r.budget.take(j.ID, payoutRunCalls, r.cfg.Now()); !ok {
+		return jobs.Result{RetryAt: turn}
+	}
+	done, err := r.cfg.Payouts.Settle(ctx, j.Ref, false)
 	if done {
 		return jobs.Result{Done: true}
 	}

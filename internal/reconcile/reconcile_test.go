@@ -31,6 +31,7 @@ type env struct {
 	client  *alipay.Client
 	svc     *shop.Service
 	refunds *shop.Refunds
+	payouts *shop.Payouts
 	rec     *reconcile.Reconciler
 	goods   shop.Goods
 	browser *http.Client
@@ -45,7 +46,7 @@ func newEnv(t *testing.T) *env {
 func newEnvAPI(t *testing.T, api alipay.API) *env {
 	t.Helper()
 	s := shoptest.NewEnv(t, shoptest.EnvOptions{API: api})
-	return &env{t: t, sb: s.Sandbox, app: s.App, db: s.DB, client: s.Client, svc: s.Service, refunds: s.Refunds, rec: s.Reconciler,
+	return &env{t: t, sb: s.Sandbox, app: s.App, db: s.DB, client: s.Client, svc: s.Service, refunds: s.Refunds, payouts: s.Payouts, rec: s.Reconciler,
 		goods: s.Goods, browser: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
@@ -536,5 +537,66 @@ func testAnswersStoredAsReceived(t *testing.T, api alipay.API) {
 	}
 	if refusals == 0 {
 		t.Error("no stored refusal verified")
+	}
+}
+
+// Payouts whose answer is lost are settled by their jobs with nobody
+// posting the confirmation again: made at Alipay but answered 20000 or
+// never answered (timeout) → the transfer query finds them; never made
+// (SYSTEM_ERROR before the transfer) → the same transfer again. The payee
+// receives each exactly once.
+func TestPayoutUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	o := e.order(true, true)
+	e.advance(time.Second)
+	e.wantStatus(o, shop.StatusPaid)
+	received := func() alipay.Amount {
+		for _, b := range e.sb.Balances().Buyers {
+			if b.Login == sandbox.DefaultBuyer {
+				return alipay.MustAmount(b.Received)
+			}
+		}
+		t.Fatal("no sandbox buyer")
+		return 0
+	}
+	before := received()
+	const method = "alipay.fund.trans.uni.transfer"
+	var keys []string
+	for i, f := range []sandbox.Fault{
+		{Kind: sandbox.KindGatewayError, Method: method, Error: "20000", Count: 1},
+		{Kind: sandbox.KindGatewayError, Method: method, Error: "timeout", Delay: sandbox.Duration(50 * time.Millisecond), Count: 1},
+		{Kind: sandbox.KindGatewayError, Method: method, Error: "ACQ.SYSTEM_ERROR", Effect: "none", Count: 1},
+	} {
+		e.faults(f)
+		plan, err := e.payouts.Plan(ctx, o.OutTradeNo, alipay.Amount(100*(i+1)), alipay.IdentityLogonID, sandbox.DefaultBuyer, sandbox.DefaultBuyerName, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := e.payouts.Confirm(ctx, o.OutTradeNo, plan.Pending.Key, plan.Pending.Amount)
+		if err != nil || p.Status != shop.PayoutPending {
+			t.Fatalf("payout with %s: %+v %v", f.Error, p, err)
+		}
+		keys = append(keys, p.OutBizNo)
+	}
+	e.advance(2 * time.Minute)
+	e.runDue()
+	ps, err := e.payouts.OrderPayouts(ctx, o.OutTradeNo)
+	if err != nil || len(ps) != len(keys) {
+		t.Fatalf("payouts %+v %v", ps, err)
+	}
+	for _, p := range ps {
+		if p.Status != shop.PayoutSucceeded {
+			t.Errorf("payout %s: %s %s", p.OutBizNo, p.Status, p.LastError)
+		}
+	}
+	if got := received() - before; got != 6_00 {
+		t.Errorf("the payee received %s for payouts of 1.00 + 2.00 + 3.00", got)
+	}
+	e.advance(10 * time.Minute)
+	e.runDue()
+	if got := received() - before; got != 6_00 {
+		t.Errorf("after the jobs ran again the payee has received %s", got)
 	}
 }

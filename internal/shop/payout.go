@@ -85,8 +85,9 @@ type PayoutStore interface {
 	// amount and payee, not expired at p.CreatedAt;
 	// ErrPendingPayoutNotFound when there is none such), reads the total of
 	// the order's payouts not failed and calls allow with them: an error
-	// from allow is returned and nothing is stored.
-	ConfirmPayout(ctx context.Context, p *Payout, allow func(o *Order, claimed alipay.Amount) error) error
+	// from allow is returned and nothing is stored. With the payout it
+	// stores a job that settles it, due at settleAt.
+	ConfirmPayout(ctx context.Context, p *Payout, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
 	Payout(ctx context.Context, outBizNo string) (Payout, error) // ErrPayoutNotFound
 	OrderPayouts(ctx context.Context, outTradeNo string) ([]Payout, error)
 	// FinishPayout moves a pending payout to succeeded (with Alipay's
@@ -179,11 +180,16 @@ type Payouts struct {
 	svc   *Service
 	store PayoutStore
 	gw    PayoutGateway
+	// SettleAfter is when a payout whose answer is unknown is first looked
+	// at again by its job (default one minute): the job settles it
+	// without the admin, by the transfer query and, when Alipay never
+	// accepted it, the same transfer again.
+	SettleAfter time.Duration
 }
 
 // NewPayouts returns the payout use cases of svc.
 func NewPayouts(svc *Service, st PayoutStore, gw PayoutGateway) *Payouts {
-	return &Payouts{svc: svc, store: st, gw: gw}
+	return &Payouts{svc: svc, store: st, gw: gw, SettleAfter: time.Minute}
 }
 
 // PayoutPlan is what a payout would do, for a confirmation page.
@@ -271,7 +277,7 @@ func (po *Payouts) Confirm(ctx context.Context, outTradeNo, key string, amount a
 	p = Payout{OutTradeNo: outTradeNo, OutBizNo: key, Amount: amount, PayeeType: pending.PayeeType, Payee: pending.Payee,
 		PayeeName: pending.PayeeName, Reason: pending.Reason, Status: PayoutPending, CreatedAt: now, UpdatedAt: now}
 	allow := func(o *Order, claimed alipay.Amount) error { return PayoutAllowed(o, claimed, amount) }
-	err = po.store.ConfirmPayout(ctx, &p, allow)
+	err = po.store.ConfirmPayout(ctx, &p, now.Add(po.SettleAfter), allow)
 	if errors.Is(err, ErrPayoutExists) {
 		// Confirmed meanwhile by the same confirmation elsewhere.
 		if p, err = po.store.Payout(ctx, key); err != nil {

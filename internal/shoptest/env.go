@@ -102,7 +102,7 @@ func NewEnv(t testing.TB, opt EnvOptions) *Env {
 		Now: sb.Now, Logger: log})
 	refunds := shop.NewRefunds(svc, db, client)
 	payouts := shop.NewPayouts(svc, db, client)
-	rcfg := reconcile.Config{Service: svc, Refunds: refunds, Store: db, Gateway: client, Logger: log}
+	rcfg := reconcile.Config{Service: svc, Refunds: refunds, Payouts: payouts, Store: db, Gateway: client, Logger: log}
 	if opt.Reconcile != nil {
 		opt.Reconcile(&rcfg)
 	}

@@ -38,7 +38,7 @@ func TestPayouts(t *testing.T) {
 		confirm := func(p shop.PendingPayout, no string, amount alipay.Amount, at time.Time) (shop.Payout, error) {
 			po := shop.Payout{OutTradeNo: no, OutBizNo: p.Key, Amount: amount, PayeeType: p.PayeeType, Payee: p.Payee, PayeeName: p.PayeeName,
 				Reason: p.Reason, Status: shop.PayoutPending, CreatedAt: at, UpdatedAt: at}
-			return po, db.ConfirmPayout(ctx, &po, func(o *shop.Order, claimed alipay.Amount) error { return shop.PayoutAllowed(o, claimed, amount) })
+			return po, db.ConfirmPayout(ctx, &po, at.Add(time.Minute), func(o *shop.Order, claimed alipay.Amount) error { return shop.PayoutAllowed(o, claimed, amount) })
 		}
 		add(pending("k-old", "q1", 100, now.Add(-time.Hour)))
 		k1 := pending("k1", "q1", 600, now)

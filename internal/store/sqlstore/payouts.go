@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"alishop/alipay"
+	"alishop/internal/jobs"
 	"alishop/internal/shop"
 )
 
@@ -46,7 +47,7 @@ func (db *DB) PendingPayout(ctx context.Context, key string) (shop.PendingPayout
 }
 
 // ConfirmPayout implements shop.PayoutStore.
-func (db *DB) ConfirmPayout(ctx context.Context, p *shop.Payout, allow func(o *shop.Order, claimed alipay.Amount) error) error {
+func (db *DB) ConfirmPayout(ctx context.Context, p *shop.Payout, settleAt time.Time, allow func(o *shop.Order, claimed alipay.Amount) error) error {
 	return db.write(ctx, func(ctx context.Context, tx *Tx) error {
 		// Locked first: payouts of one order are made one at a time, and a
 		// confirmation racing itself waits here, then finds its payout.
@@ -86,6 +87,10 @@ func (db *DB) ConfirmPayout(ctx context.Context, p *shop.Payout, allow func(o *s
 				return shop.ErrPayoutExists
 			}
 			return fmt.Errorf("store: confirm payout: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, ref, run_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
+			jobs.KindPayout, p.OutBizNo, settleAt.UnixMilli(), p.CreatedAt.UnixMilli()); err != nil {
+			return fmt.Errorf("store: payout job: %w", err)
 		}
 		return nil
 	})
