@@ -505,3 +505,87 @@ func BenchmarkNotifyPostgres(b *testing.B) {
 	b.Logf("PostgreSQL at %.0f%% of SQLite (%d notifications each, %d rounds, %d clients, shops on CPUs %s)",
 		100*rates["postgres"]/rates["sqlite"], n, rounds, benchClients, benchCPUs())
 }
+
+// BenchmarkCheckoutStock: the checkout of shipped goods with a counted
+// stock (POST /orders with quantity and the receiver's name, phone and
+// address: the fields checked, the stock taken by compare-and-set in the
+// order's transaction) against today's plain checkout of unlimited virtual
+// goods (goods_id alone), on the same shop in alternating rounds, so that
+// a busy moment of a shared machine falls on both. On SQLite, and on
+// PostgreSQL too when ALISHOP_TEST_POSTGRES is set. It reports each rate
+// and the stock checkout's as a percentage of the plain one's.
+//
+//	ALISHOP_TEST_POSTGRES=postgres://root@127.0.0.1:5432/test?sslmode=disable \
+//	    go test ./cmd/alishop -run '^$' -bench CheckoutStock -benchtime 3000x -count 3
+func BenchmarkCheckoutStock(b *testing.B) {
+	n := max(b.N, 300)
+	backends := []struct{ name, dsn string }{{"sqlite", ""}}
+	if os.Getenv(pgtest.Env) != "" {
+		backends = append(backends, struct{ name, dsn string }{"postgres", pgtest.URL(b)})
+	}
+	ctx := context.Background()
+	for _, be := range backends {
+		var p *childShop
+		path := be.dsn
+		if be.dsn == "" {
+			p = startChildShop(b)
+			path = filepath.Join(p.data, "alishop.db")
+		} else {
+			p = startChildShop(b, "--db", be.dsn)
+		}
+		db, err := store.Open(ctx, path, store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		stock := int64(10 * n)
+		now := time.Now()
+		g := shop.Goods{Name: "机械键盘（限量）", Price: alipay.MustAmount("399.00"), Stock: &stock, Shipping: true, CreatedAt: now, UpdatedAt: now}
+		if err := db.CreateGoods(ctx, &g); err != nil {
+			b.Fatal(err)
+		}
+		forms := map[string]string{
+			"plain": url.Values{"goods_id": {"1"}}.Encode(),
+			"stock": url.Values{"goods_id": {fmt.Sprint(g.ID)}, "quantity": {"1"}, "name": {"张三"}, "phone": {"13800138000"},
+				"address": {"浙江省杭州市西湖区文三路 478 号 3 幢 1201 室"}}.Encode(),
+		}
+		elapsed := map[string]time.Duration{}
+		const rounds = 4
+		for r := range rounds {
+			kinds := []string{"plain", "stock"}
+			if r%2 == 1 {
+				kinds = []string{"stock", "plain"}
+			}
+			for _, kind := range kinds {
+				form, m := forms[kind], n/rounds
+				rate, _, _ := load(b, m, func(int) error {
+					req, _ := http.NewRequest("POST", p.base+"/orders", strings.NewReader(form))
+					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					req.Header.Set("Sec-Fetch-Site", "same-origin")
+					resp, err := benchClient.Do(req)
+					if err != nil {
+						return err
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusSeeOther {
+						return fmt.Errorf("POST /orders (%s): %s", kind, resp.Status)
+					}
+					return nil
+				})
+				elapsed[kind] += time.Duration(float64(m) / rate * float64(time.Second))
+			}
+		}
+		left, err := db.Goods(ctx, g.ID)
+		if err != nil || left.Stock == nil || *left.Stock != stock-int64(rounds*(n/rounds)) {
+			b.Fatalf("%s: stock left %v (%v), want %d", be.name, left.Stock, err, stock-int64(rounds*(n/rounds)))
+		}
+		db.Close()
+		plain := float64(rounds*(n/rounds)) / elapsed["plain"].Seconds()
+		withStock := float64(rounds*(n/rounds)) / elapsed["stock"].Seconds()
+		b.ReportMetric(plain, be.name+"-plain-req/s")
+		b.ReportMetric(withStock, be.name+"-stock-req/s")
+		b.ReportMetric(100*withStock/plain, be.name+"-stock-%-of-plain")
+		b.Logf("%s: plain checkout %.0f req/s, with stock and address %.0f req/s (%.1f%%), %d checkouts of each in %d rounds, %d clients, shop on CPUs %s",
+			be.name, plain, withStock, 100*withStock/plain, rounds*(n/rounds), rounds, benchClients, benchCPUs())
+	}
+}

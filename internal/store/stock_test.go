@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"alishop/alipay"
 	"alishop/internal/shop"
 	"alishop/internal/store"
 )
@@ -172,6 +173,82 @@ func TestStockEachBackend(t *testing.T) {
 		g.Stock = nil
 		if err := db.UpdateGoods(ctx, &g, &shop.StockEdit{Was: ptr(10)}); err != nil || stockOf(t, db, g.ID) != nil {
 			t.Fatalf("unlimited: %v", err)
+		}
+	})
+}
+
+// Concurrent checkouts of several counted goods at once (on PostgreSQL
+// they are made in batches): each goods item sells exactly its stock; an
+// order whose insert fails after its reservation (a total over Alipay's
+// largest amount) gives the reservation back; a duplicate order number is
+// refused alone while the others in its batch are made.
+func TestStockCheckoutsAtOnce(t *testing.T) {
+	t.Parallel()
+	eachDB(t, func(t *testing.T, db *store.DB, _ source) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+		add := func(name string, price int64, stock int64) shop.Goods {
+			g := shop.Goods{Name: name, Price: alipay.Amount(price), Stock: ptr(stock), CreatedAt: now, UpdatedAt: now}
+			if err := db.CreateGoods(ctx, &g); err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+		a, b, dear, e := add("甲", 100, 10), add("乙", 200, 5), add("贵", 1_000_000_000, 100), add("丁", 300, 5)
+		type try struct {
+			no string
+			g  shop.Goods
+			q  int
+		}
+		var tries []try
+		for i := range 30 {
+			tries = append(tries, try{fmt.Sprintf("a%02d", i), a, 1}, try{fmt.Sprintf("b%02d", i), b, 1})
+		}
+		for i := range 5 {
+			tries = append(tries, try{fmt.Sprintf("c%02d", i), dear, 11})
+		}
+		tries = append(tries, try{"dup", e, 1}, try{"dup", e, 1})
+		errs := make([]error, len(tries))
+		var wg sync.WaitGroup
+		for i, tr := range tries {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o := shop.Order{OutTradeNo: tr.no, GoodsID: tr.g.ID, Quantity: tr.q, StockHeld: tr.q, CreatedAt: now, UpdatedAt: now}
+				errs[i] = db.CreateOrder(ctx, &o)
+			}()
+		}
+		wg.Wait()
+		made := map[int64]int{}
+		dups := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				made[tries[i].g.ID]++
+			case tries[i].no == "dup" && errors.Is(err, shop.ErrOrderExists):
+				dups++
+			case tries[i].g.ID == dear.ID && errors.Is(err, shop.ErrGoodsChanged):
+			case errors.Is(err, shop.ErrOutOfStock) && tries[i].g.ID != dear.ID:
+			default:
+				t.Errorf("checkout %s: %v", tries[i].no, err)
+			}
+		}
+		if made[a.ID] != 10 || made[b.ID] != 5 || made[dear.ID] != 0 || made[e.ID] != 1 || dups != 1 {
+			t.Fatalf("made %v of stocks 10 and 5, none of the dear goods and one of the duplicate; %d duplicates refused (want 1)", made, dups)
+		}
+		if s := stockOf(t, db, e.ID); *s != 4 {
+			t.Errorf("%s: stock %d after one order of 1 (a duplicate refused), want 4", e.Name, *s)
+		}
+		for _, g := range []shop.Goods{a, b} {
+			if s := stockOf(t, db, g.ID); *s != 0 {
+				t.Errorf("%s: stock %d left", g.Name, *s)
+			}
+		}
+		if s := stockOf(t, db, dear.ID); *s != 100 {
+			t.Errorf("the dear goods' stock is %d after refused orders, want 100", *s)
+		}
+		if _, total, err := db.ListOrders(ctx, shop.OrderFilter{}); err != nil || total != 16 {
+			t.Fatalf("%d orders stored (%v), want 16", total, err)
 		}
 	})
 }

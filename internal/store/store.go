@@ -26,6 +26,9 @@ type backend interface {
 	// Receive implements shop.Store's Receive, batched with the others
 	// waiting.
 	Receive(ctx context.Context, m *shop.Inbound, decide shop.Decide) (shop.Decision, error)
+	// CreateOrder implements shop.Store's CreateOrder (on PostgreSQL,
+	// orders holding stock are made in batches).
+	CreateOrder(ctx context.Context, o *shop.Order) error
 	// Ready reports whether the database answers and holds the schema
 	// this program expects.
 	Ready(ctx context.Context) error
@@ -40,6 +43,11 @@ var (
 	_ shop.FulfilStore  = (*DB)(nil)
 	_ shop.BuyerStore   = (*DB)(nil)
 )
+
+// CreateOrder implements shop.Store: the backend's.
+func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
+	return db.backend.CreateOrder(ctx, o)
+}
 
 // Options tune Open.
 type Options = sqlstore.Options

@@ -88,6 +88,7 @@ func Open(ctx context.Context, dsn string, opt sqlstore.Options) (*DB, error) {
 	wr := startWriter(pool)
 	db := &DB{DB: sqlstore.New(pool, wr, dialect, opt, fresh), pool: pool, wr: wr}
 	db.startReceivers()
+	db.startCheckouts()
 	return db, nil
 }
 

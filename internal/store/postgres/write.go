@@ -64,8 +64,9 @@ type writer struct {
 	closing  sync.RWMutex // guards closed
 	closed   bool
 	inflight sync.WaitGroup
-	// the receivers
+	// the receivers and the checkout workers (checkout.go)
 	recv     chan *recvJob
+	checkout chan *checkoutJob
 	recvStop chan struct{}
 	recvDone sync.WaitGroup
 }

@@ -19,27 +19,58 @@ import (
 // shop.ErrOutOfStock or shop.ErrGoodsChanged, with nothing stored, when
 // the order cannot be made. A Quantity of 0 is taken as 1.
 func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
-	if o.Quantity == 0 {
-		o.Quantity = 1
-	}
-	var amount int64
-	var short bool
+	var made OrderInsert
 	err := db.write(ctx, func(ctx context.Context, tx *Tx) error {
-		short = false
-		if o.StockHeld > 0 {
-			res, err := tx.Exec(ctx, reserveStockSQL, o.StockHeld, o.GoodsID)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				short = true
-				return sql.ErrNoRows
-			}
-		}
-		return tx.QueryRow(ctx, insertOrderSQL,
-			o.OutTradeNo, ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire), o.GoodsID,
-			o.Quantity, o.Receiver.Name, o.Receiver.Phone, o.Receiver.Address, o.StockHeld, o.Shipping).Scan(&o.ID, &o.Subject, &amount)
+		var err error
+		made, err = InsertOrderTx(ctx, tx, o)
+		return err
 	})
+	return db.OrderInserted(ctx, o, made, err)
+}
+
+// OrderInsert is what InsertOrderTx found: the order's id, subject and
+// amount once inserted, or whether the stock was short.
+type OrderInsert struct {
+	ID      int64
+	Subject string
+	Amount  int64
+	Short   bool // the reservation found too few left
+}
+
+// InsertOrderTx is CreateOrder's work inside tx: the reservation of the
+// stock o holds (by compare-and-set), then the order's insert. When the
+// order cannot be made it returns sql.ErrNoRows with nothing of it left in
+// tx: a reservation made for an order whose insert then found the goods
+// hidden or changed is given back in tx, so that tx may go on with other
+// orders (a batch). OrderInserted turns the result into CreateOrder's.
+func InsertOrderTx(ctx context.Context, tx *Tx, o *shop.Order) (OrderInsert, error) {
+	var r OrderInsert
+	q := max(o.Quantity, 1)
+	if o.StockHeld > 0 {
+		res, err := tx.Exec(ctx, reserveStockSQL, o.StockHeld, o.GoodsID)
+		if err != nil {
+			return r, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			r.Short = true
+			return r, sql.ErrNoRows
+		}
+	}
+	err := tx.QueryRow(ctx, insertOrderSQL,
+		o.OutTradeNo, ms(o.CreatedAt), ms(o.UpdatedAt), ms(o.TimeExpire), o.GoodsID,
+		q, o.Receiver.Name, o.Receiver.Phone, o.Receiver.Address, o.StockHeld, o.Shipping).Scan(&r.ID, &r.Subject, &r.Amount)
+	if errors.Is(err, sql.ErrNoRows) && o.StockHeld > 0 {
+		if _, rerr := tx.Exec(ctx, ReleaseStockSQL, o.StockHeld, o.GoodsID); rerr != nil {
+			return r, rerr
+		}
+	}
+	return r, err
+}
+
+// OrderInserted completes CreateOrder once InsertOrderTx's transaction
+// ended with err: it sets o's id, subject, amount and state from made, or
+// says why the order was not made.
+func (db *DB) OrderInserted(ctx context.Context, o *shop.Order, made OrderInsert, err error) error {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		g, gerr := db.Goods(ctx, o.GoodsID)
@@ -48,7 +79,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
 			return gerr
 		case g.Hidden:
 			return shop.ErrGoodsHidden
-		case g.Limited() && (short || g.Left() < int64(o.Quantity)):
+		case g.Limited() && (made.Short || g.Left() < int64(max(o.Quantity, 1))):
 			return shop.ErrOutOfStock
 		}
 		return shop.ErrGoodsChanged
@@ -57,7 +88,8 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order) error {
 	case err != nil:
 		return fmt.Errorf("store: create order: %w", err)
 	}
-	o.Amount, o.Status, o.Quantity = alipay.Amount(amount), shop.StatusUnpaid, max(o.Quantity, 1)
+	o.ID, o.Subject = made.ID, made.Subject
+	o.Amount, o.Status, o.Quantity = alipay.Amount(made.Amount), shop.StatusUnpaid, max(o.Quantity, 1)
 	return nil
 }
 
