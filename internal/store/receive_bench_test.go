@@ -54,7 +54,9 @@ func BenchmarkReceive(b *testing.B) {
 							return
 						}
 						no := nos[i]
-						d, err := db.Receive(ctx, &shop.Inbound{Source: shop.SourceNotify, ReceivedAt: now, Method: "POST", Body: body,
+						// Each notification is another message (its own body), as Alipay's are.
+						msg := append([]byte(no+"&"), body...)
+						d, err := db.Receive(ctx, &shop.Inbound{Source: shop.SourceNotify, ReceivedAt: now, Method: "POST", Body: msg,
 							Verified: true, NotifyID: "n" + no, OutTradeNo: no, TradeStatus: "TRADE_SUCCESS"},
 							func(o *shop.Order, _ *shop.Refund) shop.Decision {
 								return shop.Decision{Outcome: shop.OutcomeApplied, Ack: true,
