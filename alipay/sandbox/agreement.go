@@ -228,6 +228,7 @@ func (s *Sandbox) handleSignPost(w http.ResponseWriter, r *http.Request) {
 	delete(id.signForms, tok)
 	ag.Status, ag.Login, ag.UserID, ag.Signed, ag.Valid = alipay.AgreementNormal, acct.Login, acct.UserID, now, now
 	ag.Invalid = time.Date(2115, 12, 31, 23, 59, 59, 0, alipay.Beijing)
+	s.persistAgreement(ag)
 	if a := s.apps[ag.AppID]; a != nil {
 		s.queueAgreementNote(a, ag, alipay.NotifyTypeAgreementSign, ag.NotifyURL, now)
 	}
@@ -339,6 +340,7 @@ func (s *Sandbox) agreementUnsign(req *gwReq, now time.Time) *node {
 		return agreementNotExist()
 	}
 	ag.Status, ag.Unsigned = alipay.AgreementUnsign, now
+	s.persistAgreement(ag)
 	u := req.p["notify_url"]
 	if u == "" {
 		u = ag.NotifyURL
@@ -403,6 +405,7 @@ func (s *Sandbox) SetAgreementStatus(agreementNo string, status alipay.Agreement
 		return errString("sandbox: no signed agreement " + agreementNo)
 	}
 	ag.Status = status
+	s.persistAgreement(ag)
 	return nil
 }
 

@@ -457,8 +457,8 @@ func (s *Sandbox) apiClearFaults(w http.ResponseWriter, r *http.Request) {
 }
 
 // Reset forgets trades, notifications, the delivery log, the fault plan,
-// bills and the clock offset, and refills the buyer accounts. Apps and the
-// key pair stay.
+// bills, the clock offset, agreements and 支付宝登录's codes and tokens, and
+// refills the buyer accounts. Apps and the key pair stay.
 func (s *Sandbox) Reset() error {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
@@ -471,7 +471,7 @@ func (s *Sandbox) Reset() error {
 	s.resetAccounts()
 	s.resetFunds()
 	if s.st != nil {
-		if err := s.st.Clear("trades", "notes", "attempts", "transfers", "relations"); err != nil {
+		if err := s.st.Clear("trades", "notes", "attempts", "transfers", "relations", "agreements"); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"alishop/alipay"
@@ -59,5 +61,59 @@ func TestFundsPersistAcrossRestart(t *testing.T) {
 	sb.mu.Unlock()
 	if rec == nil || rec.OrderID != tr.OrderID || !bound || settled == nil || settled.Settled != 3_00 {
 		t.Fatalf("after restart: transfer %+v, bound %v, settled trade %+v", rec, bound, settled)
+	}
+}
+
+// A restart keeps signed agreements: the query answers them as they were,
+// and a deduction under one charges the buyer.
+func TestAgreementsPersistAcrossRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	e := newEnvDir(t, dir)
+	signURL, err := e.client.UserAgreementPageSignURL(alipay.AgreementPageSignRequest{SignScene: "INDUSTRY|DIGITAL_MEDIA", ExternalAgreementNo: "m1",
+		PeriodRule: &alipay.PeriodRule{PeriodType: "MONTH", Period: 1, ExecuteTime: e.sb.Now(), SingleAmount: 3000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.http.Get(signURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	page := resp.Header.Get("Location")
+	resp, err = e.http.PostForm(page, url.Values{"login": {DefaultBuyer}, "password": {BuyerPassword}, "action": {"sign"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	before, err := e.client.UserAgreementQuery(ctx, alipay.AgreementRef{PersonalProductCode: alipay.PersonalProductCyclePay,
+		SignScene: "INDUSTRY|DIGITAL_MEDIA", ExternalAgreementNo: "m1"})
+	if err != nil || before.Status != alipay.AgreementNormal {
+		t.Fatalf("agreement before the restart: %+v %v (sign page %s answered %s)", before, err, page, resp.Status)
+	}
+	e.srv.Close()
+	if err := e.sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	sb, err := New(Config{DataDir: dir, Store: openStore(t, dir), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	c, err := alipay.New(alipay.Config{AppID: testAppID, PrivateKey: appKey, AlipayPublicKey: sb.PublicKey(), Gateway: srv.URL + "/gateway.do", Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := c.UserAgreementQuery(ctx, alipay.AgreementRef{AgreementNo: before.AgreementNo})
+	if err != nil || after.Status != alipay.AgreementNormal || after.PrincipalID != before.PrincipalID || after.PrincipalID == "" || !after.SignTime.Equal(before.SignTime) {
+		t.Fatalf("agreement after the restart: %+v %v, before %+v", after, err, before)
+	}
+	paid, err := c.TradePay(ctx, alipay.TradePayRequest{OutTradeNo: "d1", TotalAmount: 20_00, Subject: "月费",
+		AgreementNo: before.AgreementNo, ProductCode: alipay.ProductCodeCyclePay})
+	if err != nil || paid.TotalAmount != 20_00 {
+		t.Fatalf("deduction after the restart: %+v %v", paid, err)
 	}
 }

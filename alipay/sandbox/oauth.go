@@ -3,8 +3,9 @@ package sandbox
 // 支付宝登录: the authorize page (oauth2/publicAppAuthorize.htm), one-time
 // auth codes, access and refresh tokens (alipay.system.oauth.token) and
 // the buyers' profiles (alipay.user.info.share), with avatars served here.
-// Codes, tokens and agreements live in memory: a restart forgets them, as
-// if every buyer had to sign in again.
+// Codes and tokens live in memory: a restart forgets them, as if every
+// buyer had to sign in again. Signed agreements are kept with the other
+// state (store.go).
 
 import (
 	"bytes"

@@ -11,7 +11,8 @@ import (
 )
 
 // Store keeps the sandbox's state across restarts as JSON documents by table
-// and id (tables: meta, apps, trades, notes, attempts). The sandbox's maps
+// and id (tables: meta, apps, trades, notes, attempts, transfers,
+// relations, agreements). The sandbox's maps
 // stay the source of truth while it runs: it writes every change through
 // with Put and reads everything back with Each in New. Calls come from one
 // goroutine at a time. Package sqlitestore keeps the documents in a SQLite
@@ -48,6 +49,11 @@ func (s *Sandbox) persistTrade(t *trade)     { s.persist("trades", tradeKey(t.Ap
 func (s *Sandbox) persistNote(n *note)       { s.persist("notes", n.NotifyID, n) }
 func (s *Sandbox) persistAttempt(a *Attempt) { s.persist("attempts", fmt.Sprintf("%012d", a.Seq), a) }
 
+// persistAgreement keeps an agreement once signed, and each change of its
+// state after: a signed 周期扣款 agreement outlives a restart, as a trade
+// does. One still waiting for its sign page is not kept (the page is not).
+func (s *Sandbox) persistAgreement(ag *agreement) { s.persist("agreements", ag.No, ag) }
+
 func (s *Sandbox) persistMeta() {
 	s.persist("meta", "clock_offset", s.offset.String())
 	s.persist("meta", "accounts", s.accounts)
@@ -68,6 +74,7 @@ func (s *Sandbox) load() error {
 		{"attempts", s.loadAttempt},
 		{"transfers", s.loadTransfer},
 		{"relations", s.loadRelations},
+		{"agreements", s.loadAgreement},
 	} {
 		if err := s.st.Each(l.table, l.fn); err != nil {
 			return fmt.Errorf("sandbox: loading state (%s): %w", l.table, err)
@@ -79,6 +86,21 @@ func (s *Sandbox) load() error {
 		}
 	}
 	slices.SortFunc(s.finishing, func(a, b *trade) int { return a.Paid.Compare(b.Paid) })
+	return nil
+}
+
+// loadAgreement reads back a signed agreement. Past maxOAuthEntries only
+// live ones (NORMAL, STOP) are loaded.
+func (s *Sandbox) loadAgreement(_ string, v []byte) error {
+	ag := &agreement{}
+	if err := json.Unmarshal(v, ag); err != nil {
+		return err
+	}
+	id := s.ident()
+	if len(id.agreements) >= maxOAuthEntries && ag.Status != alipay.AgreementNormal && ag.Status != alipay.AgreementStop {
+		return nil
+	}
+	id.agreements[ag.No] = ag
 	return nil
 }
 
