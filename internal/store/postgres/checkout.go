@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"runtime"
 	"slices"
 	"time"
 
@@ -65,18 +64,7 @@ func (db *DB) checkoutWorker() {
 		case <-wr.recvStop:
 			return
 		}
-		batch := []*checkoutJob{j}
-		runtime.Gosched()
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-wr.checkout:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		db.checkoutBatch(batch)
+		db.checkoutBatch(batchFrom(j, wr.checkout))
 	}
 }
 

@@ -177,19 +177,25 @@ func (db *DB) receiver() {
 		case <-wr.recvStop:
 			return
 		}
-		batch := []*recvJob{j}
-		runtime.Gosched()
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case j := <-wr.recv:
-				batch = append(batch, j)
-			default:
-				break fill
-			}
-		}
-		db.receiveBatch(batch)
+		db.receiveBatch(batchFrom(j, wr.recv))
 	}
+}
+
+// batchFrom is a batch of first and every job waiting in ch, up to
+// maxBatch. It yields once before taking them, so that a batch fills up
+// while the CPU is busy.
+func batchFrom[J any](first J, ch <-chan J) []J {
+	batch := []J{first}
+	runtime.Gosched()
+	for len(batch) < maxBatch {
+		select {
+		case j := <-ch:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // Receive implements shop.Store: the message joins a receiver's batch,
