@@ -205,7 +205,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(jc.N), jc.Kind, jc.State)
 		}
 		// due and running exist at 0 so that alerts on them have a series.
-		for _, k := range []string{"order", "refund", "bill"} {
+		for _, k := range []string{"order", "refund", "payout", "bill", "complete"} {
 			for _, s := range []string{"due", "running"} {
 				if !seen[[2]string{k, s}] {
 					ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, 0, k, s)

@@ -137,6 +137,7 @@ func TestScrape(t *testing.T) {
 		`alishop_http_requests_total{code="404",method="other",route="unmatched"} 1`,
 		`alishop_jobs{kind="order",state="scheduled"} 3`,
 		`alishop_jobs{kind="refund",state="due"} 0`,
+		`alishop_jobs{kind="payout",state="due"} 0`,
 		`alishop_goods{state="listed"} 4`,
 		`alishop_bill_check_mismatches 2`,
 		"alishop_bill_check_timestamp_seconds 1.764e+09",
