@@ -35,16 +35,7 @@ func TestFundsPersistAcrossRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := e.sb.Balances()
-	e.srv.Close()
-	if err := e.sb.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	sb, err := New(Config{DataDir: dir, Store: openStore(t, dir), Now: e.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := e.restart(dir)
 	after := sb.Balances()
 	if len(after.Merchants) != 1 || after.Merchants[0] != before.Merchants[0] || after.Merchants[0].Balance != "50.00" {
 		t.Fatalf("merchant after restart: %+v, before %+v", after.Merchants, before.Merchants)
@@ -91,16 +82,7 @@ func TestAgreementsPersistAcrossRestart(t *testing.T) {
 	if err != nil || before.Status != alipay.AgreementNormal {
 		t.Fatalf("agreement before the restart: %+v %v (sign page %s answered %s)", before, err, page, resp.Status)
 	}
-	e.srv.Close()
-	if err := e.sb.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	sb, err := New(Config{DataDir: dir, Store: openStore(t, dir), Now: e.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := e.restart(dir)
 	srv := httptest.NewServer(sb)
 	defer srv.Close()
 	c, err := alipay.New(alipay.Config{AppID: testAppID, PrivateKey: appKey, AlipayPublicKey: sb.PublicKey(), Gateway: srv.URL + "/gateway.do", Now: e.clock.Now})

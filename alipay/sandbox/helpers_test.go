@@ -136,6 +136,23 @@ func newEnvDir(t *testing.T, dir string) *testEnv {
 	return e
 }
 
+// restart stops the sandbox of an env made by newEnvDir(t, dir) and starts
+// another on the same data dir and clock, as a restart of the process does
+// (the key is read back from dir). It is closed when the test ends.
+func (e *testEnv) restart(dir string) *Sandbox {
+	e.t.Helper()
+	e.srv.Close()
+	if err := e.sb.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	sb, err := New(Config{DataDir: dir, Store: openStore(e.t, dir), Now: e.clock.Now})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { sb.Close() })
+	return sb
+}
+
 // openStore opens the SQLite store of a data dir; "" is no store (memory).
 func openStore(t *testing.T, dir string) Store {
 	t.Helper()

@@ -472,17 +472,8 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	e.advance(time.Minute)
 	e.openCashier("s2", alipay.MustAmount("1.00"))
 	seller := e.app.SellerID
-	e.srv.Close()
-	if err := e.sb.Close(); err != nil {
-		t.Fatal(err)
-	}
-
 	// Restart without giving the key: it is read back from the data dir.
-	sb, err := New(Config{DataDir: dir, Store: openStore(t, dir), Now: e.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := e.restart(dir)
 	if !alipay.SameKey(sb.PublicKey(), e.sb.PublicKey()) {
 		t.Fatal("the Alipay key changed across the restart")
 	}

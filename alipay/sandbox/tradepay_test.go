@@ -402,15 +402,7 @@ func TestTradePayWaitingSurvivesRestart(t *testing.T) {
 	if err := e.sb.SetNoPasswordLimit(PoorBuyer, 0); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Close()
-	if err := e.sb.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sb, err := New(Config{DataDir: dir, Store: openStore(t, dir), Now: e.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := e.restart(dir)
 	sb.mu.Lock()
 	waiting := sb.waitingFor(DefaultBuyer, sb.now())
 	limit := sb.accounts[PoorBuyer].NoPasswordLimit

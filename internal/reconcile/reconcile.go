@@ -194,10 +194,10 @@ func New(cfg Config) (*Reconciler, error) {
 		jobs.KindComplete: r.completeJob,
 	}
 	if cfg.Refunds != nil {
-		handlers[jobs.KindRefund] = r.refundJob
+		handlers[jobs.KindRefund] = r.settleJob(refundRunCalls, cfg.Refunds.Settle)
 	}
 	if cfg.Payouts != nil {
-		handlers[jobs.KindPayout] = r.payoutJob
+		handlers[jobs.KindPayout] = r.settleJob(payoutRunCalls, cfg.Payouts.Settle)
 	}
 	runner, err := jobs.New(jobs.Config{Queue: cfg.Store, Handlers: handlers, Before: r.schedule, Now: cfg.Now,
 		Poll: cfg.Poll, Lease: cfg.Lease, Workers: cfg.Workers, Logger: r.log})
@@ -432,34 +432,23 @@ func (r *Reconciler) takeQueryNext(outTradeNo string) bool {
 	return ok
 }
 
-// refundJob settles a refund: refund query first, then the same refund
-// again. While the outcome stays unknown it runs again every RetryUnknown:
-// the buyer waits for the money, and each run is one query (and at most one
-// repeat of the same refund).
-func (r *Reconciler) refundJob(ctx context.Context, j *jobs.Job) jobs.Result {
-	if ok, turn := r.budget.take(j.ID, refundRunCalls, r.cfg.Now()); !ok {
-		return jobs.Result{RetryAt: turn}
+// settleJob is the job of a refund or a payout whose outcome is unknown:
+// settle (Refunds.Settle: the refund query, then the same refund again;
+// Payouts.Settle: the transfer query, then the same transfer only when
+// Alipay never accepted it), taking calls from the gateway budget. While
+// the outcome stays unknown it runs again every RetryUnknown: the buyer
+// waits for the money.
+func (r *Reconciler) settleJob(calls int, settle func(ctx context.Context, ref string, first bool) (bool, error)) jobs.Handler {
+	return func(ctx context.Context, j *jobs.Job) jobs.Result {
+		if ok, turn := r.budget.take(j.ID, calls, r.cfg.Now()); !ok {
+			return jobs.Result{RetryAt: turn}
+		}
+		done, err := settle(ctx, j.Ref, false)
+		if done {
+			return jobs.Result{Done: true}
+		}
+		return r.retry(r.cfg.Now().Add(r.cfg.RetryUnknown), err)
 	}
-	done, err := r.cfg.Refunds.Settle(ctx, j.Ref, false)
-	if done {
-		return jobs.Result{Done: true}
-	}
-	return r.retry(r.cfg.Now().Add(r.cfg.RetryUnknown), err)
-}
-
-// payoutJob settles a payout (转账) whose outcome is unknown: the transfer
-// query first, then, only when Alipay never accepted it, the same transfer
-// with the same out_biz_no. While the outcome stays unknown it runs again
-// every RetryUnknown.
-func (r *Reconciler) payoutJob(ctx context.Context, j *jobs.Job) jobs.Result {
-	if ok, turn := r.budget.take(j.ID, payoutRunCalls, r.cfg.Now()); !ok {
-		return jobs.Result{RetryAt: turn}
-	}
-	done, err := r.cfg.Payouts.Settle(ctx, j.Ref, false)
-	if done {
-		return jobs.Result{Done: true}
-	}
-	return r.retry(r.cfg.Now().Add(r.cfg.RetryUnknown), err)
 }
 
 func minTime(a, b time.Time) time.Time {
