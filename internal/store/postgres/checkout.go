@@ -45,27 +45,8 @@ type checkoutJob struct {
 }
 
 func (db *DB) startCheckouts() {
-	wr := db.wr
-	wr.checkout = make(chan *checkoutJob, maxBatch)
-	n := checkoutWorkers()
-	wr.recvDone.Add(n)
-	for range n {
-		go db.checkoutWorker()
-	}
-}
-
-func (db *DB) checkoutWorker() {
-	wr := db.wr
-	defer wr.recvDone.Done()
-	for {
-		var j *checkoutJob
-		select {
-		case j = <-wr.checkout:
-		case <-wr.recvStop:
-			return
-		}
-		db.checkoutBatch(batchFrom(j, wr.checkout))
-	}
+	db.wr.checkout = make(chan *checkoutJob, maxBatch)
+	startBatchers(db.wr, checkoutWorkers(), db.wr.checkout, db.checkoutBatch)
 }
 
 // CreateOrder implements shop.Store: an order holding stock joins a

@@ -160,24 +160,25 @@ func (db *DB) startReceivers() {
 	wr := db.wr
 	wr.recv = make(chan *recvJob, maxBatch)
 	wr.recvStop = make(chan struct{})
-	n := receivers()
-	wr.recvDone.Add(n)
-	for range n {
-		go db.receiver()
-	}
+	startBatchers(wr, receivers(), wr.recv, db.receiveBatch)
 }
 
-func (db *DB) receiver() {
-	wr := db.wr
-	defer wr.recvDone.Done()
-	for {
-		var j *recvJob
-		select {
-		case j = <-wr.recv:
-		case <-wr.recvStop:
-			return
-		}
-		db.receiveBatch(batchFrom(j, wr.recv))
+// startBatchers starts n goroutines that each take a batch of the jobs
+// waiting in ch (batchFrom) and run it, until the writer stops.
+func startBatchers[J any](wr *writer, n int, ch <-chan J, run func([]J)) {
+	wr.recvDone.Add(n)
+	for range n {
+		go func() {
+			defer wr.recvDone.Done()
+			for {
+				select {
+				case j := <-ch:
+					run(batchFrom(j, ch))
+				case <-wr.recvStop:
+					return
+				}
+			}
+		}()
 	}
 }
 
