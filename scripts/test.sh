@@ -69,32 +69,57 @@ step "staticcheck"
 staticcheck ./...
 (cd interop && staticcheck ./...)
 
-step "go test -race"
-go test -race -count=1 -timeout 20m -skip '^(TestSandboxNodeSDK|TestAccessibility)$' $(go list ./... | grep -v -e /internal/faultsuite -e /internal/attacksuite)
+# The tests run in groups at once, each writing its own log: most of them wait (for
+# browsers, child processes, timers) more than they compute, so two cores are kept busy.
+# Every package's test binary is compiled first, in one go command, so that the groups do
+# not compile the same packages twice at the same time.
+step "compiling the tests (race detector on)"
+go test -race -count=1 -run '^$' -exec /bin/true ./... >"$logs/compile.log" 2>&1 ||
+	{ cat "$logs/compile.log"; fail "the tests do not compile"; }
+(cd interop && go test -count=1 -run '^$' -exec /bin/true ./...) >>"$logs/compile.log" 2>&1 ||
+	{ cat "$logs/compile.log"; fail "the interop tests do not compile"; }
 
-step "accessibility (npm axe-core in headless Chromium, 390 and 1280 px): one line per page, every violation printed"
-# -race here and below: the test binary of the step above is reused, not built again without it.
-go test -race -count=1 -timeout 10m -v -run '^TestAccessibility$' ./cmd/alishop/ 2>&1 | tee "$logs/a11y.log" |
-	grep -E '^(--- |    --- |ok |FAIL)|a11y_test\.go:[0-9]+: ' || true
-grep -q '^ok ' "$logs/a11y.log" || fail "the accessibility test failed (full log: $logs/a11y.log)"
+# group NAME COMMAND...: runs COMMAND in the background, its output in $logs/NAME.log.
+groups=()
+group() {
+	local name=$1
+	shift
+	("$@") >"$logs/$name.log" 2>&1 &
+	groups+=("$name:$!")
+}
+# report NAME TITLE FILTER: prints the group's title and the lines of its log that FILTER
+# matches, and whether it passed (its command exited 0 and a package said ok).
+failed=""
+report() {
+	local name=$1 title=$2 filter=$3 pid=""
+	for g in "${groups[@]}"; do [ "${g%%:*}" = "$name" ] && pid=${g#*:}; done
+	local rc=0
+	wait "$pid" || rc=$?
+	step "$title"
+	grep -E "$filter" "$logs/$name.log" || true
+	if [ "$rc" != 0 ] || ! grep -q '^ok ' "$logs/$name.log"; then
+		echo "FAIL: $title (exit $rc; full log: $logs/$name.log)" >&2
+		failed="$failed $name"
+	fi
+}
 
-step "Node.js SDK interop (npm alipay-sdk against alishop sandbox): one line per call"
-go test -race -count=1 -timeout 10m -v -run '^TestSandboxNodeSDK$' ./cmd/alishop/ 2>&1 | tee "$logs/nodesdk.log" || true
-grep -q '^ok ' "$logs/nodesdk.log" || fail "the Node.js SDK interop test failed (full log: $logs/nodesdk.log)"
+results='^(--- |    --- |ok |FAIL)|_test\.go:[0-9]+: '
+group race go test -race -count=1 -timeout 20m \
+	$(go list ./... | grep -v -e /internal/faultsuite -e /internal/attacksuite -e '/cmd/alishop$')
+# cmd/alishop's tests, the accessibility and Node.js SDK tests among them, verbose so their
+# per-page and per-call lines can be shown.
+group cmd go test -race -count=1 -timeout 20m -v ./cmd/alishop/
+group faultsuite go test -race -count=1 -timeout 15m -parallel 4 -v ./internal/faultsuite/
+group attacksuite go test -count=1 -timeout 10m -v ./internal/attacksuite/
+group interop bash -c 'cd interop && go test -count=1 -timeout 10m -v ./...'
 
-step "Go SDK interop (interop/: smartwalle/alipay and gopay against alishop sandbox): one line per library, mode and call"
-(cd interop && go test -count=1 -timeout 10m -v ./...) 2>&1 | tee "$logs/interop.log" |
-	grep -E '^(--- |    --- |ok |FAIL)|_test\.go:[0-9]+: ' || true
-grep -q '^ok ' "$logs/interop.log" || fail "the Go SDK interop test failed (full log: $logs/interop.log)"
-
-step "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts"
-go test -race -count=1 -timeout 15m -v ./internal/faultsuite/ 2>&1 | tee "$logs/faultsuite.log" | grep -v '^    ' || true
-grep -q '^ok ' "$logs/faultsuite.log" || fail "the fault-injection suite failed (full log: $logs/faultsuite.log)"
-
-step "attack suite (docs/SECURITY.md): one result line per attack"
-go test -count=1 -timeout 10m -v ./internal/attacksuite/ 2>&1 | tee "$logs/attacksuite.log" |
-	grep -E '^(=== RUN|--- |ok |FAIL)|_test\.go:[0-9]+: ' || true
-grep -q '^ok ' "$logs/attacksuite.log" || fail "the attack suite failed (full log: $logs/attacksuite.log)"
+report race "go test -race (every package but cmd/alishop and the two suites)" '^(--- FAIL|ok |FAIL|panic)'
+report cmd "cmd/alishop: the program's tests; accessibility (npm axe-core in headless Chromium, 390 and 1280 px, one line per page, every violation printed) and the Node.js SDK interop (npm alipay-sdk against the sandbox, one line per call)" \
+	'^(--- FAIL|ok |FAIL|panic)|a11y_test\.go:[0-9]+: |sandbox_cmd_nodesdk_test\.go:[0-9]+: |^    --- (PASS|FAIL): TestSandboxNodeSDK|^--- (PASS|FAIL): Test(Accessibility|SandboxNodeSDK)'
+report interop "Go SDK interop (interop/: smartwalle/alipay and gopay against alishop sandbox): one line per library, mode and call" "$results"
+report faultsuite "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts" '^[^ ]'
+report attacksuite "attack suite (docs/SECURITY.md): one result line per attack" "^(=== RUN|--- |ok |FAIL)|_test\.go:[0-9]+: "
+[ -z "$failed" ] || fail "test groups failed:$failed (logs in $logs)"
 
 step "fuzzing (${FUZZTIME} per target)"
 for file in $(git ls-files '*_test.go'); do

@@ -167,8 +167,9 @@ func (h *harness) transferMade(cl *alipay.Client, outBizNo string) bool {
 // each payout is recorded once, as succeeded. Over both protocols of the
 // shop's server-side calls.
 func TestPayoutLostAnswers(t *testing.T) {
+	t.Parallel()
 	for _, api := range apis {
-		t.Run(api, func(t *testing.T) { payoutLostAnswers(t, api) })
+		t.Run(api, func(t *testing.T) { t.Parallel(); payoutLostAnswers(t, api) })
 	}
 }
 
@@ -305,6 +306,7 @@ func payoutLostAnswers(t *testing.T, api string) {
 // succeeded), and each buyer's balance change equals their movements in
 // the shop's records.
 func TestPayoutDayBooksAgree(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, apiFlag("v2")...)
 	merchantBefore, buyersBefore := h.balances()
 	nos := h.paidOrders(5)

@@ -118,6 +118,7 @@ func (h *harness) chargedWithoutOrder() int {
 // the order, stored before the call, ends as the trade does. In every run
 // no trade took money without an order.
 func TestScenario8CounterKilled(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name    string
 		amount  string

@@ -25,6 +25,7 @@ import (
 // of it: both answers are the order page (one the refund, the other the
 // repeat), never an error, and Alipay makes the refund once.
 func TestRefundConfirmRaceTwoProcesses(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.URL(t)
 	h := newHarness(t, "--db", dsn)
 	db, err := store.Open(h.ctx, dsn, store.Options{})

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,8 +36,9 @@ var quietReconciler = []string{"--reconcile-after", "1h", "--jobs-poll", "100ms"
 // (the server was down while buyers paid) and its reconciler's start-up run
 // finds every payment.
 func TestScenario1DroppedNotifications(t *testing.T) {
+	t.Parallel()
 	for _, api := range apis {
-		t.Run(api, func(t *testing.T) { scenario1(t, api) })
+		t.Run(api, func(t *testing.T) { t.Parallel(); scenario1(t, api) })
 	}
 }
 
@@ -84,6 +87,7 @@ func scenario1(t *testing.T, api string) {
 // Scenario 2: a storm of 500 payments while the shop is SIGKILLed at random
 // moments (at least 3 times) and restarted on the same data directory.
 func TestScenario2KillStorm(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "--reconcile-after", "2s", "--retry-unknown", "1s", "--jobs-poll", "200ms", "--sweep-every", "500ms")
 	const payments, buyers = 500, 8
 	rng := rand.New(rand.NewPCG(testSeed(t), 7))
@@ -172,8 +176,9 @@ func TestScenario2KillStorm(t *testing.T) {
 // (each held until the trade's next notification has gone), with payments
 // confirmed by the buyers' return pages and refunds made meanwhile.
 func TestScenario3DuplicatedReordered(t *testing.T) {
+	t.Parallel()
 	for _, api := range apis {
-		t.Run(api, func(t *testing.T) { scenario3(t, api) })
+		t.Run(api, func(t *testing.T) { t.Parallel(); scenario3(t, api) })
 	}
 }
 
@@ -233,8 +238,9 @@ func scenario3(t *testing.T, api string) {
 // Scenario 4: close and refund calls that answer 20000 or time out after
 // their effect was committed at the sandbox.
 func TestScenario4UnknownOutcomes(t *testing.T) {
+	t.Parallel()
 	for _, api := range apis {
-		t.Run(api, func(t *testing.T) { scenario4(t, api) })
+		t.Run(api, func(t *testing.T) { t.Parallel(); scenario4(t, api) })
 	}
 }
 
@@ -333,6 +339,7 @@ func scenario4(t *testing.T, api string) {
 // order is not paid and is flagged for review; the notification is not
 // acknowledged.
 func TestScenario5WrongAmount(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, quietReconciler...)
 	h.faults(sandbox.Fault{Kind: sandbox.KindWrongAmount})
 	const n = 5
@@ -399,6 +406,7 @@ func TestScenario5WrongAmount(t *testing.T) {
 // holds its write lock): the notification is not acknowledged, Alipay's
 // retry delivers it later, nothing is lost.
 func TestScenario6DatabaseLocked(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, quietReconciler...)
 	const n = 4
 	var nos []string
@@ -432,6 +440,14 @@ func TestScenario6DatabaseLocked(t *testing.T) {
 			}
 		}
 		return true, ""
+	})
+	// The sandbox may give up waiting (a timeout) before the shop answers:
+	// the lock is kept until the shop has answered every delivery, so that
+	// none of its writes is still waiting for it.
+	h.waitFor("the shop's answers", 2*time.Minute, func() (bool, string) {
+		b, _ := os.ReadFile(h.logPath)
+		got := strings.Count(string(b), "path=/alipay/notify status=")
+		return got >= n, fmt.Sprintf("%d of %d answered", got, n)
 	})
 	_, ackedLocked, _ := h.attempts()
 	if _, err := conn.ExecContext(h.ctx, "ROLLBACK"); err != nil {
@@ -467,6 +483,7 @@ func TestScenario6DatabaseLocked(t *testing.T) {
 // both running the reconciler, both making every unpaid order due at
 // start-up: each order's job runs once, in one process or the other.
 func TestScenario7TwoProcessesOneDatabase(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, quietReconciler...)
 	h.faults(sandbox.Fault{Kind: sandbox.KindDrop})
 	const n = 40
