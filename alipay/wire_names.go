@@ -5,16 +5,17 @@ package alipay
 // notifications and forms. The names below make them this package's own
 // too, so that a program that calls Alipay needs one import, while code
 // that only speaks the protocol's language (the shop's domain) imports
-// wire alone and, with it, no HTTP. Each alias is the very same type,
-// constant, error value or function as wire's.
+// wire alone and, with it, no HTTP. Each type is the very same type as
+// wire's, each constant and error the same value, and each function calls
+// wire's.
 
 import (
-	"alishop/alipay/wire"
 	"time"
+
+	"alishop/alipay/wire"
 )
 
 // From wire/agreement.go.
-
 type (
 	AgreementStatus          = wire.AgreementStatus
 	PeriodRule               = wire.PeriodRule
@@ -42,12 +43,16 @@ const (
 	NotifyTypeAgreementUnsign     = wire.NotifyTypeAgreementUnsign
 )
 
+// IsAgreementNotExist reports whether err says the agreement does not exist.
 func IsAgreementNotExist(err error) bool { return wire.IsAgreementNotExist(err) }
 
+// IsAgreementNotification reports whether a notification's form (the raw
+// POST body) is about an agreement (dut_user_sign or dut_user_unsign)
+// rather than a trade. Agreements and payments may share one notify_url.
+// It only looks: verify with VerifyAgreementNotification.
 func IsAgreementNotification(form []byte) bool { return wire.IsAgreementNotification(form) }
 
 // From wire/amount.go.
-
 type (
 	Amount = wire.Amount
 )
@@ -60,19 +65,21 @@ var (
 	ErrAmount = wire.ErrAmount
 )
 
+// ParseAmount parses a yuan string such as "88.88", "13.5" or "100" into fen.
+// It rejects signs, exponents, more than two decimals and empty input.
+// Zero is accepted here; use [Amount.Valid] for a trade amount.
 func ParseAmount(s string) (Amount, error) { return wire.ParseAmount(s) }
 
+// MustAmount is like ParseAmount but panics on a bad literal; for constants in tests and examples.
 func MustAmount(s string) Amount { return wire.MustAmount(s) }
 
 // From wire/apppay.go.
-
 type (
 	TradeAppPayRequest = wire.TradeAppPayRequest
 	TradeAppPayResult  = wire.TradeAppPayResult
 )
 
 // From wire/call.go.
-
 type (
 	CallRequest = wire.CallRequest
 	API         = wire.API
@@ -84,7 +91,6 @@ const (
 )
 
 // From wire/facetoface.go.
-
 type (
 	FaceToFacePayRequest = wire.FaceToFacePayRequest
 	FaceToFaceStatus     = wire.FaceToFaceStatus
@@ -100,7 +106,6 @@ const (
 )
 
 // From wire/form.go.
-
 type (
 	Rule = wire.Rule
 )
@@ -116,14 +121,21 @@ var (
 	ErrMultiValued = wire.ErrMultiValued
 )
 
+// SignContent returns the string to sign of params under rule (for
+// example RuleV2 for a request, RuleV1 for a notification). It is the one
+// sort-and-join builder of this package.
 func SignContent(params map[string]string, rule Rule) []byte { return wire.SignContent(params, rule) }
 
+// ParseForm decodes a form body exactly once ('+' is a space, %2B a plus),
+// rejecting malformed escapes, semicolon separators and keys given more than
+// once. It accepts what url.ParseQuery accepts, with the same result.
 func ParseForm(body string) (map[string]string, error) { return wire.ParseForm(body) }
 
+// EncodeForm encodes params as a form, keys sorted, exactly as
+// url.Values.Encode does (space as '+').
 func EncodeForm(params map[string]string) string { return wire.EncodeForm(params) }
 
 // From wire/fund.go.
-
 type (
 	IdentityType                = wire.IdentityType
 	TransferStatus              = wire.TransferStatus
@@ -159,11 +171,9 @@ const (
 )
 
 // From wire/header.go: the type of Response.Header.
-
 type Header = wire.Header
 
 // From wire/notify.go.
-
 type (
 	Notification  = wire.Notification
 	Expect        = wire.Expect
@@ -180,7 +190,6 @@ var (
 )
 
 // From wire/oauth.go.
-
 type (
 	Scope                   = wire.Scope
 	AuthorizeRequest        = wire.AuthorizeRequest
@@ -203,12 +212,16 @@ const (
 	SubCodeAuthTokenTimeOut    = wire.SubCodeAuthTokenTimeOut
 )
 
+// IsAuthTokenInvalid reports whether err says the access token given to
+// UserInfoShare is unknown or expired (v2 or v3 spelling): refresh it, or
+// send the buyer to the authorize page again.
 func IsAuthTokenInvalid(err error) bool { return wire.IsAuthTokenInvalid(err) }
 
+// MaskUserID masks an Alipay user id for showing it (2088****1234): the
+// first and last four digits stay.
 func MaskUserID(id string) string { return wire.MaskUserID(id) }
 
 // From wire/outcome.go.
-
 type (
 	Outcome = wire.Outcome
 )
@@ -221,10 +234,13 @@ const (
 	OutcomeTransportError = wire.OutcomeTransportError
 )
 
+// OutcomeOf classifies the error a call returned; nil is OutcomeOK. An
+// error that is not from a call (a parameter the client refused) is
+// OutcomeGatewayError: nothing was changed. Both OutcomeUnknown and
+// OutcomeTransportError leave the effect unknown (IsUnknownOutcome).
 func OutcomeOf(err error) Outcome { return wire.OutcomeOf(err) }
 
 // From wire/response.go.
-
 type (
 	Code        = wire.Code
 	SubCode     = wire.SubCode
@@ -252,18 +268,26 @@ var (
 	ErrSignature      = wire.ErrSignature
 )
 
+// IsUnknownOutcome reports whether err leaves the call's effect unknown, so
+// the caller must retry with the same parameters or query before deciding.
 func IsUnknownOutcome(err error) bool { return wire.IsUnknownOutcome(err) }
 
+// ResponseNode returns the response key of a method: "alipay.trade.query" →
+// "alipay_trade_query_response".
 func ResponseNode(method string) string { return wire.ResponseNode(method) }
 
+// ExtractResponse locates the response node of method in body without
+// re-serialising anything. It falls back to "error_response" when the method
+// node is absent, and rejects a body in which any top-level key repeats.
 func ExtractResponse(body []byte, method string) (*RawResponse, error) {
 	return wire.ExtractResponse(body, method)
 }
 
+// ResponseOf returns the answer an error of a call followed, or nil when the
+// call failed before one was received (a bad parameter, a network error).
 func ResponseOf(err error) *Response { return wire.ResponseOf(err) }
 
 // From wire/royalty.go.
-
 type (
 	RoyaltyAccountType                    = wire.RoyaltyAccountType
 	RoyaltyReceiver                       = wire.RoyaltyReceiver
@@ -290,10 +314,11 @@ const (
 	SubCodeTradeSettleError         = wire.SubCodeTradeSettleError
 )
 
+// IsSettleNotExist reports whether err says the queried settlement does not
+// exist at Alipay.
 func IsSettleNotExist(err error) bool { return wire.IsSettleNotExist(err) }
 
 // From wire/timefmt.go.
-
 const (
 	TimeLayout = wire.TimeLayout
 )
@@ -302,12 +327,14 @@ var (
 	Beijing = wire.Beijing
 )
 
+// FormatTime formats t as Alipay expects: "2006-01-02 15:04:05" in Beijing time.
 func FormatTime(t time.Time) string { return wire.FormatTime(t) }
 
+// ParseTime parses an Alipay time stamp in Beijing time. It accepts the
+// millisecond form used by gmt_refund ("2021-07-14 09:51:36.631").
 func ParseTime(s string) (time.Time, error) { return wire.ParseTime(s) }
 
 // From wire/trade.go.
-
 type (
 	ProductCode                    = wire.ProductCode
 	TradeStatus                    = wire.TradeStatus
@@ -351,12 +378,13 @@ var (
 	ErrInvalidParam = wire.ErrInvalidParam
 )
 
+// IsTradeNotExist reports whether err is Alipay's ACQ.TRADE_NOT_EXIST.
 func IsTradeNotExist(err error) bool { return wire.IsTradeNotExist(err) }
 
+// HasSubCode reports whether err is a verified *Error with the given sub_code.
 func HasSubCode(err error, subCode SubCode) bool { return wire.HasSubCode(err, subCode) }
 
 // From wire/tradepay.go.
-
 type (
 	Scene           = wire.Scene
 	TradePayRequest = wire.TradePayRequest
