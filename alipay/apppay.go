@@ -3,7 +3,6 @@ package alipay
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 	"unicode/utf8"
 )
 
@@ -11,18 +10,6 @@ import (
 // string; the merchant's app hands it to the Alipay SDK, which opens the
 // Alipay app; when the buyer has paid, the app hands back a signed
 // synchronous result. Neither goes through the gateway from the server.
-
-// TradeAppPayRequest is the business content of alipay.trade.app.pay.
-type TradeAppPayRequest struct {
-	OutTradeNo     string
-	TotalAmount    Amount
-	Subject        string
-	Body           string
-	TimeoutExpress string    // "1m".."15d"
-	TimeExpire     time.Time // zero: none
-	PassbackParams string
-	NotifyURL      string // default Config.NotifyURL
-}
 
 // appPayBiz is the biz_content of an app pay order.
 type appPayBiz struct {
@@ -52,28 +39,6 @@ func (c *Client) TradeAppPayOrder(p TradeAppPayRequest) (string, error) {
 		return "", err
 	}
 	return EncodeForm(params), nil
-}
-
-// TradeAppPayResult is the verified synchronous result of an app payment:
-// the alipay_trade_app_pay_response the Alipay app hands back.
-type TradeAppPayResult struct {
-	AppID       string    `json:"app_id"`
-	AuthAppID   string    `json:"auth_app_id"`
-	Charset     string    `json:"charset"`
-	Timestamp   time.Time `json:"timestamp"`
-	OutTradeNo  string    `json:"out_trade_no"`
-	TradeNo     string    `json:"trade_no"`
-	TotalAmount Amount    `json:"total_amount"`
-	SellerID    string    `json:"seller_id"`
-}
-
-// Check compares the result with the merchant's own order, as
-// Notification.Check does: app_id, seller_id (when want.SellerID is set)
-// and total_amount. It returns a *MismatchError naming the first field
-// that differs, or nil. Check OutTradeNo against the order too.
-func (r *TradeAppPayResult) Check(want Expect) error {
-	n := Notification{AppID: r.AppID, SellerID: r.SellerID, TotalAmount: r.TotalAmount}
-	return n.Check(want)
 }
 
 // VerifyTradeAppPayResult verifies the synchronous result of an app

@@ -223,7 +223,7 @@ func benchV3Answer(b *testing.B) (*Response, []byte, []byte) {
 	h.Set("Alipay-Nonce", nonce)
 	h.Set("Alipay-Signature", base64.StdEncoding.EncodeToString(sig))
 	h.Set("Alipay-Trace-Id", "0b5c1a9e17041790460001234e")
-	return &Response{Method: "alipay.trade.query", API: APIv3, StatusCode: 200, Header: h, Body: body}, content, sig
+	return &Response{Method: "alipay.trade.query", API: APIv3, StatusCode: 200, Header: Header(h), Body: body}, content, sig
 }
 
 func BenchmarkV3Request(b *testing.B) {

@@ -38,6 +38,10 @@ import (
 // ErrCertificate marks certificate data that cannot be used.
 var ErrCertificate = errors.New("alipay: bad certificate")
 
+// ErrUnknownCertSN marks a response signed with an Alipay certificate the
+// client does not know (alipay_cert_sn); load the new certificate.
+var ErrUnknownCertSN = errors.New("alipay: unknown alipay_cert_sn")
+
 // rsaSignatureOID is the arc of the RSA signature algorithms
 // (sha1WithRSAEncryption, sha256WithRSAEncryption, …): 1.2.840.113549.1.1.
 var rsaSignatureOID = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1}

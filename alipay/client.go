@@ -1,6 +1,7 @@
 package alipay
 
 import (
+	"alishop/alipay/wire"
 	"bytes"
 	"context"
 	"crypto"
@@ -186,6 +187,14 @@ func ResolveGateway(s string) (string, error) {
 	return s, nil
 }
 
+// querySep is the separator that appends a query to u: "?" or "&".
+func querySep(u string) string {
+	if strings.Contains(u, "?") {
+		return "&"
+	}
+	return "?"
+}
+
 // request holds the parameters of one gateway call before signing.
 type request struct {
 	method string
@@ -266,58 +275,6 @@ func marshalBiz(v any) ([]byte, error) {
 // maxResponse bounds the size of a gateway response.
 const maxResponse = 8 << 20
 
-// Response is an answer of the gateway as received: the method called, the
-// HTTP status and headers, and the exact bytes of the body. Every typed
-// result carries it (Raw), and so does every error that follows an answer
-// (see ResponseOf), so the caller can store what Alipay sent and verify it
-// again later with Client.DecodeResponse.
-type Response struct {
-	Method     string // the API method, e.g. alipay.trade.query
-	API        API    // the protocol of the call
-	StatusCode int
-	Header     http.Header
-	Body       []byte
-}
-
-// responseError is a failure that follows an answer; it keeps the answer.
-type responseError struct {
-	raw *Response
-	err error
-}
-
-func (e *responseError) Error() string       { return e.err.Error() }
-func (e *responseError) Unwrap() error       { return e.err }
-func (e *responseError) response() *Response { return e.raw }
-
-// ResponseOf returns the answer an error of a call followed, or nil when the
-// call failed before one was received (a bad parameter, a network error).
-func ResponseOf(err error) *Response {
-	var r interface{ response() *Response }
-	if errors.As(err, &r) {
-		return r.response()
-	}
-	return nil
-}
-
-// withResponse attaches raw to err.
-func withResponse(raw *Response, err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		if e.Raw == nil {
-			e.Raw = raw
-		}
-		return err
-	}
-	return &responseError{raw, err}
-}
-
-// CallRequest is a call of any gateway method, for Client.Call.
-type CallRequest struct {
-	Method string            // e.g. alipay.user.info.share
-	Params map[string]string // extra protocol parameters (notify_url, auth_token, …); may be nil
-	Biz    any               // marshalled to biz_content; nil for none
-}
-
 // Call invokes any gateway method: the answer is verified and its node
 // unmarshalled into out (which may be nil). An answer with a code other
 // than 10000 returns *Error. With Config.API set to APIv3, the methods that
@@ -354,9 +311,9 @@ func (c *Client) send(ctx context.Context, r request) (*Response, error) {
 	// gateway wants it in the URL) go in the query, biz_content in the body.
 	var form string
 	if biz, ok := p["biz_content"]; ok {
-		form = "biz_content=" + string(appendQueryEscape(nil, biz))
+		form = "biz_content=" + url.QueryEscape(biz)
 	}
-	u := c.cfg.Gateway + querySep(c.cfg.Gateway) + encodeParams(p, "biz_content")
+	u := c.cfg.Gateway + querySep(c.cfg.Gateway) + wire.EncodeFormWithout(p, "biz_content")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form))
 	if err != nil {
 		return nil, fmt.Errorf("alipay: %s: %w", r.method, err)
@@ -370,17 +327,17 @@ func (c *Client) send(ctx context.Context, r request) (*Response, error) {
 func (c *Client) roundTrip(req *http.Request, method string) (*Response, error) {
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, &transportError{err})
+		return nil, fmt.Errorf("alipay: %s: %w: %w", method, ErrUnknownOutcome, &wire.TransportError{Err: err})
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	raw := &Response{Method: method, API: APIv2, StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+	raw := &Response{Method: method, API: APIv2, StatusCode: resp.StatusCode, Header: wire.Header(resp.Header), Body: body}
 	if err != nil {
-		return raw, withResponse(raw, fmt.Errorf("alipay: %s: %w: reading response: %w", method, ErrUnknownOutcome, &transportError{err}))
+		return raw, wire.WithResponse(raw, fmt.Errorf("alipay: %s: %w: reading response: %w", method, ErrUnknownOutcome, &wire.TransportError{Err: err}))
 	}
 	if len(body) > maxResponse {
 		raw.Body = body[:maxResponse]
-		return raw, withResponse(raw, fmt.Errorf("alipay: %s: %w: response larger than %d bytes", method, ErrUnknownOutcome, maxResponse))
+		return raw, wire.WithResponse(raw, fmt.Errorf("alipay: %s: %w: response larger than %d bytes", method, ErrUnknownOutcome, maxResponse))
 	}
 	return raw, nil
 }
@@ -390,7 +347,7 @@ func (c *Client) roundTrip(req *http.Request, method string) (*Response, error) 
 // earlier. Its errors carry raw (see ResponseOf).
 func (c *Client) DecodeResponse(raw *Response, out any) error {
 	if err := c.decodeResponse(raw, out); err != nil {
-		return withResponse(raw, err)
+		return wire.WithResponse(raw, err)
 	}
 	return nil
 }

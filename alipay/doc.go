@@ -10,6 +10,13 @@
 // protocol facts it relies on, with their public sources, are in the
 // repository's docs/PROTOCOL.md.
 //
+// The protocol's data (requests and results, amounts, times, codes and
+// states, errors, raw answers, notifications, forms) is defined in package
+// [alishop/alipay/wire], which holds no keys and does no I/O; this package
+// re-exports all of it under the same names (an [Amount] is a wire.Amount),
+// so a caller needs this one import, and code that only speaks the
+// protocol, such as a shop's domain, can import wire without net/http.
+//
 // # Money and time
 //
 // Money is an integer number of fen ([Amount]); it is written to and read

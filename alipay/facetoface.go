@@ -14,63 +14,12 @@ import (
 // closes an unpaid trade and refunds a paid one). docs/PROTOCOL.md cites
 // the sources.
 
-// Defaults of FaceToFacePayRequest, from Alipay's face-to-face demo
-// (TradePayDemo: 5 queries 5 s apart, then up to 3 cancels 2 s apart).
+// The cancels of a payment not paid in time, from Alipay's face-to-face
+// demo (TradePayDemo: up to 3 cancels 2 s apart).
 const (
-	DefaultFaceToFaceWait         = 30 * time.Second
-	DefaultFaceToFacePollInterval = 5 * time.Second
-	faceToFaceCancelAttempts      = 3
-	faceToFaceCancelInterval      = 2 * time.Second
+	faceToFaceCancelAttempts = 3
+	faceToFaceCancelInterval = 2 * time.Second
 )
-
-// FaceToFacePayRequest is a face-to-face payment: the alipay.trade.pay
-// request, and how long to follow a payment that waits for its buyer.
-type FaceToFacePayRequest struct {
-	TradePayRequest
-	// Wait is how long a payment that waits for its buyer, or whose
-	// outcome is unknown, is followed before it is cancelled; default
-	// DefaultFaceToFaceWait (30 s).
-	Wait time.Duration
-	// PollInterval is the time between two queries; default
-	// DefaultFaceToFacePollInterval (5 s).
-	PollInterval time.Duration
-}
-
-// FaceToFaceStatus is how a face-to-face payment ended.
-type FaceToFaceStatus string
-
-// Ends of a face-to-face payment.
-const (
-	// FaceToFaceStatusPaid: the buyer paid.
-	FaceToFaceStatusPaid FaceToFaceStatus = "paid"
-	// FaceToFaceStatusClosed: not paid, and no trade stays open at
-	// Alipay: it closed (it expired, or was closed elsewhere), or the
-	// payment never reached Alipay. Nothing was charged.
-	FaceToFaceStatusClosed FaceToFaceStatus = "closed"
-	// FaceToFaceStatusCancelled: not paid in time, and cancelled; the
-	// cancel's Action says whether the trade was closed (nothing charged)
-	// or refunded (the buyer paid at the last moment and got the money
-	// back in full).
-	FaceToFaceStatusCancelled FaceToFaceStatus = "cancelled"
-)
-
-// FaceToFacePayResult is how a face-to-face payment ended, with the
-// answers that decided it.
-type FaceToFacePayResult struct {
-	Status       FaceToFaceStatus
-	OutTradeNo   string
-	TradeNo      string    // Alipay's trade number, "" if no trade was seen
-	TotalAmount  Amount    // the amount paid (FaceToFaceStatusPaid)
-	BuyerLogonID string    // masked by Alipay
-	GmtPayment   time.Time // when the buyer paid (FaceToFaceStatusPaid)
-	// Pay is the answer of alipay.trade.pay, nil when its outcome was unknown.
-	Pay *TradePayResult
-	// Query is the last answer of alipay.trade.query, nil if none was made.
-	Query *TradeQueryResult
-	// Cancel is the answer of alipay.trade.cancel when the payment was
-	// cancelled (FaceToFaceStatusCancelled), nil otherwise.
-	Cancel *TradeCancelResult
-}
 
 // FaceToFacePay charges the buyer's payment code and follows the payment
 // to its end, so that it ends paid, or not paid with nothing left open:
@@ -92,7 +41,7 @@ type FaceToFacePayResult struct {
 // queried or cancelled later with the same OutTradeNo. The waits use
 // Config.Sleep and the deadline Config.Now.
 func (c *Client) FaceToFacePay(ctx context.Context, p FaceToFacePayRequest) (*FaceToFacePayResult, error) {
-	if _, err := p.biz(); err != nil {
+	if _, err := payBiz(p.TradePayRequest); err != nil {
 		return nil, err
 	}
 	if p.Wait <= 0 {
@@ -107,7 +56,7 @@ func (c *Client) FaceToFacePay(ctx context.Context, p FaceToFacePayRequest) (*Fa
 	switch {
 	case err == nil && pay.Paid():
 		res.Pay = pay
-		res.paid(pay.TradeNo, pay.TotalAmount, pay.BuyerLogonID, pay.GmtPayment)
+		setPaid(res, pay.TradeNo, pay.TotalAmount, pay.BuyerLogonID, pay.GmtPayment)
 		return res, nil
 	case err == nil:
 		res.Pay, res.TradeNo = pay, pay.TradeNo
@@ -121,8 +70,8 @@ func (c *Client) FaceToFacePay(ctx context.Context, p FaceToFacePayRequest) (*Fa
 	return res, c.cancelPayment(ctx, res)
 }
 
-// paid fills res for a paid trade.
-func (res *FaceToFacePayResult) paid(tradeNo string, amount Amount, buyer string, at time.Time) {
+// setPaid fills res for a paid trade.
+func setPaid(res *FaceToFacePayResult, tradeNo string, amount Amount, buyer string, at time.Time) {
 	res.Status, res.TradeNo, res.TotalAmount, res.BuyerLogonID, res.GmtPayment = FaceToFaceStatusPaid, tradeNo, amount, buyer, at
 }
 
@@ -146,7 +95,7 @@ func (c *Client) followPayment(ctx context.Context, p FaceToFacePayRequest, res 
 				res.TradeNo = q.TradeNo
 			}
 			if q.TradeStatus.Paid() {
-				res.paid(q.TradeNo, q.TotalAmount, q.BuyerLogonID, q.SendPayDate)
+				setPaid(res, q.TradeNo, q.TotalAmount, q.BuyerLogonID, q.SendPayDate)
 				return true, nil
 			}
 			if q.TradeStatus == TradeStatusClosed {

@@ -126,15 +126,6 @@ func VerifyV3Response(pub *rsa.PublicKey, timestamp, nonce string, body []byte, 
 	return Verify(pub, SignTypeRSA2, V3ResponseSignContent(timestamp, nonce, body), signature)
 }
 
-// API selects the protocol of a client's server-side calls.
-type API string
-
-// The protocols. Page and wap pay are v2 page requests under either.
-const (
-	APIv2 API = "v2" // gateway.do with signed form parameters: the default
-	APIv3 API = "v3" // OpenAPI v3: a REST path per method, JSON, signatures in headers
-)
-
 // v3Route is the OpenAPI v3 route of a gateway method.
 type v3Route struct{ verb, path string }
 
@@ -208,7 +199,7 @@ func (c *Client) v3Request(ctx context.Context, r request, route v3Route) (*http
 		}
 	}
 	if len(query) > 0 {
-		uri += "?" + encodeParams(query, "")
+		uri += "?" + EncodeForm(query)
 	}
 	if verb != http.MethodGet {
 		biz := []byte("{}")

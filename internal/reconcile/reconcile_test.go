@@ -527,7 +527,7 @@ func testAnswersStoredAsReceived(t *testing.T, api alipay.API) {
 				t.Errorf("stored %s answer keeps header %s", m.Method, name)
 			}
 		}
-		err := e.client.DecodeResponse(&alipay.Response{Method: m.Method, API: m.API, StatusCode: m.StatusCode, Header: m.Header, Body: m.Body}, nil)
+		err := e.client.DecodeResponse(&alipay.Response{Method: m.Method, API: m.API, StatusCode: m.StatusCode, Header: alipay.Header(m.Header), Body: m.Body}, nil)
 		var ae *alipay.Error
 		switch {
 		case errors.As(err, &ae) && !ae.Unverified:

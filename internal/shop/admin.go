@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // Reports are the admin's counts and the removal of goods never ordered
@@ -16,7 +16,7 @@ type Reports interface {
 	// and Limit are ignored.
 	CountOrders(ctx context.Context, f OrderFilter) (map[Status]int, error)
 	// Sales counts the orders paid in [start, end) and sums their amounts.
-	Sales(ctx context.Context, start, end time.Time) (orders int, amount alipay.Amount, err error)
+	Sales(ctx context.Context, start, end time.Time) (orders int, amount wire.Amount, err error)
 	// GoodsOrdered returns the ids of the goods that orders name.
 	GoodsOrdered(ctx context.Context) (map[int64]bool, error)
 	// DeleteGoods deletes goods id and its picture unless an order names
@@ -165,14 +165,14 @@ func (s *Service) OrderCounts(ctx context.Context, f OrderFilter) (map[Status]in
 type DaySales struct {
 	Day    string // yyyy-mm-dd
 	Orders int
-	Amount alipay.Amount
+	Amount wire.Amount
 }
 
 // BeijingDay returns the Beijing calendar day of t: its start and the
 // start of the next day.
 func BeijingDay(t time.Time) (start, end time.Time) {
-	y, m, d := t.In(alipay.Beijing).Date()
-	start = time.Date(y, m, d, 0, 0, 0, 0, alipay.Beijing)
+	y, m, d := t.In(wire.Beijing).Date()
+	start = time.Date(y, m, d, 0, 0, 0, 0, wire.Beijing)
 	return start, start.AddDate(0, 0, 1)
 }
 

@@ -3,7 +3,7 @@ package shop
 import (
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // BillCheck is the result of comparing one day's Alipay bill with the shop.
@@ -25,8 +25,8 @@ type BillMismatch struct {
 	Kind         string // missing_local, missing_bill, amount, status, refund_missing_local, refund_missing_bill, refund_amount
 	OutTradeNo   string
 	OutRequestNo string
-	BillAmount   alipay.Amount // 0 when the bill has no row
-	LocalAmount  alipay.Amount // 0 when the shop has none
+	BillAmount   wire.Amount // 0 when the bill has no row
+	LocalAmount  wire.Amount // 0 when the shop has none
 	Detail       string
 	CreatedAt    time.Time
 }

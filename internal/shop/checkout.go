@@ -8,7 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // Channel is how a buyer pays at Alipay's cashier.
@@ -68,7 +68,7 @@ func (s *Service) Checkout(ctx context.Context, c Checkout, ch Channel) (Order, 
 		o.StockHeld = c.Quantity
 	}
 	signed := o
-	signed.Subject, signed.Amount = g.Name, g.Price*alipay.Amount(c.Quantity)
+	signed.Subject, signed.Amount = g.Name, g.Price*wire.Amount(c.Quantity)
 	u, err := s.payURL(signed, ch)
 	if err != nil {
 		return Order{}, "", err
@@ -90,7 +90,7 @@ func (s *Service) Checkout(ctx context.Context, c Checkout, ch Channel) (Order, 
 // CheckCheckout decides whether checkout c may be ordered of goods g and
 // returns it cleaned: the goods must be on sale, the quantity within 1 to
 // MaxQuantity and what is left of a limited stock (ErrOutOfStock), the
-// total within alipay.MaxAmount, and for shipped goods the receiver valid
+// total within wire.MaxAmount, and for shipped goods the receiver valid
 // (CleanReceiver); virtual goods keep no receiver. Invalid fields come
 // back as one EINVALID *Error with a message per field.
 func CheckCheckout(g Goods, c Checkout) (Checkout, error) {
@@ -109,7 +109,7 @@ func CheckCheckout(g Goods, c Checkout) (Checkout, error) {
 // CheckQuantity decides whether q of goods g may be ordered, as
 // CheckCheckout does before it looks at the receiver: the goods on sale
 // (ErrGoodsHidden), q within 1 to MaxQuantity and the total within
-// alipay.MaxAmount (a "quantity" field error), enough left
+// wire.MaxAmount (a "quantity" field error), enough left
 // (ErrOutOfStock).
 func CheckQuantity(g Goods, q int) error {
 	switch {
@@ -117,8 +117,8 @@ func CheckQuantity(g Goods, q int) error {
 		return ErrGoodsHidden
 	case q < 1 || q > MaxQuantity:
 		return fieldError("quantity", fmt.Sprintf("购买数量应为 1 到 %d 件", MaxQuantity))
-	case !(g.Price * alipay.Amount(q)).Valid():
-		return fieldError("quantity", fmt.Sprintf("订单总价不能超过 ¥%s，请减少数量", alipay.MaxAmount))
+	case !(g.Price * wire.Amount(q)).Valid():
+		return fieldError("quantity", fmt.Sprintf("订单总价不能超过 ¥%s，请减少数量", wire.MaxAmount))
 	case g.Limited() && int64(q) > g.Left():
 		return ErrOutOfStock
 	}
@@ -268,7 +268,7 @@ func (s *Service) ContinuePayment(ctx context.Context, outTradeNo string, ch Cha
 }
 
 func (s *Service) payURL(o Order, ch Channel) (string, error) {
-	p := alipay.TradePagePayRequest{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: OrderSubject(o),
+	p := wire.TradePagePayRequest{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount, Subject: OrderSubject(o),
 		TimeExpire: ExpireAt(o, s.ttl)}
 	var u string
 	var err error

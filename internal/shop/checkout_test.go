@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 func TestCleanReceiver(t *testing.T) {
@@ -70,7 +70,7 @@ func TestCheckCheckout(t *testing.T) {
 		{"quantity 0", virtual, Checkout{GoodsID: 2}, nil, EINVALID},
 		{"quantity 100", virtual, Checkout{GoodsID: 2, Quantity: 100}, nil, EINVALID},
 		{"virtual", virtual, Checkout{GoodsID: 2, Quantity: 99, Receiver: rcv}, nil, ""},
-		{"over MaxAmount", Goods{Name: "x", Price: alipay.MaxAmount / 2}, Checkout{Quantity: 3}, nil, EINVALID},
+		{"over MaxAmount", Goods{Name: "x", Price: wire.MaxAmount / 2}, Checkout{Quantity: 3}, nil, EINVALID},
 		{"hidden", Goods{Name: "x", Price: 1, Hidden: true}, Checkout{Quantity: 1}, ErrGoodsHidden, ENOTFOUND},
 	} {
 		got, err := CheckCheckout(c.g, c.c)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // The shop's decisions: what a message from Alipay (a notification, a
@@ -17,12 +17,12 @@ import (
 // checkMessage applies the checks every verified message must pass before it
 // is acted on (alipay's Notification.Check: app_id, seller_id, then the
 // amount of the order); it returns a rejecting decision or nil.
-func checkMessage(mer Merchant, n *alipay.Notification, o *Order) *Decision {
-	want := alipay.Expect{AppID: mer.AppID, SellerID: mer.SellerID, TotalAmount: n.TotalAmount}
+func checkMessage(mer Merchant, n *wire.Notification, o *Order) *Decision {
+	want := wire.Expect{AppID: mer.AppID, SellerID: mer.SellerID, TotalAmount: n.TotalAmount}
 	if o != nil {
 		want.TotalAmount = o.Amount
 	}
-	var m *alipay.MismatchError
+	var m *wire.MismatchError
 	if err := n.Check(want); errors.As(err, &m) {
 		switch m.Field {
 		case "app_id":
@@ -43,7 +43,7 @@ func checkMessage(mer Merchant, n *alipay.Notification, o *Order) *Decision {
 // decideNotification is what a verified notification n does to its order
 // o (nil: none) and the refund r it names, for merchant m at now (the
 // payment time when Alipay gives none).
-func decideNotification(m Merchant, n *alipay.Notification, o *Order, r *Refund, now time.Time) Decision {
+func decideNotification(m Merchant, n *wire.Notification, o *Order, r *Refund, now time.Time) Decision {
 	if d := checkMessage(m, n, o); d != nil {
 		return *d
 	}
@@ -58,7 +58,7 @@ func decideNotification(m Merchant, n *alipay.Notification, o *Order, r *Refund,
 		}
 		return decidePaid(o, Payment{OutTradeNo: o.OutTradeNo, TradeNo: n.TradeNo, Amount: n.TotalAmount,
 			BuyerLogonID: n.BuyerLogonID, BuyerUserID: userIDOrNone(n.BuyerID), PaidAt: paidAt, Via: SourceNotify})
-	case n.TradeStatus == alipay.TradeStatusClosed && o.Status == StatusUnpaid:
+	case n.TradeStatus == wire.TradeStatusClosed && o.Status == StatusUnpaid:
 		return Decision{Outcome: OutcomeApplied, Ack: true, Close: true, Detail: "TRADE_CLOSED"}
 	}
 	// WAIT_BUYER_PAY and closes of paid orders carry nothing to act on;
@@ -90,7 +90,7 @@ func decidePaid(o *Order, p Payment) Decision {
 // decideQuery is what Alipay's answer q to a query of order outTradeNo
 // does to the order o (nil: none) at now (the payment time when Alipay
 // gives none).
-func decideQuery(outTradeNo string, q *alipay.TradeQueryResult, o *Order, now time.Time) Decision {
+func decideQuery(outTradeNo string, q *wire.TradeQueryResult, o *Order, now time.Time) Decision {
 	if o == nil {
 		return Decision{Outcome: OutcomeUnknownOrder}
 	}
@@ -109,7 +109,7 @@ func decideQuery(outTradeNo string, q *alipay.TradeQueryResult, o *Order, now ti
 		}
 		return decidePaid(o, Payment{OutTradeNo: outTradeNo, TradeNo: q.TradeNo, Amount: q.TotalAmount,
 			BuyerLogonID: q.BuyerLogonID, BuyerUserID: userIDOrNone(q.BuyerUserID), PaidAt: paidAt, Via: SourceQuery})
-	case q.TradeStatus == alipay.TradeStatusClosed && o.Status == StatusUnpaid:
+	case q.TradeStatus == wire.TradeStatusClosed && o.Status == StatusUnpaid:
 		return Decision{Outcome: OutcomeApplied, Close: true, Detail: "TRADE_CLOSED"}
 	}
 	return Decision{Outcome: OutcomeIgnored, Detail: "trade_status " + string(q.TradeStatus)}
@@ -132,7 +132,7 @@ func decideClosed(o *Order, detail string) Decision {
 // RefundAllowed says whether a refund of amount may be made of order o,
 // whose refunds not failed add up to claimed: the order must be paid and
 // the refunds, this one included, stay within what was paid.
-func RefundAllowed(o *Order, claimed, amount alipay.Amount) error {
+func RefundAllowed(o *Order, claimed, amount wire.Amount) error {
 	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
 		return Errorf(EINVALID, "订单%s，不能退款", o.Status.Label())
 	}
@@ -144,7 +144,7 @@ func RefundAllowed(o *Order, claimed, amount alipay.Amount) error {
 
 // CheckPendingRefund says whether pending refund p (nil: none stored for
 // the key) may be confirmed for an amount of order outTradeNo at now.
-func CheckPendingRefund(p *PendingRefund, outTradeNo string, amount alipay.Amount, now time.Time) error {
+func CheckPendingRefund(p *PendingRefund, outTradeNo string, amount wire.Amount, now time.Time) error {
 	switch {
 	case p == nil:
 		return ErrPendingRefundNotFound
@@ -187,7 +187,7 @@ func RefundMade(o *Order, r *Refund, outRequestNo string) Decision {
 // IsRefundNotification reports whether n tells of a refund: it carries the
 // refund's out_biz_no or a refund_fee (a partial refund is TRADE_SUCCESS with
 // refund_fee, a full one TRADE_CLOSED with refund_fee).
-func IsRefundNotification(n *alipay.Notification) bool {
+func IsRefundNotification(n *wire.Notification) bool {
 	return n.RefundFee > 0 || (n.OutBizNo != "" && !n.GmtRefund.IsZero())
 }
 
@@ -196,12 +196,12 @@ func IsRefundNotification(n *alipay.Notification) bool {
 // duplicate or a notification arriving after the refund answer changes
 // nothing. A refund of an order this shop does not hold as paid, or one
 // without out_biz_no, is kept for a person to look at.
-func decideRefund(n *alipay.Notification, o *Order, r *Refund) Decision {
+func decideRefund(n *wire.Notification, o *Order, r *Refund) Decision {
 	switch {
 	case o.Status != StatusPaid && o.Status != StatusPartiallyRefunded && o.Status != StatusRefunded:
 		d := fmt.Sprintf("refund notification (refund_fee %s) for an order that is %s", n.RefundFee, o.Status)
 		return Decision{Outcome: OutcomeReview, Ack: true, Detail: d, Review: "支付宝退款通知与订单状态不符: " + d}
-	case n.OutBizNo == "" && n.TradeStatus == alipay.TradeStatusFinished && n.RefundFee == o.RefundedFen:
+	case n.OutBizNo == "" && n.TradeStatus == wire.TradeStatusFinished && n.RefundFee == o.RefundedFen:
 		// The trade's refund period ended: TRADE_FINISHED carries the
 		// refunds made so far without naming one; they agree with the order.
 		return Decision{Outcome: OutcomeDuplicate, Ack: true, Detail: fmt.Sprintf("TRADE_FINISHED, refund_fee %s as recorded", n.RefundFee)}
@@ -218,14 +218,14 @@ func decideRefund(n *alipay.Notification, o *Order, r *Refund) Decision {
 // order o, whose payouts not failed add up to claimed: the order must have
 // been paid, and its payouts, this one included, stay within what was paid
 // (a compensation never exceeds the order).
-func PayoutAllowed(o *Order, claimed, amount alipay.Amount) error {
+func PayoutAllowed(o *Order, claimed, amount wire.Amount) error {
 	switch o.Status {
 	case StatusPaid, StatusPartiallyRefunded, StatusRefunded:
 	default:
 		return Errorf(EINVALID, "订单%s，不能转账补偿", o.Status.Label())
 	}
-	if amount < alipay.MinTransferAmount {
-		return Errorf(EINVALID, "转账金额至少 %s 元", alipay.MinTransferAmount)
+	if amount < wire.MinTransferAmount {
+		return Errorf(EINVALID, "转账金额至少 %s 元", wire.MinTransferAmount)
 	}
 	if left := o.Amount - claimed; amount > left {
 		return Errorf(EINVALID, "转账金额 %s 元超过可转金额 %s 元（实付 %s 元，已转或转账中 %s 元）", amount, left, o.Amount, claimed)
@@ -235,7 +235,7 @@ func PayoutAllowed(o *Order, claimed, amount alipay.Amount) error {
 
 // CheckPendingPayout says whether pending payout p (nil: none stored for
 // the key) may be confirmed for an amount of order outTradeNo at now.
-func CheckPendingPayout(p *PendingPayout, outTradeNo string, amount alipay.Amount, now time.Time) error {
+func CheckPendingPayout(p *PendingPayout, outTradeNo string, amount wire.Amount, now time.Time) error {
 	switch {
 	case p == nil:
 		return ErrPendingPayoutNotFound
@@ -251,7 +251,7 @@ func CheckPendingPayout(p *PendingPayout, outTradeNo string, amount alipay.Amoun
 // outTradeNo does to the order o (nil: none) at now (the payment time when
 // Alipay gives none): paid → the one "paid" change; waiting for the buyer
 // → nothing yet.
-func decideTradePay(outTradeNo string, p *alipay.TradePayResult, o *Order, now time.Time) Decision {
+func decideTradePay(outTradeNo string, p *wire.TradePayResult, o *Order, now time.Time) Decision {
 	switch {
 	case o == nil:
 		return Decision{Outcome: OutcomeUnknownOrder}
@@ -276,7 +276,7 @@ func decideTradePay(outTradeNo string, p *alipay.TradePayResult, o *Order, now t
 // unpaid order closes. A cancel that refunded a trade this shop holds as
 // paid (the buyer's payment and the cancel crossed) leaves the order paid
 // at Alipay no more: a person must look at it.
-func decideCancelled(o *Order, action alipay.CancelAction) Decision {
+func decideCancelled(o *Order, action wire.CancelAction) Decision {
 	detail := "cancelled at Alipay, action " + string(action)
 	switch {
 	case o == nil:
@@ -285,7 +285,7 @@ func decideCancelled(o *Order, action alipay.CancelAction) Decision {
 		return Decision{Outcome: OutcomeApplied, Close: true, Detail: detail}
 	case o.Status == StatusClosed:
 		return Decision{Outcome: OutcomeDuplicate, Detail: detail}
-	case action == alipay.CancelActionRefund:
+	case action == wire.CancelActionRefund:
 		return Decision{Outcome: OutcomeReview, Detail: detail + "; the order is " + string(o.Status),
 			Review: "当面付撤销时支付宝已将款项全额退回，但订单记为" + o.Status.Label()}
 	}

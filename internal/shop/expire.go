@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // DefaultOrderTTL is how long a buyer has to pay an order: it is sent to
@@ -28,7 +28,7 @@ func ExpireAt(o Order, ttl time.Duration) time.Time {
 // after the order expired). It goes through the same recorded
 // compare-and-set as notifications; raw is Alipay's answer, kept with the
 // order's messages. A paid or closed order is left as it is.
-func (s *Service) ApplyClosed(ctx context.Context, outTradeNo, method string, raw *alipay.Response, detail string) (Decision, error) {
+func (s *Service) ApplyClosed(ctx context.Context, outTradeNo, method string, raw *wire.Response, detail string) (Decision, error) {
 	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: method,
 		Verified: true, OutTradeNo: outTradeNo, TradeStatus: "TRADE_CLOSED"}
 	in.setAnswer(raw)

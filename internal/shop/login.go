@@ -9,7 +9,7 @@ import (
 	"crypto/subtle"
 	"errors"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // BuyerStore keeps the buyer user id of orders.
@@ -24,8 +24,8 @@ type BuyerStore interface {
 // LoginGateway is what 支付宝登录 needs from Alipay; *alipay.Client
 // implements it.
 type LoginGateway interface {
-	AuthorizeURL(p alipay.AuthorizeRequest) (string, error)
-	SystemOauthToken(ctx context.Context, p alipay.SystemOauthTokenRequest) (*alipay.SystemOauthTokenResult, error)
+	AuthorizeURL(p wire.AuthorizeRequest) (string, error)
+	SystemOauthToken(ctx context.Context, p wire.SystemOauthTokenRequest) (*wire.SystemOauthTokenResult, error)
 }
 
 // Login is 支付宝登录's use cases.
@@ -67,18 +67,18 @@ func userIDOrNone(s string) string {
 }
 
 // MaskUserID shows a user id to its owner: 2088****6880.
-func MaskUserID(id string) string { return alipay.MaskUserID(id) }
+func MaskUserID(id string) string { return wire.MaskUserID(id) }
 
 // LoginStateOK reports whether the state the authorize redirect brought
 // back is the one bound to the browser (a cookie): against login CSRF, a
 // login another site started in this browser is refused.
 func LoginStateOK(bound, returned string) bool {
-	return len(bound) >= 16 && len(bound) <= alipay.MaxStateLen && subtle.ConstantTimeCompare([]byte(bound), []byte(returned)) == 1
+	return len(bound) >= 16 && len(bound) <= wire.MaxStateLen && subtle.ConstantTimeCompare([]byte(bound), []byte(returned)) == 1
 }
 
 // Start returns the authorize URL for state (auth_base: the user id only).
 func (l *Login) Start(state string) (string, error) {
-	u, err := l.gw.AuthorizeURL(alipay.AuthorizeRequest{Scopes: []alipay.Scope{alipay.ScopeAuthBase}, RedirectURI: l.callback, State: state})
+	u, err := l.gw.AuthorizeURL(wire.AuthorizeRequest{Scopes: []wire.Scope{wire.ScopeAuthBase}, RedirectURI: l.callback, State: state})
 	if err != nil {
 		return "", Errorf(EINTERNAL, "无法发起支付宝登录")
 	}
@@ -94,11 +94,11 @@ func (l *Login) Finish(ctx context.Context, code string) (string, error) {
 	if code == "" || len(code) > 128 {
 		return "", ErrLoginCode
 	}
-	tok, err := l.gw.SystemOauthToken(ctx, alipay.SystemOauthTokenRequest{Code: code})
-	var ae *alipay.Error
+	tok, err := l.gw.SystemOauthToken(ctx, wire.SystemOauthTokenRequest{Code: code})
+	var ae *wire.Error
 	switch {
 	case err == nil:
-	case alipay.IsUnknownOutcome(err):
+	case wire.IsUnknownOutcome(err):
 		return "", Errorf(EUNAVAILABLE, "暂时无法连接支付宝，请稍后重新登录")
 	case errors.As(err, &ae):
 		return "", ErrLoginCode

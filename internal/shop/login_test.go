@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // The payer's user id travels from a notification or a query answer to the
@@ -12,16 +12,16 @@ import (
 func TestPaymentBuyerUserID(t *testing.T) {
 	t.Parallel()
 	m := Merchant{AppID: "app"}
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, alipay.Beijing)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, wire.Beijing)
 	for _, c := range []struct{ given, want string }{{"2088102177846880", "2088102177846880"}, {"074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5", ""}, {"", ""}} {
 		o := &Order{OutTradeNo: "o1", Amount: 100, Status: StatusUnpaid}
-		d := decideNotification(m, &alipay.Notification{AppID: "app", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 100,
-			TradeStatus: alipay.TradeStatusSuccess, BuyerID: c.given}, o, nil, now)
+		d := decideNotification(m, &wire.Notification{AppID: "app", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 100,
+			TradeStatus: wire.TradeStatusSuccess, BuyerID: c.given}, o, nil, now)
 		if d.Pay == nil || d.Pay.BuyerUserID != c.want {
 			t.Errorf("notification buyer_id %q: %+v", c.given, d.Pay)
 		}
-		q := decideQuery("o1", &alipay.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 100,
-			TradeStatus: alipay.TradeStatusSuccess, BuyerUserID: c.given}, o, now)
+		q := decideQuery("o1", &wire.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 100,
+			TradeStatus: wire.TradeStatusSuccess, BuyerUserID: c.given}, o, now)
 		if q.Pay == nil || q.Pay.BuyerUserID != c.want {
 			t.Errorf("query buyer_user_id %q: %+v", c.given, q.Pay)
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // Messages from Alipay about payments: notifications, return redirects and
@@ -40,7 +40,7 @@ type Inbound struct {
 	// headers that carry its signature and identity (see AnswerHeader), so
 	// that a stored answer verifies again. All are empty for notifications
 	// and returns, signed in their body.
-	API        alipay.API
+	API        wire.API
 	StatusCode int
 	Header     map[string][]string
 	// OutRequestNo names the refund the message is about, if any: Receive
@@ -50,7 +50,7 @@ type Inbound struct {
 	// Source with the same Key are one message, stored once and counted
 	// again (times seen, last seen) when it comes back. For notifications
 	// and returns it is the string their signature covers
-	// (alipay.Notification.SignedContent), so that padding or reordering
+	// (wire.Notification.SignedContent), so that padding or reordering
 	// what the signature leaves out makes no new message; empty for
 	// answers of the gateway, identified by their exact body.
 	Key []byte
@@ -58,14 +58,14 @@ type Inbound struct {
 
 // MaxUnsignedKept bounds what a verified notification or return keeps of
 // what its signature does not cover, in bytes: a message up to this much
-// longer than its signed form (alipay.Notification.SignedForm) is stored
+// longer than its signed form (wire.Notification.SignedForm) is stored
 // as received, a longer one as its signed form.
 const MaxUnsignedKept = 1 << 10
 
 // verifiedBody is what is stored of the verified message raw, which n is:
 // raw itself, or its signed form when raw carries more than
 // MaxUnsignedKept bytes beyond it (note then says so, for the detail).
-func verifiedBody(raw []byte, n *alipay.Notification) (body []byte, note string) {
+func verifiedBody(raw []byte, n *wire.Notification) (body []byte, note string) {
 	signed := n.SignedForm()
 	if len(raw) <= len(signed)+MaxUnsignedKept {
 		return raw, ""
@@ -150,7 +150,7 @@ type Decision struct {
 // as it was received (status, signature headers and body, never
 // re-encoded), so that it can be verified again; nil leaves it empty
 // (there was no answer).
-func (in *Inbound) setAnswer(r *alipay.Response) {
+func (in *Inbound) setAnswer(r *wire.Response) {
 	if r == nil {
 		return
 	}
@@ -259,7 +259,7 @@ func (s *Service) HandleNotification(ctx context.Context, r Received) (Decision,
 	}
 	n, err := s.gw.VerifyNotification(r.Body)
 	if err != nil {
-		if errors.Is(err, alipay.ErrSignature) {
+		if errors.Is(err, wire.ErrSignature) {
 			return reject(OutcomeBadSignature, err.Error())
 		}
 		return reject(OutcomeMalformed, err.Error())
@@ -311,7 +311,7 @@ func (s *Service) HandleReturn(ctx context.Context, rawQuery, remoteAddr string,
 	n, err := s.gw.VerifyNotification([]byte(rawQuery))
 	if err != nil {
 		outcome := OutcomeMalformed
-		if errors.Is(err, alipay.ErrSignature) {
+		if errors.Is(err, wire.ErrSignature) {
 			outcome = OutcomeBadSignature
 		}
 		if admit != nil && !admit() {
@@ -360,8 +360,8 @@ func (s *Service) SyncOrder(ctx context.Context, outTradeNo string) (Order, erro
 	if err != nil || o.Status != StatusUnpaid {
 		return o, err
 	}
-	q, err := s.gw.TradeQuery(ctx, alipay.TradeQueryRequest{OutTradeNo: outTradeNo})
-	if alipay.IsTradeNotExist(err) {
+	q, err := s.gw.TradeQuery(ctx, wire.TradeQueryRequest{OutTradeNo: outTradeNo})
+	if wire.IsTradeNotExist(err) {
 		return o, nil // the buyer has not reached the cashier yet
 	}
 	if err != nil {

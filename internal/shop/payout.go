@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // PayoutStatus is the state of one payout.
@@ -33,8 +33,8 @@ type Payout struct {
 	OrderID       int64
 	OutTradeNo    string
 	OutBizNo      string
-	Amount        alipay.Amount
-	PayeeType     alipay.IdentityType
+	Amount        wire.Amount
+	PayeeType     wire.IdentityType
 	Payee         string // the payee's Alipay login or user id
 	PayeeName     string // the payee's real name, checked by Alipay
 	Reason        string
@@ -51,8 +51,8 @@ type Payout struct {
 type PendingPayout struct {
 	Key        string
 	OutTradeNo string
-	Amount     alipay.Amount
-	PayeeType  alipay.IdentityType
+	Amount     wire.Amount
+	PayeeType  wire.IdentityType
 	Payee      string
 	PayeeName  string
 	Reason     string
@@ -87,7 +87,7 @@ type PayoutStore interface {
 	// the order's payouts not failed and calls allow with them: an error
 	// from allow is returned and nothing is stored. With the payout it
 	// stores a job that settles it, due at settleAt.
-	ConfirmPayout(ctx context.Context, p *Payout, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
+	ConfirmPayout(ctx context.Context, p *Payout, settleAt time.Time, allow func(o *Order, claimed wire.Amount) error) error
 	Payout(ctx context.Context, outBizNo string) (Payout, error) // ErrPayoutNotFound
 	OrderPayouts(ctx context.Context, outTradeNo string) ([]Payout, error)
 	// FinishPayout moves a pending payout to succeeded (with Alipay's
@@ -103,8 +103,8 @@ type PayoutStore interface {
 
 // PayoutGateway is what payouts need from Alipay; *alipay.Client implements it.
 type PayoutGateway interface {
-	FundTransUniTransfer(ctx context.Context, p alipay.FundTransUniTransferRequest) (*alipay.FundTransUniTransferResult, error)
-	FundTransCommonQuery(ctx context.Context, p alipay.FundTransCommonQueryRequest) (*alipay.FundTransCommonQueryResult, error)
+	FundTransUniTransfer(ctx context.Context, p wire.FundTransUniTransferRequest) (*wire.FundTransUniTransferResult, error)
+	FundTransCommonQuery(ctx context.Context, p wire.FundTransCommonQueryRequest) (*wire.FundTransCommonQueryResult, error)
 }
 
 // Errors of payouts.
@@ -121,7 +121,7 @@ func NewOutBizNo(now time.Time) string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
-	return "T" + now.In(alipay.Beijing).Format("20060102150405") + hex.EncodeToString(b[:])
+	return "T" + now.In(wire.Beijing).Format("20060102150405") + hex.EncodeToString(b[:])
 }
 
 // ValidOutBizNo reports whether s has the form of NewOutBizNo.
@@ -139,20 +139,20 @@ func ValidOutBizNo(s string) bool {
 }
 
 // checkPayee checks a payee as the admin typed it.
-func checkPayee(typ alipay.IdentityType, payee, name, reason string) error {
+func checkPayee(typ wire.IdentityType, payee, name, reason string) error {
 	for _, s := range []string{payee, name, reason} {
 		if !utf8.ValidString(s) {
 			return Errorf(EINVALID, "收款人信息不是有效文字")
 		}
 	}
 	switch {
-	case typ != alipay.IdentityLogonID && typ != alipay.IdentityUserID:
+	case typ != wire.IdentityLogonID && typ != wire.IdentityUserID:
 		return Errorf(EINVALID, "收款账户类型应为支付宝登录号或支付宝用户号")
 	case payee == "" || utf8.RuneCountInString(payee) > MaxPayee:
 		return Errorf(EINVALID, "请填写收款支付宝账户（不超过 %d 个字）", MaxPayee)
-	case typ == alipay.IdentityUserID && !ValidBuyerUserID(payee):
+	case typ == wire.IdentityUserID && !ValidBuyerUserID(payee):
 		return Errorf(EINVALID, "支付宝用户号应为 2088 开头的 16 位数字")
-	case typ == alipay.IdentityLogonID && name == "":
+	case typ == wire.IdentityLogonID && name == "":
 		return Errorf(EINVALID, "按支付宝登录号转账时须填写收款人真实姓名")
 	case utf8.RuneCountInString(name) > MaxPayeeName:
 		return Errorf(EINVALID, "收款人姓名不能超过 %d 个字", MaxPayeeName)
@@ -196,14 +196,14 @@ func NewPayouts(svc *Service, st PayoutStore, gw PayoutGateway) *Payouts {
 type PayoutPlan struct {
 	Order     Order
 	Pending   PendingPayout
-	Claimed   alipay.Amount // paid out or being paid out before this one
-	LeftAfter alipay.Amount // what may still be paid out after this one
+	Claimed   wire.Amount // paid out or being paid out before this one
+	LeftAfter wire.Amount // what may still be paid out after this one
 }
 
 // Plan is step 1 of a payout: it checks the payout and stores it as pending
 // under a fresh one-time key for Confirm, valid for PendingPayoutTTL.
 // Nothing is sent to Alipay.
-func (po *Payouts) Plan(ctx context.Context, outTradeNo string, amount alipay.Amount, typ alipay.IdentityType, payee, name, reason string) (PayoutPlan, error) {
+func (po *Payouts) Plan(ctx context.Context, outTradeNo string, amount wire.Amount, typ wire.IdentityType, payee, name, reason string) (PayoutPlan, error) {
 	if !ValidOutTradeNo(outTradeNo) {
 		return PayoutPlan{}, ErrOrderNotFound
 	}
@@ -230,12 +230,12 @@ func (po *Payouts) Plan(ctx context.Context, outTradeNo string, amount alipay.Am
 	return PayoutPlan{Order: o, Pending: p, Claimed: claimed, LeftAfter: o.Amount - claimed - amount}, nil
 }
 
-func (po *Payouts) claimed(ctx context.Context, outTradeNo string) (alipay.Amount, error) {
+func (po *Payouts) claimed(ctx context.Context, outTradeNo string) (wire.Amount, error) {
 	ps, err := po.store.OrderPayouts(ctx, outTradeNo)
 	if err != nil {
 		return 0, err
 	}
-	var claimed alipay.Amount
+	var claimed wire.Amount
 	for _, p := range ps {
 		if p.Status != PayoutFailed {
 			claimed += p.Amount
@@ -251,7 +251,7 @@ func (po *Payouts) claimed(ctx context.Context, outTradeNo string) (alipay.Amoun
 // payout: it returns the payout the first one made (repeat is true, after
 // settling it if its outcome is still unknown), or ECONFLICT when that one
 // was for another order or amount.
-func (po *Payouts) Confirm(ctx context.Context, outTradeNo, key string, amount alipay.Amount) (p Payout, repeat bool, err error) {
+func (po *Payouts) Confirm(ctx context.Context, outTradeNo, key string, amount wire.Amount) (p Payout, repeat bool, err error) {
 	if !ValidOutBizNo(key) || !ValidOutTradeNo(outTradeNo) {
 		return Payout{}, false, ErrPendingPayoutNotFound
 	}
@@ -276,7 +276,7 @@ func (po *Payouts) Confirm(ctx context.Context, outTradeNo, key string, amount a
 	}
 	p = Payout{OutTradeNo: outTradeNo, OutBizNo: key, Amount: amount, PayeeType: pending.PayeeType, Payee: pending.Payee,
 		PayeeName: pending.PayeeName, Reason: pending.Reason, Status: PayoutPending, CreatedAt: now, UpdatedAt: now}
-	allow := func(o *Order, claimed alipay.Amount) error { return PayoutAllowed(o, claimed, amount) }
+	allow := func(o *Order, claimed wire.Amount) error { return PayoutAllowed(o, claimed, amount) }
 	err = po.store.ConfirmPayout(ctx, &p, now.Add(po.SettleAfter), allow)
 	if errors.Is(err, ErrPayoutExists) {
 		// Confirmed meanwhile by the same confirmation elsewhere.
@@ -296,7 +296,7 @@ func (po *Payouts) Confirm(ctx context.Context, outTradeNo, key string, amount a
 }
 
 // repeat answers a confirmation posted again: the payout p its key made.
-func (po *Payouts) repeat(ctx context.Context, p Payout, outTradeNo string, amount alipay.Amount) (Payout, bool, error) {
+func (po *Payouts) repeat(ctx context.Context, p Payout, outTradeNo string, amount wire.Amount) (Payout, bool, error) {
 	if p.OutTradeNo != outTradeNo || p.Amount != amount {
 		return Payout{}, true, Errorf(ECONFLICT, "该转账确认已用于订单 %s 的 %s 元转账", p.OutTradeNo, p.Amount)
 	}
@@ -327,32 +327,32 @@ func (po *Payouts) Settle(ctx context.Context, outBizNo string, first bool) (boo
 		return true, nil
 	}
 	if !first {
-		q, err := po.gw.FundTransCommonQuery(ctx, alipay.FundTransCommonQueryRequest{OutBizNo: p.OutBizNo})
+		q, err := po.gw.FundTransCommonQuery(ctx, wire.FundTransCommonQueryRequest{OutBizNo: p.OutBizNo})
 		switch {
-		case err == nil && q.Status == alipay.TransferStatusSuccess:
+		case err == nil && q.Status == wire.TransferStatusSuccess:
 			if q.TransAmount != 0 && q.TransAmount != p.Amount {
 				return false, fmt.Errorf("payout %s: Alipay paid %s, we asked %s", p.OutBizNo, q.TransAmount, p.Amount)
 			}
 			return po.finish(ctx, p, PayoutSucceeded, q.OrderID, "")
-		case err == nil && q.Status == alipay.TransferStatusFail:
+		case err == nil && q.Status == wire.TransferStatusFail:
 			return po.finish(ctx, p, PayoutFailed, q.OrderID, "Alipay: "+q.ErrorCode+" "+q.FailReason)
 		case err == nil:
 			return false, fmt.Errorf("payout %s: transfer %s", p.OutBizNo, q.Status)
-		case !alipay.HasSubCode(err, alipay.SubCodeOrderNotExist):
+		case !wire.HasSubCode(err, wire.SubCodeOrderNotExist):
 			_ = po.store.NotePayout(ctx, p.OutBizNo, err.Error(), po.svc.now())
 			return false, err
 		}
 		// Never accepted: the same transfer again is safe.
 	}
-	res, err := po.gw.FundTransUniTransfer(ctx, alipay.FundTransUniTransferRequest{OutBizNo: p.OutBizNo, TransAmount: p.Amount,
-		Payee: alipay.Participant{Identity: p.Payee, IdentityType: p.PayeeType, Name: p.PayeeName}, OrderTitle: payoutTitle(p)})
+	res, err := po.gw.FundTransUniTransfer(ctx, wire.FundTransUniTransferRequest{OutBizNo: p.OutBizNo, TransAmount: p.Amount,
+		Payee: wire.Participant{Identity: p.Payee, IdentityType: p.PayeeType, Name: p.PayeeName}, OrderTitle: payoutTitle(p)})
 	switch {
-	case err == nil && res.Status == alipay.TransferStatusSuccess:
+	case err == nil && res.Status == wire.TransferStatusSuccess:
 		return po.finish(ctx, p, PayoutSucceeded, res.OrderID, "")
 	case err == nil:
 		_ = po.store.NotePayout(ctx, p.OutBizNo, "transfer "+string(res.Status), po.svc.now())
 		return false, fmt.Errorf("payout %s: transfer %s", p.OutBizNo, res.Status)
-	case alipay.OutcomeOf(err) == alipay.OutcomeBusinessError && !alipay.HasSubCode(err, alipay.SubCodeFundSystemError):
+	case wire.OutcomeOf(err) == wire.OutcomeBusinessError && !wire.HasSubCode(err, wire.SubCodeFundSystemError):
 		// A refusal (balance, payee, real name…): nothing was paid.
 		po.svc.log.Warn("payout refused by Alipay", "out_trade_no", p.OutTradeNo, "out_biz_no", p.OutBizNo, "err", err)
 		return po.finish(ctx, p, PayoutFailed, "", err.Error())

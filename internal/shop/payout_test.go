@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"alishop/alipay"
 	"alishop/alipay/sandbox"
+	"alishop/alipay/wire"
 	"alishop/internal/shop"
 	"alishop/internal/shoptest"
 )
@@ -45,14 +45,14 @@ func newPayoutEnv(t *testing.T) *payoutEnv {
 	return e
 }
 
-func (e *payoutEnv) buyerBalance(t *testing.T) alipay.Amount {
+func (e *payoutEnv) buyerBalance(t *testing.T) wire.Amount {
 	t.Helper()
 	for _, b := range e.Sandbox.Balances().Buyers {
 		if b.Login == sandbox.DefaultBuyer {
 			if b.Balance != b.Movements {
 				t.Fatalf("the sandbox lost track: %+v", b)
 			}
-			return alipay.MustAmount(b.Balance)
+			return wire.MustAmount(b.Balance)
 		}
 	}
 	t.Fatal("no default buyer")
@@ -67,7 +67,7 @@ func TestPayoutTwoSteps(t *testing.T) {
 	e := newPayoutEnv(t)
 	ctx := context.Background()
 	start := e.buyerBalance(t)
-	plan, err := e.po.Plan(ctx, e.order.OutTradeNo, 3_00, alipay.IdentityLogonID, sandbox.DefaultBuyer, sandbox.DefaultBuyerName, "发货延迟补偿")
+	plan, err := e.po.Plan(ctx, e.order.OutTradeNo, 3_00, wire.IdentityLogonID, sandbox.DefaultBuyer, sandbox.DefaultBuyerName, "发货延迟补偿")
 	if err != nil || plan.Claimed != 0 || plan.LeftAfter != 7_00 || !shop.ValidOutBizNo(plan.Pending.Key) {
 		t.Fatalf("plan: %+v %v", plan, err)
 	}
@@ -92,7 +92,7 @@ func TestPayoutTwoSteps(t *testing.T) {
 		t.Fatalf("buyer balance %v, want %v", got, start+3_00)
 	}
 	// Within what was paid: 7.00 left.
-	if _, err := e.po.Plan(ctx, e.order.OutTradeNo, 7_01, alipay.IdentityLogonID, sandbox.DefaultBuyer, sandbox.DefaultBuyerName, ""); err == nil {
+	if _, err := e.po.Plan(ctx, e.order.OutTradeNo, 7_01, wire.IdentityLogonID, sandbox.DefaultBuyer, sandbox.DefaultBuyerName, ""); err == nil {
 		t.Fatal("a payout beyond the order was planned")
 	}
 	ps, err := e.po.OrderPayouts(ctx, e.order.OutTradeNo)
@@ -108,7 +108,7 @@ func TestPayoutRefused(t *testing.T) {
 	e := newPayoutEnv(t)
 	ctx := context.Background()
 	start := e.buyerBalance(t)
-	plan, err := e.po.Plan(ctx, e.order.OutTradeNo, 10_00, alipay.IdentityLogonID, sandbox.DefaultBuyer, "张三", "")
+	plan, err := e.po.Plan(ctx, e.order.OutTradeNo, 10_00, wire.IdentityLogonID, sandbox.DefaultBuyer, "张三", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestPayoutRefused(t *testing.T) {
 	if got := e.buyerBalance(t); got != start {
 		t.Fatalf("a refused payout paid: %v → %v", start, got)
 	}
-	if _, err := e.po.Plan(ctx, e.order.OutTradeNo, 10_00, alipay.IdentityUserID, "2088102177846880", "", ""); err != nil {
+	if _, err := e.po.Plan(ctx, e.order.OutTradeNo, 10_00, wire.IdentityUserID, "2088102177846880", "", ""); err != nil {
 		t.Fatalf("the failed payout still holds room: %v", err)
 	}
 }
@@ -139,7 +139,7 @@ func TestPayoutUnknownOutcome(t *testing.T) {
 				Error: c.fault, Effect: c.effect, Count: 1, Delay: sandbox.Duration(50_000_000)}}); err != nil {
 				t.Fatal(err)
 			}
-			plan, err := e.po.Plan(ctx, e.order.OutTradeNo, 2_00, alipay.IdentityLogonID, sandbox.DefaultBuyer, sandbox.DefaultBuyerName, "")
+			plan, err := e.po.Plan(ctx, e.order.OutTradeNo, 2_00, wire.IdentityLogonID, sandbox.DefaultBuyer, sandbox.DefaultBuyerName, "")
 			if err != nil {
 				t.Fatal(err)
 			}

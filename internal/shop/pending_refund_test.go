@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // A pending refund confirms only its own order and amount, before it
@@ -29,7 +29,7 @@ func TestCheckPendingRefund(t *testing.T) {
 		{"another amount", p, "o1", 3001, now, false},
 		{"expired", p, "o1", 3000, now.Add(PendingRefundTTL), false},
 	} {
-		err := CheckPendingRefund(c.p, c.no, alipay.Amount(c.amt), c.at)
+		err := CheckPendingRefund(c.p, c.no, wire.Amount(c.amt), c.at)
 		if (err == nil) != c.ok || err != nil && ErrorCode(err) != EINVALID {
 			t.Errorf("%s: %v", c.name, err)
 		}

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // 当面付收款: the owner charges a buyer's payment code (付款码) at the
@@ -21,7 +21,7 @@ import (
 // followed one query at a time (FollowPOS: the counter's wait page on each
 // refresh, the reconciler in the background) until it is paid, closed, or
 // its deadline passes and it is cancelled with alipay.trade.cancel. This is
-// Alipay's face-to-face state machine (alipay.FaceToFacePay) spread over
+// Alipay's face-to-face state machine (alipay.Client.FaceToFacePay) spread over
 // requests instead of one blocking call.
 
 // OrderChannel is how an order was made.
@@ -48,7 +48,7 @@ const POSGoodsID int64 = 0
 
 // DefaultPOSWait is how long a counter payment waits for its buyer before it
 // is cancelled (Alipay's face-to-face guide: 30 s).
-const DefaultPOSWait = alipay.DefaultFaceToFaceWait
+const DefaultPOSWait = wire.DefaultFaceToFaceWait
 
 // POSRefresh is how often the counter's wait page refreshes itself, each
 // refresh one alipay.trade.query.
@@ -73,13 +73,13 @@ type POSStore interface {
 // POSGateway is what counter payments need of Alipay besides Gateway;
 // *alipay.Client implements it.
 type POSGateway interface {
-	TradePay(ctx context.Context, p alipay.TradePayRequest) (*alipay.TradePayResult, error)
-	TradeCancel(ctx context.Context, p alipay.TradeCancelRequest) (*alipay.TradeCancelResult, error)
+	TradePay(ctx context.Context, p wire.TradePayRequest) (*wire.TradePayResult, error)
+	TradeCancel(ctx context.Context, p wire.TradeCancelRequest) (*wire.TradeCancelResult, error)
 }
 
 // POSCharge is one submission of the 当面付收款 form.
 type POSCharge struct {
-	Amount   alipay.Amount
+	Amount   wire.Amount
 	Subject  string // "" becomes DefaultPOSSubject
 	AuthCode string // the buyer's payment code, as scanned
 	Key      string // the form's one-time key (NewPOSKey)
@@ -120,7 +120,7 @@ func CleanPOSCharge(c POSCharge) (POSCharge, error) {
 	case !validPOSKey(c.Key):
 		return c, Errorf(EINVALID, "收款表单已失效，请刷新页面后重新收款")
 	case !c.Amount.Valid():
-		return c, Errorf(EINVALID, "收款金额应在 0.01 到 %s 元之间，最多两位小数", alipay.MaxAmount)
+		return c, Errorf(EINVALID, "收款金额应在 0.01 到 %s 元之间，最多两位小数", wire.MaxAmount)
 	case !utf8.ValidString(c.Subject) || utf8.RuneCountInString(c.Subject) > MaxGoodsName:
 		return c, Errorf(EINVALID, "收款说明不能超过 %d 个字", MaxGoodsName)
 	case len(c.AuthCode) < 10 || len(c.AuthCode) > 32 || strings.Trim(c.AuthCode, "0123456789") != "":
@@ -173,7 +173,7 @@ func (s *Service) ChargePOS(ctx context.Context, c POSCharge) (o Order, repeat b
 	// The owner's request may end (a second click, a closed tab); the
 	// payment must not: its outcome decides the order.
 	callCtx := context.WithoutCancel(ctx)
-	pay, err := s.posGW.TradePay(callCtx, alipay.TradePayRequest{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount,
+	pay, err := s.posGW.TradePay(callCtx, wire.TradePayRequest{OutTradeNo: o.OutTradeNo, TotalAmount: o.Amount,
 		Subject: PaySubject(o.Subject), AuthCode: c.AuthCode})
 	switch {
 	case err == nil:
@@ -185,7 +185,7 @@ func (s *Service) ChargePOS(ctx context.Context, c POSCharge) (o Order, repeat b
 		if err := s.pos.SetPOSNote(callCtx, o.OutTradeNo, note); err != nil {
 			return o, false, err
 		}
-		if _, err := s.ApplyClosed(callCtx, o.OutTradeNo, "alipay.trade.pay", alipay.ResponseOf(err), "refused: "+err.Error()); err != nil {
+		if _, err := s.ApplyClosed(callCtx, o.OutTradeNo, "alipay.trade.pay", wire.ResponseOf(err), "refused: "+err.Error()); err != nil {
 			return o, false, err
 		}
 		s.log.Info("counter payment refused", "out_trade_no", o.OutTradeNo, "err", err)
@@ -202,17 +202,17 @@ func (s *Service) ChargePOS(ctx context.Context, c POSCharge) (o Order, repeat b
 // nothing was charged and no trade waits: a verified refusal, or a request
 // the client refused to send. Anything else may have made a trade.
 func posRefused(err error) bool {
-	var e *alipay.Error
+	var e *wire.Error
 	if errors.As(err, &e) {
-		return !e.Unverified && !alipay.IsUnknownOutcome(err)
+		return !e.Unverified && !wire.IsUnknownOutcome(err)
 	}
-	return errors.Is(err, alipay.ErrInvalidParam)
+	return errors.Is(err, wire.ErrInvalidParam)
 }
 
 // POSRefusal says in the owner's words why Alipay refused a counter
 // payment.
 func POSRefusal(err error) string {
-	var e *alipay.Error
+	var e *wire.Error
 	if !errors.As(err, &e) {
 		return "付款信息有误，未能发起收款。"
 	}
@@ -241,10 +241,10 @@ func POSRefusal(err error) string {
 
 // applyTradePay records the answer of alipay.trade.pay and applies it:
 // paid → the order is paid; waiting for the buyer → nothing changes.
-func (s *Service) applyTradePay(ctx context.Context, outTradeNo string, p *alipay.TradePayResult) error {
-	status := alipay.TradeStatusSuccess
+func (s *Service) applyTradePay(ctx context.Context, outTradeNo string, p *wire.TradePayResult) error {
+	status := wire.TradeStatusSuccess
 	if p.WaitingForBuyer {
-		status = alipay.TradeStatusWaitBuyerPay
+		status = wire.TradeStatusWaitBuyerPay
 	}
 	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.pay", Verified: true,
 		OutTradeNo: outTradeNo, TradeStatus: string(status)}
@@ -308,20 +308,20 @@ func (s *Service) cancelPOS(ctx context.Context, o Order, note string) (Order, e
 	if err := s.pos.SetPOSNote(ctx, o.OutTradeNo, note); err != nil {
 		return o, err
 	}
-	res, err := s.posGW.TradeCancel(ctx, alipay.TradeCancelRequest{OutTradeNo: o.OutTradeNo})
-	var raw *alipay.Response
-	action := alipay.CancelActionClose
+	res, err := s.posGW.TradeCancel(ctx, wire.TradeCancelRequest{OutTradeNo: o.OutTradeNo})
+	var raw *wire.Response
+	action := wire.CancelActionClose
 	switch {
 	case err == nil && res.RetryFlag != "Y":
 		raw = res.Raw
-		if res.Action == alipay.CancelActionRefund {
-			action = alipay.CancelActionRefund
+		if res.Action == wire.CancelActionRefund {
+			action = wire.CancelActionRefund
 			if err := s.pos.SetPOSNote(ctx, o.OutTradeNo, "顾客在撤销时刚好付款，款项已由支付宝全额退回；交易已撤销。"); err != nil {
 				return o, err
 			}
 		}
-	case alipay.IsTradeNotExist(err):
-		raw = alipay.ResponseOf(err) // no trade: nothing charged, nothing open
+	case wire.IsTradeNotExist(err):
+		raw = wire.ResponseOf(err) // no trade: nothing charged, nothing open
 	case err == nil:
 		return o, Errorf(EUNAVAILABLE, "支付宝要求稍后重试撤销；系统会自动重试，请勿重复收款")
 	default:
@@ -329,7 +329,7 @@ func (s *Service) cancelPOS(ctx context.Context, o Order, note string) (Order, e
 		return o, Errorf(EUNAVAILABLE, "撤销未完成（%s）；系统会自动重试，请勿重复收款", posErrText(err))
 	}
 	in := &Inbound{Source: SourceQuery, ReceivedAt: s.now(), Method: "alipay.trade.cancel", Verified: true,
-		OutTradeNo: o.OutTradeNo, TradeStatus: string(alipay.TradeStatusClosed)}
+		OutTradeNo: o.OutTradeNo, TradeStatus: string(wire.TradeStatusClosed)}
 	in.setAnswer(raw)
 	if _, err := s.receive(ctx, in, func(o *Order, _ *Refund) Decision { return decideCancelled(o, action) }); err != nil {
 		return o, err
@@ -340,7 +340,7 @@ func (s *Service) cancelPOS(ctx context.Context, o Order, note string) (Order, e
 
 // posErrText is a short reason for an error of a gateway call.
 func posErrText(err error) string {
-	if alipay.IsUnknownOutcome(err) {
+	if wire.IsUnknownOutcome(err) {
 		return "支付宝暂未应答"
 	}
 	return "调用支付宝失败"

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // RefundStatus is the state of one refund request.
@@ -31,7 +31,7 @@ type Refund struct {
 	OrderID      int64
 	OutTradeNo   string
 	OutRequestNo string
-	Amount       alipay.Amount
+	Amount       wire.Amount
 	Reason       string
 	Status       RefundStatus
 	LastError    string
@@ -49,7 +49,7 @@ type RefundStore interface {
 	// settleAt, in one transaction that first reads r's order (locked) and
 	// the total of its refunds not failed, and calls allow with them: an
 	// error from allow is returned and nothing is stored.
-	CreateRefund(ctx context.Context, r *Refund, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
+	CreateRefund(ctx context.Context, r *Refund, settleAt time.Time, allow func(o *Order, claimed wire.Amount) error) error
 	Refund(ctx context.Context, outRequestNo string) (Refund, error) // ErrRefundNotFound
 	OrderRefunds(ctx context.Context, outTradeNo string) ([]Refund, error)
 	// AddPendingRefund stores step 1 of a refund until it is confirmed or
@@ -67,7 +67,7 @@ type RefundStore interface {
 	// stock the order holds (Order.StockHeld) goes back to its goods, the
 	// order holds none after, and an EventRestocked event by the admin
 	// records how many (its Detail the count).
-	ConfirmRefund(ctx context.Context, r *Refund, restock bool, settleAt time.Time, allow func(o *Order, claimed alipay.Amount) error) error
+	ConfirmRefund(ctx context.Context, r *Refund, restock bool, settleAt time.Time, allow func(o *Order, claimed wire.Amount) error) error
 	// FailRefund moves a pending refund to failed (what Alipay refused).
 	FailRefund(ctx context.Context, outRequestNo, why string, now time.Time) (bool, error)
 	// NoteRefund keeps the last unknown outcome of a pending refund.
@@ -76,8 +76,8 @@ type RefundStore interface {
 
 // RefundGateway is what refunds need from Alipay; *alipay.Client implements it.
 type RefundGateway interface {
-	TradeRefund(ctx context.Context, p alipay.TradeRefundRequest) (*alipay.TradeRefundResult, error)
-	TradeFastPayRefundQuery(ctx context.Context, p alipay.TradeFastPayRefundQueryRequest) (*alipay.TradeFastPayRefundQueryResult, error)
+	TradeRefund(ctx context.Context, p wire.TradeRefundRequest) (*wire.TradeRefundResult, error)
+	TradeFastPayRefundQuery(ctx context.Context, p wire.TradeFastPayRefundQueryRequest) (*wire.TradeFastPayRefundQueryResult, error)
 }
 
 // ErrRefundNotFound is returned for an unknown out_request_no.
@@ -101,7 +101,7 @@ const PendingRefundTTL = 30 * time.Minute
 type PendingRefund struct {
 	Key        string
 	OutTradeNo string
-	Amount     alipay.Amount
+	Amount     wire.Amount
 	Reason     string
 	// Restock: the confirmation also gives back the stock the order holds
 	// (the admin's choice on the refund form, for goods that come back or
@@ -133,21 +133,21 @@ func NewOutRequestNo(now time.Time) string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
-	return "R" + now.In(alipay.Beijing).Format("20060102150405") + hex.EncodeToString(b[:])
+	return "R" + now.In(wire.Beijing).Format("20060102150405") + hex.EncodeToString(b[:])
 }
 
 // Request refunds amount of a paid order with a reason. The refund is stored
 // (with its out_request_no and a job to settle it) before Alipay is called;
 // when Alipay's answer is unknown the refund stays pending and its job
 // settles it later. It returns the refund as it stands.
-func (rf *Refunds) Request(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string) (Refund, error) {
+func (rf *Refunds) Request(ctx context.Context, outTradeNo string, amount wire.Amount, reason string) (Refund, error) {
 	if err := checkRefund(outTradeNo, amount, reason); err != nil {
 		return Refund{}, err
 	}
 	now := rf.svc.now()
 	r := Refund{OutTradeNo: outTradeNo, OutRequestNo: NewOutRequestNo(now), Amount: amount, Reason: reason,
 		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
-	allow := func(o *Order, claimed alipay.Amount) error { return RefundAllowed(o, claimed, amount) }
+	allow := func(o *Order, claimed wire.Amount) error { return RefundAllowed(o, claimed, amount) }
 	if err := rf.store.CreateRefund(ctx, &r, now.Add(rf.SettleAfter), allow); err != nil {
 		return Refund{}, err
 	}
@@ -162,7 +162,7 @@ func (rf *Refunds) Request(ctx context.Context, outTradeNo string, amount alipay
 // once to another process) makes no refund: it returns the refund the first
 // one made (repeat is true), or ECONFLICT when that one was for another
 // order or amount.
-func (rf *Refunds) Confirm(ctx context.Context, outTradeNo, key string, amount alipay.Amount) (r Refund, repeat bool, err error) {
+func (rf *Refunds) Confirm(ctx context.Context, outTradeNo, key string, amount wire.Amount) (r Refund, repeat bool, err error) {
 	if !ValidOutRequestNo(key) {
 		return Refund{}, false, ErrPendingRefundNotFound
 	}
@@ -191,7 +191,7 @@ func (rf *Refunds) Confirm(ctx context.Context, outTradeNo, key string, amount a
 	}
 	r = Refund{OutTradeNo: outTradeNo, OutRequestNo: key, Amount: amount, Reason: pending.Reason,
 		Status: RefundPending, CreatedAt: now, UpdatedAt: now}
-	allow := func(o *Order, claimed alipay.Amount) error { return RefundAllowed(o, claimed, amount) }
+	allow := func(o *Order, claimed wire.Amount) error { return RefundAllowed(o, claimed, amount) }
 	err = rf.store.ConfirmRefund(ctx, &r, pending.Restock, now.Add(rf.SettleAfter), allow)
 	if errors.Is(err, ErrRefundExists) {
 		// Confirmed meanwhile by the same confirmation elsewhere.
@@ -208,7 +208,7 @@ func (rf *Refunds) Confirm(ctx context.Context, outTradeNo, key string, amount a
 }
 
 // repeat answers a confirmation posted again: the refund r its key made.
-func (rf *Refunds) repeat(ctx context.Context, r Refund, outTradeNo string, amount alipay.Amount) (Refund, bool, error) {
+func (rf *Refunds) repeat(ctx context.Context, r Refund, outTradeNo string, amount wire.Amount) (Refund, bool, error) {
 	if r.OutTradeNo != outTradeNo || r.Amount != amount {
 		return Refund{}, true, Errorf(ECONFLICT, "该退款确认已用于订单 %s 的 %s 元退款", r.OutTradeNo, r.Amount)
 	}
@@ -241,13 +241,13 @@ func ValidOutRequestNo(s string) bool {
 // RefundPlan is what a refund would do, for a confirmation page.
 type RefundPlan struct {
 	Order     Order
-	Amount    alipay.Amount
+	Amount    wire.Amount
 	Reason    string
-	Claimed   alipay.Amount // refunded or being refunded before this one
-	LeftAfter alipay.Amount // still refundable after this one
-	Key       string        // the one-time key that confirms it (Confirm), its identity once made
-	ExpiresAt time.Time     // when Key stops confirming it
-	Restock   int           // how many of the goods' stock it gives back (0: none)
+	Claimed   wire.Amount // refunded or being refunded before this one
+	LeftAfter wire.Amount // still refundable after this one
+	Key       string      // the one-time key that confirms it (Confirm), its identity once made
+	ExpiresAt time.Time   // when Key stops confirming it
+	Restock   int         // how many of the goods' stock it gives back (0: none)
 }
 
 // Plan is step 1 of a refund: it checks the refund as Request would, and
@@ -255,7 +255,7 @@ type RefundPlan struct {
 // PendingRefundTTL. With restock, confirming it also gives back the stock
 // the order holds (nothing when it holds none: unlimited goods, or given
 // back before). Nothing is sent to Alipay.
-func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Amount, reason string, restock bool) (RefundPlan, error) {
+func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount wire.Amount, reason string, restock bool) (RefundPlan, error) {
 	if err := checkRefund(outTradeNo, amount, reason); err != nil {
 		return RefundPlan{}, err
 	}
@@ -267,7 +267,7 @@ func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Am
 	if err != nil {
 		return RefundPlan{}, err
 	}
-	var claimed alipay.Amount
+	var claimed wire.Amount
 	for _, r := range refunds {
 		if r.Status != RefundFailed {
 			claimed += r.Amount
@@ -290,7 +290,7 @@ func (rf *Refunds) Plan(ctx context.Context, outTradeNo string, amount alipay.Am
 	return plan, nil
 }
 
-func checkRefund(outTradeNo string, amount alipay.Amount, reason string) error {
+func checkRefund(outTradeNo string, amount wire.Amount, reason string) error {
 	if !ValidOutTradeNo(outTradeNo) {
 		return ErrOrderNotFound
 	}
@@ -336,7 +336,7 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 			return done, err
 		}
 	}
-	res, err := rf.gw.TradeRefund(ctx, alipay.TradeRefundRequest{OutTradeNo: r.OutTradeNo, RefundAmount: r.Amount, OutRequestNo: r.OutRequestNo, RefundReason: r.Reason})
+	res, err := rf.gw.TradeRefund(ctx, wire.TradeRefundRequest{OutTradeNo: r.OutTradeNo, RefundAmount: r.Amount, OutRequestNo: r.OutRequestNo, RefundReason: r.Reason})
 	switch {
 	case err == nil && res.FundChange == "Y":
 		changed, err := rf.settle(ctx, r, "alipay.trade.refund", res.Raw)
@@ -348,12 +348,12 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 		// fund_change=N: a repeat of a refund already made, or not known
 		// yet; only the refund query says which.
 		return rf.query(ctx, r)
-	case alipay.IsUnknownOutcome(err):
+	case wire.IsUnknownOutcome(err):
 		_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
 		rf.svc.obs.RefundOutcome(RefundResultUnknown)
 		return false, err
 	}
-	if alipay.OutcomeOf(err) == alipay.OutcomeBusinessError {
+	if wire.OutcomeOf(err) == wire.OutcomeBusinessError {
 		// A business refusal (amount, trade state, balance…): final.
 		failed, ferr := rf.store.FailRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
 		if failed {
@@ -369,7 +369,7 @@ func (rf *Refunds) Settle(ctx context.Context, outRequestNo string, first bool) 
 
 // query settles r if Alipay's refund query says it was made.
 func (rf *Refunds) query(ctx context.Context, r Refund) (bool, error) {
-	q, err := rf.gw.TradeFastPayRefundQuery(ctx, alipay.TradeFastPayRefundQueryRequest{OutTradeNo: r.OutTradeNo, OutRequestNo: r.OutRequestNo})
+	q, err := rf.gw.TradeFastPayRefundQuery(ctx, wire.TradeFastPayRefundQueryRequest{OutTradeNo: r.OutTradeNo, OutRequestNo: r.OutRequestNo})
 	if err != nil {
 		_ = rf.store.NoteRefund(ctx, r.OutRequestNo, err.Error(), rf.svc.now())
 		return false, err
@@ -390,7 +390,7 @@ func (rf *Refunds) query(ctx context.Context, r Refund) (bool, error) {
 // settle records Alipay's answer raw (the answer to method) saying that r
 // was made and, in the same transaction, applies RefundMade. It reports
 // whether the refund changed to succeeded.
-func (rf *Refunds) settle(ctx context.Context, r Refund, method string, raw *alipay.Response) (bool, error) {
+func (rf *Refunds) settle(ctx context.Context, r Refund, method string, raw *wire.Response) (bool, error) {
 	in := &Inbound{Source: SourceQuery, ReceivedAt: rf.svc.now(), Method: method, Verified: true,
 		OutTradeNo: r.OutTradeNo, OutRequestNo: r.OutRequestNo}
 	in.setAnswer(raw)

@@ -5,25 +5,25 @@ import (
 	"testing"
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 func TestDecideRefundNotification(t *testing.T) {
 	t.Parallel()
 	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
-	order := func(st Status, refunded alipay.Amount) *Order {
+	order := func(st Status, refunded wire.Amount) *Order {
 		return &Order{OutTradeNo: "o1", Amount: 36900, Status: st, TradeNo: "T1", RefundedFen: refunded}
 	}
-	stored := func(no string, amount alipay.Amount, st RefundStatus) *Refund {
+	stored := func(no string, amount wire.Amount, st RefundStatus) *Refund {
 		return &Refund{OutTradeNo: "o1", OutRequestNo: no, Amount: amount, Status: st}
 	}
-	refund := func(status, fee, outBizNo string) *alipay.Notification {
-		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
-			TradeStatus: alipay.TradeStatus(status), RefundFee: alipay.MustAmount(fee), OutBizNo: outBizNo, GmtRefund: time.Now()}
+	refund := func(status, fee, outBizNo string) *wire.Notification {
+		return &wire.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
+			TradeStatus: wire.TradeStatus(status), RefundFee: wire.MustAmount(fee), OutBizNo: outBizNo, GmtRefund: time.Now()}
 	}
 	for _, c := range []struct {
 		name    string
-		n       *alipay.Notification
+		n       *wire.Notification
 		o       *Order
 		r       *Refund
 		outcome Outcome
@@ -40,7 +40,7 @@ func TestDecideRefundNotification(t *testing.T) {
 		{"refund of an unpaid order", refund("TRADE_CLOSED", "369.00", "R3"), order(StatusUnpaid, 0), nil, OutcomeReview, "", true},
 		{"refund of a closed order", refund("TRADE_SUCCESS", "1.00", "R4"), order(StatusClosed, 0), nil, OutcomeReview, "", true},
 		{"no out_biz_no", refund("TRADE_SUCCESS", "1.00", ""), order(StatusPaid, 0), nil, OutcomeReview, "", true},
-		{"wrong amount", func() *alipay.Notification { n := refund("TRADE_SUCCESS", "1.00", "R5"); n.TotalAmount = 1; return n }(),
+		{"wrong amount", func() *wire.Notification { n := refund("TRADE_SUCCESS", "1.00", "R5"); n.TotalAmount = 1; return n }(),
 			order(StatusPaid, 0), nil, OutcomeAmountMismatch, "", true},
 	} {
 		d := decideNotification(s.merchant, c.n, c.o, c.r, decideAt)
@@ -63,8 +63,8 @@ func TestRefundAllowed(t *testing.T) {
 	o := func(st Status) *Order { return &Order{Amount: 1000, Status: st} }
 	for _, c := range []struct {
 		o       *Order
-		claimed alipay.Amount
-		amount  alipay.Amount
+		claimed wire.Amount
+		amount  wire.Amount
 		ok      bool
 	}{
 		{o(StatusPaid), 0, 1000, true},
@@ -87,7 +87,7 @@ func TestRefundValidation(t *testing.T) {
 	rf := NewRefunds(NewService(Config{}), nil, nil)
 	for _, c := range []struct {
 		no     string
-		amount alipay.Amount
+		amount wire.Amount
 		reason string
 		code   string
 	}{
@@ -129,9 +129,9 @@ func TestTradeFinishedAfterPartialRefund(t *testing.T) {
 	t.Parallel()
 	s := NewService(Config{Merchant: Merchant{AppID: "app", SellerID: "2088seller"}})
 	o := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusPartiallyRefunded, TradeNo: "T1", RefundedFen: 10000}
-	finished := func(fee string) *alipay.Notification {
-		return &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
-			TradeStatus: alipay.TradeStatusFinished, RefundFee: alipay.MustAmount(fee)}
+	finished := func(fee string) *wire.Notification {
+		return &wire.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1", TotalAmount: 36900,
+			TradeStatus: wire.TradeStatusFinished, RefundFee: wire.MustAmount(fee)}
 	}
 	d := decideNotification(s.merchant, finished("100.00"), o, nil, decideAt)
 	if d.Review != "" || d.Outcome != OutcomeDuplicate || !d.Ack || d.Pay != nil || d.Close || d.SettleRefund != "" {

@@ -10,7 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // Store is the shop's persistence, implemented for SQLite and for PostgreSQL.
@@ -46,10 +46,10 @@ type Store interface {
 
 // Gateway is what the shop needs from Alipay; *alipay.Client implements it.
 type Gateway interface {
-	TradePagePayURL(p alipay.TradePagePayRequest) (string, error)
-	TradeWapPayURL(p alipay.TradePagePayRequest) (string, error)
-	TradeQuery(ctx context.Context, p alipay.TradeQueryRequest) (*alipay.TradeQueryResult, error)
-	VerifyNotification(form []byte) (*alipay.Notification, error)
+	TradePagePayURL(p wire.TradePagePayRequest) (string, error)
+	TradeWapPayURL(p wire.TradePagePayRequest) (string, error)
+	TradeQuery(ctx context.Context, p wire.TradeQueryRequest) (*wire.TradeQueryResult, error)
+	VerifyNotification(form []byte) (*wire.Notification, error)
 }
 
 // Merchant identifies this shop at Alipay: what every message must name.
@@ -154,7 +154,7 @@ func ValidateGoods(g *Goods) error {
 	case !utf8.ValidString(g.Name):
 		return Errorf(EINVALID, "商品名称不是有效文字")
 	case !g.Price.Valid():
-		return Errorf(EINVALID, "价格必须在 0.01 到 %s 元之间", alipay.MaxAmount)
+		return Errorf(EINVALID, "价格必须在 0.01 到 %s 元之间", wire.MaxAmount)
 	}
 	for _, r := range g.Name {
 		if r < ' ' || r == 0x7f {
@@ -239,7 +239,7 @@ func NewOutTradeNo(now time.Time) string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return now.In(alipay.Beijing).Format("20060102150405") + hex.EncodeToString(b[:])
+	return now.In(wire.Beijing).Format("20060102150405") + hex.EncodeToString(b[:])
 }
 
 // ValidOutTradeNo reports whether s could be an out_trade_no of this shop:

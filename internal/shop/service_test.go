@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // decideAt is the time the decision tests decide at.
@@ -60,7 +60,7 @@ func TestValidateGoods(t *testing.T) {
 		{Goods{Name: "a\nb", Price: 1}, false},
 		{Goods{Name: "x", Price: 0}, false},
 		{Goods{Name: "x", Price: -1}, false},
-		{Goods{Name: "x", Price: alipay.MaxAmount + 1}, false},
+		{Goods{Name: "x", Price: wire.MaxAmount + 1}, false},
 		{Goods{Name: "\xff", Price: 1}, false},
 	} {
 		if err := ValidateGoods(&c.g); (err == nil) != c.ok || (err != nil && ErrorCode(err) != EINVALID) {
@@ -76,8 +76,8 @@ func TestDecideNotification(t *testing.T) {
 	unpaid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusUnpaid}
 	paid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusPaid, TradeNo: "T1"}
 	closed := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusClosed}
-	n := func(kv ...string) *alipay.Notification {
-		x := &alipay.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1",
+	n := func(kv ...string) *wire.Notification {
+		x := &wire.Notification{AppID: "app", SellerID: "2088seller", OutTradeNo: "o1", TradeNo: "T1",
 			TotalAmount: 36900, TradeStatus: "TRADE_SUCCESS"}
 		for i := 0; i < len(kv); i += 2 {
 			switch kv[i] {
@@ -86,20 +86,20 @@ func TestDecideNotification(t *testing.T) {
 			case "seller":
 				x.SellerID = kv[i+1]
 			case "amount":
-				x.TotalAmount = alipay.MustAmount(kv[i+1])
+				x.TotalAmount = wire.MustAmount(kv[i+1])
 			case "status":
-				x.TradeStatus = alipay.TradeStatus(kv[i+1])
+				x.TradeStatus = wire.TradeStatus(kv[i+1])
 			case "trade":
 				x.TradeNo = kv[i+1]
 			case "refund":
-				x.RefundFee = alipay.MustAmount(kv[i+1])
+				x.RefundFee = wire.MustAmount(kv[i+1])
 			}
 		}
 		return x
 	}
 	for _, c := range []struct {
 		name    string
-		n       *alipay.Notification
+		n       *wire.Notification
 		o       *Order
 		outcome Outcome
 		ack     bool
@@ -134,8 +134,8 @@ func TestDecideNotification(t *testing.T) {
 func TestDecideQuery(t *testing.T) {
 	t.Parallel()
 	unpaid := &Order{OutTradeNo: "o1", Amount: 36900, Status: StatusUnpaid}
-	q := func(status string, amount alipay.Amount) *alipay.TradeQueryResult {
-		return &alipay.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TradeStatus: alipay.TradeStatus(status), TotalAmount: amount, SendPayDate: time.Date(2026, 11, 25, 20, 0, 0, 0, alipay.Beijing)}
+	q := func(status string, amount wire.Amount) *wire.TradeQueryResult {
+		return &wire.TradeQueryResult{OutTradeNo: "o1", TradeNo: "T1", TradeStatus: wire.TradeStatus(status), TotalAmount: amount, SendPayDate: time.Date(2026, 11, 25, 20, 0, 0, 0, wire.Beijing)}
 	}
 	if d := decideQuery("o1", q("TRADE_SUCCESS", 36900), unpaid, decideAt); d.Outcome != OutcomeApplied || d.Pay == nil || d.Pay.Via != SourceQuery ||
 		!d.Pay.PaidAt.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)) {
@@ -178,8 +178,8 @@ func (f *failingStore) Receive(ctx context.Context, m *Inbound, decide Decide) (
 
 type verifyAll struct{ Gateway }
 
-func (verifyAll) VerifyNotification(form []byte) (*alipay.Notification, error) {
-	return &alipay.Notification{AppID: "app", OutTradeNo: "o1", TradeStatus: "TRADE_SUCCESS", TotalAmount: 1}, nil
+func (verifyAll) VerifyNotification(form []byte) (*wire.Notification, error) {
+	return &wire.Notification{AppID: "app", OutTradeNo: "o1", TradeStatus: "TRADE_SUCCESS", TotalAmount: 1}, nil
 }
 
 // TestNotificationNotCommitted: when the transaction fails the answer is
@@ -241,7 +241,7 @@ func (s *goodsStore) CreateOrder(ctx context.Context, o *Order) error {
 
 type failSign struct{ Gateway }
 
-func (failSign) TradePagePayURL(alipay.TradePagePayRequest) (string, error) {
+func (failSign) TradePagePayURL(wire.TradePagePayRequest) (string, error) {
 	return "", errors.New("signing failed")
 }
 
@@ -285,7 +285,7 @@ func TestBuyerWords(t *testing.T) {
 func TestDecideTradePay(t *testing.T) {
 	t.Parallel()
 	unpaid := &Order{OutTradeNo: "p1", Amount: 1200, Status: StatusUnpaid}
-	paid := &alipay.TradePayResult{OutTradeNo: "p1", TradeNo: "T9", TotalAmount: 1200, BuyerUserID: "2088102177846880"}
+	paid := &wire.TradePayResult{OutTradeNo: "p1", TradeNo: "T9", TotalAmount: 1200, BuyerUserID: "2088102177846880"}
 	if d := decideTradePay("p1", paid, unpaid, decideAt); d.Outcome != OutcomeApplied || d.Pay == nil || d.Pay.Via != SourcePay ||
 		d.Pay.BuyerUserID != "2088102177846880" || !d.Pay.PaidAt.Equal(decideAt) {
 		t.Errorf("paid: %+v", d)

@@ -9,7 +9,7 @@ package shop
 import (
 	"time"
 
-	"alishop/alipay"
+	"alishop/alipay/wire"
 )
 
 // Status is an order's state. Every change is a compare-and-set from one
@@ -64,7 +64,7 @@ func (s Status) Label() string {
 type Goods struct {
 	ID        int64
 	Name      string
-	Price     alipay.Amount
+	Price     wire.Amount
 	Hidden    bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -131,8 +131,8 @@ type Order struct {
 	ID         int64
 	OutTradeNo string
 	GoodsID    int64
-	Subject    string        // the goods name when the order was made
-	Amount     alipay.Amount // the goods price × Quantity when the order was made
+	Subject    string      // the goods name when the order was made
+	Amount     wire.Amount // the goods price × Quantity when the order was made
 	Status     Status
 	Quantity   int // how many of the goods, 1 to MaxQuantity
 	// Shipping: the goods are delivered to Receiver (copied from the
@@ -147,7 +147,7 @@ type Order struct {
 	TradeNo      string // Alipay's trade number, once known
 	BuyerLogonID string // masked buyer account, once paid
 	PaidVia      string // how the payment became known: notify, return or query
-	RefundedFen  alipay.Amount
+	RefundedFen  wire.Amount
 	NeedsReview  bool   // a verified message disagreed with the order (e.g. the amount)
 	ReviewReason string // why
 
@@ -200,7 +200,7 @@ type OrderFilter struct {
 type Payment struct {
 	OutTradeNo   string
 	TradeNo      string
-	Amount       alipay.Amount
+	Amount       wire.Amount
 	BuyerLogonID string
 	// BuyerUserID is the payer's Alipay user id (buyer_id), "" if not given:
 	// stored for 我的订单 of a buyer logged in with 支付宝登录.

@@ -1,4 +1,4 @@
-package alipay
+package wire
 
 import (
 	"fmt"

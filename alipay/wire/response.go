@@ -1,8 +1,7 @@
-package alipay
+package wire
 
 import (
 	"bytes"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,9 +120,8 @@ var (
 	// ErrDuplicateNode marks a response with the same top-level key twice, a
 	// sign of an injection attempt.
 	ErrDuplicateNode = errors.New("alipay: response has a duplicate node")
-	// ErrUnknownCertSN marks a response signed with an Alipay certificate the
-	// client does not know (alipay_cert_sn); load the new certificate.
-	ErrUnknownCertSN = errors.New("alipay: unknown alipay_cert_sn")
+	// ErrSignature marks a signature that does not verify.
+	ErrSignature = errors.New("alipay: signature mismatch")
 )
 
 // IsUnknownOutcome reports whether err leaves the call's effect unknown, so
@@ -210,14 +208,49 @@ func ExtractResponse(body []byte, method string) (*RawResponse, error) {
 	return &r, nil
 }
 
-// VerifyResponseContent checks sign over the node bytes; when that fails and
-// the bytes contain `\/`, it retries with `\/` replaced by `/` as the Java SDK does.
-func VerifyResponseContent(pub *rsa.PublicKey, t SignType, content []byte, sign string) error {
-	err := Verify(pub, t, content, sign)
-	if err != nil && bytes.Contains(content, []byte(`\/`)) {
-		if Verify(pub, t, bytes.ReplaceAll(content, []byte(`\/`), []byte("/")), sign) == nil {
-			return nil
-		}
+// Response is an answer of the gateway as received: the method called, the
+// HTTP status and headers, and the exact bytes of the body. Every typed
+// result carries it (Raw), and so does every error that follows an answer
+// (see ResponseOf), so the caller can store what Alipay sent and verify it
+// again later with Client.DecodeResponse.
+type Response struct {
+	Method     string // the API method, e.g. alipay.trade.query
+	API        API    // the protocol of the call
+	StatusCode int
+	Header     Header
+	Body       []byte
+}
+
+// responseError is a failure that follows an answer; it keeps the answer.
+type responseError struct {
+	raw *Response
+	err error
+}
+
+func (e *responseError) Error() string       { return e.err.Error() }
+func (e *responseError) Unwrap() error       { return e.err }
+func (e *responseError) response() *Response { return e.raw }
+
+// ResponseOf returns the answer an error of a call followed, or nil when the
+// call failed before one was received (a bad parameter, a network error).
+func ResponseOf(err error) *Response {
+	var r interface{ response() *Response }
+	if errors.As(err, &r) {
+		return r.response()
 	}
-	return err
+	return nil
+}
+
+// WithResponse attaches raw, the answer a call's failure err followed, to
+// err, so that ResponseOf finds it: an *Error keeps it in Raw (if unset),
+// any other error is wrapped.
+func WithResponse(raw *Response, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Raw == nil {
+			e.Raw = raw
+		}
+		return err
+	}
+	return &responseError{raw, err}
 }
