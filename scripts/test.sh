@@ -80,11 +80,17 @@ go test -race -count=1 -run '^$' -exec /bin/true ./... >"$logs/compile.log" 2>&1
 	{ cat "$logs/compile.log"; fail "the interop tests do not compile"; }
 
 # group NAME COMMAND...: runs COMMAND in the background, its output in $logs/NAME.log.
+# A run that stops early (a failure, Ctrl-C) stops the groups still running.
+# Each group is a process group of its own (set -m), so that stopping it stops the test
+# binaries and shops it started too.
 groups=()
+stop_groups() { for g in "${groups[@]}"; do kill -- "-${g#*:}" 2>/dev/null || true; done; }
+trap stop_groups EXIT
+set -m
 group() {
 	local name=$1
 	shift
-	("$@") >"$logs/$name.log" 2>&1 &
+	"$@" >"$logs/$name.log" 2>&1 &
 	groups+=("$name:$!")
 }
 # report NAME TITLE FILTER: prints the group's title and the lines of its log that FILTER
@@ -119,6 +125,7 @@ report cmd "cmd/alishop: the program's tests; accessibility (npm axe-core in hea
 report interop "Go SDK interop (interop/: smartwalle/alipay and gopay against alishop sandbox): one line per library, mode and call" "$results"
 report faultsuite "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts" '^[^ ]'
 report attacksuite "attack suite (docs/SECURITY.md): one result line per attack" "^(=== RUN|--- |ok |FAIL)|_test\.go:[0-9]+: "
+set +m
 [ -z "$failed" ] || fail "test groups failed:$failed (logs in $logs)"
 
 step "fuzzing (${FUZZTIME} per target)"
