@@ -109,6 +109,32 @@ report() {
 	fi
 }
 
+# fuzz: every Fuzz target for FUZZTIME with one worker (it runs beside the other groups),
+# printing one line per target; it stops at the first failing target.
+fuzz() {
+	for file in $(git ls-files '*_test.go'); do
+		for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
+			pkg="./$(dirname "$file")"
+			echo "fuzz $pkg $target"
+			if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -parallel 1 "$pkg" >"$logs/fuzz-target.log" 2>&1; then
+				# Go 1.26's fuzzing coordinator can report its own -fuzztime deadline as a
+				# failure when a worker is busy at that moment (go.dev/issue/75804, fixed in
+				# Go 1.27): a bare "context deadline exceeded" with no failing input written.
+				# Only that case is tolerated, and only after the corpus replays cleanly.
+				if grep -q 'context deadline exceeded' "$logs/fuzz-target.log" && ! grep -q 'Failing input written' "$logs/fuzz-target.log"; then
+					echo "fuzz $target: the coordinator reported its own deadline with no failing input (go.dev/issue/75804); replaying the corpus"
+					go test -count=1 -run "^${target}\$" "$pkg" || { echo "FAIL: fuzz target $target in $pkg: corpus replay"; return 1; }
+				else
+					cat "$logs/fuzz-target.log"
+					echo "FAIL: fuzz target $target in $pkg"
+					return 1
+				fi
+			fi
+		done
+	done
+	echo "ok  	fuzzing"
+}
+
 results='^(--- |    --- |ok |FAIL)|_test\.go:[0-9]+: '
 group race go test -race -count=1 -timeout 20m \
 	$(go list ./... | grep -v -e /internal/faultsuite -e /internal/attacksuite -e '/cmd/alishop$')
@@ -118,6 +144,7 @@ group cmd go test -race -count=1 -timeout 20m -v ./cmd/alishop/
 group faultsuite go test -race -count=1 -timeout 15m -parallel 4 -v ./internal/faultsuite/
 group attacksuite go test -count=1 -timeout 10m -v ./internal/attacksuite/
 group interop bash -c 'cd interop && go test -count=1 -timeout 10m -v ./...'
+group fuzz fuzz
 
 report race "go test -race (every package but cmd/alishop and the two suites)" '^(--- FAIL|ok |FAIL|panic)'
 report cmd "cmd/alishop: the program's tests; accessibility (npm axe-core in headless Chromium, 390 and 1280 px, one line per page, every violation printed) and the Node.js SDK interop (npm alipay-sdk against the sandbox, one line per call)" \
@@ -125,29 +152,9 @@ report cmd "cmd/alishop: the program's tests; accessibility (npm axe-core in hea
 report interop "Go SDK interop (interop/: smartwalle/alipay and gopay against alishop sandbox): one line per library, mode and call" "$results"
 report faultsuite "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts" '^[^ ]'
 report attacksuite "attack suite (docs/SECURITY.md): one result line per attack" "^(=== RUN|--- |ok |FAIL)|_test\.go:[0-9]+: "
+report fuzz "fuzzing (${FUZZTIME} per target, one worker)" '^(fuzz |ok |FAIL)|^--- FAIL|Failing input'
 set +m
 [ -z "$failed" ] || fail "test groups failed:$failed (logs in $logs)"
-
-step "fuzzing (${FUZZTIME} per target)"
-for file in $(git ls-files '*_test.go'); do
-	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
-		pkg="./$(dirname "$file")"
-		echo "fuzz $pkg $target"
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$logs/fuzz.log" 2>&1; then
-			# Go 1.26's fuzzing coordinator can report its own -fuzztime deadline as a
-			# failure when a worker is busy at that moment (go.dev/issue/75804, fixed in
-			# Go 1.27): a bare "context deadline exceeded" with no failing input written.
-			# Only that case is tolerated, and only after the corpus replays cleanly.
-			if grep -q 'context deadline exceeded' "$logs/fuzz.log" && ! grep -q 'Failing input written' "$logs/fuzz.log"; then
-				echo "fuzz $target: the coordinator reported its own deadline with no failing input (go.dev/issue/75804); replaying the corpus"
-				go test -count=1 -run "^${target}\$" "$pkg" || fail "fuzz target $target in $pkg: corpus replay"
-			else
-				cat "$logs/fuzz.log"
-				fail "fuzz target $target in $pkg"
-			fi
-		fi
-	done
-done
 
 rm -rf "$logs"
 step "all checks passed"
