@@ -58,6 +58,9 @@ type Queue interface {
 	// now, not done, no live lease) to token until now+lease, or returns nil
 	// when none is due.
 	ClaimJob(ctx context.Context, kind, token string, now time.Time, lease time.Duration) (*Job, error)
+	// DueKinds returns the kinds that have a job ClaimJob would lease at
+	// now, claiming none: a read, so that idle workers write nothing.
+	DueKinds(ctx context.Context, now time.Time) ([]string, error)
 	// RenewJob extends the lease to now+lease if token still holds it.
 	RenewJob(ctx context.Context, id int64, token string, now time.Time, lease time.Duration) (bool, error)
 	// FinishJob marks the job done if token still holds its lease.
@@ -85,8 +88,8 @@ type Config struct {
 	// logged.
 	Before func(ctx context.Context, now time.Time) error
 	Now    func() time.Time // default time.Now
-	// Poll is how often (real time) an idle worker looks for due jobs;
-	// default 1s.
+	// Poll is how often (real time) Run looks for due jobs while its
+	// workers are idle; default 1s.
 	Poll time.Duration
 	// Lease is how long a claim lasts unless renewed; default 15s. A
 	// process that dies leaves its jobs to others after at most this.
@@ -160,21 +163,26 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Run runs jobs until ctx ends: Before every Poll, and for each kind
-// Workers long-lived workers that claim and run that kind's due jobs one
-// after the other, and look again every Poll when none is due.
+// Run runs jobs until ctx ends: for each kind Workers long-lived workers
+// claim and run that kind's due jobs one after the other. A worker that
+// finds none waits; every Poll one look-out runs Before, asks the queue
+// which kinds have a due job (DueKinds, a read) and wakes those kinds'
+// workers, so an idle process claims nothing and takes no write lock.
 func (r *Runner) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	if r.cfg.Before != nil {
-		wg.Go(func() {
-			for {
-				r.before(ctx)
-				if !r.sleep(ctx) {
-					return
-				}
-			}
-		})
+	wake := make(map[string]chan struct{}, len(r.kinds))
+	for _, kind := range r.kinds {
+		wake[kind] = make(chan struct{}, r.cfg.Workers)
 	}
+	wg.Go(func() {
+		for {
+			r.before(ctx)
+			r.wakeDue(ctx, wake)
+			if !r.sleep(ctx) {
+				return
+			}
+		}
+	})
 	for _, kind := range r.kinds {
 		for range r.cfg.Workers {
 			wg.Go(func() {
@@ -183,7 +191,12 @@ func (r *Runner) Run(ctx context.Context) {
 					if err != nil && ctx.Err() == nil {
 						r.log.Warn("jobs: claim or write-back failed", "kind", kind, "err", err)
 					}
-					if (!ran || err != nil) && !r.sleep(ctx) {
+					if ran && err == nil {
+						continue
+					}
+					select {
+					case <-wake[kind]:
+					case <-ctx.Done():
 						return
 					}
 				}
@@ -191,6 +204,28 @@ func (r *Runner) Run(ctx context.Context) {
 		}
 	}
 	wg.Wait()
+}
+
+// wakeDue wakes the workers of every kind with a due job, or of every kind
+// when the queue cannot tell (they claim, as they would anyway).
+func (r *Runner) wakeDue(ctx context.Context, wake map[string]chan struct{}) {
+	due, err := r.cfg.Queue.DueKinds(ctx, r.cfg.Now())
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r.log.Warn("jobs: looking for due jobs failed", "err", err)
+		due = r.kinds
+	}
+	for _, kind := range due {
+		ch := wake[kind]
+		for range cap(ch) {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // sleep waits one Poll; false when ctx ended first.

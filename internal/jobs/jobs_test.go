@@ -396,3 +396,63 @@ func TestSlowKindDoesNotDelayOthers(t *testing.T) {
 		}
 	}
 }
+
+// countingQueue counts the claims a runner makes.
+type countingQueue struct {
+	jobs.Queue
+	mu     sync.Mutex
+	claims int
+}
+
+func (q *countingQueue) ClaimJob(ctx context.Context, kind, token string, now time.Time, lease time.Duration) (*jobs.Job, error) {
+	q.mu.Lock()
+	q.claims++
+	q.mu.Unlock()
+	return q.Queue.ClaimJob(ctx, kind, token, now, lease)
+}
+
+func (q *countingQueue) count() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.claims
+}
+
+// An idle runner claims nothing (a claim is a write) after its workers'
+// first look, however many polls go by; a job that becomes due is still
+// run within a poll or two.
+func TestIdleRunnerDoesNotClaim(t *testing.T) {
+	t.Parallel()
+	a, _ := openTwo(t)
+	q := &countingQueue{Queue: a}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	ran := make(chan string, 1)
+	handler := func(ctx context.Context, j *jobs.Job) jobs.Result {
+		ran <- j.Ref
+		return jobs.Result{Done: true}
+	}
+	const workers = 2
+	r, err := jobs.New(jobs.Config{Queue: q, Now: func() time.Time { return now }, Logger: quiet, Workers: workers, Poll: 2 * time.Millisecond,
+		Handlers: map[string]jobs.Handler{jobs.KindBill: handler, jobs.KindOrder: handler}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	wg.Go(func() { r.Run(ctx) })
+	time.Sleep(200 * time.Millisecond) // about 100 polls
+	if n, first := q.count(), 2*workers; n > first {
+		t.Fatalf("an idle runner claimed %d times; want only its %d workers' first claims", n, first)
+	}
+	if err := a.EnqueueJob(ctx, jobs.KindOrder, "o1", now, now); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-ran:
+		if got != "o1" {
+			t.Fatalf("ran %s", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the job due now did not run")
+	}
+}

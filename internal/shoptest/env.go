@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"alishop/alipay"
@@ -125,11 +125,24 @@ func NewEnv(t testing.TB, opt EnvOptions) *Env {
 // TestKey loads the repository's RSA test key alipay/testdata/keys/test_N.pem.
 func TestKey(t testing.TB, n int) *rsa.PrivateKey {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("shoptest: cannot locate the test keys")
+	// The repository's root is the nearest directory above the test's own
+	// (go test runs a test in its package's directory) that holds go.mod;
+	// source file paths are not used, as -trimpath builds do not have them.
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
 	}
-	k, err := alipay.LoadPrivateKeyFile(filepath.Join(filepath.Dir(file), "..", "..", "alipay", "testdata", "keys", fmt.Sprintf("test_%d.pem", n)))
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			t.Fatal("shoptest: cannot locate the test keys: no go.mod above the working directory")
+		}
+		dir = up
+	}
+	k, err := alipay.LoadPrivateKeyFile(filepath.Join(dir, "alipay", "testdata", "keys", fmt.Sprintf("test_%d.pem", n)))
 	if err != nil {
 		t.Fatal(err)
 	}
