@@ -301,8 +301,9 @@ const payOrdersSQL = `UPDATE orders AS o SET status = 'paid', trade_no = u.trade
 
 // Checked forms of the compare-and-sets a batch sends before its COMMIT.
 var (
-	payOrdersCheckedSQL  = checked(payOrdersSQL, "$7::bigint", "pay orders")
-	closeOrderCheckedSQL = checked(sqlstore.CloseOrderSQL, "1", "close order")
+	payOrdersCheckedSQL      = checked(payOrdersSQL, "$7::bigint", "pay orders")
+	closeOrderCheckedSQL     = checked(sqlstore.CloseOrderSQL, "1", "close order")
+	payClosedOrderCheckedSQL = checked(sqlstore.PayClosedOrderSQL, "1", "pay closed order")
 )
 
 // countMessagesSQL counts the verified messages kept of each order named.
@@ -366,7 +367,7 @@ func nullable(s string) *string {
 func (c *batchChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
 	if o.Status == shop.StatusClosed {
 		// Rare (a payment kept after the close): statements of its own.
-		c.b.Queue(sqlstore.PayClosedOrderSQL, nullable(p.TradeNo), nullable(p.BuyerLogonID), sqlNullMS(p.PaidAt), p.Via, at.UnixMilli(), o.ID)
+		c.b.Queue(payClosedOrderCheckedSQL, nullable(p.TradeNo), nullable(p.BuyerLogonID), sqlNullMS(p.PaidAt), p.Via, at.UnixMilli(), o.ID)
 		c.b.Queue(sqlstore.RetakeStockSQL, o.Quantity, o.GoodsID)
 		c.singles = append(c.singles, "pay closed order "+o.OutTradeNo, "")
 		return nil
