@@ -27,7 +27,10 @@ import (
 //
 //  1. BEGIN and one SELECT … FOR UPDATE of every order the batch names,
 //     locked in id order (so two batches, in this process or another,
-//     never wait for each other in a cycle);
+//     never wait for each other in a cycle); then, only when a decision
+//     that changes nothing is made (its message is kept whole only while
+//     its order keeps fewer than shop.MaxMessagesPerOrder), a count of
+//     those orders' messages, read once the rows are locked;
 //  2. each job's decision (made in Go on its locked order) carried out by
 //     sqlstore.Apply as batchChanges: every payment by one UPDATE over
 //     arrays, closes and review flags one statement each, and every
@@ -307,7 +310,10 @@ var (
 )
 
 // countMessagesSQL counts the verified messages kept of each order named.
-const countMessagesSQL = "SELECT out_trade_no, COUNT(*) FROM notifications WHERE out_trade_no = ANY($1) AND verified GROUP BY out_trade_no"
+// The count is the aggregate's, not the WHERE clause's, so the server
+// finds the rows by out_trade_no alone (an index on verified would match
+// nearly every row).
+const countMessagesSQL = "SELECT out_trade_no, COUNT(*) FILTER (WHERE verified) FROM notifications WHERE out_trade_no = ANY($1) GROUP BY out_trade_no"
 
 // insertNotificationsSQL records many messages at once, stored in the
 // order of the arrays, and counts each that is stored already (as
@@ -475,30 +481,44 @@ func (db *DB) tryReceiveBatch(ctx context.Context, jobs []*recvJob) (rest []*rec
 // receiveOn is the batch's transaction on c (see the top of this file).
 // It returns the jobs left for a transaction of their own.
 func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, error) {
-	orders, kept, err := lockOrders(ctx, c, jobs)
+	orders, err := lockOrders(ctx, c, jobs)
 	if err != nil {
 		return nil, err
 	}
-	// Decide and apply; every job's changes join one pipelined batch.
-	ch := &batchChanges{b: &pgx.Batch{}}
-	var rest []*recvJob
-	for _, j := range jobs {
-		var o *shop.Order
+	// Decide on the locked orders. A message whose decision changes
+	// nothing is kept whole only while its order keeps fewer than
+	// shop.MaxMessagesPerOrder: those orders' messages are counted.
+	ds := make([]shop.Decision, len(jobs))
+	ords := make([]*shop.Order, len(jobs))
+	var count []string
+	for i, j := range jobs {
 		if got, ok := orders[j.m.OutTradeNo]; ok {
 			cp := *got
-			o = &cp
+			ords[i] = &cp
 		}
-		d := j.decide(o, nil)
-		if j.hash != "" && j.m.OutTradeNo != "" && !shop.KeepMessage(d, kept[j.m.OutTradeNo]) {
+		ds[i] = j.decide(ords[i], nil)
+		if j.hash != "" && j.m.OutTradeNo != "" && !shop.KeepMessage(ds[i], shop.MaxMessagesPerOrder) {
+			count = append(count, j.m.OutTradeNo)
+		}
+	}
+	kept, err := countMessages(ctx, c, count)
+	if err != nil {
+		return nil, err
+	}
+	// Apply; every job's changes join one pipelined batch.
+	ch := &batchChanges{b: &pgx.Batch{}}
+	var rest []*recvJob
+	for i, j := range jobs {
+		if j.hash != "" && j.m.OutTradeNo != "" && !shop.KeepMessage(ds[i], kept[j.m.OutTradeNo]) {
 			// Maybe beyond its order's cap, to be only counted: that
 			// takes a read of its own (sqlstore's Record).
 			rest = append(rest, j)
 			continue
 		}
-		if err := sqlstore.Apply(ch, j.m, o, nil, d); err != nil {
+		if err := sqlstore.Apply(ch, j.m, ords[i], nil, ds[i]); err != nil {
 			return nil, err
 		}
-		j.d = d
+		j.d = ds[i]
 	}
 	if len(ch.msgs.at) == 0 {
 		// Every job is left for a transaction of its own: nothing to commit.
@@ -511,69 +531,76 @@ func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, e
 	return rest, nil
 }
 
-// lockOrders begins the transaction, locks every order the jobs name and
-// counts the verified messages each keeps (shop.KeepMessage), in one round
-// trip.
-func lockOrders(ctx context.Context, c *pgx.Conn, jobs []*recvJob) (map[string]*shop.Order, map[string]int, error) {
+// lockOrders begins the transaction and locks every order the jobs name,
+// in one round trip.
+func lockOrders(ctx context.Context, c *pgx.Conn, jobs []*recvJob) (map[string]*shop.Order, error) {
 	var nos []string
 	for _, j := range jobs {
 		if j.m.OutTradeNo != "" {
 			nos = append(nos, j.m.OutTradeNo)
 		}
 	}
-	orders, kept := map[string]*shop.Order{}, map[string]int{}
+	orders := map[string]*shop.Order{}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	if len(nos) > 0 {
 		b.Queue(sqlstore.LockOrdersSQL, nos)
-		b.Queue(countMessagesSQL, nos)
 	}
 	br := c.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return nil, nil, fmt.Errorf("store: begin: %w", err)
+		return nil, fmt.Errorf("store: begin: %w", err)
 	}
 	if len(nos) == 0 {
-		return orders, kept, br.Close()
+		return orders, br.Close()
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+		return nil, fmt.Errorf("store: lock orders: %w", err)
 	}
 	for rows.Next() {
 		o, err := sqlstore.ScanOrder(rows)
 		if err != nil {
 			rows.Close()
-			return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+			return nil, fmt.Errorf("store: lock orders: %w", err)
 		}
 		orders[o.OutTradeNo] = &o
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+		return nil, fmt.Errorf("store: lock orders: %w", err)
 	}
-	// Read once the rows are locked.
-	rows, err = br.Query()
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("store: lock orders: %w", err)
+	}
+	return orders, nil
+}
+
+// countMessages counts the verified messages each of the orders nos keeps
+// (shop.KeepMessage). It runs after lockOrders, so the count sees every
+// message committed before the locks were granted.
+func countMessages(ctx context.Context, c *pgx.Conn, nos []string) (map[string]int, error) {
+	kept := map[string]int{}
+	if len(nos) == 0 {
+		return kept, nil
+	}
+	rows, err := c.Query(ctx, countMessagesSQL, nos)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: count messages: %w", err)
+		return nil, fmt.Errorf("store: count messages: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var no string
 		var n int
 		if err := rows.Scan(&no, &n); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("store: count messages: %w", err)
+			return nil, fmt.Errorf("store: count messages: %w", err)
 		}
 		kept[no] = n
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("store: count messages: %w", err)
+		return nil, fmt.Errorf("store: count messages: %w", err)
 	}
-	if err := br.Close(); err != nil {
-		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
-	}
-	return orders, kept, nil
+	return kept, nil
 }
 
 // send runs the gathered changes and the COMMIT in one round trip. The
