@@ -32,13 +32,14 @@ import (
 //     its order keeps fewer than shop.MaxMessagesPerOrder), a count of
 //     those orders' messages, read once the rows are locked;
 //  2. each job's decision (made in Go on its locked order) carried out by
-//     sqlstore.Apply as batchChanges: every payment by one UPDATE over
-//     arrays, closes and review flags one statement each, and every
-//     message recorded by one INSERT over arrays; sent at once with the
-//     COMMIT, results read after. Each compare-and-set is checked by the
-//     server: a statement that changed fewer rows than it must fails
-//     (checked), so the server skips the rest of the pipeline, COMMIT
-//     included, and the transaction is rolled back.
+//     sqlstore.Apply as batchChanges: every payment (with the payer's user
+//     id) and every message recorded by one statement over arrays
+//     (writeBatchSQL), closes and review flags one statement each; sent
+//     at once with the COMMIT, results read after. Each compare-and-set
+//     is checked by the server: a statement that changed fewer rows than
+//     it must fails (checked, writeBatchSQL), so the server skips the rest
+//     of the pipeline, COMMIT included, and the transaction is rolled
+//     back.
 //
 // Round trips, not the server's work, are what a batch mostly waits for
 // on a busy machine (each wakes a server process), so the receivers are
@@ -296,15 +297,9 @@ func checked(write, want, what string) string {
 		" THEN COUNT(*) ELSE ('" + what + ": ' || COUNT(*) || ' of ' || " + want + " || ' rows changed')::bigint END FROM w"
 }
 
-// payOrdersSQL pays many orders at once, one array per column.
-const payOrdersSQL = `UPDATE orders AS o SET status = 'paid', trade_no = u.trade_no, buyer_logon_id = u.buyer, paid_at = u.paid_at,
-	paid_via = u.via, updated_at = u.at
-	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[]) AS u(id, trade_no, buyer, paid_at, via, at)
-	WHERE o.id = u.id AND o.status = 'unpaid'`
-
-// Checked forms of the compare-and-sets a batch sends before its COMMIT.
+// Checked forms of the compare-and-sets a batch sends as statements of
+// their own before its COMMIT.
 var (
-	payOrdersCheckedSQL      = checked(payOrdersSQL, "$7::bigint", "pay orders")
 	closeOrderCheckedSQL     = checked(sqlstore.CloseOrderSQL, "1", "close order")
 	payClosedOrderCheckedSQL = checked(sqlstore.PayClosedOrderSQL, "1", "pay closed order")
 )
@@ -315,14 +310,32 @@ var (
 // nearly every row).
 const countMessagesSQL = "SELECT out_trade_no, COUNT(*) FILTER (WHERE verified) FROM notifications WHERE out_trade_no = ANY($1) GROUP BY out_trade_no"
 
-// insertNotificationsSQL records many messages at once, stored in the
-// order of the arrays, and counts each that is stored already (as
-// sqlstore's countRepeatSQL does); it fails (as checked does) unless every
-// one of the $17 messages was stored or counted. No two of them may have
-// the same body_hash (receiveBatch keeps such a job for a transaction of
-// its own).
-const insertNotificationsSQL = `WITH u AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::boolean[],
-		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::text[], $16::text[])
+// writeBatchSQL is a batch's payments and messages in one statement.
+//
+// paid pays many unpaid orders at once, one array per column ($1–$7),
+// each getting the payer's user id ($7, NULL for none) unless it has one
+// (as sqlstore's SetBuyerSQL does). The orders are found by id; the
+// compare-and-set on status is written as a filter that no index can
+// serve ("IS TRUE"), so that the planner never reads the orders through
+// (status, created_at), which holds every unpaid order (and, until a
+// vacuum, an entry for every row version that was unpaid) rather than
+// the few named. The plan is made once per connection (a prepared
+// statement's generic plan), when the table's size may say little.
+//
+// stored records many messages at once ($8–$23), in the order of the
+// arrays, and counted counts each that is stored already (as sqlstore's
+// countRepeatSQL does). No two of them may have the same body_hash
+// (receiveBatch keeps such a job for a transaction of its own).
+//
+// The statement fails (as checked does) unless exactly $24 orders were
+// paid and every one of the $25 messages was stored or counted.
+const writeBatchSQL = `WITH paid AS (UPDATE orders AS o SET status = 'paid', trade_no = p.trade_no, buyer_logon_id = p.buyer, paid_at = p.paid_at,
+		paid_via = p.via, updated_at = p.at,
+		buyer_user_id = CASE WHEN o.buyer_user_id = '' THEN COALESCE(p.buyer_user, '') ELSE o.buyer_user_id END
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[]) AS p(id, trade_no, buyer, paid_at, via, at, buyer_user)
+		WHERE o.id = p.id AND (o.status = 'unpaid') IS TRUE RETURNING 1),
+	u AS (SELECT * FROM unnest($8::text[], $9::bigint[], $10::text[], $11::text[], $12::bytea[], $13::boolean[],
+		$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::integer[], $22::text[], $23::text[])
 		WITH ORDINALITY AS u(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
 		body_hash, api, http_status, headers, settled_refund, i)),
 	stored AS (INSERT INTO notifications
@@ -336,18 +349,23 @@ const insertNotificationsSQL = `WITH u AS (SELECT * FROM unnest($1::text[], $2::
 		WHERE body_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stored WHERE stored.body_hash = u.body_hash)
 		ON CONFLICT (body_hash) DO UPDATE SET times_seen = message_repeats.times_seen + 1, last_seen_at = excluded.last_seen_at
 		RETURNING 1)
-	SELECT CASE WHEN n = $17::bigint THEN n ELSE ('record messages: ' || n || ' of ' || $17::bigint || ' stored or counted')::bigint END
-	FROM (SELECT (SELECT COUNT(*) FROM stored) + (SELECT COUNT(*) FROM counted) AS n) AS c`
+	SELECT CASE
+		WHEN c.paid <> $24::bigint THEN ('pay orders: ' || c.paid || ' of ' || $24::bigint || ' rows changed')::bigint
+		WHEN c.kept <> $25::bigint THEN ('record messages: ' || c.kept || ' of ' || $25::bigint || ' stored or counted')::bigint
+		ELSE c.kept END
+	FROM (SELECT (SELECT COUNT(*) FROM paid) AS paid, (SELECT COUNT(*) FROM stored) + (SELECT COUNT(*) FROM counted) AS kept OFFSET 0) AS c`
 
 // batchChanges are sqlstore.Changes gathered for one pipelined batch:
-// payments and messages as the columns of one statement each, closes and
-// review flags as statements of their own.
+// payments and messages as the columns of one statement (writeBatchSQL),
+// closes, review flags and payments of closed orders as statements of
+// their own.
 type batchChanges struct {
 	b       *pgx.Batch
 	singles []string // what each single statement is, for errors
 	pay     struct {
 		id, at         []int64
 		tradeNo, buyer []*string
+		buyerUser      []*string
 		paidAt         []*int64
 		via            []string
 	}
@@ -387,11 +405,8 @@ func (c *batchChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
 	r.id, r.at = append(r.id, o.ID), append(r.at, at.UnixMilli())
 	r.tradeNo, r.buyer = append(r.tradeNo, nullable(p.TradeNo)), append(r.buyer, nullable(p.BuyerLogonID))
 	r.paidAt, r.via = append(r.paidAt, paidAt), append(r.via, p.Via)
-	if p.BuyerUserID != "" {
-		// Not a compare-and-set: an order keeps the buyer it has.
-		c.b.Queue(sqlstore.SetBuyerSQL, p.BuyerUserID, o.ID)
-		c.singles = append(c.singles, "buyer of order "+o.OutTradeNo)
-	}
+	// Not a compare-and-set: an order keeps the buyer it has.
+	r.buyerUser = append(r.buyerUser, nullable(p.BuyerUserID))
 	return nil
 }
 
@@ -604,16 +619,15 @@ func countMessages(ctx context.Context, c *pgx.Conn, nos []string) (map[string]i
 }
 
 // send runs the gathered changes and the COMMIT in one round trip. The
-// server checks every compare-and-set (checked); on an error nothing is
-// committed and the transaction is left for the caller to roll back.
+// server checks every compare-and-set (checked, writeBatchSQL); on an
+// error nothing is committed and the transaction is left for the caller
+// to roll back.
 func (ch *batchChanges) send(ctx context.Context, c *pgx.Conn) error {
 	b, pay, msgs := ch.b, &ch.pay, &ch.msgs
-	if len(pay.id) > 0 {
-		b.Queue(payOrdersCheckedSQL, pay.id, pay.tradeNo, pay.buyer, pay.paidAt, pay.via, pay.at, len(pay.id))
-	}
-	b.Queue(insertNotificationsSQL, msgs.source, msgs.at, msgs.remote, msgs.method, msgs.body, msgs.verified,
+	b.Queue(writeBatchSQL, pay.id, pay.tradeNo, pay.buyer, pay.paidAt, pay.via, pay.at, pay.buyerUser,
+		msgs.source, msgs.at, msgs.remote, msgs.method, msgs.body, msgs.verified,
 		msgs.notifyID, msgs.outTradeNo, msgs.tradeStatus, msgs.outcome, msgs.detail, msgs.bodyHash, msgs.api, msgs.status, msgs.headers, msgs.settled,
-		len(msgs.at))
+		len(pay.id), len(msgs.at))
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
 	defer br.Close()
@@ -622,13 +636,8 @@ func (ch *batchChanges) send(ctx context.Context, c *pgx.Conn) error {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
 	}
-	if len(pay.id) > 0 {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("store: pay orders: %w", err)
-		}
-	}
 	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("store: record messages: %w", err)
+		return fmt.Errorf("store: write batch: %w", err)
 	}
 	tag, err := br.Exec()
 	if err != nil {
