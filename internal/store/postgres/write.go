@@ -41,10 +41,13 @@ import (
 //     of the pipeline, COMMIT included, and the transaction is rolled
 //     back.
 //
-// Round trips, not the server's work, are what a batch mostly waits for
-// on a busy machine (each wakes a server process), so the receivers are
-// more than the shop's cores: while one batch waits for its commit,
-// others lock and decide.
+// Most of what a batch costs the server (and the shop) is per batch, not
+// per message: its statements' executor start-up, its round trips (each
+// wakes a server process) and its commit. So the receivers are as few as
+// keep the work moving: as many as the shop's cores, at least two, so
+// that while one batch waits for its commit the next one locks and
+// decides, and every Receive that arrives meanwhile joins it. More
+// receivers only make more, smaller batches.
 //
 // A caller gets its decision only after the COMMIT returned, so "success"
 // to Alipay still means "on disk" (synchronous_commit stays the server's).
@@ -157,8 +160,8 @@ type recvJob struct {
 }
 
 // receivers is how many batches run at once, each on its own connection
-// (the pool keeps as many again for everything else; see Open).
-func receivers() int { return max(4, runtime.GOMAXPROCS(0)) }
+// (the pool keeps others for everything else; see Open).
+func receivers() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 func (db *DB) startReceivers() {
 	wr := db.wr
