@@ -23,7 +23,8 @@ import (
 // Group commit. The shop's hottest write is Receive (every notification,
 // return and query answer). A few receivers each take every Receive
 // waiting (up to maxBatch) and run them as one transaction in two round
-// trips on one connection, with pgx pipelining:
+// trips (three when a count is needed) on one connection, with pgx
+// pipelining:
 //
 //  1. BEGIN and one SELECT … FOR UPDATE of every order the batch names,
 //     locked in id order (so two batches, in this process or another,
@@ -47,7 +48,11 @@ import (
 // keep the work moving: as many as the shop's cores, at least two, so
 // that while one batch waits for its commit the next one locks and
 // decides, and every Receive that arrives meanwhile joins it. More
-// receivers only make more, smaller batches.
+// receivers only make more, smaller batches. The statements are prepared
+// once per connection (pgx's statement cache) and the server soon runs
+// them with a generic plan made once, whatever the tables' statistics
+// are then: they are written so that such a plan finds rows by id or
+// out_trade_no (see writeBatchSQL and countMessagesSQL).
 //
 // A caller gets its decision only after the COMMIT returned, so "success"
 // to Alipay still means "on disk" (synchronous_commit stays the server's).
