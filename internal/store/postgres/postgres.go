@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +72,7 @@ func Open(ctx context.Context, dsn string, opt sqlstore.Options) (*DB, error) {
 		opt.Now = time.Now
 	}
 	pool := stdlib.OpenDB(*cfg)
-	n := 2 * receivers() // the receivers' and as many for everything else
+	n := receivers() + max(4, runtime.GOMAXPROCS(0)) // the receivers' and the rest's
 	pool.SetMaxOpenConns(n)
 	pool.SetMaxIdleConns(n)
 	pool.SetConnMaxIdleTime(5 * time.Minute)

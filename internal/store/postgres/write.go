@@ -23,24 +23,36 @@ import (
 // Group commit. The shop's hottest write is Receive (every notification,
 // return and query answer). A few receivers each take every Receive
 // waiting (up to maxBatch) and run them as one transaction in two round
-// trips on one connection, with pgx pipelining:
+// trips (three when a count is needed) on one connection, with pgx
+// pipelining:
 //
 //  1. BEGIN and one SELECT … FOR UPDATE of every order the batch names,
 //     locked in id order (so two batches, in this process or another,
-//     never wait for each other in a cycle);
+//     never wait for each other in a cycle); then, only when a decision
+//     that changes nothing is made (its message is kept whole only while
+//     its order keeps fewer than shop.MaxMessagesPerOrder), a count of
+//     those orders' messages, read once the rows are locked;
 //  2. each job's decision (made in Go on its locked order) carried out by
-//     sqlstore.Apply as batchChanges: every payment by one UPDATE over
-//     arrays, closes and review flags one statement each, and every
-//     message recorded by one INSERT over arrays; sent at once with the
-//     COMMIT, results read after. Each compare-and-set is checked by the
-//     server: a statement that changed fewer rows than it must fails
-//     (checked), so the server skips the rest of the pipeline, COMMIT
-//     included, and the transaction is rolled back.
+//     sqlstore.Apply as batchChanges: every payment (with the payer's user
+//     id) and every message recorded by one statement over arrays
+//     (writeBatchSQL), closes and review flags one statement each; sent
+//     at once with the COMMIT, results read after. Each compare-and-set
+//     is checked by the server: a statement that changed fewer rows than
+//     it must fails (checked, writeBatchSQL), so the server skips the rest
+//     of the pipeline, COMMIT included, and the transaction is rolled
+//     back.
 //
-// Round trips, not the server's work, are what a batch mostly waits for
-// on a busy machine (each wakes a server process), so the receivers are
-// more than the shop's cores: while one batch waits for its commit,
-// others lock and decide.
+// Most of what a batch costs the server (and the shop) is per batch, not
+// per message: its statements' executor start-up, its round trips (each
+// wakes a server process) and its commit. So the receivers are as few as
+// keep the work moving: as many as the shop's cores, at least two, so
+// that while one batch waits for its commit the next one locks and
+// decides, and every Receive that arrives meanwhile joins it. More
+// receivers only make more, smaller batches. The statements are prepared
+// once per connection (pgx's statement cache) and the server soon runs
+// them with a generic plan made once, whatever the tables' statistics
+// are then: they are written so that such a plan finds rows by id or
+// out_trade_no (see writeBatchSQL and countMessagesSQL).
 //
 // A caller gets its decision only after the COMMIT returned, so "success"
 // to Alipay still means "on disk" (synchronous_commit stays the server's).
@@ -153,8 +165,8 @@ type recvJob struct {
 }
 
 // receivers is how many batches run at once, each on its own connection
-// (the pool keeps as many again for everything else; see Open).
-func receivers() int { return max(4, runtime.GOMAXPROCS(0)) }
+// (the pool keeps others for everything else; see Open).
+func receivers() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 func (db *DB) startReceivers() {
 	wr := db.wr
@@ -293,29 +305,45 @@ func checked(write, want, what string) string {
 		" THEN COUNT(*) ELSE ('" + what + ": ' || COUNT(*) || ' of ' || " + want + " || ' rows changed')::bigint END FROM w"
 }
 
-// payOrdersSQL pays many orders at once, one array per column.
-const payOrdersSQL = `UPDATE orders AS o SET status = 'paid', trade_no = u.trade_no, buyer_logon_id = u.buyer, paid_at = u.paid_at,
-	paid_via = u.via, updated_at = u.at
-	FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[]) AS u(id, trade_no, buyer, paid_at, via, at)
-	WHERE o.id = u.id AND o.status = 'unpaid'`
-
-// Checked forms of the compare-and-sets a batch sends before its COMMIT.
+// Checked forms of the compare-and-sets a batch sends as statements of
+// their own before its COMMIT.
 var (
-	payOrdersCheckedSQL  = checked(payOrdersSQL, "$7::bigint", "pay orders")
-	closeOrderCheckedSQL = checked(sqlstore.CloseOrderSQL, "1", "close order")
+	closeOrderCheckedSQL     = checked(sqlstore.CloseOrderSQL, "1", "close order")
+	payClosedOrderCheckedSQL = checked(sqlstore.PayClosedOrderSQL, "1", "pay closed order")
 )
 
 // countMessagesSQL counts the verified messages kept of each order named.
-const countMessagesSQL = "SELECT out_trade_no, COUNT(*) FROM notifications WHERE out_trade_no = ANY($1) AND verified GROUP BY out_trade_no"
+// The count is the aggregate's, not the WHERE clause's, so the server
+// finds the rows by out_trade_no alone (an index on verified would match
+// nearly every row).
+const countMessagesSQL = "SELECT out_trade_no, COUNT(*) FILTER (WHERE verified) FROM notifications WHERE out_trade_no = ANY($1) GROUP BY out_trade_no"
 
-// insertNotificationsSQL records many messages at once, stored in the
-// order of the arrays, and counts each that is stored already (as
-// sqlstore's countRepeatSQL does); it fails (as checked does) unless every
-// one of the $17 messages was stored or counted. No two of them may have
-// the same body_hash (receiveBatch keeps such a job for a transaction of
-// its own).
-const insertNotificationsSQL = `WITH u AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::boolean[],
-		$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::integer[], $15::text[], $16::text[])
+// writeBatchSQL is a batch's payments and messages in one statement.
+//
+// paid pays many unpaid orders at once, one array per column ($1–$7),
+// each getting the payer's user id ($7, NULL for none) unless it has one
+// (as sqlstore's SetBuyerSQL does). The orders are found by id; the
+// compare-and-set on status is written as a filter that no index can
+// serve ("IS TRUE"), so that the planner never reads the orders through
+// (status, created_at), which holds every unpaid order (and, until a
+// vacuum, an entry for every row version that was unpaid) rather than
+// the few named. The plan is made once per connection (a prepared
+// statement's generic plan), when the table's size may say little.
+//
+// stored records many messages at once ($8–$23), in the order of the
+// arrays, and counted counts each that is stored already (as sqlstore's
+// countRepeatSQL does). No two of them may have the same body_hash
+// (receiveBatch keeps such a job for a transaction of its own).
+//
+// The statement fails (as checked does) unless exactly $24 orders were
+// paid and every one of the $25 messages was stored or counted.
+const writeBatchSQL = `WITH paid AS (UPDATE orders AS o SET status = 'paid', trade_no = p.trade_no, buyer_logon_id = p.buyer, paid_at = p.paid_at,
+		paid_via = p.via, updated_at = p.at,
+		buyer_user_id = CASE WHEN o.buyer_user_id = '' THEN COALESCE(p.buyer_user, '') ELSE o.buyer_user_id END
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[]) AS p(id, trade_no, buyer, paid_at, via, at, buyer_user)
+		WHERE o.id = p.id AND (o.status = 'unpaid') IS TRUE RETURNING 1),
+	u AS (SELECT * FROM unnest($8::text[], $9::bigint[], $10::text[], $11::text[], $12::bytea[], $13::boolean[],
+		$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::integer[], $22::text[], $23::text[])
 		WITH ORDINALITY AS u(source, received_at, remote_addr, method, body, verified, notify_id, out_trade_no, trade_status, outcome, detail,
 		body_hash, api, http_status, headers, settled_refund, i)),
 	stored AS (INSERT INTO notifications
@@ -329,18 +357,23 @@ const insertNotificationsSQL = `WITH u AS (SELECT * FROM unnest($1::text[], $2::
 		WHERE body_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stored WHERE stored.body_hash = u.body_hash)
 		ON CONFLICT (body_hash) DO UPDATE SET times_seen = message_repeats.times_seen + 1, last_seen_at = excluded.last_seen_at
 		RETURNING 1)
-	SELECT CASE WHEN n = $17::bigint THEN n ELSE ('record messages: ' || n || ' of ' || $17::bigint || ' stored or counted')::bigint END
-	FROM (SELECT (SELECT COUNT(*) FROM stored) + (SELECT COUNT(*) FROM counted) AS n) AS c`
+	SELECT CASE
+		WHEN c.paid <> $24::bigint THEN ('pay orders: ' || c.paid || ' of ' || $24::bigint || ' rows changed')::bigint
+		WHEN c.kept <> $25::bigint THEN ('record messages: ' || c.kept || ' of ' || $25::bigint || ' stored or counted')::bigint
+		ELSE c.kept END
+	FROM (SELECT (SELECT COUNT(*) FROM paid) AS paid, (SELECT COUNT(*) FROM stored) + (SELECT COUNT(*) FROM counted) AS kept OFFSET 0) AS c`
 
 // batchChanges are sqlstore.Changes gathered for one pipelined batch:
-// payments and messages as the columns of one statement each, closes and
-// review flags as statements of their own.
+// payments and messages as the columns of one statement (writeBatchSQL),
+// closes, review flags and payments of closed orders as statements of
+// their own.
 type batchChanges struct {
 	b       *pgx.Batch
 	singles []string // what each single statement is, for errors
 	pay     struct {
 		id, at         []int64
 		tradeNo, buyer []*string
+		buyerUser      []*string
 		paidAt         []*int64
 		via            []string
 	}
@@ -366,7 +399,7 @@ func nullable(s string) *string {
 func (c *batchChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
 	if o.Status == shop.StatusClosed {
 		// Rare (a payment kept after the close): statements of its own.
-		c.b.Queue(sqlstore.PayClosedOrderSQL, nullable(p.TradeNo), nullable(p.BuyerLogonID), sqlNullMS(p.PaidAt), p.Via, at.UnixMilli(), o.ID)
+		c.b.Queue(payClosedOrderCheckedSQL, nullable(p.TradeNo), nullable(p.BuyerLogonID), sqlNullMS(p.PaidAt), p.Via, at.UnixMilli(), o.ID)
 		c.b.Queue(sqlstore.RetakeStockSQL, o.Quantity, o.GoodsID)
 		c.singles = append(c.singles, "pay closed order "+o.OutTradeNo, "")
 		return nil
@@ -380,11 +413,8 @@ func (c *batchChanges) Pay(o *shop.Order, p *shop.Payment, at time.Time) error {
 	r.id, r.at = append(r.id, o.ID), append(r.at, at.UnixMilli())
 	r.tradeNo, r.buyer = append(r.tradeNo, nullable(p.TradeNo)), append(r.buyer, nullable(p.BuyerLogonID))
 	r.paidAt, r.via = append(r.paidAt, paidAt), append(r.via, p.Via)
-	if p.BuyerUserID != "" {
-		// Not a compare-and-set: an order keeps the buyer it has.
-		c.b.Queue(sqlstore.SetBuyerSQL, p.BuyerUserID, o.ID)
-		c.singles = append(c.singles, "buyer of order "+o.OutTradeNo)
-	}
+	// Not a compare-and-set: an order keeps the buyer it has.
+	r.buyerUser = append(r.buyerUser, nullable(p.BuyerUserID))
 	return nil
 }
 
@@ -474,30 +504,44 @@ func (db *DB) tryReceiveBatch(ctx context.Context, jobs []*recvJob) (rest []*rec
 // receiveOn is the batch's transaction on c (see the top of this file).
 // It returns the jobs left for a transaction of their own.
 func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, error) {
-	orders, kept, err := lockOrders(ctx, c, jobs)
+	orders, err := lockOrders(ctx, c, jobs)
 	if err != nil {
 		return nil, err
 	}
-	// Decide and apply; every job's changes join one pipelined batch.
-	ch := &batchChanges{b: &pgx.Batch{}}
-	var rest []*recvJob
-	for _, j := range jobs {
-		var o *shop.Order
+	// Decide on the locked orders. A message whose decision changes
+	// nothing is kept whole only while its order keeps fewer than
+	// shop.MaxMessagesPerOrder: those orders' messages are counted.
+	ds := make([]shop.Decision, len(jobs))
+	ords := make([]*shop.Order, len(jobs))
+	var count []string
+	for i, j := range jobs {
 		if got, ok := orders[j.m.OutTradeNo]; ok {
 			cp := *got
-			o = &cp
+			ords[i] = &cp
 		}
-		d := j.decide(o, nil)
-		if j.hash != "" && j.m.OutTradeNo != "" && !shop.KeepMessage(d, kept[j.m.OutTradeNo]) {
+		ds[i] = j.decide(ords[i], nil)
+		if j.hash != "" && j.m.OutTradeNo != "" && !shop.KeepMessage(ds[i], shop.MaxMessagesPerOrder) {
+			count = append(count, j.m.OutTradeNo)
+		}
+	}
+	kept, err := countMessages(ctx, c, count)
+	if err != nil {
+		return nil, err
+	}
+	// Apply; every job's changes join one pipelined batch.
+	ch := &batchChanges{b: &pgx.Batch{}}
+	var rest []*recvJob
+	for i, j := range jobs {
+		if j.hash != "" && j.m.OutTradeNo != "" && !shop.KeepMessage(ds[i], kept[j.m.OutTradeNo]) {
 			// Maybe beyond its order's cap, to be only counted: that
 			// takes a read of its own (sqlstore's Record).
 			rest = append(rest, j)
 			continue
 		}
-		if err := sqlstore.Apply(ch, j.m, o, nil, d); err != nil {
+		if err := sqlstore.Apply(ch, j.m, ords[i], nil, ds[i]); err != nil {
 			return nil, err
 		}
-		j.d = d
+		j.d = ds[i]
 	}
 	if len(ch.msgs.at) == 0 {
 		// Every job is left for a transaction of its own: nothing to commit.
@@ -510,82 +554,88 @@ func receiveOn(ctx context.Context, c *pgx.Conn, jobs []*recvJob) ([]*recvJob, e
 	return rest, nil
 }
 
-// lockOrders begins the transaction, locks every order the jobs name and
-// counts the verified messages each keeps (shop.KeepMessage), in one round
-// trip.
-func lockOrders(ctx context.Context, c *pgx.Conn, jobs []*recvJob) (map[string]*shop.Order, map[string]int, error) {
+// lockOrders begins the transaction and locks every order the jobs name,
+// in one round trip.
+func lockOrders(ctx context.Context, c *pgx.Conn, jobs []*recvJob) (map[string]*shop.Order, error) {
 	var nos []string
 	for _, j := range jobs {
 		if j.m.OutTradeNo != "" {
 			nos = append(nos, j.m.OutTradeNo)
 		}
 	}
-	orders, kept := map[string]*shop.Order{}, map[string]int{}
+	orders := map[string]*shop.Order{}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	if len(nos) > 0 {
 		b.Queue(sqlstore.LockOrdersSQL, nos)
-		b.Queue(countMessagesSQL, nos)
 	}
 	br := c.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return nil, nil, fmt.Errorf("store: begin: %w", err)
+		return nil, fmt.Errorf("store: begin: %w", err)
 	}
 	if len(nos) == 0 {
-		return orders, kept, br.Close()
+		return orders, br.Close()
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+		return nil, fmt.Errorf("store: lock orders: %w", err)
 	}
 	for rows.Next() {
 		o, err := sqlstore.ScanOrder(rows)
 		if err != nil {
 			rows.Close()
-			return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+			return nil, fmt.Errorf("store: lock orders: %w", err)
 		}
 		orders[o.OutTradeNo] = &o
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
+		return nil, fmt.Errorf("store: lock orders: %w", err)
 	}
-	// Read once the rows are locked.
-	rows, err = br.Query()
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("store: lock orders: %w", err)
+	}
+	return orders, nil
+}
+
+// countMessages counts the verified messages each of the orders nos keeps
+// (shop.KeepMessage). It runs after lockOrders, so the count sees every
+// message committed before the locks were granted.
+func countMessages(ctx context.Context, c *pgx.Conn, nos []string) (map[string]int, error) {
+	kept := map[string]int{}
+	if len(nos) == 0 {
+		return kept, nil
+	}
+	rows, err := c.Query(ctx, countMessagesSQL, nos)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: count messages: %w", err)
+		return nil, fmt.Errorf("store: count messages: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var no string
 		var n int
 		if err := rows.Scan(&no, &n); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("store: count messages: %w", err)
+			return nil, fmt.Errorf("store: count messages: %w", err)
 		}
 		kept[no] = n
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("store: count messages: %w", err)
+		return nil, fmt.Errorf("store: count messages: %w", err)
 	}
-	if err := br.Close(); err != nil {
-		return nil, nil, fmt.Errorf("store: lock orders: %w", err)
-	}
-	return orders, kept, nil
+	return kept, nil
 }
 
 // send runs the gathered changes and the COMMIT in one round trip. The
-// server checks every compare-and-set (checked); on an error nothing is
-// committed and the transaction is left for the caller to roll back.
+// server checks every compare-and-set (checked, writeBatchSQL); on an
+// error nothing is committed and the transaction is left for the caller
+// to roll back.
 func (ch *batchChanges) send(ctx context.Context, c *pgx.Conn) error {
 	b, pay, msgs := ch.b, &ch.pay, &ch.msgs
-	if len(pay.id) > 0 {
-		b.Queue(payOrdersCheckedSQL, pay.id, pay.tradeNo, pay.buyer, pay.paidAt, pay.via, pay.at, len(pay.id))
-	}
-	b.Queue(insertNotificationsSQL, msgs.source, msgs.at, msgs.remote, msgs.method, msgs.body, msgs.verified,
+	b.Queue(writeBatchSQL, pay.id, pay.tradeNo, pay.buyer, pay.paidAt, pay.via, pay.at, pay.buyerUser,
+		msgs.source, msgs.at, msgs.remote, msgs.method, msgs.body, msgs.verified,
 		msgs.notifyID, msgs.outTradeNo, msgs.tradeStatus, msgs.outcome, msgs.detail, msgs.bodyHash, msgs.api, msgs.status, msgs.headers, msgs.settled,
-		len(msgs.at))
+		len(pay.id), len(msgs.at))
 	b.Queue("COMMIT")
 	br := c.SendBatch(ctx, b)
 	defer br.Close()
@@ -594,13 +644,8 @@ func (ch *batchChanges) send(ctx context.Context, c *pgx.Conn) error {
 			return fmt.Errorf("store: %s: %w", what, err)
 		}
 	}
-	if len(pay.id) > 0 {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("store: pay orders: %w", err)
-		}
-	}
 	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("store: record messages: %w", err)
+		return fmt.Errorf("store: write batch: %w", err)
 	}
 	tag, err := br.Exec()
 	if err != nil {
