@@ -65,7 +65,7 @@ unformatted=$(gofmt -l $(git ls-files '*.go') 2>&1 || true)
 # The tests run in two lanes at once, each writing its own logs. Lane 1 is the race run of every
 # package (the longest part; its last minutes are cmd/alishop's browser tests alone, which leave
 # a core idle); lane 2, at a lower priority, fills that core: vet and staticcheck, the Go SDK
-# interop, the fault suite and the attack suite, one after the other. Fuzzing runs after both.
+# interop, the fault suite, the attack suite and fuzzing, one after the other.
 # Every package's test binary is compiled first, in one go command, so that the lanes do not
 # compile the same packages twice at the same time.
 step "compiling the tests (race detector on)"
@@ -103,6 +103,32 @@ report() {
 	fi
 }
 
+# fuzz: every Fuzz target for FUZZTIME with one worker, a line per target; it stops at the
+# first target that fails.
+fuzz() {
+	for file in $(git ls-files '*_test.go'); do
+		for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
+			pkg="./$(dirname "$file")"
+			echo "fuzz $pkg $target"
+			if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" -parallel 1 "$pkg" >"$logs/fuzz-target.log" 2>&1; then
+				# Go 1.26's fuzzing coordinator can report its own -fuzztime deadline as a
+				# failure when a worker is busy at that moment (go.dev/issue/75804, fixed in
+				# Go 1.27): a bare "context deadline exceeded" with no failing input written.
+				# Only that case is tolerated, and only after the corpus replays cleanly.
+				if grep -q 'context deadline exceeded' "$logs/fuzz-target.log" && ! grep -q 'Failing input written' "$logs/fuzz-target.log"; then
+					echo "fuzz $target: the coordinator reported its own deadline with no failing input (go.dev/issue/75804); replaying the corpus"
+					go test -count=1 -run "^${target}\$" "$pkg" || { echo "FAIL: fuzz target $target in $pkg: corpus replay"; return 1; }
+				else
+					cat "$logs/fuzz-target.log"
+					echo "FAIL: fuzz target $target in $pkg"
+					return 1
+				fi
+			fi
+		done
+	done
+	echo "ok  	fuzzing"
+}
+
 lane1() {
 	run race go test -race -count=1 -timeout 20m -v \
 		$(go list ./... | grep -v -e /internal/faultsuite -e /internal/attacksuite)
@@ -112,12 +138,13 @@ lane2() {
 	run interop bash -c 'cd interop && go test -count=1 -timeout 10m -v ./...'
 	run faultsuite go test -race -count=1 -timeout 15m -parallel 4 -v ./internal/faultsuite/
 	run attacksuite go test -count=1 -timeout 10m -v ./internal/attacksuite/
+	run fuzz fuzz
 }
 
 step "the two lanes at once (each part is reported below when both have ended)"
 lane1 &
 lanes+=("$!")
-nice -n 5 bash -c "$(declare -f run lane2); logs='$logs'; lane2" &
+nice -n 5 bash -c "$(declare -f run fuzz lane2); logs='$logs'; FUZZTIME='$FUZZTIME'; lane2" &
 lanes+=("$!")
 wait "${lanes[@]}" || true
 set +m
@@ -129,28 +156,8 @@ report race "go test -race, every package but the two suites; with the accessibi
 report interop "Go SDK interop (interop/: smartwalle/alipay and gopay against alishop sandbox): one line per library, mode and call" "$results"
 report faultsuite "fault-injection suite (docs/RELIABILITY.md): each scenario prints its counts" '^[^ ]'
 report attacksuite "attack suite (docs/SECURITY.md): one result line per attack" "^(=== RUN|--- |ok |FAIL)|_test\.go:[0-9]+: "
+report fuzz "fuzzing (${FUZZTIME} per target, one worker)" '^(fuzz |ok |FAIL)|^--- FAIL|Failing input'
 [ -z "$failed" ] || fail "failed:$failed (logs in $logs)"
-
-step "fuzzing (${FUZZTIME} per target)"
-for file in $(git ls-files '*_test.go'); do
-	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
-		pkg="./$(dirname "$file")"
-		echo "fuzz $pkg $target"
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$logs/fuzz.log" 2>&1; then
-			# Go 1.26's fuzzing coordinator can report its own -fuzztime deadline as a
-			# failure when a worker is busy at that moment (go.dev/issue/75804, fixed in
-			# Go 1.27): a bare "context deadline exceeded" with no failing input written.
-			# Only that case is tolerated, and only after the corpus replays cleanly.
-			if grep -q 'context deadline exceeded' "$logs/fuzz.log" && ! grep -q 'Failing input written' "$logs/fuzz.log"; then
-				echo "fuzz $target: the coordinator reported its own deadline with no failing input (go.dev/issue/75804); replaying the corpus"
-				go test -count=1 -run "^${target}\$" "$pkg" || fail "fuzz target $target in $pkg: corpus replay"
-			else
-				cat "$logs/fuzz.log"
-				fail "fuzz target $target in $pkg"
-			fi
-		fi
-	done
-done
 
 rm -rf "$logs"
 step "all checks passed"
