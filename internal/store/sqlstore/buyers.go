@@ -21,21 +21,5 @@ func (db *DB) ClaimOrder(ctx context.Context, outTradeNo, userID string) error {
 // BuyerOrderNumbers implements shop.BuyerStore: the numbers of the buyer's
 // orders, newest first, at most limit.
 func (db *DB) BuyerOrderNumbers(ctx context.Context, userID string, limit int) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT out_trade_no FROM orders WHERE buyer_user_id = $1 ORDER BY id DESC LIMIT $2`, userID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: buyer's orders: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var no string
-		if err := rows.Scan(&no); err != nil {
-			return nil, fmt.Errorf("store: buyer's orders: %w", err)
-		}
-		out = append(out, no)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: buyer's orders: %w", err)
-	}
-	return out, nil
+	return column[string](ctx, db, "buyer's orders", `SELECT out_trade_no FROM orders WHERE buyer_user_id = $1 ORDER BY id DESC LIMIT $2`, userID, limit)
 }

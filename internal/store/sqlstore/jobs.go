@@ -106,24 +106,8 @@ func (db *DB) ClaimJob(ctx context.Context, kind, token string, now time.Time, l
 // DueKinds implements jobs.Queue: a read on the readers' pool, never the
 // writer's.
 func (db *DB) DueKinds(ctx context.Context, now time.Time) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT kind FROM jobs
+	return column[string](ctx, db, "due jobs", `SELECT DISTINCT kind FROM jobs
 		WHERE done_at IS NULL AND run_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)`, now.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store: due jobs: %w", err)
-	}
-	defer rows.Close()
-	var kinds []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("store: due jobs: %w", err)
-		}
-		kinds = append(kinds, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: due jobs: %w", err)
-	}
-	return kinds, nil
 }
 
 // RenewJob implements jobs.Queue.

@@ -92,20 +92,15 @@ func (db *DB) Sales(ctx context.Context, start, end time.Time) (int, alipay.Amou
 
 // GoodsOrdered implements shop.Reports.
 func (db *DB) GoodsOrdered(ctx context.Context) (map[int64]bool, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT DISTINCT goods_id FROM orders")
+	ids, err := column[int64](ctx, db, "goods ordered", "SELECT DISTINCT goods_id FROM orders")
 	if err != nil {
-		return nil, fmt.Errorf("store: goods ordered: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: goods ordered: %w", err)
-		}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
 		out[id] = true
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeleteGoods implements shop.Reports: the pictures and the goods go in one

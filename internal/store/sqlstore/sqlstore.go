@@ -15,6 +15,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -74,6 +75,28 @@ func (db *DB) Ping(ctx context.Context) error {
 // write runs fn through the backend's writer.
 func (db *DB) write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	return db.w.Write(ctx, fn)
+}
+
+// column reads a query's one column on the readers' pool, every row; what
+// names the read in errors.
+func column[T any](ctx context.Context, db *DB, what, query string, args ...any) ([]T, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
 }
 
 // exec runs one statement through the writer and returns the rows it changed.
