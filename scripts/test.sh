@@ -81,12 +81,12 @@ stop_lanes() { for pid in "${lanes[@]}"; do kill -- "-$pid" 2>/dev/null || true;
 trap stop_lanes EXIT
 set -m
 
-# run NAME COMMAND...: runs COMMAND with its output in $logs/NAME.log and its exit status in
-# $logs/NAME.rc.
+# run NAME COMMAND...: runs COMMAND with its output in $logs/NAME.log, its exit status in
+# $logs/NAME.rc and its wall-clock and CPU seconds (children included) in $logs/NAME.time.
 run() {
-	local name=$1 rc=0
+	local name=$1 rc=0 TIMEFORMAT='%0R s, CPU %0U s user + %0S s system'
 	shift
-	"$@" >"$logs/$name.log" 2>&1 || rc=$?
+	{ time "$@" >"$logs/$name.log" 2>&1; } 2>"$logs/$name.time" || rc=$?
 	echo "$rc" >"$logs/$name.rc"
 }
 # report NAME TITLE FILTER: prints the title and the lines of NAME's log that FILTER matches,
@@ -96,6 +96,7 @@ report() {
 	local name=$1 title=$2 filter=$3 rc
 	rc=$(cat "$logs/$name.rc" 2>/dev/null || echo "not run")
 	step "$title"
+	echo "took $(cat "$logs/$name.time" 2>/dev/null || echo "?")"
 	grep -E "$filter" "$logs/$name.log" 2>/dev/null || true
 	if [ "$rc" != 0 ] || ! grep -q '^ok ' "$logs/$name.log"; then
 		echo "FAIL: $title (exit $rc; full log: $logs/$name.log)" >&2
