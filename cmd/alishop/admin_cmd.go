@@ -104,10 +104,11 @@ const minAdminPassword = 12
 // generated and printed; every admin session ends.
 func runPasswd(ctx context.Context, args []string, e *env) error {
 	fs := newFlags("passwd")
-	fs.about = fmt.Sprintf("The password (at least %d characters) is read as one line on stdin, or generated with --generate. Every admin session ends. The shop may be running.", minAdminPassword)
+	fs.about = fmt.Sprintf("The password (at least %d characters) is read as one line on stdin, or generated with --generate. Every admin session ends. The shop may be running. With --hash the password's stored form is printed instead, for serve --admin-password-hash, and no database is opened.", minAdminPassword)
 	var f dbFlags
 	f.register(fs)
 	generate := fs.Bool("generate", false, "generate a random password and print it, instead of reading one on stdin")
+	hash := fs.Bool("hash", false, "print the password's stored form (PBKDF2-SHA256, 600,000 iterations) for serve --admin-password-hash instead of setting it")
 	pos, err := fs.parse(args, e)
 	if err != nil {
 		return err
@@ -115,33 +116,33 @@ func runPasswd(ctx context.Context, args []string, e *env) error {
 	if err := fs.noArgs(pos); err != nil {
 		return err
 	}
-	dsn, err := resolveDB("passwd", f.data, f.db)
-	if err != nil {
-		return err
-	}
-	if !store.IsPostgresURL(dsn) {
-		if _, err := os.Stat(dsn); err != nil {
-			return failure("passwd: no database at %s (start the shop once first, or give the --data or --db it runs with)", dsn)
+	dsn := ""
+	if !*hash {
+		if dsn, err = resolveDB("passwd", f.data, f.db); err != nil {
+			return err
+		}
+		if !store.IsPostgresURL(dsn) {
+			if _, err := os.Stat(dsn); err != nil {
+				return failure("passwd: no database at %s (start the shop once first, or give the --data or --db it runs with)", dsn)
+			}
 		}
 	}
 	password := ""
 	if *generate {
 		password = web.NewPassword()
-	} else {
-		fmt.Fprintf(e.stderr, "new admin password (at least %d characters): ", minAdminPassword)
-		line, err := bufio.NewReader(io.LimitReader(e.stdin, 4<<10)).ReadString('\n')
-		if err != nil && (err != io.EOF || line == "") {
-			return usageError("passwd: no password on stdin (or use --generate)")
+	} else if password, err = readNewPassword(e); err != nil {
+		return err
+	}
+	if *hash {
+		h, err := web.HashPassword(password)
+		if err != nil {
+			return failure("passwd: %v", err)
 		}
-		password = strings.TrimRight(line, "\r\n")
-		switch n := utf8.RuneCountInString(password); {
-		case !utf8.ValidString(password):
-			return usageError("passwd: the password is not valid UTF-8")
-		case n < minAdminPassword:
-			return usageError("passwd: the password has %d characters; use at least %d (or --generate)", n, minAdminPassword)
-		case n > 1024:
-			return usageError("passwd: the password is longer than 1024 characters")
+		if *generate {
+			fmt.Fprintf(e.stdout, "admin password: %s\n", password)
 		}
+		fmt.Fprintf(e.stdout, "%s\n", h)
+		return nil
 	}
 	db, err := store.Open(ctx, dsn, store.Options{})
 	if err != nil {
@@ -156,6 +157,25 @@ func runPasswd(ctx context.Context, args []string, e *env) error {
 	}
 	fmt.Fprintf(e.stdout, "admin password set for user %s; every admin session was ended\n", web.AdminUser)
 	return nil
+}
+
+// readNewPassword reads a new admin password as one line on stdin.
+func readNewPassword(e *env) (string, error) {
+	fmt.Fprintf(e.stderr, "new admin password (at least %d characters): ", minAdminPassword)
+	line, err := bufio.NewReader(io.LimitReader(e.stdin, 4<<10)).ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		return "", usageError("passwd: no password on stdin (or use --generate)")
+	}
+	password := strings.TrimRight(line, "\r\n")
+	switch n := utf8.RuneCountInString(password); {
+	case !utf8.ValidString(password):
+		return "", usageError("passwd: the password is not valid UTF-8")
+	case n < minAdminPassword:
+		return "", usageError("passwd: the password has %d characters; use at least %d (or --generate)", n, minAdminPassword)
+	case n > 1024:
+		return "", usageError("passwd: the password is longer than 1024 characters")
+	}
+	return password, nil
 }
 
 // runVersion is `alishop version`: the module version, VCS revision and Go

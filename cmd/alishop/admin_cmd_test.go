@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -329,6 +330,80 @@ func TestServeReadableErrors(t *testing.T) {
 			"--alipay-private-key", locked, "--alipay-public-key", bad)
 		if err == nil || !strings.Contains(err.Error(), "permission denied") {
 			t.Errorf("unreadable key file: %v", err)
+		}
+	}
+}
+
+// TestAdminPasswordHash: passwd --hash prints a password's stored form
+// without opening a database; serve --admin-password-hash stores it, and
+// the password logs in; a restart with the same hash keeps the sessions, a
+// new hash ends them (with a warning when it has fewer iterations than
+// alishop's own); a malformed hash, or both password flags, exit 2.
+func TestAdminPasswordHash(t *testing.T) {
+	t.Parallel()
+	const pw = "a password kept by the operator"
+	nowhere := filepath.Join(t.TempDir(), "none")
+	out, _, err := runCmd(t, pw+"\n", "passwd", "--hash", "--data", nowhere)
+	hash := strings.TrimSpace(out)
+	if err != nil || !strings.HasPrefix(hash, "pbkdf2-sha256$600000$") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("passwd --hash: %v %q", err, out)
+	}
+	if _, err := os.Stat(nowhere); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("passwd --hash touched the data directory: %v", err)
+	}
+	if _, _, err := runCmd(t, "short\n", "passwd", "--hash"); err == nil || !strings.Contains(err.Error(), "at least 12") {
+		t.Errorf("passwd --hash with a short password: %v", err)
+	}
+
+	data := t.TempDir()
+	p := launchShop(t, data, hash)
+	p.password = pw
+	if strings.Contains(strings.Join(p.stdout, "\n"), "admin password") {
+		t.Errorf("a password was generated although a hash was given: %q", p.stdout)
+	}
+	cookie := p.login()
+	if resp, _ := p.do("POST", "/admin/login", url.Values{"username": {"admin"}, "password": {pw + "x"}}, nil); resp.StatusCode == http.StatusSeeOther {
+		t.Error("a wrong password logs in")
+	}
+	if strings.Contains(p.stderr.String(), hash) || strings.Contains(p.stderr.String(), "fewer PBKDF2 iterations") {
+		t.Errorf("stderr names the hash or warns about it:\n%s", p.stderr)
+	}
+	session := map[string]string{"Cookie": cookie.Name + "=" + cookie.Value}
+	if err := p.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	q := launchShop(t, data, hash)
+	if resp, _ := q.do("GET", "/admin/orders", nil, session); resp.StatusCode != http.StatusOK {
+		t.Errorf("a restart with the same hash ended the session: %d", resp.StatusCode)
+	}
+	if err := q.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	r := launchShop(t, data, testAdminPasswordHash)
+	if resp, _ := r.do("GET", "/admin/orders", nil, session); resp.StatusCode == http.StatusOK {
+		t.Error("a session from before the new hash still works")
+	}
+	r.password = testAdminPassword
+	r.login()
+	if !strings.Contains(r.stderr.String(), "fewer PBKDF2 iterations") || !strings.Contains(r.stderr.String(), "iterations=1000") {
+		t.Errorf("no warning about a 1,000-iteration hash:\n%s", r.stderr)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--admin-password-hash", "pbkdf2-sha256$999$" + strings.SplitN(hash, "$", 3)[2]}, "want 1000 to 10000000"},
+		{[]string{"--admin-password-hash", "sha1$1000$c2FsdA$a2V5"}, "unknown password hash format"},
+		{[]string{"--admin-password-hash", "pbkdf2-sha256$1000$c2FsdA$a2V5"}, "16 to 64 bytes"},
+		{[]string{"--admin-password-hash", hash, "--admin-password", pw}, "give one of them"},
+	} {
+		_, _, err := runCmd(t, "", append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, c.args...)...)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), pw) {
+			t.Errorf("%.60q: %v, want exit 2 with %q", c.args, err, c.want)
 		}
 	}
 }

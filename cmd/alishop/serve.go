@@ -212,8 +212,8 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 			return s, dbError{failure("serve: demo goods: %v", err)}
 		}
 	}
-	if s.generated, err = web.EnsureAdminPassword(ctx, db, cfg.adminPassword); err != nil {
-		return s, dbError{failure("serve: admin password: %v", err)}
+	if err := ensureAdminPassword(ctx, cfg, db, log, s); err != nil {
+		return s, err
 	}
 	cookieKey, err := web.EnsureCookieKey(ctx, db)
 	if err != nil {
@@ -237,6 +237,27 @@ func assemble(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Log
 	// One name for a shop on loopback: the 我的订单 cookie is per name.
 	s.handler = web.OneLoopbackName(s.handler, publicURL)
 	return s, nil
+}
+
+// ensureAdminPassword stores the admin password of the flags: the stored
+// form given by --admin-password-hash, the password of --admin-password, or
+// one generated at the first start (kept in s.generated to be printed once).
+func ensureAdminPassword(ctx context.Context, cfg *serveConfig, db *store.DB, log *slog.Logger, s *shopServer) error {
+	if cfg.adminPasswordHash == "" {
+		var err error
+		if s.generated, err = web.EnsureAdminPassword(ctx, db, cfg.adminPassword); err != nil {
+			return dbError{failure("serve: admin password: %v", err)}
+		}
+		return nil
+	}
+	if n, _ := web.CheckPasswordHash(cfg.adminPasswordHash); n < web.PasswordIterations {
+		log.Warn("the admin password hash has fewer PBKDF2 iterations than alishop's own; alishop passwd --hash makes one with them",
+			"iterations", n, "alishop", web.PasswordIterations)
+	}
+	if err := web.EnsureAdminPasswordHash(ctx, db, cfg.adminPasswordHash); err != nil {
+		return dbError{failure("serve: admin password: %v", err)}
+	}
+	return nil
 }
 
 // announce prints where the shop listens and how to reach it.

@@ -17,17 +17,17 @@ import (
 
 // serveConfig is serve's flags.
 type serveConfig struct {
-	addr, data, db, publicURL            string
-	adminPassword, logLevel, metricsAddr string
-	shopName                             string
-	publicURLSet                         bool
-	shutdownTimeout                      time.Duration
-	sandboxListenAny                     bool
-	alipay                               alipayFlags
-	jobs                                 jobFlags
-	retention                            retentionFlags
-	limits                               web.Limits
-	proxy                                proxyFlags
+	addr, data, db, publicURL        string
+	adminPassword, adminPasswordHash string
+	logLevel, metricsAddr, shopName  string
+	publicURLSet                     bool
+	shutdownTimeout                  time.Duration
+	sandboxListenAny                 bool
+	alipay                           alipayFlags
+	jobs                             jobFlags
+	retention                        retentionFlags
+	limits                           web.Limits
+	proxy                            proxyFlags
 }
 
 // alipayFlags name the real Alipay app; without an app id the built-in
@@ -89,6 +89,7 @@ func (c *serveConfig) register(fs *cmdFlags) {
 	fs.StringVar(&c.db, "db", "", "database: a SQLite file path (default DATA/alishop.db), or a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL for PostgreSQL")
 	fs.StringVar(&c.publicURL, "public-url", "", "base URL Alipay redirects buyers and sends notifications to (default: the listen address, e.g. http://127.0.0.1:8000)")
 	fs.StringVar(&c.adminPassword, "admin-password", "", "admin password (default: generated on first start, printed once)")
+	fs.StringVar(&c.adminPasswordHash, "admin-password-hash", "", "the admin password in its stored form, as `alishop passwd --hash` prints it: the shop never sees the password itself")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve /metrics on this separate address (e.g. 10.0.0.5:9100) for a scraper on another host; without it /metrics answers loopback clients on --addr only")
 	fs.StringVar(&c.shopName, "shop-name", web.DefaultShopName, "the shop's first name, shown on every page; stored on first start, then changed in the admin's 设置 page")
@@ -166,6 +167,14 @@ func (c *serveConfig) check(set map[string]bool) error {
 	if c.adminPassword != "" {
 		if err := web.CheckNewPassword(c.adminPassword); err != nil {
 			return usageError("serve: --admin-password: %v", err)
+		}
+	}
+	if c.adminPasswordHash != "" {
+		if c.adminPassword != "" {
+			return usageError("serve: --admin-password and --admin-password-hash: give one of them")
+		}
+		if _, err := web.CheckPasswordHash(c.adminPasswordHash); err != nil {
+			return usageError("serve: --admin-password-hash: %v (alishop passwd --hash makes one)", err)
 		}
 	}
 	db, err := resolveDB("serve", c.data, c.db)

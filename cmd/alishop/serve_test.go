@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -50,25 +54,66 @@ type shopProcess struct {
 	base     string // http://127.0.0.1:PORT
 	data     string
 	stdout   []string // lines printed before the listening line and the next ones
-	password string   // the generated admin password, when printed
+	password string   // the admin password: testAdminPassword, or the generated one when printed
 	stderr   *lockedBuffer
 	stop     func() error
 }
 
 var listenLine = regexp.MustCompile(`^alishop listening on (http://127\.0\.0\.1:\d+)/$`)
 
+// testAdminPassword is the admin password of the shops startShop starts.
+// They are given its stored form with 1,000 PBKDF2 iterations
+// (--admin-password-hash): a login then runs the same code as with the
+// 600,000 iterations of a generated password, without the seconds each of
+// those takes under the race detector. startShopGenerated starts a shop
+// that generates its password, as a new shop does.
+const testAdminPassword = "test admin password"
+
+var testAdminPasswordHash = func() string {
+	salt := []byte("alishop-test-salt")
+	key, err := pbkdf2.Key(sha256.New, testAdminPassword, salt, 1000, 32)
+	if err != nil {
+		panic(err)
+	}
+	enc := base64.RawStdEncoding
+	return "pbkdf2-sha256$1000$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(key)
+}()
+
 // startShop runs `alishop serve --addr 127.0.0.1:0 --data DATA` in-process
-// and returns once it prints where it listens. The program is stopped (and
-// must exit cleanly) at the end of the test.
+// with testAdminPassword (unless extra gives --admin-password) and returns
+// once it prints where it listens. The program is stopped (and must exit
+// cleanly) at the end of the test.
 func startShop(t testing.TB, data string, extra ...string) *shopProcess {
+	t.Helper()
+	if slices.Contains(extra, "--admin-password") {
+		return launchShop(t, data, "", extra...)
+	}
+	p := launchShop(t, data, testAdminPasswordHash, extra...)
+	p.password = testAdminPassword
+	return p
+}
+
+// startShopGenerated starts a shop as startShop does, but without an admin
+// password: on a new database it generates one and prints it.
+func startShopGenerated(t testing.TB, data string, extra ...string) *shopProcess {
+	t.Helper()
+	return launchShop(t, data, "", extra...)
+}
+
+// launchShop starts the shop with ALISHOP_ADMIN_PASSWORD_HASH=hash when hash
+// is not empty.
+func launchShop(t testing.TB, data, hash string, extra ...string) *shopProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	p := &shopProcess{t: t, data: data, stderr: &lockedBuffer{}}
 	args := append([]string{"alishop", "serve", "--addr", "127.0.0.1:0", "--data", data}, extra...)
 	getenv := func(k string) string {
-		if k == "ALISHOP_LOG_LEVEL" {
+		switch k {
+		case "ALISHOP_LOG_LEVEL":
 			return "warn"
+		case "ALISHOP_ADMIN_PASSWORD_HASH":
+			return hash
 		}
 		return ""
 	}
@@ -427,7 +472,7 @@ func TestEndToEndBadNotifications(t *testing.T) {
 // the admin needs a login, and a wrong login does not say what was wrong.
 func TestEndToEndProtection(t *testing.T) {
 	t.Parallel()
-	p := startShop(t, t.TempDir())
+	p := startShopGenerated(t, t.TempDir())
 	if p.password == "" {
 		t.Fatalf("no generated admin password printed: %q", p.stdout)
 	}
@@ -489,7 +534,7 @@ func TestEndToEndProtection(t *testing.T) {
 func TestServeRestart(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	p := startShop(t, data)
+	p := startShopGenerated(t, data)
 	no, gw := p.buy("1")
 	p.openCashier(gw)
 	p.pay(no)
@@ -499,7 +544,7 @@ func TestServeRestart(t *testing.T) {
 	if err := p.stop(); err != nil {
 		t.Fatalf("first run exit: %v", err)
 	}
-	q := startShop(t, data)
+	q := startShopGenerated(t, data)
 	if q.password != "" {
 		t.Error("the admin password was printed again on restart")
 	}

@@ -375,6 +375,26 @@ func TestPasswordHash(t *testing.T) {
 	if _, err := web.CheckPassword("md5$abc", "x"); err == nil {
 		t.Error("unknown format accepted")
 	}
+	if n, err := web.CheckPasswordHash(hash); n != 600000 || err != nil {
+		t.Errorf("CheckPasswordHash(HashPassword) = %d, %v", n, err)
+	}
+	salt, key := "c2FsdHNhbHRzYWx0c2FsdA", "a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U"
+	for hash, ok := range map[string]bool{
+		"pbkdf2-sha256$1000$" + salt + "$" + key:       true,
+		"pbkdf2-sha256$10000000$" + salt + "$" + key:   true,
+		"pbkdf2-sha256$999$" + salt + "$" + key:        false, // fewer than NIST SP 800-132's 1,000
+		"pbkdf2-sha256$10000001$" + salt + "$" + key:   false, // more work per login than allowed
+		"pbkdf2-sha256$-1$" + salt + "$" + key:         false,
+		"pbkdf2-sha256$1000$c2FsdA$" + key:             false, // a 4-byte salt
+		"pbkdf2-sha256$1000$" + salt + "$a2V5":         false, // a 3-byte key
+		"pbkdf2-sha256$1000$" + salt + "$" + key + "=": false,
+		"pbkdf2-sha256$1000$" + salt:                   false,
+		"pbkdf2-sha1$1000$" + salt + "$" + key:         false,
+	} {
+		if _, err := web.CheckPasswordHash(hash); (err == nil) != ok {
+			t.Errorf("CheckPasswordHash(%q): %v, want ok=%v", hash, err, ok)
+		}
+	}
 }
 
 // TestSyncOrder: 查询支付结果 on the order page asks Alipay and applies the
