@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"alishop/internal/shoptest"
 )
 
 // shBlocks returns the fenced ```sh blocks of a Markdown file, in order.
@@ -226,16 +227,10 @@ func readmePage(t *testing.T, c *http.Client, u string) string {
 
 // readmeBlocks runs the README's other sh blocks in one bash, in order.
 func readmeBlocks(t *testing.T, root, script string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
-	ln.Close()
 	if !strings.Contains(script, "127.0.0.1:9000") {
 		t.Fatal("README.md: the sandbox blocks no longer use 127.0.0.1:9000; adjust the test's port mapping")
 	}
-	script = strings.ReplaceAll(script, "127.0.0.1:9000", "127.0.0.1:"+port)
+	script = strings.ReplaceAll(script, "127.0.0.1:9000", shoptest.FreeAddr(t))
 	modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
 	if err != nil {
 		t.Fatal(err)

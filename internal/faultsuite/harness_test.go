@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -106,12 +105,7 @@ func newHarness(t *testing.T, flags ...string) *harness {
 	if err := os.WriteFile(filepath.Join(h.dir, "alipay_public_key.pem"), alipay.PublicKeyPEM(sb.PublicKey()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.addr = ln.Addr().String()
-	ln.Close()
+	h.addr = shoptest.FreeAddr(t)
 	h.shopURL = "http://" + h.addr
 	h.logPath = filepath.Join(h.dir, "shop.log")
 

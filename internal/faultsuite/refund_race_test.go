@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"alishop/alipay"
 	"alishop/internal/shop"
+	"alishop/internal/shoptest"
 	"alishop/internal/store"
 	"alishop/internal/store/pgtest"
 )
@@ -40,12 +40,7 @@ func TestRefundConfirmRaceTwoProcesses(t *testing.T) {
 	}
 	h.goodsID = g.ID
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrB := ln.Addr().String()
-	ln.Close()
+	addrB := shoptest.FreeAddr(t)
 	b := h.spawn(addrB)
 	t.Cleanup(func() {
 		_ = b.Process.Signal(syscall.SIGTERM)

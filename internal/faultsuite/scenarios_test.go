@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"alishop/alipay"
 	"alishop/alipay/sandbox"
+	"alishop/internal/shoptest"
 
 	_ "modernc.org/sqlite"
 )
@@ -497,12 +497,7 @@ func TestScenario7TwoProcessesOneDatabase(t *testing.T) {
 		nos = append(nos, no)
 	}
 	h.stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrB := ln.Addr().String()
-	ln.Close()
+	addrB := shoptest.FreeAddr(t)
 	var wg sync.WaitGroup
 	var b *exec.Cmd
 	wg.Add(1)

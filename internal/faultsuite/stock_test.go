@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 
 	"alishop/alipay"
 	"alishop/internal/shop"
+	"alishop/internal/shoptest"
 	"alishop/internal/store"
 	"alishop/internal/store/pgtest"
 )
@@ -169,12 +169,7 @@ func TestStockRaceThreeProcessesPostgres(t *testing.T) {
 	h := newHarness(t, append([]string{"--db", dsn}, expiringFlags...)...)
 	shops := []string{h.shopURL}
 	for range 2 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
+		addr := shoptest.FreeAddr(t)
 		cmd := h.spawn(addr)
 		t.Cleanup(func() { stopCmd(cmd) })
 		shops = append(shops, "http://"+addr)
