@@ -40,7 +40,7 @@ func TestRefundConfirmRaceTwoProcesses(t *testing.T) {
 	}
 	h.goodsID = g.ID
 
-	addrB := shoptest.FreeAddr(t)
+	addrB := shoptest.FreeAddrBeside(t, h.addr)
 	b := h.spawn(addrB)
 	t.Cleanup(func() {
 		_ = b.Process.Signal(syscall.SIGTERM)

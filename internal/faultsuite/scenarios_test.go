@@ -497,7 +497,7 @@ func TestScenario7TwoProcessesOneDatabase(t *testing.T) {
 		nos = append(nos, no)
 	}
 	h.stop()
-	addrB := shoptest.FreeAddr(t)
+	addrB := shoptest.FreeAddrBeside(t, h.addr)
 	var wg sync.WaitGroup
 	var b *exec.Cmd
 	wg.Add(1)

@@ -169,7 +169,7 @@ func TestStockRaceThreeProcessesPostgres(t *testing.T) {
 	h := newHarness(t, append([]string{"--db", dsn}, expiringFlags...)...)
 	shops := []string{h.shopURL}
 	for range 2 {
-		addr := shoptest.FreeAddr(t)
+		addr := shoptest.FreeAddrBeside(t, h.addr)
 		cmd := h.spawn(addr)
 		t.Cleanup(func() { stopCmd(cmd) })
 		shops = append(shops, "http://"+addr)

@@ -29,3 +29,28 @@ func FreeAddr(t testing.TB) string {
 	t.Fatalf("no free loopback address: %v", err)
 	return ""
 }
+
+// FreeAddrBeside returns another free port on the loopback address of addr
+// (which FreeAddr returned), never addr's own port, which its server may
+// take again: a second server there shares the first one's cookies, which
+// are per host name and ignore the port.
+func FreeAddrBeside(t testing.TB, addr string) string {
+	t.Helper()
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := ln.Addr().String()
+		ln.Close()
+		if next != addr {
+			return next
+		}
+	}
+	t.Fatalf("no free port beside %s", addr)
+	return ""
+}
