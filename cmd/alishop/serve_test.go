@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/pbkdf2"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,15 +66,7 @@ var listenLine = regexp.MustCompile(`^alishop listening on (http://127\.0\.0\.1:
 // that generates its password, as a new shop does.
 const testAdminPassword = "test admin password"
 
-var testAdminPasswordHash = func() string {
-	salt := []byte("alishop-test-salt")
-	key, err := pbkdf2.Key(sha256.New, testAdminPassword, salt, 1000, 32)
-	if err != nil {
-		panic(err)
-	}
-	enc := base64.RawStdEncoding
-	return "pbkdf2-sha256$1000$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(key)
-}()
+var testAdminPasswordHash = shoptest.PasswordHash(testAdminPassword)
 
 // startShop runs `alishop serve --addr 127.0.0.1:0 --data DATA` in-process
 // with testAdminPassword (unless extra gives --admin-password) and returns

@@ -2,11 +2,8 @@ package web_test
 
 import (
 	"context"
-	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -32,19 +29,10 @@ var (
 )
 
 // testPasswordHash is the test shops' stored admin password: testPassword
-// under PBKDF2-HMAC-SHA256 with 1,000 iterations. CheckPassword takes the
-// count from the stored hash, so logins run the same code as with
-// HashPassword's 600,000 (TestPasswordHash checks those), without the
-// seconds each 600,000-iteration check takes under the race detector.
-var testPasswordHash = func() string {
-	salt := []byte("alishop-test-salt")
-	key, err := pbkdf2.Key(sha256.New, testPassword, salt, 1000, 32)
-	if err != nil {
-		panic(err)
-	}
-	enc := base64.RawStdEncoding
-	return "pbkdf2-sha256$1000$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(key)
-}()
+// with 1,000 iterations. CheckPassword takes the count from the stored hash,
+// so logins run the same code as with HashPassword's 600,000
+// (TestPasswordHash checks those).
+var testPasswordHash = shoptest.PasswordHash(testPassword)
 
 func keys(t testing.TB) (*rsa.PrivateKey, *rsa.PrivateKey) {
 	keysOnce.Do(func() {
